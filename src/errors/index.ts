@@ -1,0 +1,55 @@
+// Typed errors with a stable code, so the API can map them to HTTP status and the CLI to one clear line.
+export type ErrorCode =
+  | 'ERR_INVALID_NAME'
+  | 'ERR_INVALID_VALUE'
+  | 'ERR_UNKNOWN_PROPERTY'
+  | 'ERR_NO_SUCH_QUBE'
+  | 'ERR_QUBE_EXISTS'
+  | 'ERR_QUBE_RUNNING'
+  | 'ERR_QUBE_NOT_RUNNING'
+  | 'ERR_QUBE_IN_USE'
+  | 'ERR_HAS_DATA'
+  | 'ERR_BAD_REQUEST'
+  | 'ERR_STATE_LOCKED'
+  | 'ERR_RUNTIME'
+  | 'ERR_EXEC'
+  | 'ERR_TIMEOUT'
+  | 'ERR_POLICY'
+  | 'ERR_FIREWALL'
+  | 'ERR_NETWORK'
+  | 'ERR_TEMPLATE'
+  | 'ERR_FILECOPY'
+  | 'ERR_PERMISSION'
+  | 'ERR_INTERNAL';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  ERR_NO_SUCH_QUBE: 404,
+  ERR_QUBE_EXISTS: 409,
+  ERR_QUBE_RUNNING: 409,
+  ERR_QUBE_NOT_RUNNING: 409,
+  ERR_QUBE_IN_USE: 409,
+  ERR_HAS_DATA: 409,
+  ERR_STATE_LOCKED: 409,
+  ERR_PERMISSION: 403,
+  ERR_RUNTIME: 500,
+  ERR_EXEC: 500,
+  ERR_INTERNAL: 500,
+  ERR_TIMEOUT: 504,
+};
+
+export class BulkheadError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'BulkheadError';
+  }
+  /** HTTP status for the admin API: client mistakes are 4xx. */
+  get status(): number {
+    return STATUS[this.code] ?? 400;
+  }
+}
+
+export function isBulkheadError(e: unknown): e is BulkheadError {
+  return e instanceof BulkheadError;
+}

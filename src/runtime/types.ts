@@ -1,0 +1,74 @@
+// The runtime interface: how the admin side starts, stops and enters a qube. `ns` (crun) implements it.
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+
+export type RuntimeStatus = 'running' | 'paused' | 'stopped';
+
+export interface BindMount {
+  source: string;
+  destination: string;
+  readonly: boolean;
+}
+
+/** Everything the runtime needs to start one qube; computed by the admin side from the model. */
+export interface QubeRuntimeSpec {
+  /** Qube name (for logs and hostname defaults). */
+  name: string;
+  /** Runtime id, unique on the host: `${prefix}-${name}`. Also names the cgroup. */
+  id: string;
+  hostname: string;
+  /** Template root filesystem (read-only lower layer). */
+  lowerDir: string;
+  /** Directory holding the overlay `upper` and `work`; kept for template/standalone, discarded for app/disposable. */
+  rootRwDir: string;
+  /** If true the upper is discarded at stop (app, disposable); false keeps it (template, standalone). */
+  volatileRoot: boolean;
+  /** The private volume's directory: mounted at /rw and /home/user. */
+  privateDir: string;
+  /** The qube's own uid/gid range on the host: root inside = uidBase outside. */
+  uidBase: number;
+  uidCount: number;
+  memoryMiB: number;
+  maxmemMiB: number;
+  vcpus: number;
+  pidsMax: number;
+  /** Path of a network namespace to join (e.g. /run/netns/NAME); null = a new empty one (only `lo`). */
+  netnsPath: string | null;
+  /** Extra bind mounts (RPC socket, agent binaries). */
+  mounts: BindMount[];
+  env: Record<string, string>;
+  /** Runtime files (bundle, merged root) live below this directory. */
+  runDir: string;
+}
+
+export interface RuntimeInstance {
+  id: string;
+  pid: number;
+  status: RuntimeStatus;
+}
+
+export interface ExecOptions {
+  user?: string;
+  env?: Record<string, string>;
+  cwd?: string;
+  tty?: boolean;
+}
+
+export interface Runtime {
+  readonly kind: 'ns' | 'kvm';
+  /** Start the qube; resolves when its init runs. */
+  start(spec: QubeRuntimeSpec): Promise<RuntimeInstance>;
+  /** Ask init to shut down, wait up to timeoutMs, then kill; always cleans runtime leftovers. */
+  stop(spec: QubeRuntimeSpec, timeoutMs: number): Promise<void>;
+  /** Kill at once and clean up. */
+  kill(spec: QubeRuntimeSpec): Promise<void>;
+  pause(id: string): Promise<void>;
+  unpause(id: string): Promise<void>;
+  /** Run a command inside; the caller owns the stdio pipes and the exit code. */
+  exec(id: string, argv: string[], opts?: ExecOptions): ChildProcessWithoutNullStreams;
+  /** Current state of one qube, or null when the runtime does not know it. */
+  state(id: string): Promise<RuntimeInstance | null>;
+  /** Every instance whose id starts with prefix (for re-adoption after a daemon restart). */
+  list(prefix: string): Promise<RuntimeInstance[]>;
+  /** Remove leftovers of a qube that is not running (crun state, mounts, cgroups, run dir). */
+  cleanup(spec: QubeRuntimeSpec): Promise<void>;
+}
