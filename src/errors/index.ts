@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'ERR_FIREWALL'
   | 'ERR_NETWORK'
   | 'ERR_TEMPLATE'
+  | 'ERR_VOLUME'
   | 'ERR_FILECOPY'
   | 'ERR_PERMISSION'
   | 'ERR_INTERNAL';
@@ -34,6 +35,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_RUNTIME: 500,
   ERR_EXEC: 500,
   ERR_INTERNAL: 500,
+  ERR_VOLUME: 500,
   ERR_TIMEOUT: 504,
 };
 
