@@ -1,0 +1,2 @@
+// Public surface of the policy file loader (effectful: reads the filesystem).
+export { diskFiles, loadPolicyDirs, describeErrors } from './load.js';
