@@ -1,0 +1,11 @@
+// Public surface of lab/tor: the lab's private Tor network, lab clients, and the tor control-port client.
+export { startTorNetwork, ONION_PAGE, type TorNetwork, type TorNetworkOptions, type TorNodeInfo, type TorTimings } from './network.js';
+export { startLabClient, removeLabClientDir, type LabClient, type LabClientOptions } from './client.js';
+export { TorControl, type ControlOptions, type ControlTarget } from './control.js';
+export { parseGetinfo, ReplyParser, type ControlReply, type ReplyLine } from './control-reply.js';
+export { planTorNetwork, DEFAULT_BASE_PORT, type TorAddresses, type TorPlan, type TorNodePlan, type TorRole } from './plan.js';
+export { nodeTorrc, clientTorrc } from './torrc.js';
+export { dirAuthorityLine, fillBridgeLine } from './lines.js';
+export { startPageServer, type PageServer } from './page-server.js';
+export { rssKb } from './process.js';
+export { createTorSandbox, WEB_PAGE, WEB_NAME, type TorSandbox } from './sandbox.js';
