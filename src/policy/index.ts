@@ -10,3 +10,4 @@ export { evaluate, splitServiceArgument } from './evaluate.js';
 export { compilePolicy } from './compile.js';
 export { QUBES_TYPE } from './system.js';
 export { formatProblem } from './format.js';
+export { memFiles } from './memfiles.js';
