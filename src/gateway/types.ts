@@ -1,0 +1,82 @@
+// Input and plan types of the Tor gateway: what a gateway is told, and the listeners it derives.
+
+/** Which Tor network the gateway joins: the sealed lab network, or the real one (users only). */
+export type TorNetwork = 'lab' | 'public';
+
+/** One workstation's own point-to-point link to the gateway. */
+export interface WorkstationLink {
+  /** Qube name of the workstation (for comments, logs and counter names). */
+  name: string;
+  /** Gateway-side interface name of this workstation's link. */
+  ifname: string;
+  /** Gateway end of the link (IPv4); Whonix uses 10.152.152.10 on every link. */
+  gatewayAddr: string;
+  /** Workstation end of the link (IPv4); Whonix uses 10.152.152.11 on every link. */
+  workstationAddr: string;
+}
+
+/** Where tor's own (unfiltered) control interface is. */
+export type TorControl = { host: string; port: number } | { socketPath: string };
+
+export interface GatewayInput {
+  network: TorNetwork;
+  workstations: WorkstationLink[];
+  /** Bridge lines (`obfs4 ADDR:PORT FINGERPRINT cert=... iat-mode=N`), with or without the `Bridge ` keyword. */
+  bridges?: string[];
+  /** Lab directory authorities (`NICK orport=N v3ident=HEX ADDR:DIRPORT FINGERPRINT`); required for `lab`, refused for `public`. */
+  dirAuthorities?: string[];
+  /** tor's DataDirectory inside the gateway qube. */
+  dataDir: string;
+  /** tor's ControlPort (default 127.0.0.1:9052, as Whonix) or a unix ControlSocket. */
+  control?: TorControl;
+  /** Cookie file (default `<dataDir>/control_auth_cookie`). */
+  cookieFile?: string;
+  /** User tor switches to when started as root (`User`); omit when tor starts as that user. */
+  user?: string;
+  /** Numeric uid tor runs as; the only uid allowed to send on the uplink. */
+  torUid: number;
+  /** Uplink interface of the gateway (towards its netvm). */
+  uplink: string;
+  /** Empty file used as GeoIPFile/GeoIPv6File (no GeoIP database loaded). */
+  geoipFile: string;
+  /** Path of obfs4proxy (default /usr/bin/obfs4proxy). */
+  obfs4proxyPath?: string;
+  /** PID of the controlling process; tor exits when it dies (`__OwningControllerProcess`). */
+  owningPid?: number;
+  /** tor's Log line (default `notice stdout`). */
+  log?: string;
+  /** First internal listener port (default 20000); workstation k uses portBase + 200·k … + 199. */
+  portBase?: number;
+  /** nft table name (default `bulkhead_gw`). */
+  tableName?: string;
+}
+
+export type ListenerKind = 'trans' | 'dns' | 'control' | 'socks';
+
+/** One listener of one workstation: the port the workstation uses, and the port tor (or the filter) binds. */
+export interface Listener {
+  kind: ListenerKind;
+  /** Port the workstation connects to (Whonix's number; the same for every workstation). */
+  facingPort: number;
+  /** Port bound on the gateway address (unique per workstation). */
+  port: number;
+  /** tor isolation flags written after the address. */
+  flags: readonly string[];
+  /** What the port is for (Whonix's port plan). */
+  purpose: string;
+}
+
+export interface WorkstationPlan extends WorkstationLink {
+  /** Index in the input list. */
+  index: number;
+  /** Connection mark (and routing table offset) that ties replies to this link. */
+  mark: number;
+  listeners: Listener[];
+}
+
+export interface GatewayPlan {
+  workstations: WorkstationPlan[];
+  /** Where the control-port filter reaches tor. */
+  torControl: TorControl;
+  cookieFile: string;
+}
