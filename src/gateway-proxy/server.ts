@@ -1,0 +1,113 @@
+// The control-port filter: a TCP server for workstations that passes only what a profile allows to tor.
+import { createServer, type Server, type Socket } from 'node:net';
+import { filterControlLine, rewriteResponse, MAX_LINE, type ControlProfile, type TorControl } from '../gateway/index.js';
+import { connectTor, type TorConnection } from './tor-control.js';
+
+export interface ControlFilterOptions {
+  listenHost: string;
+  listenPort: number;
+  torControl: TorControl;
+  cookiePath: string;
+  profile: ControlProfile;
+  /** Workstation-facing SOCKS address put into the rewritten `net/listeners/socks` answer. */
+  socksAddress?: string;
+  log?: (msg: string) => void;
+}
+
+export interface ControlFilter {
+  /** Bound address (port resolved when listenPort was 0). */
+  address: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+function session(client: Socket, opts: ControlFilterOptions): void {
+  const log = opts.log ?? (() => {});
+  const who = `${client.remoteAddress}:${client.remotePort}`;
+  let tor: TorConnection | undefined;
+  let torVersion: string | undefined;
+  let buf = '';
+  let chain = Promise.resolve();
+  let done = false;
+
+  const finish = () => {
+    done = true;
+    tor?.close();
+    client.destroy();
+  };
+  const write = (s: string) => {
+    if (!done) client.write(s);
+  };
+  const ensureTor = async (): Promise<TorConnection> => {
+    if (tor) return tor;
+    tor = await connectTor(opts.torControl, opts.cookiePath);
+    tor.closed.then(finish, finish);
+    const v = /^250-version=(\S+)/m.exec(await tor.command('GETINFO version'));
+    torVersion = v?.[1];
+    return tor;
+  };
+
+  const handle = async (line: string): Promise<void> => {
+    if (done) return;
+    let decision = filterControlLine(opts.profile, line);
+    if ('reply' in decision && /^PROTOCOLINFO\b/i.test(line.trim())) {
+      await ensureTor();
+      decision = filterControlLine(opts.profile, line, { torVersion });
+    }
+    if ('ignore' in decision) return;
+    if ('reply' in decision) {
+      if (decision.reply.startsWith('510')) log(`${who} filtered: ${line.slice(0, 200)}`);
+      write(decision.reply + '\r\n');
+      if (decision.close) finish();
+      return;
+    }
+    const t = await ensureTor();
+    const answer = await t.command(decision.forward);
+    write(rewriteResponse(opts.profile, decision.forward, answer, { 'socks-address': opts.socksAddress, 'client-address': client.remoteAddress }));
+  };
+
+  client.setEncoding('utf8');
+  client.on('data', (d: string) => {
+    buf += d;
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      chain = chain.then(() => handle(line)).catch((e: Error) => {
+        log(`${who} tor unavailable: ${e.message}`);
+        write('551 Tor is not reachable\r\n');
+        finish();
+      });
+    }
+    if (buf.length > MAX_LINE) {
+      log(`${who} line longer than ${MAX_LINE} bytes; closing`);
+      finish();
+    }
+  });
+  client.on('error', finish);
+  client.on('close', finish);
+}
+
+/** Start the filter; resolves once it listens. One tor control connection per workstation connection. */
+export function startControlFilter(opts: ControlFilterOptions): Promise<ControlFilter> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((c) => {
+    sockets.add(c);
+    c.on('close', () => sockets.delete(c));
+    session(c, opts);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.listenPort, opts.listenHost, () => {
+      server.off('error', reject);
+      const a = server.address();
+      const port = typeof a === 'object' && a ? a.port : opts.listenPort;
+      resolve({
+        address: { host: opts.listenHost, port },
+        close: () =>
+          new Promise<void>((res) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => res());
+          }),
+      });
+    });
+  });
+}
