@@ -35,7 +35,8 @@ test('uplink slots: 198.51.100.(N+1), lowest free first, bounded', () => {
 
 test('prefixes, host names, namespace and interface names', () => {
   assert.equal(checkLabPrefix('bht1a2b'), 'bht1a2b');
-  for (const bad of ['', 'B', '1abc', 'a-b', 'abcdefghijklm', 'a b']) assert.throws(() => checkLabPrefix(bad), /prefix/);
+  assert.equal(checkLabPrefix('bht1a2b-lab'), 'bht1a2b-lab');
+  for (const bad of ['', 'B', '1abc', 'a_b', 'abcdefghijklmnopq', 'a b', 'a/b']) assert.throws(() => checkLabPrefix(bad), /prefix/);
   assert.equal(labNetns('bh', 'web'), 'bh-lab-web');
   assert.equal(routerIfname('uplink', 12), 'u-12');
   assert.equal(routerIfname('attached', 'relays'), 'a-relays');

@@ -44,12 +44,12 @@ export const LAB_WILDCARD_DOMAINS = ['lab.test'] as const;
 export const LAB_WILDCARD_TARGET = '192.0.2.10';
 
 /** A prefix names every namespace of one bulkhead instance or test run; short, since interface names are 15 bytes. */
-const PREFIX = /^[a-z][a-z0-9]{0,11}$/;
+const PREFIX = /^[a-z][a-z0-9-]{0,15}$/;
 const HOST_NAME = /^[a-z][a-z0-9]{0,9}$/;
 
 export function checkLabPrefix(prefix: string): string {
   if (!PREFIX.test(prefix)) {
-    throw new BulkheadError('ERR_INVALID_VALUE', `prefix: "${prefix}" must be 1-12 characters a-z0-9, starting with a letter`);
+    throw new BulkheadError('ERR_INVALID_VALUE', `prefix: "${prefix}" must be 1-16 characters a-z0-9 or -, starting with a letter`);
   }
   return prefix;
 }

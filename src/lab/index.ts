@@ -1,0 +1,9 @@
+// Public surface of lab/: the sealed lab world (up, down, status, uplinks and attached hosts, the sealing check).
+export { labUp } from './up.js';
+export { labDown, type LabDownReport } from './down.js';
+export { labStatus, type LabStatus, type LabHostStatus } from './status.js';
+export { labAttachUplink, labDetachUplink, labAttachHost, type LabUplink, type LabAttachedHost } from './attach.js';
+export { labCheckSealed } from './seal.js';
+export { CA_CERT } from './ca.js';
+export { LAB_PAGE_MARKER } from './web-server.js';
+export { readLabState, type LabState } from './state.js';
