@@ -1,5 +1,5 @@
 // Decides one RPC call against a loaded policy and a system snapshot: first matching rule, then its action.
-import { collectCandidates, finishCandidates } from './candidates.js';
+import { candidatesFor, finishCandidates } from './candidates.js';
 import { compilePolicy, type CompiledRule } from './compile.js';
 import { resolveRequested, resolveTargetToken, targetName, type Intended } from './intended.js';
 import { lookup, viewOf, type QubeView, type SystemView } from './system.js';
@@ -77,13 +77,13 @@ export function evaluate(policy: Policy | PolicyLoad, snapshot: SystemSnapshot, 
   }
 
   // ask
-  let candidates: string[];
+  let candidates: readonly string[];
   if (action.target !== null) {
     const fixed = resolveTargetToken(sys, action.target);
     const name = typeof fixed === 'string' ? null : targetName(sys, src, fixed);
     candidates = finishCandidates(sys, src, name === null ? [] : [name]);
   } else {
-    candidates = collectCandidates(sys, src, rules, req.argument);
+    candidates = candidatesFor(sys, src, rules, req.argument);
   }
   if (!action.autostart) candidates = candidates.filter((c) => startsNothing(sys, c));
   if (candidates.length === 0) return deny(`ask at ${where} but no target is available to choose from`, true, where);
