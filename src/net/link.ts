@@ -36,6 +36,8 @@ interface RawLink {
   ifname?: string;
   link_type?: string;
   link_index?: number;
+  /** Peer's name, printed instead of link_index when the peer is in the same namespace. */
+  link?: string;
   link_netnsid?: number;
   linkinfo?: { info_kind?: string };
 }
@@ -48,10 +50,13 @@ interface RawNsid {
 export function parseLinks(netns: string | null, rawLinks: unknown[], rawIds: unknown[]): LinkInfo[] {
   const names = new Map<number, string>();
   for (const r of rawIds as RawNsid[]) if (typeof r.nsid === 'number' && typeof r.name === 'string') names.set(r.nsid, r.name);
-  return (rawLinks as RawLink[]).map((r) => {
+  const all = rawLinks as RawLink[];
+  return all.map((r) => {
     const kind = r.link_type === 'loopback' ? 'loopback' : (r.linkinfo?.info_kind ?? r.link_type ?? 'unknown');
     const info: LinkInfo = { netns, ifname: r.ifname ?? '?', ifindex: r.ifindex ?? -1, kind };
-    if (kind === 'veth' && typeof r.link_index === 'number') {
+    if (kind === 'veth' && typeof r.link === 'string' && typeof r.link_netnsid !== 'number') {
+      info.peer = { place: { kind: 'same' }, ifindex: all.find((x) => x.ifname === r.link)?.ifindex ?? -1 };
+    } else if (kind === 'veth' && typeof r.link_index === 'number') {
       let place: PeerPlace;
       if (typeof r.link_netnsid !== 'number') place = { kind: 'same' };
       else {

@@ -46,6 +46,8 @@ test('links parse with veth peers located by nsid', () => {
     { ifindex: 3, link_index: 7, ifname: 'up0', link_type: 'ether', link_netnsid: 1, linkinfo: { info_kind: 'veth' } },
     { ifindex: 4, link_index: 6, ifname: 'v0', link_type: 'ether', linkinfo: { info_kind: 'veth' } },
     { ifindex: 8, ifname: 'ens3', link_type: 'ether' },
+    { ifindex: 9, link: 'p1', ifname: 'p0', link_type: 'ether', linkinfo: { info_kind: 'veth' } },
+    { ifindex: 10, link: 'p0', ifname: 'p1', link_type: 'ether', linkinfo: { info_kind: 'veth' } },
   ];
   const parsed = parseLinks('p-a', links, [{ nsid: 0, name: 'p-b' }, { nsid: 1 }]);
   assert.deepEqual(parsed.map((l) => [l.ifname, l.kind, l.peer?.place, l.peer?.ifindex]), [
@@ -54,6 +56,8 @@ test('links parse with veth peers located by nsid', () => {
     ['up0', 'veth', { kind: 'unnamed', nsid: 1 }, 7],
     ['v0', 'veth', { kind: 'same' }, 6],
     ['ens3', 'ether', undefined, undefined],
+    ['p0', 'veth', { kind: 'same' }, 10],
+    ['p1', 'veth', { kind: 'same' }, 9],
   ]);
 });
 
