@@ -2,10 +2,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { run } from '../../src/exec/index.js';
 import {
-  createTorSandbox, startLabClient, startTorNetwork, ONION_PAGE, WEB_NAME, WEB_PAGE,
+  createTorSandbox, parseFingerprint, startLabClient, startTorNetwork, ONION_PAGE, WEB_NAME, WEB_PAGE,
   type LabClient, type TorNetwork, type TorSandbox,
 } from '../../src/lab/tor/index.js';
 
@@ -77,6 +77,10 @@ test('lab tor network comes up phased; clients fetch a lab page, the onion page,
   }
 
   const timings = await net.waitReady();
+  // The identities made ahead of time are the ones tor uses.
+  for (const n of net.nodes.filter((x) => x.role !== 'onion')) {
+    assert.equal(parseFingerprint(await readFile(`${n.dataDir}/fingerprint`, 'utf8'), n.nick), n.fingerprint, `${n.nick} fingerprint`);
+  }
   assert.ok(net.nodes.some((n) => n.role === 'onion' && n.pid > 0));
   for (const n of net.nodes) {
     const status = (await run('ps', ['-o', 'comm=', '-p', String(n.pid)], { allowFail: true })).stdout.trim();

@@ -5,7 +5,7 @@ export { TorControl, type ControlOptions, type ControlTarget } from './control.j
 export { parseGetinfo, ReplyParser, type ControlReply, type ReplyLine } from './control-reply.js';
 export { planTorNetwork, DEFAULT_BASE_PORT, type TorAddresses, type TorPlan, type TorNodePlan, type TorRole } from './plan.js';
 export { nodeTorrc, clientTorrc } from './torrc.js';
-export { dirAuthorityLine, fillBridgeLine } from './lines.js';
+export { dirAuthorityLine, fillBridgeLine, parseFingerprint } from './lines.js';
 export { startPageServer, type PageServer } from './page-server.js';
 export { rssKb } from './process.js';
 export { createTorSandbox, WEB_PAGE, WEB_NAME, type TorSandbox } from './sandbox.js';

@@ -1,10 +1,9 @@
-// Per-lab identity keys: authority certificates (tor-gencert) and relay fingerprints (tor --list-fingerprint).
+// Per-lab identity keys: authority certificates (tor-gencert) and relay RSA identities with their fingerprints.
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { run } from '../../exec/index.js';
-import { certificateFingerprint, parseFingerprint } from './lines.js';
-import { keygenTorrc } from './torrc.js';
-import type { TorNodePlan, TorPlan } from './plan.js';
+import { certificateFingerprint } from './lines.js';
+import type { TorNodePlan } from './plan.js';
 
 async function exists(p: string): Promise<boolean> {
   try { await access(p); return true; } catch { return false; }
@@ -26,16 +25,26 @@ export async function ensureAuthorityKeys(n: TorNodePlan): Promise<string> {
   return certificateFingerprint(await readFile(cert, 'utf8'), cert);
 }
 
-/** Creates (or reuses) a relay's keys and returns its RSA identity fingerprint. Runs inside the lab namespace. */
-export async function ensureRelayFingerprint(n: TorNodePlan, plan: TorPlan, netns: string): Promise<string> {
-  await mkdir(n.dataDir, { recursive: true, mode: 0o700 });
-  const fpFile = `${n.dataDir}/fingerprint`;
-  if (await exists(fpFile)) return parseFingerprint(await readFile(fpFile, 'utf8'), n.nick);
-  const torrc = `${n.dataDir}/torrc.keygen`;
-  await writeFile(torrc, keygenTorrc(n, plan.emptyFile), { mode: 0o600 });
-  const res = await run('ip', ['netns', 'exec', netns, 'tor', '--defaults-torrc', plan.emptyFile, '-f', torrc, '--list-fingerprint', '--quiet'], {
-    timeoutMs: 30_000,
-    env: { ...process.env, MALLOC_ARENA_MAX: '1' },
-  });
-  return parseFingerprint(res.stdout, n.nick);
+/** SHA-1 of the DER (PKCS#1) RSA public key: a relay's identity fingerprint. */
+export function rsaFingerprint(publicKeyDer: Buffer): string {
+  return createHash('sha1').update(publicKeyDer).digest('hex').toUpperCase();
+}
+
+/**
+ * Creates (or reuses) a relay's RSA-1024 identity key (keys/secret_id_key, PKCS#1 PEM as tor writes it) and
+ * returns its fingerprint. tor creates the remaining keys (ed25519, onion) itself at first start.
+ */
+export async function ensureRelayIdentity(n: TorNodePlan): Promise<string> {
+  const keys = `${n.dataDir}/keys`;
+  await mkdir(keys, { recursive: true, mode: 0o700 });
+  const file = `${keys}/secret_id_key`;
+  let pem: string;
+  if (await exists(file)) {
+    pem = await readFile(file, 'utf8');
+  } else {
+    pem = generateKeyPairSync('rsa', { modulusLength: 1024, publicExponent: 65537 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    await writeFile(file, pem, { mode: 0o600 });
+  }
+  const der = createPublicKey(pem).export({ type: 'pkcs1', format: 'der' });
+  return rsaFingerprint(der);
 }

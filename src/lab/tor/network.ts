@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, writeFile, readdir, access } from 'node:fs/promise
 import { BulkheadError } from '../../errors/index.js';
 import { dirAuthorityLine } from './lines.js';
 import { fillBridgeLine } from './lines.js';
-import { ensureAuthorityKeys, ensureRelayFingerprint } from './keys.js';
+import { ensureAuthorityKeys, ensureRelayIdentity } from './keys.js';
 import { newOnionKey } from './onion-key.js';
 import { startPageServer, type PageServer } from './page-server.js';
 import { consensusNodes, nodeByRole, planTorNetwork, type TorAddresses, type TorNodePlan, type TorPlan, type TorRole } from './plan.js';
@@ -116,7 +116,7 @@ export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwo
   const v3 = new Map<string, string>();
   await Promise.all(servers.map(async (n) => {
     if (n.role === 'authority') v3.set(n.nick, await ensureAuthorityKeys(n));
-    fps.set(n.nick, await ensureRelayFingerprint(n, plan, opts.netns));
+    fps.set(n.nick, await ensureRelayIdentity(n));
   }));
   const onion = nodeByRole(plan, 'onion');
   const onionAddress = await prepareOnionKey(onion);

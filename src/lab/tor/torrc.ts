@@ -114,25 +114,6 @@ export function nodeTorrc(n: TorNodePlan, ctx: TorrcContext): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Throw-away torrc used only to create a relay's keys and print its fingerprint. */
-export function keygenTorrc(n: TorNodePlan, emptyFile: string): string {
-  return [
-    'TestingTorNetwork 1',
-    // A placeholder authority so that no public authority is ever configured.
-    'DirAuthority placeholder orport=1 v3ident=0000000000000000000000000000000000000000 127.0.0.1:1 0000000000000000000000000000000000000000',
-    `DataDirectory ${n.dataDir}`,
-    `Nickname ${n.nick}`,
-    'RunAsDaemon 0',
-    'DisableNetwork 1',
-    'SocksPort 0',
-    `ORPort ${n.address}:${n.orPort}`,
-    `Address ${n.address}`,
-    `GeoIPFile ${emptyFile}`,
-    `GeoIPv6File ${emptyFile}`,
-    '',
-  ].join('\n');
-}
-
 export interface LabClientTorrc {
   plan: Pick<TorPlan, 'emptyFile'>;
   dataDir: string;
