@@ -47,7 +47,7 @@ after(async () => {
   assert.deepEqual(await netnsList(P), [], 'no namespace of the prefix is left');
 });
 
-test('lab up builds the world in well under 2 s and status lists every host', async () => {
+test('lab up builds the world in well under 2 s and status lists every host', async (t) => {
   const t0 = Date.now();
   const up = await labCommand('up', { json: true, home, prefix: P });
   const ms = Date.now() - t0;
@@ -71,14 +71,14 @@ test('lab up builds the world in well under 2 s and status lists every host', as
   const again = await labUp(P, dir);
   assert.deepEqual((await readLabState(dir))?.processes.map((p) => p.pid), recordedPids);
   assert.equal(again.up, true);
-  console.log(`# lab up: ${ms} ms`);
+  t.diagnostic(`lab up: ${ms} ms`);
 });
 
-test('a client on an uplink fetches http://web.lab.test/ by name; the web host sees the uplink address', async () => {
+test('a client on an uplink fetches http://web.lab.test/ by name; the web host sees the uplink address', async (t) => {
   await netnsAdd([CLIENT]);
   const t0 = Date.now();
   uplink = await labAttachUplink(P, dir, CLIENT);
-  console.log(`# uplink attach: ${Date.now() - t0} ms`);
+  t.diagnostic(`uplink attach: ${Date.now() - t0} ms`);
   assert.deepEqual(uplink, { netns: CLIENT, ifname: 'eth0', sysNetAddr: '198.51.100.2', gatewayAddr: '198.51.100.1', dns: ['192.0.2.53'] });
   await writeNetnsResolvConf(CLIENT, uplink.dns);
   const page = await curl('http://web.lab.test/');
@@ -141,10 +141,10 @@ test('an attached host in the relay range is reachable through the router', asyn
   await assert.rejects(labAttachUplink(P, dir, 'not-ours-ns'), /prefix/);
 });
 
-test('the lab is sealed, structurally', async () => {
+test('the lab is sealed, structurally', async (t) => {
   const t0 = Date.now();
   const r = await labCheckSealed(P);
-  console.log(`# sealing check: ${Date.now() - t0} ms, ${r.checkedLinks} links, ${r.checkedRoutes} routes`);
+  t.diagnostic(`sealing check: ${Date.now() - t0} ms, ${r.checkedLinks} links, ${r.checkedRoutes} routes`);
   assert.deepEqual(r.violations, []);
   assert.equal(r.sealed, true);
   assert.deepEqual(r.namespaces, [CLIENT, `${P}-lab-dns`, `${P}-lab-other`, `${P}-lab-relays`, `${P}-lab-router`, `${P}-lab-web`].sort());
