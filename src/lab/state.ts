@@ -94,7 +94,13 @@ export async function withLabLock<T>(stateDir: string, fn: () => Promise<T>): Pr
       await h.close();
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        // The previous holder removed the emptied directory on release.
+        await mkdir(stateDir, { recursive: true, mode: 0o700 });
+        continue;
+      }
+      if (code !== 'EEXIST') throw e;
       const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
       if (age > 120_000) await rm(lock, { force: true });
       else if (Date.now() > deadline) throw new BulkheadError('ERR_STATE_LOCKED', `${lock}: the lab is locked by another change`);
