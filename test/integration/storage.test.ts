@@ -5,7 +5,9 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../src/exec/index.js';
 import {
+  buildTemplate,
   cloneQubeVolumes,
+  importTemplate,
   commitPrivate,
   createQubeVolumes,
   listRevisions,
@@ -248,3 +250,180 @@ describe('volumes', () => {
     assert.equal(volumePaths(pool, name).dir, p.dir);
   });
 });
+
+describe('templates', () => {
+  let area = '';
+  let cache = '';
+  let built = '';
+  let fakeBin = '';
+  const savedPath = process.env.PATH;
+  /** A fake mmdebstrap first on PATH: records that it ran and fails like a broken mirror would. */
+  const withFakeMmdebstrap = async <T>(fn: (marker: string) => Promise<T>): Promise<T> => {
+    const marker = join(area, 'mmdebstrap-ran');
+    await fsp.writeFile(join(fakeBin, 'mmdebstrap'), `#!/bin/sh\ntouch ${marker}\necho 'I: running apt-get update...' >&2\necho 'E: cannot reach the mirror (fake)' >&2\nexit 1\n`, { mode: 0o755 });
+    process.env.PATH = `${fakeBin}:${savedPath}`;
+    try {
+      return await fn(marker);
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  };
+  const leftovers = async (dir: string) => (await ls(dir)).filter((e) => e.startsWith('.'));
+
+  /** A minimal fake root (enough for validation, not for running anything). */
+  const fakeRoot = async (dir: string) => {
+    await fsp.mkdir(join(dir, 'usr/bin'), { recursive: true });
+    await fsp.mkdir(join(dir, 'etc/skel'), { recursive: true });
+    await fsp.symlink('usr/bin', join(dir, 'bin'));
+    await fsp.writeFile(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
+    await fsp.writeFile(join(dir, 'etc/group'), 'root:x:0:\n');
+    await fsp.writeFile(join(dir, 'etc/shadow'), 'root:*:19000:0:99999:7:::\n', { mode: 0o640 });
+    await fsp.writeFile(join(dir, 'etc/skel/.bashrc'), '# skel\n');
+    await fsp.writeFile(join(dir, 'usr/bin/tool'), '#!/bin/sh\n', { mode: 0o4755 });
+  };
+
+  before(async () => {
+    area = await tempArea('tpl');
+    cache = join(area, 'cache');
+    fakeBin = join(area, 'fakebin');
+    await fsp.mkdir(fakeBin);
+  });
+  after(async () => {
+    process.env.PATH = savedPath;
+    await fsp.rm(area, { recursive: true, force: true });
+  });
+
+  test('a real build of debian-12: packages, user, layout, progress, cache entry', async (t) => {
+    built = join(area, 'debian-12', 'rootfs');
+    const phases: string[] = [];
+    let last = -1;
+    const r = await buildTemplate({
+      name: 'debian-12',
+      destDir: built,
+      cacheDir: cache,
+      onProgress: (p) => {
+        assert.ok(p.done >= last, 'progress moves forward');
+        last = p.done;
+        if (phases.at(-1) !== p.phase) phases.push(p.phase);
+      },
+    });
+    assert.equal(r.fromCache, false);
+    assert.equal(r.rootDir, built);
+    for (const ph of ['download', 'essential', 'install', 'customize', 'tarball', 'extract-root', 'done']) {
+      assert.ok(phases.includes(ph), `phase ${ph} reported (saw ${phases.join(',')})`);
+    }
+    for (const bin of ['curl', 'python3', 'ping', 'ip', 'ps', 'dig', 'nc']) {
+      const res = await run('chroot', [built, 'sh', '-c', `command -v ${bin}`], { allowFail: true });
+      assert.equal(res.code, 0, `${bin} is in the template`);
+    }
+    assert.match((await run('chroot', [built, 'python3', '-c', 'print(6*7)'])).stdout, /^42$/m);
+    assert.match((await run('chroot', [built, 'id', 'user'])).stdout, /^uid=1000\(user\) gid=1000\(user\)/);
+    const home = await fsp.stat(join(built, 'home/user'));
+    assert.deepEqual([home.uid, home.gid], [1000, 1000]);
+    for (const d of ['rw', 'run/bulkhead', 'etc/qubes-rpc']) assert.ok((await fsp.stat(join(built, d))).isDirectory(), d);
+    assert.equal(await fsp.readFile(join(built, 'etc/hostname'), 'utf8'), 'debian-12\n');
+    assert.equal((await fsp.stat(join(built, 'usr/bin/su'))).mode & 0o7777, 0o4755, 'setuid kept');
+    const cap = await run('python3', ['-c', `import os; print(os.getxattr(${JSON.stringify(join(built, 'usr/bin/ping'))}, 'security.capability').hex())`], { allowFail: true });
+    assert.equal(cap.code, 0, `ping keeps its file capability: ${cap.stderr}`);
+    assert.deepEqual((await ls(cache)).sort(), [basenameOf(r.tarball).replace(/\.tar$/, '.json'), basenameOf(r.tarball)].sort());
+    assert.deepEqual(await leftovers(join(area, 'debian-12')), []);
+    t.diagnostic(`real build: ${r.seconds.toFixed(1)} s, ${r.packages.length} packages requested`);
+  });
+
+  test('a second build reuses the cached tarball without running mmdebstrap', async (t) => {
+    await withFakeMmdebstrap(async (marker) => {
+      const phases: string[] = [];
+      const r = await buildTemplate({ name: 'debian-12', destDir: join(area, 'again', 'rootfs'), cacheDir: cache, onProgress: (p) => phases.push(p.phase) });
+      assert.equal(r.fromCache, true);
+      assert.equal(await fsp.stat(marker).then(() => true, () => false), false, 'mmdebstrap did not run');
+      assert.equal(phases[0], 'cache');
+      assert.ok(r.seconds < 20, `cache hit took ${r.seconds} s`);
+      assert.match((await run('chroot', [r.rootDir, 'curl', '--version'])).stdout, /^curl /);
+      t.diagnostic(`cached build: ${r.seconds.toFixed(1)} s`);
+    });
+  });
+
+  test('a failed build leaves nothing and keeps the cache', async () => {
+    const before = await ls(cache);
+    await withFakeMmdebstrap(async (marker) => {
+      const dest = join(area, 'failed', 'rootfs');
+      await assert.rejects(
+        buildTemplate({ name: 'debian-12', destDir: dest, cacheDir: cache, refresh: true }),
+        { code: 'ERR_TEMPLATE', message: /mmdebstrap failed \(exit 1\): E: cannot reach the mirror/ },
+      );
+      assert.ok(await fsp.stat(marker).then(() => true), 'the fake ran');
+      assert.equal(await fsp.stat(dest).then(() => true, () => false), false);
+      assert.deepEqual(await leftovers(join(area, 'failed')).catch(() => []), []);
+    });
+    assert.deepEqual(await ls(cache), before, 'no partial tarball, cached one intact');
+    await assert.rejects(buildTemplate({ name: 'nosuch', destDir: join(area, 'x', 'rootfs'), cacheDir: cache }), { code: 'ERR_TEMPLATE', message: /unknown template "nosuch"/ });
+    await assert.rejects(buildTemplate({ name: 'debian-12', destDir: built, cacheDir: cache }), { code: 'ERR_TEMPLATE', message: /already exists/ });
+  });
+
+  test('import from the cached tarball gives the same root as the build', async (t) => {
+    const tarball = (await ls(cache)).find((n) => n.endsWith('.tar'))!;
+    const dest = join(area, 'imported', 'rootfs');
+    const r = await importTemplate(join(cache, tarball), dest, { hostname: 'debian-12' });
+    assert.equal(r.rootDir, dest);
+    assert.deepEqual(await manifest(dest), await manifest(built));
+    assert.deepEqual(await leftovers(join(area, 'imported')), []);
+    t.diagnostic(`import of the tarball: ${r.seconds.toFixed(1)} s`);
+  });
+
+  test('import from a directory and a .tar.gz adds the user and the layout', async () => {
+    const src = join(area, 'fake-src');
+    await fakeRoot(src);
+    const gz = join(area, 'fake.tar.gz');
+    await run('tar', ['--numeric-owner', '-czf', gz, '-C', src, '.']);
+    for (const [from, to] of [[src, join(area, 'fromdir', 'rootfs')], [gz, join(area, 'fromgz', 'rootfs')]] as const) {
+      await importTemplate(from, to);
+      assert.match(await fsp.readFile(join(to, 'etc/passwd'), 'utf8'), /\nuser:x:1000:1000::\/home\/user:\/bin\/bash\n/);
+      assert.match(await fsp.readFile(join(to, 'etc/shadow'), 'utf8'), /\nuser:\*:/);
+      assert.equal(await fsp.readFile(join(to, 'home/user/.bashrc'), 'utf8'), '# skel\n');
+      assert.equal((await fsp.stat(join(to, 'home/user/.bashrc'))).uid, 1000);
+      assert.equal((await fsp.stat(join(to, 'usr/bin/tool'))).mode & 0o7777, 0o4755);
+      assert.equal(await fsp.readFile(join(to, 'etc/hostname'), 'utf8'), 'localhost\n');
+    }
+    assert.equal(await fsp.readFile(join(src, 'etc/passwd'), 'utf8'), 'root:x:0:0:root:/root:/bin/bash\n', 'the source is untouched');
+  });
+
+  test('a failed import is refused clearly and leaves nothing', async () => {
+    const parent = join(area, 'bad');
+    const dest = join(parent, 'rootfs');
+    const notRoot = join(area, 'not-a-root');
+    await fsp.mkdir(join(notRoot, 'stuff'), { recursive: true });
+    const notTar = join(area, 'not.tar');
+    await fsp.writeFile(notTar, 'this is not a tarball\n');
+    const emptyTar = join(area, 'noetc.tar');
+    await run('tar', ['-cf', emptyTar, '-C', notRoot, '.']);
+    // A root whose /etc/hostname points at a file of the host: writing through it is refused.
+    const evil = join(area, 'evil-root');
+    await fakeRoot(evil);
+    const victim = join(area, 'victim');
+    await fsp.writeFile(victim, 'host file\n');
+    await fsp.symlink(victim, join(evil, 'etc/hostname'));
+    const etcLink = join(area, 'etc-link-root');
+    await fsp.mkdir(join(etcLink, 'usr/bin'), { recursive: true });
+    await fsp.symlink('/etc', join(etcLink, 'etc'));
+
+    const cases: [string, RegExp][] = [
+      [notRoot, /does not look like a root filesystem: no \/etc, no \/bin or \/usr\/bin directory/],
+      [notTar, /not\.tar: cannot extract as a tar archive/],
+      [emptyTar, /does not look like a root filesystem/],
+      [join(area, 'absent'), /absent: no such file or directory/],
+      [evil, /\/etc\/hostname .*symlink.*refusing to write through it/],
+      [etcLink, /no \/etc directory/],
+    ];
+    for (const [src, msg] of cases) {
+      await assert.rejects(importTemplate(src, dest), { code: 'ERR_TEMPLATE', message: msg }, src);
+      assert.equal(await fsp.stat(dest).then(() => true, () => false), false, `${src}: nothing installed`);
+      assert.deepEqual(await leftovers(parent).catch(() => []), [], `${src}: no leftovers`);
+    }
+    assert.equal(await fsp.readFile(victim, 'utf8'), 'host file\n', 'the host file was not written');
+    await assert.rejects(importTemplate(built, built), { code: 'ERR_TEMPLATE', message: /already exists/ });
+  });
+});
+
+function basenameOf(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
