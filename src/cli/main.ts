@@ -1,0 +1,92 @@
+// bulkhead: the CLI. Every verb is declared here and loads its code only when used.
+import { Command, Option } from 'commander';
+
+type Out = string | { stdout: string; exitCode: number; stderr?: string };
+
+function act(load: (...args: never[]) => Promise<Out>) {
+  return async (...args: unknown[]) => {
+    try {
+      const out = await load(...(args as never[]));
+      if (typeof out === 'string') process.stdout.write(out);
+      else {
+        process.stdout.write(out.stdout);
+        if (out.stderr) process.stderr.write(out.stderr);
+        process.exitCode = out.exitCode;
+      }
+    } catch (e) {
+      const err = e as { message?: string; code?: string };
+      process.stderr.write(`bulkhead: ${err.message ?? String(e)}\n`);
+      process.exitCode = process.exitCode || 1;
+    }
+  };
+}
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+const program = new Command('bulkhead')
+  .description('Qubes-style compartments and a Whonix-style Tor gateway on a plain Linux host')
+  .showHelpAfterError()
+  .enablePositionalOptions()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `bulkhead: ${s}` : s) });
+program.exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
+
+program.command('daemon').description('start, stop or show the admin daemon').argument('<action>', 'start|stop|status')
+  .action(act(async (a: string) => (await import('./verbs/daemon.js')).daemon(a)));
+
+program.command('create').description('create a qube (qvm-create)').argument('<name>')
+  .addOption(new Option('--class <class>', 'app|template|standalone').default('app'))
+  .option('--template <template>', 'template to boot from')
+  .requiredOption('--label <colour>', 'trust colour')
+  .option('--prop <key=value>', 'set a property (repeatable)', collect)
+  .action(act(async (n: string, o: { class: string; template?: string; label: string; prop?: string[] }) => (await import('./verbs/qubes.js')).create(n, o)));
+
+program.command('ls').description('list qubes (qvm-ls)').option('--json', 'JSON output')
+  .action(act(async (o: { json?: boolean }) => (await import('./verbs/qubes.js')).ls(o)));
+program.command('start').description('start qubes (qvm-start)').argument('<names...>')
+  .action(act(async (n: string[]) => (await import('./verbs/qubes.js')).start(n)));
+program.command('shutdown').description('shut qubes down (qvm-shutdown)').argument('<names...>')
+  .option('--wait', 'wait for the qube to stop').option('--timeout <seconds>', 'kill after this long').option('--force', 'even if other running qubes use it as netvm')
+  .action(act(async (n: string[], o: { wait?: boolean; timeout?: string; force?: boolean }) => (await import('./verbs/qubes.js')).shutdown(n, o)));
+for (const verb of ['kill', 'pause', 'unpause'] as const) {
+  program.command(verb).description(`${verb} qubes (qvm-${verb})`).argument('<names...>')
+    .action(act(async (n: string[]) => (await import('./verbs/qubes.js')).simple(verb, n)));
+}
+program.command('clone').description('clone a qube (qvm-clone)').argument('<source>').argument('<name>')
+  .action(act(async (s: string, d: string) => (await import('./verbs/qubes.js')).clone(s, d)));
+program.command('remove').description('remove qubes (qvm-remove)').argument('<names...>').option('--force', 'also delete a private volume that holds data')
+  .action(act(async (n: string[], o: { force?: boolean }) => (await import('./verbs/qubes.js')).remove(n, o)));
+program.command('prefs').description('show or set properties (qvm-prefs)').argument('<name>').argument('[key]').argument('[value]')
+  .option('--reset', 'reset the property to its default').option('--json', 'JSON output')
+  .action(act(async (n: string, k: string | undefined, v: string | undefined, o: { reset?: boolean; json?: boolean }) => (await import('./verbs/prefs.js')).prefs(n, k, v, o)));
+program.command('tags').description('list, add or remove tags (qvm-tags)').argument('<name>').argument('[action]', 'list|add|del').argument('[tags...]')
+  .action(act(async (n: string, a: string | undefined, t: string[]) => (await import('./verbs/prefs.js')).tags(n, a, t)));
+program.command('features').description('show or set features (qvm-features)').argument('<name>').argument('[key]').argument('[value]').option('--unset', 'remove the feature')
+  .action(act(async (n: string, k: string | undefined, v: string | undefined, o: { unset?: boolean }) => (await import('./verbs/prefs.js')).features(n, k, v, o)));
+program.command('global').description('show or set global properties (qubes-prefs)').argument('[key]').argument('[value]')
+  .action(act(async (k: string | undefined, v: string | undefined) => (await import('./verbs/prefs.js')).globals(k, v)));
+
+program.command('run').description('run a command in a qube or a new disposable (qvm-run)')
+  .argument('[name]', 'qube (omit with --dispvm)').argument('[cmd...]', 'command after --')
+  .option('--user <user>', 'user inside the qube').option('--dispvm [template]', 'run in a new disposable')
+  .option('--no-autostart', 'fail if the qube is not running')
+  .passThroughOptions()
+  .action(act(async (n: string | undefined, cmd: string[], o: { user?: string; dispvm?: string | boolean; autostart?: boolean }) => (await import('./verbs/run.js')).runVerb(n, cmd, o)));
+
+program.command('template').description('build, import or list templates').argument('<action>', 'build|import|list').argument('[name]').argument('[source]', 'directory or tarball (import)')
+  .option('--flavor <set>', 'package set: debian-12, debian-12-gateway, debian-12-workstation').option('--refresh', 'rebuild even when cached')
+  .action(act(async (a: string, n: string | undefined, s: string | undefined, o: { flavor?: string; refresh?: boolean }) => (await import('./verbs/template.js')).templateVerb(a, n, s, o)));
+
+const policy = program.command('policy').description('evaluate or lint RPC policy offline');
+policy.command('eval').description('decide one call against a policy directory and a system description')
+  .requiredOption('--policy-dir <dir>', 'policy directory (repeatable)', collect).requiredOption('--system <file>', 'system description JSON')
+  .requiredOption('--source <qube>').requiredOption('--target <qube>').requiredOption('--service <svc[+arg]>').option('--json', 'JSON output')
+  .action(act(async (o: { policyDir: string[]; system: string; source: string; target: string; service: string; json?: boolean }) => (await import('./verbs/policy-eval.js')).policyEval({ ...o, json: !!o.json })));
+policy.command('lint').description('report every error in policy directories with file:line').argument('<dirs...>')
+  .action(act(async (d: string[]) => (await import('./verbs/policy-lint.js')).policyLint(d)));
+
+program.command('lab').description('the sealed lab world: up, down, status').argument('<action>', 'up|down|status').option('--json', 'JSON output')
+  .action(act(async (a: string, o: { json?: boolean }) => (await import('./verbs/lab-cli.js')).labVerb(a, o)));
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`bulkhead: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+// Verbs on qubes: create, ls, start, shutdown, kill, pause, unpause, clone, remove (qvm-* names).
+import { apiClient } from '../client.js';
+import { table } from '../output.js';
+
+interface QubeView { name: string; klass: string; state: string; label: string; template: string | null; netvm: string | null }
+
+function parseProps(list: string[] = []): Record<string, string> {
+  const props: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new Error(`--prop: '${kv}' is not KEY=VALUE`);
+    props[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return props;
+}
+
+export async function create(name: string, o: { class: string; template?: string; label: string; prop?: string[] }): Promise<string> {
+  const q = await apiClient().request<QubeView>('POST', '/qubes', { name, class: o.class, label: o.label, template: o.template, props: parseProps(o.prop) });
+  return `created ${q.name} (${q.klass}, ${q.label})\n`;
+}
+
+export async function ls(o: { json?: boolean }): Promise<string> {
+  const { qubes } = await apiClient().request<{ qubes: QubeView[] }>('GET', '/qubes');
+  if (o.json) return JSON.stringify(qubes, null, 2) + '\n';
+  const rows = [['dom0', 'Running', 'AdminVM', 'black', '-', '-'], ...qubes.map((q) => [q.name, cap(q.state), q.klass, q.label, q.template ?? '-', q.netvm ?? '-'])];
+  return table(rows, ['NAME', 'STATE', 'CLASS', 'LABEL', 'TEMPLATE', 'NETVM']);
+}
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+export async function start(names: string[]): Promise<string> {
+  const c = apiClient();
+  let out = '';
+  for (const n of names) {
+    const r = await c.request<{ pid: number; alreadyRunning: boolean }>('POST', `/qubes/${encodeURIComponent(n)}/start`, {});
+    out += r.alreadyRunning ? `${n} is already running\n` : '';
+  }
+  return out;
+}
+
+export async function shutdown(names: string[], o: { wait?: boolean; timeout?: string; force?: boolean }): Promise<string> {
+  const c = apiClient();
+  const timeout = o.timeout === undefined ? undefined : Number(o.timeout);
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout <= 0)) throw new Error(`--timeout: '${o.timeout}' is not a positive number of seconds`);
+  // The daemon always waits for the stop (bounded by the timeout, then kills); --wait is accepted as qvm-shutdown has it.
+  for (const n of names) await c.request('POST', `/qubes/${encodeURIComponent(n)}/shutdown`, { wait: o.wait ?? true, timeout, force: o.force });
+  return '';
+}
+
+export async function simple(verb: 'kill' | 'pause' | 'unpause', names: string[]): Promise<string> {
+  const c = apiClient();
+  for (const n of names) await c.request('POST', `/qubes/${encodeURIComponent(n)}/${verb}`, {});
+  return '';
+}
+
+export async function clone(src: string, dst: string): Promise<string> {
+  await apiClient().request('POST', `/qubes/${encodeURIComponent(src)}/clone`, { name: dst });
+  return `cloned ${src} to ${dst}\n`;
+}
+
+export async function remove(names: string[], o: { force?: boolean }): Promise<string> {
+  const c = apiClient();
+  for (const n of names) await c.request('DELETE', `/qubes/${encodeURIComponent(n)}?force=${o.force ? 'true' : 'false'}`);
+  return '';
+}

@@ -1,0 +1,87 @@
+// Verb run: a command in a qube or a new disposable, stdin/stdout/stderr passed through, exit code returned.
+import http from 'node:http';
+import { Readable, type Duplex } from 'node:stream';
+import { encodeData, encodeEof, FrameReader, FrameType, payload, StreamId } from '../../rpc/frame.js';
+import { resolvePaths } from '../../daemon/paths.js';
+
+export interface RunOptions { user?: string; dispvm?: string | boolean; autostart?: boolean }
+
+export function execRequest(path: string, params: unknown): Promise<{ socket: Duplex; qube: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      socketPath: resolvePaths().socket, method: 'POST', path,
+      headers: { connection: 'Upgrade', upgrade: 'bulkhead-exec', 'x-bulkhead-exec': Buffer.from(JSON.stringify(params)).toString('base64') },
+    });
+    req.on('upgrade', (res, socket, head) => {
+      if (head.length) socket.unshift(head);
+      resolve({ socket, qube: String(res.headers['x-bulkhead-qube'] ?? '') });
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        let msg = Buffer.concat(chunks).toString();
+        try { msg = (JSON.parse(msg) as { message: string }).message; } catch { /* plain */ }
+        reject(new Error(msg));
+      });
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? new Error('bulkheadd is not running; start it with \'bulkhead daemon start\'') : e));
+    req.end();
+  });
+}
+
+/** Pump local stdio through the framed connection; resolves with the remote exit code. */
+export function pumpStdio(socket: Duplex, stdin: NodeJS.ReadableStream, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const reader = new FrameReader();
+    let code: number | null = null;
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const f of reader.push(chunk)) {
+          if (f.type === FrameType.STDOUT) stdout.write(f.payload);
+          else if (f.type === FrameType.STDERR) stderr.write(f.payload);
+          else if (f.type === FrameType.EXIT) code = payload.exit(f);
+        }
+      } catch (e) { reject(e); }
+    });
+    socket.on('close', () => {
+      stdin.unpipe?.();
+      if (code === null) reject(new Error('the connection to the qube ended without an exit code'));
+      else resolve(code);
+    });
+    socket.on('error', () => undefined);
+    stdin.on('data', (d: Buffer) => { for (const fr of encodeData(FrameType.STDIN, d)) socket.write(fr); });
+    stdin.on('end', () => socket.write(encodeEof(StreamId.STDIN)));
+    stdin.on('error', () => socket.write(encodeEof(StreamId.STDIN)));
+  });
+}
+
+export async function runVerb(name: string | undefined, cmd: string[], o: RunOptions): Promise<{ stdout: string; exitCode: number }> {
+  let argv = cmd[0] === '--' ? cmd.slice(1) : cmd;
+  let path: string;
+  const params: Record<string, unknown> = {};
+  if (o.dispvm !== undefined && o.dispvm !== false) {
+    // `run --dispvm [TEMPLATE] -- CMD`: commander puts a lone TEMPLATE into `name`.
+    if (typeof o.dispvm === 'string') params.template = o.dispvm;
+    if (name !== undefined && name !== '--') argv = [name, ...argv];
+    path = '/dispvms/exec';
+  } else {
+    if (!name) throw new Error('run: give a qube name, or --dispvm');
+    path = `/qubes/${encodeURIComponent(name)}/exec`;
+  }
+  if (!argv.length) throw new Error('run: give the command after --');
+  params.argv = argv;
+  if (o.user) params.user = o.user;
+  if (o.autostart === false) params.noAutostart = true;
+  const { socket } = await execRequest(path, params);
+  const stdin = process.stdin.isTTY ? emptyStream() : process.stdin;
+  const code = await pumpStdio(socket, stdin, process.stdout, process.stderr);
+  if (stdin !== process.stdin) stdin.destroy();
+  else process.stdin.destroy();
+  return { stdout: '', exitCode: code };
+}
+
+function emptyStream(): Readable {
+  // A terminal is not forwarded (no pty): the command sees an empty stdin.
+  return Readable.from([]);
+}

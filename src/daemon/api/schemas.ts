@@ -1,0 +1,29 @@
+// Request schemas of the admin API (zod); unknown fields are refused, as typed configs should.
+import { z } from 'zod';
+
+export const nameParam = z.object({ name: z.string().min(1).max(64) }).strict();
+export const createBody = z.object({
+  name: z.string(),
+  class: z.string(),
+  label: z.string(),
+  template: z.string().nullish(),
+  props: z.record(z.string(), z.string()).optional(),
+  tags: z.array(z.string()).optional(),
+  features: z.record(z.string(), z.string()).optional(),
+}).strict();
+export const shutdownBody = z.object({ wait: z.boolean().optional(), timeout: z.number().int().positive().max(3600).optional(), force: z.boolean().optional() }).strict();
+export const removeQuery = z.object({ force: z.enum(['true', 'false']).optional() }).strict();
+export const propBody = z.object({ value: z.string() }).strict();
+export const featureBody = z.object({ value: z.string() }).strict();
+export const cloneBody = z.object({ name: z.string() }).strict();
+export const dispvmBody = z.object({ template: z.string().optional(), name: z.string().optional(), label: z.string().optional() }).strict();
+export const revertBody = z.object({ revision: z.string().min(1) }).strict();
+export const templateBuildBody = z.object({ name: z.string(), flavor: z.string().optional(), refresh: z.boolean().optional() }).strict();
+export const templateImportBody = z.object({ name: z.string(), source: z.string(), label: z.string().optional() }).strict();
+export const execParams = z.object({
+  argv: z.array(z.string()).min(1),
+  user: z.string().optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  noAutostart: z.boolean().optional(),
+  template: z.string().optional(),
+}).strict();

@@ -1,0 +1,127 @@
+// Start, shutdown, kill, pause, unpause: the qube lifecycle with Qubes' pre-start/start/start-failed events.
+import { BulkheadError } from '../../errors/index.js';
+import { effective, type QubeRecord } from '../../model/index.js';
+import type { QubeRuntimeSpec } from '../../runtime/types.js';
+import type { DaemonContext } from '../context.js';
+import { buildSpec, runtimeId } from './spec.js';
+import { commitVolumesAtStop, prepareVolumesAtStart } from './volumes.js';
+
+const ACTOR = 'admin';
+
+export async function specFor(ctx: DaemonContext, name: string): Promise<QubeRuntimeSpec> {
+  const sys = ctx.store.system();
+  const q = sys.qubes.get(name);
+  if (!q) throw new BulkheadError('ERR_NO_SUCH_QUBE', `no qube named '${name}'`);
+  return buildSpec(ctx, q, sys);
+}
+
+export function isRunning(ctx: DaemonContext, name: string): boolean {
+  const s = ctx.store.power(name);
+  return s === 'running' || s === 'paused';
+}
+
+/** Start a qube and, first, the netvm chain it depends on (as Qubes does). */
+export async function startQube(ctx: DaemonContext, name: string, depth = 0): Promise<{ pid: number; alreadyRunning: boolean }> {
+  if (depth > 8) throw new BulkheadError('ERR_INVALID_VALUE', `netvm chain of '${name}' is too deep`);
+  const q = ctx.store.requireQube(name);
+  if (q.klass === 'admin') throw new BulkheadError('ERR_INVALID_VALUE', `'${name}' is the admin qube and always runs`);
+  const netvm = effective(q, 'netvm', ctx.store.system());
+  if (typeof netvm === 'string' && !isRunning(ctx, netvm)) await startQube(ctx, netvm, depth + 1);
+  return ctx.locks.run(name, async () => {
+    if (isRunning(ctx, name)) {
+      const inst = await ctx.runtime.state(runtimeId(ctx, name));
+      if (inst && inst.status !== 'stopped') return { pid: inst.pid, alreadyRunning: true };
+    }
+    const sys = ctx.store.system();
+    const rec = sys.qubes.get(name) as QubeRecord;
+    const spec = buildSpec(ctx, rec, sys);
+    ctx.events.emit('qube-pre-start', { qube: name });
+    try {
+      await prepareVolumesAtStart(ctx, rec);
+      for (const h of ctx.hooks) {
+        const add = await h.preStart?.(ctx, name);
+        if (add) {
+          if (add.netnsPath !== undefined) spec.netnsPath = add.netnsPath;
+          if (add.mounts) spec.mounts.push(...add.mounts);
+          if (add.env) Object.assign(spec.env, add.env);
+          if (add.hostname) spec.hostname = add.hostname;
+          if (add.extraCaps) (spec as QubeRuntimeSpec & { extraCaps?: string[] }).extraCaps = add.extraCaps;
+        }
+      }
+      // Leftovers of an earlier crash would make crun refuse the id.
+      await ctx.runtime.cleanup(spec);
+      const inst = await ctx.runtime.start(spec);
+      ctx.store.setPower(ACTOR, name, 'running', 'qube-started', { pid: inst.pid, uidBase: spec.uidBase });
+      ctx.events.emit('qube-started', { qube: name, pid: inst.pid });
+      for (const h of ctx.hooks) await h.postStart?.(ctx, name, inst.pid);
+      return { pid: inst.pid, alreadyRunning: false };
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      await ctx.runtime.kill(spec).catch(() => undefined);
+      for (const h of ctx.hooks) await h.postStop?.(ctx, name).catch(() => undefined);
+      ctx.store.setPower(ACTOR, name, 'halted', 'qube-start-failed', { reason });
+      ctx.events.emit('qube-start-failed', { qube: name, reason });
+      throw e instanceof BulkheadError ? e : new BulkheadError('ERR_RUNTIME', `cannot start '${name}': ${reason}`, { cause: e });
+    }
+  });
+}
+
+/** Qubes whose netvm is `name` and that run now. */
+export function runningDependents(ctx: DaemonContext, name: string): string[] {
+  const sys = ctx.store.system();
+  return [...sys.qubes.values()].filter((o) => effective(o, 'netvm', sys) === name && isRunning(ctx, o.name)).map((o) => o.name);
+}
+
+export async function shutdownQube(ctx: DaemonContext, name: string, opts: { timeoutS?: number; force?: boolean } = {}): Promise<void> {
+  const deps = runningDependents(ctx, name);
+  if (deps.length && !opts.force) {
+    throw new BulkheadError('ERR_QUBE_IN_USE', `'${name}' is the netvm of running qubes: ${deps.join(', ')}`);
+  }
+  await ctx.locks.run(name, async () => {
+    const q = ctx.store.requireQube(name);
+    if (!isRunning(ctx, name)) throw new BulkheadError('ERR_QUBE_NOT_RUNNING', `'${name}' is not running`);
+    const spec = await specFor(ctx, name);
+    const timeoutS = opts.timeoutS ?? (effective(q, 'shutdown_timeout', ctx.store.system()) as number);
+    await ctx.runtime.stop(spec, timeoutS * 1000);
+    await afterStop(ctx, name, 'shutdown');
+  });
+}
+
+export async function killQube(ctx: DaemonContext, name: string): Promise<void> {
+  await ctx.locks.run(name, async () => {
+    ctx.store.requireQube(name);
+    if (!isRunning(ctx, name)) throw new BulkheadError('ERR_QUBE_NOT_RUNNING', `'${name}' is not running`);
+    const spec = await specFor(ctx, name);
+    await ctx.runtime.kill(spec);
+    await afterStop(ctx, name, 'killed');
+  });
+}
+
+/** Common end of every stop: hooks, volume commit, power state, event. */
+export async function afterStop(ctx: DaemonContext, name: string, reason: string): Promise<void> {
+  for (const h of ctx.hooks) await h.postStop?.(ctx, name).catch((e: unknown) => ctx.log.warn({ err: e, qube: name }, 'postStop hook failed'));
+  const q = ctx.store.getQube(name);
+  if (q) await commitVolumesAtStop(ctx, q);
+  ctx.store.setPower(ACTOR, name, 'halted', 'qube-stopped', { reason });
+  ctx.events.emit('qube-stopped', { qube: name, reason });
+}
+
+export async function pauseQube(ctx: DaemonContext, name: string): Promise<void> {
+  await ctx.locks.run(name, async () => {
+    const s = ctx.store.power(ctx.store.requireQube(name).name);
+    if (s !== 'running') throw new BulkheadError('ERR_QUBE_NOT_RUNNING', `'${name}' is not running`);
+    await ctx.runtime.pause(runtimeId(ctx, name));
+    ctx.store.setPower(ACTOR, name, 'paused', 'qube-paused');
+    ctx.events.emit('qube-paused', { qube: name });
+  });
+}
+
+export async function unpauseQube(ctx: DaemonContext, name: string): Promise<void> {
+  await ctx.locks.run(name, async () => {
+    const s = ctx.store.power(ctx.store.requireQube(name).name);
+    if (s !== 'paused') throw new BulkheadError('ERR_INVALID_VALUE', `'${name}' is not paused`);
+    await ctx.runtime.unpause(runtimeId(ctx, name));
+    ctx.store.setPower(ACTOR, name, 'running', 'qube-unpaused');
+    ctx.events.emit('qube-unpaused', { qube: name });
+  });
+}

@@ -1,0 +1,51 @@
+// The daemon's use of storage/: volumes made at create, prepared at start, settled at stop.
+import { readdir } from 'node:fs/promises';
+import { effective, type QubeClass, type QubeRecord } from '../../model/index.js';
+import {
+  cloneQubeVolumes, createQubeVolumes, prepareVolumesForStart, removeQubeVolumes, settleVolumesAfterStop,
+  volumePaths, type VolumeClass,
+} from '../../storage/index.js';
+import type { DaemonContext } from '../context.js';
+import { uidBaseOf } from '../context.js';
+
+const vclass = (k: QubeClass) => k as VolumeClass;
+
+export async function createVolumes(ctx: DaemonContext, q: QubeRecord, copyRootFrom?: string): Promise<void> {
+  await createQubeVolumes(ctx.paths.qubesDir, q.name, {
+    class: vclass(q.klass),
+    uidBase: uidBaseOf(ctx, q.qid),
+    copyRootFrom: copyRootFrom ? volumePaths(ctx.paths.qubesDir, copyRootFrom).rootfs : undefined,
+  });
+}
+
+export async function removeVolumes(ctx: DaemonContext, name: string): Promise<void> {
+  await removeQubeVolumes(ctx.paths.qubesDir, name);
+}
+
+export async function cloneVolumes(ctx: DaemonContext, src: string, dst: QubeRecord): Promise<void> {
+  const s = ctx.store.requireQube(src);
+  await cloneQubeVolumes(ctx.paths.qubesDir, src, dst.name, { class: vclass(s.klass), fromUidBase: uidBaseOf(ctx, s.qid), toUidBase: uidBaseOf(ctx, dst.qid) });
+}
+
+/** Whether the private volume holds any file (deleting it then needs --force). */
+export async function volumeHasData(ctx: DaemonContext, name: string): Promise<boolean> {
+  const walk = async (dir: string): Promise<boolean> => {
+    let entries;
+    try { entries = await readdir(dir, { withFileTypes: true }); } catch { return false; }
+    for (const e of entries) {
+      if (!e.isDirectory()) return true;
+      if (await walk(`${dir}/${e.name}`)) return true;
+    }
+    return false;
+  };
+  return walk(volumePaths(ctx.paths.qubesDir, name).private);
+}
+
+export async function prepareVolumesAtStart(ctx: DaemonContext, q: QubeRecord): Promise<void> {
+  await prepareVolumesForStart(ctx.paths.qubesDir, q.name, { class: vclass(q.klass), uidBase: uidBaseOf(ctx, q.qid) });
+}
+
+export async function commitVolumesAtStop(ctx: DaemonContext, q: QubeRecord): Promise<void> {
+  const keep = effective(q, 'revisions_to_keep', ctx.store.system()) as number;
+  await settleVolumesAfterStop(ctx.paths.qubesDir, q.name, { class: vclass(q.klass), revisionsToKeep: keep });
+}

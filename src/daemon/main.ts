@@ -1,0 +1,79 @@
+// bulkheadd: the admin daemon. Opens the state, finds running qubes again, serves the admin API.
+import { chmodSync, mkdirSync } from 'node:fs';
+import { randomBytes, randomInt } from 'node:crypto';
+import pino from 'pino';
+import { setExecLogger } from '../exec/index.js';
+import { createNsRuntime } from '../runtime/ns/index.js';
+import { openDatabase, StateStore } from '../state/index.js';
+import { startApiServer, type RouteModule } from './api/server.js';
+import type { DaemonContext, QubeHooks } from './context.js';
+import { AdminEvents } from './events.js';
+import { claimInstance } from './instance.js';
+import { KeyedLock } from './locks.js';
+import { resolvePaths } from './paths.js';
+import { reconcile } from './reconcile.js';
+import { startQube } from './lifecycle/power.js';
+import { effective } from '../model/index.js';
+import { loadFeatures } from './features.js';
+
+async function main(): Promise<void> {
+  const paths = resolvePaths();
+  // home and run/ are searchable (o+x) so crun inside a qube's user namespace reaches its root;
+  // the admin socket lives in admin/ (0700) and the volume pool is 0700.
+  mkdirSync(paths.home, { recursive: true, mode: 0o711 });
+  chmodSync(paths.home, 0o711);
+  mkdirSync(paths.runDir, { recursive: true, mode: 0o711 });
+  chmodSync(paths.runDir, 0o711);
+  mkdirSync(paths.adminDir, { recursive: true, mode: 0o700 });
+  const release = claimInstance(paths.pidFile);
+  const log = pino({ level: process.env.BULKHEAD_LOG_LEVEL ?? 'info' }, pino.destination({ dest: paths.logFile, sync: false, mkdir: true }));
+  setExecLogger((m) => log.debug(m));
+  const db = await openDatabase(paths.db);
+  const store = new StateStore(db);
+  const g = store.globals();
+  // A short, unique prefix names every kernel object of this state directory.
+  if (typeof g.prefix !== 'string') store.setGlobal('admin', 'prefix', `bh${randomBytes(2).toString('hex')}`);
+  if (typeof g.uid_slot_base !== 'number') store.setGlobal('admin', 'uid_slot_base', randomInt(64, 61000));
+  const gg = store.globals();
+  const hooks: QubeHooks[] = [];
+  const routes: RouteModule[] = [];
+  const ctx: DaemonContext = {
+    paths, store, log, hooks,
+    prefix: String(gg.prefix),
+    uidSlotBase: Number(gg.uid_slot_base),
+    runtime: createNsRuntime(),
+    events: new AdminEvents(),
+    locks: new KeyedLock(),
+  };
+  await loadFeatures(ctx, hooks, routes);
+  const report = await reconcile(ctx);
+  log.info({ report }, 'reconciled');
+  for (const h of hooks) await h.daemonStart?.(ctx);
+  const app = await startApiServer(ctx, routes);
+  // Autostart after the API is up, so clients can watch it happen.
+  const sys = store.system();
+  for (const q of sys.qubes.values()) {
+    if (effective(q, 'autostart', sys) === true && store.power(q.name) === 'halted') {
+      startQube(ctx, q.name).catch((e: unknown) => log.warn({ err: e, qube: q.name }, 'autostart failed'));
+    }
+  }
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping; qubes keep running');
+    await app.close().catch(() => undefined);
+    for (const h of hooks) await h.daemonStop?.(ctx).catch(() => undefined);
+    db.close();
+    release();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  process.stdout.write(`bulkheadd ready pid=${process.pid} socket=${paths.socket}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bulkheadd: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
