@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { run } from '../../src/exec/index.js';
 import {
   createTorSandbox, parseFingerprint, startLabClient, startTorNetwork, ONION_PAGE, WEB_NAME, WEB_PAGE,
@@ -82,9 +82,12 @@ test('lab tor network comes up phased; clients fetch a lab page, the onion page,
     assert.equal(parseFingerprint(await readFile(`${n.dataDir}/fingerprint`, 'utf8'), n.nick), n.fingerprint, `${n.nick} fingerprint`);
   }
   assert.ok(net.nodes.some((n) => n.role === 'onion' && n.pid > 0));
+  const nsIno = (await stat(`/run/netns/${sb.netns}`)).ino;
   for (const n of net.nodes) {
-    const status = (await run('ps', ['-o', 'comm=', '-p', String(n.pid)], { allowFail: true })).stdout.trim();
-    assert.equal(status, 'tor', `${n.nick} PID ${n.pid} is tor`);
+    assert.equal((await readFile(`/proc/${n.pid}/comm`, 'utf8')).trim(), 'tor', `${n.nick} PID ${n.pid} is tor`);
+    assert.equal((await stat(`/proc/${n.pid}/ns/net`)).ino, nsIno, `${n.nick} runs in the lab namespace`);
+    assert.ok((await readFile(`/proc/${n.pid}/environ`, 'latin1')).split('\0').includes('MALLOC_ARENA_MAX=1'));
+    assert.match(await readFile(`/proc/${n.pid}/cmdline`, 'latin1'), /--defaults-torrc\0[^\0]+\/empty\0-f\0/);
   }
 
   const client = await startLabClient({ netns: sb.netns, dataDir: `${stateDir}/client1`, nick: 'client1', dirAuthorityLines: net.dirAuthorityLines, socksPort: 6050, controlPort: 6051 });
@@ -115,6 +118,7 @@ test('lab tor network comes up phased; clients fetch a lab page, the onion page,
   assert.ok(obfs.stdout.trim().length > 0, 'a connection to the obfs4 port is established');
 
   const mem = await net.memory();
+  assert.ok(mem.torTotalKb > 0 && mem.torTotalKb < 600 * 1024, `lab tor memory ${mem.torTotalKb} kB`);
   const report = {
     networkReadyMs: timings.networkReadyMs,
     onionPublishedMs: timings.onionPublishedMs,

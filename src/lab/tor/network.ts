@@ -7,7 +7,7 @@ import { ensureAuthorityKeys, ensureRelayIdentity } from './keys.js';
 import { newOnionKey } from './onion-key.js';
 import { startPageServer, type PageServer } from './page-server.js';
 import { consensusNodes, nodeByRole, planTorNetwork, type TorAddresses, type TorNodePlan, type TorPlan, type TorRole } from './plan.js';
-import { childPids, rssKb, stopProcesses, type LabProcess } from './process.js';
+import { childPids, isRunning, rssKb, stopProcesses, type LabProcess } from './process.js';
 import { missingFromConsensus, onionUploaded, waitUntil } from './ready.js';
 import { startTor, type RunningTor } from './node.js';
 import { nodeTorrc } from './torrc.js';
@@ -170,8 +170,9 @@ export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwo
       if (net.timings.onionPublishedMs !== undefined) return net.timings;
       // Phase 2: every relay and the bridge caches a consensus listing all relays with microdescriptors.
       await Promise.all(servers.map((n) => waitUntil(`${opts.prefix} tor ${n.nick} full consensus`, opts.consensusTimeoutMs ?? 90_000, 250, async () => {
-        const ctl = running.get(n.nick)?.control;
-        if (!ctl) throw new BulkheadError('ERR_INTERNAL', `tor ${n.nick} not running`);
+        const r = running.get(n.nick);
+        if (!r || !isRunning(r.process)) throw new BulkheadError('ERR_EXEC', `tor ${n.nick} is not running: ${r?.process.tail().trim().split('\n').slice(-2).join(' | ') ?? ''}`);
+        const ctl = r.control;
         return (await missingFromConsensus(ctl, relayFingerprints)).length === 0 ? true : undefined;
       })));
       net.timings.networkReadyMs = Date.now() - t0;

@@ -1,0 +1,32 @@
+// Tests of the tor control-reply parser: single, multi-line, data blocks, dot-unstuffing, split chunks, events.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGetinfo, ReplyParser } from './control-reply.js';
+
+test('single-line and multi-line replies', () => {
+  const p = new ReplyParser();
+  const r = p.push('250 OK\r\n250-version=0.4.9.11\r\n250-status/circuit-established=1\r\n250 OK\r\n');
+  assert.equal(r.length, 2);
+  assert.deepEqual(r[0], { status: 250, lines: [{ text: 'OK' }] });
+  assert.deepEqual([...parseGetinfo(r[1]!)], [['version', '0.4.9.11'], ['status/circuit-established', '1']]);
+});
+
+test('data blocks with dot-unstuffing, split across chunks', () => {
+  const p = new ReplyParser();
+  const text = '250+circuit-status=\r\n1 BUILT $AAAA~a,$BBBB~b PURPOSE=GENERAL\r\n..leading dot\r\n2 EXTENDED $CCCC~c\r\n.\r\n250 OK\r\n';
+  const out = [];
+  for (let i = 0; i < text.length; i += 7) out.push(...p.push(text.slice(i, i + 7)));
+  assert.equal(out.length, 1);
+  assert.equal(parseGetinfo(out[0]!).get('circuit-status'), '1 BUILT $AAAA~a,$BBBB~b PURPOSE=GENERAL\n.leading dot\n2 EXTENDED $CCCC~c');
+});
+
+test('errors and asynchronous events are replies of their own', () => {
+  const p = new ReplyParser();
+  const r = p.push('552 Unrecognized key "address"\r\n650 HS_DESC UPLOADED abc UNKNOWN $X\r\n');
+  assert.deepEqual(r.map((x) => x.status), [552, 650]);
+  assert.equal(r[1]?.lines[0]?.text, 'HS_DESC UPLOADED abc UNKNOWN $X');
+});
+
+test('a malformed line is an error, not a silent skip', () => {
+  assert.throws(() => new ReplyParser().push('hello\r\n'), /malformed tor control line/);
+});
