@@ -36,6 +36,11 @@ export interface QubeRuntimeSpec {
   /** Extra bind mounts (RPC socket, agent binaries). */
   mounts: BindMount[];
   env: Record<string, string>;
+  /**
+   * Capabilities added to the small default bounding set, e.g. `CAP_NET_RAW` for a workstation
+   * that must open raw sockets. Only a short list of capabilities may be added (see ns/caps.ts).
+   */
+  extraCaps?: string[];
   /** Runtime files (bundle, merged root) live below this directory. */
   runDir: string;
 }

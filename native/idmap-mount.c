@@ -1,0 +1,196 @@
+/* Mounts a qube's root (overlay over an idmapped read-only template) or unmounts paths, then optionally execs a command.
+ *
+ *   idmap-mount mount LOWER LOWERTMP UPPER WORK MERGED UIDBASE COUNT [SRC DST]... [-- CMD ARGS...]
+ *     1. a child enters a new user namespace; this process writes its uid_map/gid_map
+ *        "0 UIDBASE COUNT" and keeps a handle on that namespace;
+ *     2. open_tree(LOWER, OPEN_TREE_CLONE) + mount_setattr(IDMAP|RDONLY) + move_mount -> LOWERTMP;
+ *     3. overlay lowerdir=LOWERTMP,upperdir=UPPER,workdir=WORK at MERGED;
+ *     4. LOWERTMP is detached again (the overlay keeps its own reference to the layer).
+ *   idmap-mount umount PATH... [-- CMD ARGS...]
+ *     unmounts each PATH (lazily if busy); a PATH that is not a mount point is not an error.
+ *
+ * Raw syscall numbers are used because older C libraries lack wrappers for the new mount API.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+struct mount_attr_v0 {
+  unsigned long long attr_set;
+  unsigned long long attr_clr;
+  unsigned long long propagation;
+  unsigned long long userns_fd;
+};
+
+static void die(const char *what, const char *arg) {
+  fprintf(stderr, "idmap-mount: %s %s: %s\n", what, arg ? arg : "", strerror(errno));
+  exit(1);
+}
+
+static void write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die("open", path);
+  size_t len = strlen(text);
+  if (write(fd, text, len) != (ssize_t)len) die("write", path);
+  close(fd);
+}
+
+/* A user namespace with the mapping 0 -> base (count ids); returns an fd on it. */
+static int make_userns(unsigned long base, unsigned long count) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0) die("pipe", NULL);
+  pid_t child = fork();
+  if (child < 0) die("fork", NULL);
+  if (child == 0) {
+    char c;
+    close(pipefd[1]);
+    if (unshare(CLONE_NEWUSER) < 0) _exit(2);
+    /* Wait until the parent has taken its handle (it closes the pipe). */
+    while (read(pipefd[0], &c, 1) < 0 && errno == EINTR) {}
+    _exit(0);
+  }
+  close(pipefd[0]);
+  char path[64], map[96];
+  snprintf(map, sizeof map, "0 %lu %lu\n", base, count);
+  /* The child may not have unshared yet: wait until its user namespace differs from ours. */
+  char self_ns[64] = "", child_ns[64] = "";
+  if (readlink("/proc/self/ns/user", self_ns, sizeof self_ns - 1) < 0) die("readlink", "/proc/self/ns/user");
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)child);
+  for (int i = 0; i < 100000; i++) {
+    ssize_t n = readlink(path, child_ns, sizeof child_ns - 1);
+    if (n < 0) die("readlink", path);
+    child_ns[n] = 0;
+    if (strcmp(child_ns, self_ns) != 0) break;
+    int st;
+    if (waitpid(child, &st, WNOHANG) == child) { errno = EPERM; die("unshare(CLONE_NEWUSER) in child", NULL); }
+    sched_yield();
+  }
+  snprintf(path, sizeof path, "/proc/%d/uid_map", (int)child);
+  write_file(path, map);
+  snprintf(path, sizeof path, "/proc/%d/gid_map", (int)child);
+  write_file(path, map);
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)child);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("open", path);
+  close(pipefd[1]);
+  waitpid(child, NULL, 0);
+  return fd;
+}
+
+static unsigned long parse_ulong(const char *s, const char *what) {
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (errno || *end || end == s) { fprintf(stderr, "idmap-mount: bad %s: %s\n", what, s); exit(2); }
+  return v;
+}
+
+static void do_mount(char **a) {
+  const char *lower = a[0], *lowertmp = a[1], *upper = a[2], *work = a[3], *merged = a[4];
+  unsigned long base = parse_ulong(a[5], "uid base"), count = parse_ulong(a[6], "uid count");
+  if (count == 0 || base == 0) { fprintf(stderr, "idmap-mount: refusing an identity or empty mapping\n"); exit(2); }
+  int userns = make_userns(base, count);
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, lower, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree < 0) die("open_tree", lower);
+  struct mount_attr_v0 attr = {0};
+  attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY;
+  attr.userns_fd = (unsigned long long)userns;
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) die("mount_setattr", lower);
+  if (syscall(SYS_move_mount, tree, "", AT_FDCWD, lowertmp, MOVE_MOUNT_F_EMPTY_PATH) < 0) die("move_mount", lowertmp);
+  close(tree);
+  close(userns);
+  size_t need = strlen(lowertmp) + strlen(upper) + strlen(work) + 64;
+  char *opts = malloc(need);
+  if (!opts) die("malloc", NULL);
+  snprintf(opts, need, "lowerdir=%s,upperdir=%s,workdir=%s", lowertmp, upper, work);
+  if (mount("overlay", merged, "overlay", MS_NODEV, opts) < 0) {
+    int e = errno;
+    umount2(lowertmp, MNT_DETACH);
+    errno = e;
+    die("mount overlay at", merged);
+  }
+  free(opts);
+  if (umount2(lowertmp, MNT_DETACH) < 0) die("umount", lowertmp);
+}
+
+static void bind_nosuid(const char *src, const char *dst) {
+  if (mount(src, dst, NULL, MS_BIND, NULL) < 0) die("bind", src);
+  if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, NULL) < 0) {
+    int e = errno;
+    umount2(dst, MNT_DETACH);
+    errno = e;
+    die("remount nosuid,nodev", dst);
+  }
+}
+
+static void do_umount(char **paths, int n) {
+  int failed = 0;
+  for (int i = 0; i < n; i++) {
+    if (umount2(paths[i], 0) == 0) continue;
+    if (errno == EINVAL || errno == ENOENT) continue; /* not mounted: nothing to do */
+    if (errno == EBUSY && umount2(paths[i], MNT_DETACH) == 0) continue;
+    fprintf(stderr, "idmap-mount: umount %s: %s\n", paths[i], strerror(errno));
+    failed = 1;
+  }
+  if (failed) exit(1);
+}
+
+int main(int argc, char **argv) {
+  int dash = argc;
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--") == 0) { dash = i; break; }
+  if (argc >= 2 && strcmp(argv[1], "mount") == 0 && dash >= 9 && (dash - 9) % 2 == 0) {
+    do_mount(argv + 2);
+    for (int i = 9; i < dash; i += 2) bind_nosuid(argv[i], argv[i + 1]);
+  } else if (argc >= 2 && strcmp(argv[1], "umount") == 0 && dash >= 3) {
+    do_umount(argv + 2, dash - 2);
+  } else {
+    fprintf(stderr,
+            "usage: idmap-mount mount LOWER LOWERTMP UPPER WORK MERGED UIDBASE COUNT [SRC DST]... [-- CMD...]\n"
+            "       idmap-mount umount PATH... [-- CMD...]\n");
+    return 2;
+  }
+  if (dash < argc - 1) {
+    execv(argv[dash + 1], argv + dash + 1);
+    die("exec", argv[dash + 1]);
+  }
+  return 0;
+}
