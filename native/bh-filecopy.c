@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -284,11 +285,42 @@ static void account(uint64_t len)
     in.bytes += len;
 }
 
+/* Moves up to `want` bytes from the stdin pipe straight into fd at *off with splice(), then
+ * adds them to the CRC through a read-only mapping of what was written. Returns the byte
+ * count, or 0 when splicing is not possible here (stdin not a pipe, file system without it). */
+static size_t splice_in(int fd, uint64_t *off, size_t want)
+{
+    static int can_splice = 1;
+    static long page;
+    if (!can_splice) return 0;
+    if (!page) page = sysconf(_SC_PAGESIZE);
+    loff_t o = (loff_t)*off;
+    ssize_t r;
+    do r = splice(0, NULL, fd, &o, want, SPLICE_F_MOVE | SPLICE_F_MORE);
+    while (r < 0 && errno == EINTR);
+    if (r < 0 && (errno == EINVAL || errno == ENOSYS || errno == EBADF)) { can_splice = 0; return 0; }
+    if (r == 0) REFUSE_LAST(LEGAL_EOF, "stream ended inside a file");
+    if (r < 0) REFUSE_LAST((uint32_t)errno, "writing");
+    uint64_t start = *off & ~(uint64_t)(page - 1);
+    size_t skip = (size_t)(*off - start);
+    uint8_t *m = mmap(NULL, skip + (size_t)r, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, (off_t)start);
+    if (m == MAP_FAILED) REFUSE_LAST((uint32_t)errno, "mapping the received data");
+    in.crc = crc_update(in.crc, m + skip, (size_t)r);
+    munmap(m, skip + (size_t)r);
+    *off += (uint64_t)r;
+    return (size_t)r;
+}
+
 /* Copies `len` bytes of stream into fd, through the CRC. */
 static void copy_data(int fd, uint64_t len)
 {
+    uint64_t off = 0;
     while (len) {
         if (in.pos == in.len) {
+            if (len >= IO_SIZE) {
+                size_t k = splice_in(fd, &off, len < 4 * IO_SIZE ? (size_t)len : 4 * IO_SIZE);
+                if (k) { len -= k; continue; }
+            }
             size_t want = len < IO_SIZE ? (size_t)len : IO_SIZE;
             ssize_t r = read(0, in.buf, want);
             if (r < 0 && errno == EINTR) continue;
@@ -299,7 +331,14 @@ static void copy_data(int fd, uint64_t len)
         size_t k = in.len - in.pos;
         if (k > len) k = (size_t)len;
         in.crc = crc_update(in.crc, in.buf + in.pos, k);
-        if (!write_all(fd, in.buf + in.pos, k)) REFUSE_LAST((uint32_t)errno, "writing");
+        const uint8_t *p = in.buf + in.pos;
+        for (size_t done = 0; done < k;) {
+            ssize_t w = pwrite(fd, p + done, k - done, (off_t)(off + done));
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) REFUSE_LAST((uint32_t)errno, "writing");
+            done += (size_t)w;
+        }
+        off += k;
         in.pos += k;
         len -= k;
     }
@@ -313,14 +352,14 @@ static void recv_file(const struct file_header *h, char *path)
     char tmpname[40] = "";
     int fd = -1;
     if (in.tmpfile_mode) {
-        fd = openat(dir, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600);
+        fd = openat(dir, ".", O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
         if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == ENOENT)) in.tmpfile_mode = 0;
         else if (fd < 0) REFUSE_LAST((uint32_t)errno, "creating the file");
     }
     if (fd < 0) { /* no O_TMPFILE here: a hidden name, renamed into place once complete */
         for (int tries = 0; fd < 0 && tries < 100; tries++) {
             snprintf(tmpname, sizeof tmpname, ".bh-partial.%d.%d", (int)getpid(), rand());
-            fd = openat(dir, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+            fd = openat(dir, tmpname, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
             if (fd < 0 && errno != EEXIST) break;
         }
         if (fd < 0) REFUSE_LAST((uint32_t)errno, "creating the file");
@@ -567,14 +606,54 @@ static void put_header(const struct stat *st, const char *name, uint64_t len)
     put(name, h.namelen);
 }
 
+/* Sends file data straight from the page cache: CRC over a read-only mapping, then splice()
+ * into the stdout pipe, so the data is never copied through this process. False if not possible. */
+static bool send_spliced(int fd, uint64_t size)
+{
+    static int can_splice = 1;
+    if (!can_splice || size < IO_SIZE) return false;
+    uint8_t *map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) return false;
+    (void)madvise(map, (size_t)size, MADV_SEQUENTIAL);
+    flush_out();
+    loff_t off = 0;
+    while ((uint64_t)off < size) {
+        size_t chunk = size - (uint64_t)off < 4 * IO_SIZE ? (size_t)(size - (uint64_t)off) : 4 * IO_SIZE;
+        out.crc = crc_update(out.crc, map + off, chunk);
+        size_t sent = 0;
+        while (sent < chunk) {
+            ssize_t w = can_splice ? splice(fd, &off, 1, NULL, chunk - sent, SPLICE_F_MORE) : -1;
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0 && can_splice && errno == EPIPE) read_result(false);
+            if (w < 0 || w == 0) { /* not a pipe, or splice unsupported here: plain writes */
+                can_splice = 0;
+                if (!write_all(1, map + off, chunk - sent)) {
+                    if (errno == EPIPE) read_result(false);
+                    perror("bh-filecopy: writing the stream");
+                    exit(1);
+                }
+                off += (loff_t)(chunk - sent);
+                break;
+            }
+            sent += (size_t)w;
+        }
+    }
+    munmap(map, (size_t)size);
+    return true;
+}
+
 static void send_regular(int dirfd, const char *name, const struct stat *st)
 {
     int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) pack_fail("cannot open \"%s\"", name);
     struct stat now;
     if (fstat(fd, &now) < 0 || !S_ISREG(now.st_mode)) pack_fail("\"%s\" changed while being sent", name);
-    put_header(&now, name, (uint64_t)now.st_size);
     (void)st;
+    put_header(&now, name, (uint64_t)now.st_size);
+    if (send_spliced(fd, (uint64_t)now.st_size)) {
+        close(fd);
+        return;
+    }
     uint64_t left = (uint64_t)now.st_size;
     while (left) {
         if (out.len == IO_SIZE) flush_out();
