@@ -74,3 +74,30 @@ export function testSpec(o: SpecOptions): QubeRuntimeSpec {
     ...(o.extraCaps ? { extraCaps: o.extraCaps } : {}),
   };
 }
+
+export interface ExecResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+}
+
+/** Runs argv in a qube through the runtime and collects its output. */
+export function execIn(
+  rt: { exec: (id: string, argv: string[], o?: { user?: string }) => import('node:child_process').ChildProcessWithoutNullStreams },
+  id: string,
+  argv: string[],
+  user?: string,
+  input?: string,
+): Promise<ExecResult> {
+  const c = rt.exec(id, argv, user ? { user } : {});
+  let out = '';
+  let err = '';
+  c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  c.stdin.end(input ?? '');
+  return new Promise((resolve, reject) => {
+    c.on('error', reject);
+    c.on('close', (code, signal) => resolve({ code, signal, out, err }));
+  });
+}

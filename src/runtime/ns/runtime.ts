@@ -193,6 +193,7 @@ export function createNsRuntime(opts: NsRuntimeOptions = {}): Runtime {
       const env = { PATH: DEFAULT_PATH, TERM: 'xterm', HOME: user.home, ...o.env };
       const args = [
         'exec',
+        '--no-new-privs',
         `--user=${user.uid}:${user.gid}`,
         `--cwd=${o.cwd ?? (user.home === '/' ? '/' : user.home)}`,
         ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
