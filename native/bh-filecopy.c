@@ -215,8 +215,13 @@ static void send_result(uint32_t code, const uint8_t *name, size_t nlen)
     if (!write_all(1, r, 20 + nlen)) perror("bh-filecopy unpack: writing the result");
 }
 
+/* A hidden partial file (only without O_TMPFILE), removed if the copy is refused. */
+static int partial_dir = -1;
+static char partial_name[40];
+
 static _Noreturn void refuse(uint32_t code, const uint8_t *name, size_t nlen, const char *why)
 {
+    if (partial_name[0]) unlinkat(partial_dir, partial_name, 0);
     fprintf(stderr, "bh-filecopy unpack: refused: %s: %s \"%s\"\n", why,
             code == LEGAL_EOF ? "sender stopped" : strerror((int)code), printable(name, nlen));
     close(0);
@@ -363,6 +368,8 @@ static void recv_file(const struct file_header *h, char *path)
             if (fd < 0 && errno != EEXIST) break;
         }
         if (fd < 0) REFUSE_LAST((uint32_t)errno, "creating the file");
+        partial_dir = dir;
+        memcpy(partial_name, tmpname, sizeof partial_name);
     }
     copy_data(fd, h->filelen);
     set_meta(fd, h);
@@ -377,6 +384,7 @@ static void recv_file(const struct file_header *h, char *path)
         if (rc < 0 && errno == ENOENT && access("/proc/self/fd", F_OK) < 0)
             rc = linkat(fd, "", dir, last, AT_EMPTY_PATH);
     }
+    partial_name[0] = 0;
     if (rc < 0) REFUSE_LAST((uint32_t)errno, "putting the file in place");
     close(fd);
     close(dir);
@@ -481,7 +489,7 @@ static int do_unpack(int argc, char **argv)
     umask(0077);
     in.buf = malloc(IO_SIZE);
     if (!in.buf) return 1;
-    in.tmpfile_mode = 1;
+    in.tmpfile_mode = getenv("BH_FILECOPY_NO_TMPFILE") == NULL; /* tests force the fallback */
     grow_pipe(0);
 
     static char path[MAX_PATH_LEN];

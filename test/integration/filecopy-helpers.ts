@@ -50,8 +50,8 @@ export async function packUnpack(files: string[], home: string, unpackArgs: stri
 }
 
 /** unpack fed `stream` on stdin; `hold` keeps stdin open after writing until the promise it returns resolves. */
-export function unpackStream(stream: Uint8Array, home: string, args: string[], hold?: () => Promise<void>): Promise<Ended> {
-  const child = spawn(BIN, ['unpack', ...args], { env: { PATH: process.env.PATH, HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
+export function unpackStream(stream: Uint8Array, home: string, args: string[], hold?: () => Promise<void>, env: Record<string, string> = {}): Promise<Ended> {
+  const child = spawn(BIN, ['unpack', ...args], { env: { PATH: process.env.PATH, HOME: home, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const done = collect(child);
   child.stdin!.on('error', () => undefined); // the receiver may stop reading early
   child.stdin!.write(stream, () => {

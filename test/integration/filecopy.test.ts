@@ -193,18 +193,27 @@ test('limits: file count and bytes; the sender is told', async () => {
   assert.match(p.pack.stderr, /limit/);
 });
 
-test('a partly received file is not visible under its final name, nor after the sender stops', async () => {
-  const w = world();
-  const full = encodeStream([{ kind: 'file', name: 'partial.bin', data: Buffer.alloc(100_000, 7) }], { end: false });
-  let seen: string[] = ['not checked'];
-  const r = await unpackStream(full.subarray(0, 60_000), w.home, ['--from', 'work'], async () => {
-    await new Promise((res) => setTimeout(res, 300));
-    seen = readdirSync(w.incoming);
+for (const mode of ['O_TMPFILE', 'hidden temporary name']) {
+  test(`a partly received file is not visible under its final name, nor after the sender stops (${mode})`, async () => {
+    const env: Record<string, string> = mode === 'O_TMPFILE' ? {} : { BH_FILECOPY_NO_TMPFILE: '1' };
+    const w = world();
+    const full = encodeStream([{ kind: 'file', name: 'partial.bin', data: Buffer.alloc(100_000, 7) }], { end: false });
+    let seen: string[] = ['not checked'];
+    const r = await unpackStream(full.subarray(0, 60_000), w.home, ['--from', 'work'], async () => {
+      await new Promise((res) => setTimeout(res, 300));
+      seen = readdirSync(w.incoming);
+    }, env);
+    assert.ok(!seen.includes('partial.bin') && seen.every((s) => s.startsWith('.bh-partial.')), seen.join(','));
+    assert.equal(seen.length, mode === 'O_TMPFILE' ? 0 : 1);
+    assert.equal(decodeResult(r.stdout).errno, Errno.LEGAL_EOF);
+    assert.deepEqual(readdirSync(w.incoming), []);
+    // and a complete file arrives under its name
+    const ok = await unpackStream(encodeStream([{ kind: 'file', name: 'whole.bin', data: Buffer.alloc(3_000_000, 9) }]), w.home, ['--from', 'work'], undefined, env);
+    assert.equal(decodeResult(ok.stdout).errno, 0, ok.stderr);
+    assert.deepEqual(readdirSync(w.incoming), ['whole.bin']);
+    assert.ok(readFileSync(join(w.incoming, 'whole.bin')).equals(Buffer.alloc(3_000_000, 9)));
   });
-  assert.deepEqual(seen, []);
-  assert.equal(decodeResult(r.stdout).errno, Errno.LEGAL_EOF);
-  assert.deepEqual(readdirSync(w.incoming), []);
-});
+}
 
 test('names: the C receiver and the TS validator agree (table, every code point, random bytes)', async () => {
   const lines: string[] = [];
