@@ -79,6 +79,18 @@ for (const [why, bytes, reason] of errorCases) {
   });
 }
 
+test('frames completed before an error in the same chunk are kept on the error', () => {
+  const r = new FrameReader();
+  const bytes = Buffer.concat([encodeExit(3), encodeEof(StreamId.STDOUT), Buffer.from([9, 0, 0, 0, 0, 0, 0, 0])]);
+  try {
+    r.push(bytes);
+    assert.fail('accepted');
+  } catch (e) {
+    assert.ok(e instanceof FrameError && e.reason === 'unknown-type');
+    assert.deepEqual(e.frames.map((f) => f.type), [FrameType.EXIT, FrameType.EOF]);
+  }
+});
+
 test('the reader stays failed after an error', () => {
   const r = new FrameReader();
   assert.throws(() => r.push(Uint8Array.of(9, 0, 0, 0, 0, 0, 0, 0)), FrameError);

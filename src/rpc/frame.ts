@@ -34,6 +34,8 @@ export type FrameErrorReason = 'oversize' | 'unknown-type' | 'reserved' | 'bad-p
 /** A malformed frame or stream; `reason` says which rule it broke. */
 export class FrameError extends BulkheadError {
   readonly reason: FrameErrorReason;
+  /** Frames completed in the same `push` before the error (the reader throws for the whole chunk). */
+  frames: Frame[] = [];
   constructor(reason: FrameErrorReason, message: string) {
     super('ERR_BAD_REQUEST', `rpc frame: ${message}`);
     this.reason = reason;
@@ -129,7 +131,10 @@ export class FrameReader {
   private failed: FrameError | undefined;
 
   push(chunk: Uint8Array): Frame[] {
-    if (this.failed) throw this.failed;
+    if (this.failed) {
+      this.failed.frames = [];
+      throw this.failed;
+    }
     const frames: Frame[] = [];
     let i = 0;
     try {
@@ -151,7 +156,10 @@ export class FrameReader {
         if (this.bodyGot === this.body.length) frames.push(this.finishFrame());
       }
     } catch (e) {
-      if (e instanceof FrameError) this.failed = e;
+      if (e instanceof FrameError) {
+        e.frames = frames;
+        this.failed = e;
+      }
       throw e;
     }
     return frames;

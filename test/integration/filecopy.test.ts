@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { NAME_CASES, toBytes } from '../../src/filecopy/cases.js';
 import {
-  crc32, decodeResult, encodeStream, Errno, S_IFREG, validFileName, validSymlink, type Entry,
+  crc32, decodeResult, decodeStream, encodeStream, Errno, S_IFREG, validFileName, validSymlink, type Entry,
 } from '../../src/filecopy/index.js';
 import { BIN, buildNative, listing, packUnpack, tempRoot, unpackStream } from './filecopy-helpers.js';
 
@@ -246,6 +246,33 @@ test('names: the C receiver and the TS validator agree (table, every code point,
     if (expect[i] && i >= NAME_CASES.length && i < NAME_CASES.length + 0x10ffff) allowedCodePoints++;
   }
   assert.ok(allowedCodePoints > 50_000 && allowedCodePoints < 200_000, `${allowedCodePoints} code points allowed`);
+});
+
+test('fuzz the C receiver: mutated streams never crash it, always get an answer, never escape, and agree with the TS decoder', async () => {
+  const seed: Entry[] = [
+    { kind: 'dir', name: 'd' }, { kind: 'dir', name: 'd/e' }, { kind: 'file', name: 'd/e/f', data: Buffer.from('0123456789') },
+    { kind: 'symlink', name: 'd/e/l', target: '../x' }, { kind: 'file', name: 'top', data: Buffer.alloc(40, 1) }, { kind: 'dir', name: 'd', mode: 0o700 },
+  ];
+  const base = encodeStream(seed);
+  const validation = new Set<number>([Errno.EILSEQ, Errno.EINVAL, Errno.ENAMETOOLONG, Errno.EDQUOT]);
+  for (let round = 0; round < 250; round++) {
+    const s = Buffer.from(base);
+    for (let k = 0; k < 1 + (round % 4); k++) s[Math.floor(Math.random() * s.length)] = Math.floor(Math.random() * 256);
+    const cut = round % 5 === 0 ? s.subarray(0, Math.floor(Math.random() * s.length)) : s;
+    const w = world();
+    mkdirSync(w.incoming, { recursive: true });
+    const before = listing(w.base, w.incoming);
+    const r = await unpackStream(cut, w.home, ['--from', 'work', '--max-bytes', '100000', '--max-files', '50']);
+    assert.ok(r.code === 0 || r.code === 1, `exit ${r.code} ${r.stderr}`);
+    assert.ok(r.stdout.length >= 20, 'an answer with its name length');
+    const c = decodeResult(r.stdout);
+    assert.deepEqual(listing(w.base, w.incoming), before, 'nothing outside the incoming dir');
+    let tsErrno = 0;
+    try { decodeStream(cut, { maxBytes: 100000n, maxFiles: 50 }); } catch (e) { tsErrno = (e as { errno: number }).errno; }
+    if (tsErrno !== 0) assert.notEqual(c.errno, 0, `C accepted a stream TS refuses (${tsErrno}): ${cut.toString('hex')}`);
+    if (validation.has(c.errno)) assert.notEqual(tsErrno, 0, `C refused with ${c.errno}, TS accepted: ${cut.toString('hex')}`);
+    rmSync(w.base, { recursive: true, force: true });
+  }
 });
 
 async function sha256(path: string): Promise<string> {
