@@ -86,6 +86,13 @@ policy.command('lint').description('report every error in policy directories wit
 program.command('lab').description('the sealed lab world: up, down, status').argument('<action>', 'up|down|status').option('--json', 'JSON output')
   .action(act(async (a: string, o: { json?: boolean }) => (await import('./verbs/lab-cli.js')).labVerb(a, o)));
 
+program.command('init').description("Qubes' first-boot defaults: default-dvm; with --uplink lab, sys-net and sys-firewall")
+  .option('--uplink <kind>', 'lab (the sealed lab world)').option('--template <name>', 'template of the new qubes')
+  .action(act(async (o: { uplink?: string; template?: string }) => (await import('./verbs/init.js')).initVerb(o)));
+program.command('firewall').description('list or edit a qube\'s firewall (qvm-firewall)').argument('<name>').argument('[action]', 'list|add|del|reset').argument('[rule...]')
+  .option('--before <n>', 'insert before rule N').option('--json', 'JSON output')
+  .action(act(async (n: string, a: string | undefined, r: string[], o: { before?: string; json?: boolean }) => (await import('./verbs/firewall.js')).firewallVerb(n, a, r, o)));
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`bulkhead: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

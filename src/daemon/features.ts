@@ -1,7 +1,10 @@
 // Optional features (network, gateway, RPC) register hooks and routes here; the core never imports them.
 import type { RouteModule } from './api/server.js';
 import type { DaemonContext, QubeHooks } from './context.js';
+import { firewallRoutes, networkFeature } from '../netvm/index.js';
 
-export async function loadFeatures(_ctx: DaemonContext, _hooks: QubeHooks[], _routes: RouteModule[]): Promise<void> {
-  // Features are added as they land: each pushes its hooks and route modules.
+export async function loadFeatures(_ctx: DaemonContext, hooks: QubeHooks[], routes: RouteModule[]): Promise<void> {
+  const net = networkFeature();
+  hooks.push(net.hooks);
+  routes.push(firewallRoutes(net));
 }

@@ -116,3 +116,11 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
     return { removed: q.name };
   });
 }
+
+export function initRoutes(app: FastifyInstance, ctx: DaemonContext): void {
+  const body = z.object({ template: z.string().optional(), uplink: z.enum(['lab', 'host']).nullish() }).strict();
+  app.post('/init', async (req) => {
+    const { initSystem } = await import('../lifecycle/init.js');
+    return initSystem(ctx, body.parse(req.body ?? {}));
+  });
+}

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { DaemonContext } from '../context.js';
 import { errorHandler } from './errors.js';
 import { eventRoutes } from './routes-events.js';
-import { qubeRoutes } from './routes-qubes.js';
+import { initRoutes, qubeRoutes } from './routes-qubes.js';
 import { templateRoutes } from './routes-templates.js';
 import { labRoutes } from './routes-lab.js';
 import { attachExec } from './exec-upgrade.js';
@@ -17,6 +17,7 @@ export async function startApiServer(ctx: DaemonContext, extra: RouteModule[] = 
   app.setErrorHandler(errorHandler);
   app.get('/version', async () => ({ name: 'bulkheadd', version: '0.1.0', prefix: ctx.prefix, runtime: ctx.runtime.kind, pid: process.pid }));
   qubeRoutes(app, ctx);
+  initRoutes(app, ctx);
   eventRoutes(app, ctx);
   templateRoutes(app, ctx);
   labRoutes(app, ctx);
