@@ -11,7 +11,7 @@ import { prepareQubeDirs, removeTree, wipeUpper } from './host-fs.js';
 import { INIT_PATH_IN_QUBE, buildOciConfig, qubePaths } from './oci-config.js';
 import { resolveQubeUser } from './passwd.js';
 import { pidAlive, waitPidGone } from './pids.js';
-import type { SeccompArch } from './seccomp.js';
+import { qubeSeccompProfile, seccompProfileLines, type SeccompArch } from './seccomp.js';
 
 export interface NsRuntimeOptions {
   /** crun binary (default /usr/bin/crun). */
@@ -53,6 +53,12 @@ export function createNsRuntime(opts: NsRuntimeOptions = {}): Runtime {
   }
   /** Merged root of each qube this process knows (for user lookups in exec). */
   const roots = new Map<string, string>();
+  /** The seccomp profile compiled once per runtime; null when compiling failed (crun compiles it then). */
+  let bpf: Promise<string | null> | null = null;
+  const seccompBpf = () =>
+    (bpf ??= run(`${nativeDir}/seccomp-bpf`, [], { input: seccompProfileLines(qubeSeccompProfile(arch)), timeoutMs: 10_000 })
+      .then((r) => (/^[A-Za-z0-9+/=]+\n$/.test(r.stdout) ? r.stdout.trim() : null))
+      .catch(() => null));
   const cgroupOf = (id: string) => `${cgroupParent}/${id}`;
 
   async function crun(args: string[], allowFail = false) {
@@ -131,7 +137,13 @@ export function createNsRuntime(opts: NsRuntimeOptions = {}): Runtime {
     kind: 'ns',
 
     async start(spec) {
-      const config = buildOciConfig(spec, { initHostPath, cgroupsPath: cgroupOf(spec.id), initGraceMs: opts.initGraceMs, arch });
+      const config = buildOciConfig(spec, {
+        initHostPath,
+        cgroupsPath: cgroupOf(spec.id),
+        initGraceMs: opts.initGraceMs,
+        arch,
+        seccompBpfBase64: (await seccompBpf()) ?? undefined,
+      });
       if (existsSync(`${inv.stateRoot}/${spec.id}`)) {
         throw new BulkheadError('ERR_QUBE_RUNNING', `${spec.name} (${spec.id}) already exists in crun; stop or clean it up first`);
       }

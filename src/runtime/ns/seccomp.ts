@@ -123,3 +123,29 @@ export function qubeSeccompProfile(arch: SeccompArch = 'x64'): SeccompProfile {
     ],
   };
 }
+
+const ARCH_NAMES: Record<string, string> = {
+  SCMP_ARCH_X86_64: 'x86_64', SCMP_ARCH_X86: 'x86', SCMP_ARCH_X32: 'x32', SCMP_ARCH_AARCH64: 'aarch64', SCMP_ARCH_ARM: 'arm',
+};
+const OP_NAMES: Record<SeccompArg['op'], string> = {
+  SCMP_CMP_EQ: 'eq', SCMP_CMP_NE: 'ne', SCMP_CMP_MASKED_EQ: 'masked_eq', SCMP_CMP_LE: 'le', SCMP_CMP_GE: 'ge',
+};
+
+function actionText(action: SeccompRule['action'] | SeccompProfile['defaultAction'], errno: number | undefined): string {
+  return action === 'SCMP_ACT_ALLOW' ? 'allow' : `errno ${errno ?? EPERM}`;
+}
+
+/** The profile in native/seccomp-bpf's line format (compiled once, handed to crun as raw BPF). */
+export function seccompProfileLines(p: SeccompProfile): string {
+  const out = [`default ${actionText(p.defaultAction, p.defaultErrnoRet)}`];
+  for (const a of p.architectures) {
+    const name = ARCH_NAMES[a];
+    if (name === undefined) throw new Error(`seccomp: unknown architecture ${a}`);
+    out.push(`arch ${name}`);
+  }
+  for (const r of p.syscalls) {
+    const args = (r.args ?? []).map((x) => `${x.index} ${OP_NAMES[x.op]} ${x.value} ${x.valueTwo ?? 0}`).join(' ');
+    for (const n of r.names) out.push(`rule ${actionText(r.action, r.errnoRet)} ${n}${args ? ` ${args}` : ''}`);
+  }
+  return `${out.join('\n')}\n`;
+}
