@@ -1,5 +1,5 @@
 // The per-netvm nft table (hooks, isolation, anti-spoofing) and attaching/detaching one qube's link.
-import { checkAddress, compileQubeChain, type CompileOptions, type QubeFirewallTarget } from './compile.js';
+import { checkAddress, compileQubeBlocked, compileQubeChain, type CompileOptions, type QubeFirewallTarget } from './compile.js';
 import { checkTable, DEFAULT_TABLE, ifnameLiteral, linkChain, qubeChain } from './names.js';
 import type { FirewallRule } from './types.js';
 
@@ -59,14 +59,15 @@ export function compileLinkChain(t: QubeFirewallTarget, opts: { table?: string }
 /**
  * Everything a qube's link needs in its netvm, in one transaction: anti-spoofing chain,
  * firewall chain with the rules, and the map entries that send the link's traffic to them.
+ * `rules` = 'blocked' attaches the link with the blocked chain (fail closed).
  * A stale entry for the same interface name (a link not detached) makes the load fail: detach first.
  */
-export function compileQubeAttach(t: QubeFirewallTarget, rules: readonly FirewallRule[], opts: CompileOptions): string {
+export function compileQubeAttach(t: QubeFirewallTarget, rules: readonly FirewallRule[] | 'blocked', opts: CompileOptions): string {
   const table = checkTable(opts.table ?? DEFAULT_TABLE);
   const ifn = ifnameLiteral(t.ifname);
   return (
     compileLinkChain(t, opts) +
-    compileQubeChain(t, rules, opts) +
+    (rules === 'blocked' ? compileQubeBlocked(t.qubeName, opts) : compileQubeChain(t, rules, opts)) +
     [
       `add element inet ${table} qube_links { ${ifn} }`,
       `add element inet ${table} ingress { ${ifn} : jump ${linkChain(t.qubeName)} }`,
