@@ -10,7 +10,7 @@ import { consensusNodes, nodeByRole, planTorNetwork, type TorAddresses, type Tor
 import { childPids, isRunning, rssKb, stopProcesses, type LabProcess } from './process.js';
 import { missingFromConsensus, onionUploaded, waitUntil } from './ready.js';
 import { startTor, type RunningTor } from './node.js';
-import { nodeTorrc } from './torrc.js';
+import { msUntilLaunchSlot, nodeTorrc } from './torrc.js';
 
 export const ONION_PAGE = 'bulkhead onion';
 
@@ -27,6 +27,8 @@ export interface TorNetworkOptions {
   basePort?: number;
   /** Page served behind the onion service (default "bulkhead onion"). */
   onionPage?: string;
+  /** Launch just after an initial vote slot (default true); see msUntilLaunchSlot. */
+  alignToVoteSlot?: boolean;
   /** Phase timeouts. */
   consensusTimeoutMs?: number;
   onionTimeoutMs?: number;
@@ -125,7 +127,8 @@ export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwo
   const ctx = { plan, dirAuthorityLines, ownerPid: process.pid };
   for (const n of plan.nodes) await writeFile(n.torrcPath, nodeTorrc(n, ctx), { mode: 0o600 });
 
-  // Phase 1: authorities, relays and the bridge.
+  // Phase 1: authorities, relays and the bridge, launched just after a vote slot so the first vote sees every relay.
+  if (opts.alignToVoteSlot !== false) await new Promise((r) => setTimeout(r, msUntilLaunchSlot(Date.now())));
   const running = new Map<string, RunningTor>();
   let pageServer: PageServer | undefined;
   const stopAll = async (): Promise<void> => {

@@ -89,3 +89,12 @@ test('client: a malformed bridge line is refused', () => {
     assert.throws(() => clientTorrc({ ...client, bridgeLine: b }), /bridgeLine/);
   }
 });
+
+test('launch slot: just after the vote at second 3 of each 5 s period', async () => {
+  const { msUntilLaunchSlot } = await import('./torrc.js');
+  assert.equal(msUntilLaunchSlot(1_000_003_300), 0);
+  assert.equal(msUntilLaunchSlot(1_000_003_000), 300);
+  assert.equal(msUntilLaunchSlot(1_000_003_400), 4900);
+  assert.equal(msUntilLaunchSlot(1_000_000_000), 3300);
+  for (let t = 0; t < 10_000; t += 137) assert.ok(msUntilLaunchSlot(t) >= 0 && msUntilLaunchSlot(t) < 5000);
+});

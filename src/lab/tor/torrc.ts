@@ -65,6 +65,16 @@ function server(n: TorNodePlan, ctx: TorrcContext): string[] {
 
 const EXIT = ['ExitRelay 1', 'ExitPolicyRejectPrivate 0', 'ExitPolicyRejectLocalInterfaces 0', 'ExitPolicy accept *:*'];
 
+/**
+ * With a 5 s initial voting interval the authorities vote about 2 s before each 5 s boundary of the clock
+ * (seconds ≡ 3 mod 5) and include only relays whose descriptors they already hold. Relays upload 1–5 s
+ * after launch, so a launch just after a vote slot gives them a whole interval; a launch just before one
+ * yields a first consensus without them and costs a 10 s steady interval. Returns how long to wait.
+ */
+export function msUntilLaunchSlot(nowMs: number, slotMs = 3300): number {
+  return (slotMs - (nowMs % 5000) + 5000) % 5000;
+}
+
 const AUTHORITY = [
   'AuthoritativeDirectory 1',
   'V3AuthoritativeDirectory 1',
