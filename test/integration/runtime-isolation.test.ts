@@ -230,6 +230,42 @@ describe('ns runtime isolation', () => {
     started.delete(n);
   });
 
+  it('a restarted runtime finds running qubes again and execs as a named user', async () => {
+    const fresh = createNsRuntime();
+    const direct = await execIn(fresh, a.id, ['id', '-u'], 'user');
+    assert.equal(direct.out, '1000\n', direct.err);
+    const again = createNsRuntime();
+    const listed = await again.list(prefix);
+    assert.ok(listed.some((i) => i.id === a.id && i.status === 'running' && i.pid > 1));
+    const r = await execIn(again, a.id, ['sh', '-c', 'echo $HOME; id -un'], 'user');
+    assert.equal(r.out, '/home/user\nuser\n');
+  });
+
+  it('cleans up after an init that died, and kill leaves nothing behind', async () => {
+    const d = testSpec({ prefix, name: 'dead', base, lowerDir: lower, uidBase: testUidBase(6) });
+    const inst = await start(d);
+    process.kill(inst.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await rt.state(d.id))?.status, 'stopped');
+    await rt.cleanup(d);
+    assert.equal(await rt.state(d.id), null);
+    assert.deepEqual(mountsMentioning(d.runDir), []);
+    await rt.start(d);
+    const bg = rt.exec(d.id, ['sleep', '60']);
+    bg.stdin.end();
+    await rt.kill(d);
+    started.delete(d);
+    for (const c of cgroupDirsOf(d.id)) assert.equal(existsSync(c), false, c);
+    assert.equal(existsSync(d.runDir), false);
+    assert.deepEqual(mountsMentioning(d.runDir), []);
+  });
+
+  it('refuses a second start of a running qube without touching it', async () => {
+    await assert.rejects(rt.start(a), /already exists/);
+    const r = await sh(a, 'cat /rw/keep-rw');
+    assert.equal(r.out, 'r\n');
+  });
+
   it('after stop of a volatile qube no mount, cgroup, crun state or run dir remains', async () => {
     await rt.stop(b, 3000);
     started.delete(b);

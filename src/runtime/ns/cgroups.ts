@@ -35,17 +35,21 @@ export function isFrozen(layout: CgroupLayout, path: string, root = ROOT): boole
 }
 
 /**
- * Removes the qube's cgroup directories and then its parent when that is empty (crun leaves
- * both). A directory that still holds processes or children stays and is reported.
+ * Removes the qube's cgroup directories when crun left them. A directory that still holds
+ * processes or children stays and is reported. The shared parent is not touched here: removing
+ * it while another qube starts would race with crun creating it (see removeEmptyCgroupParent).
  */
 export function removeCgroupDirs(layout: CgroupLayout, path: string, root = ROOT): string[] {
   const left: string[] = [];
-  const parent = path.slice(0, path.lastIndexOf('/'));
   for (const dir of cgroupDirs(layout, path, root)) {
     if (!rmdirQuiet(dir)) left.push(dir);
   }
-  if (parent !== '') for (const dir of cgroupDirs(layout, parent, root)) rmdirQuiet(dir, true);
   return left;
+}
+
+/** Removes the parent cgroup of all qubes (e.g. /bulkhead) where it is empty; for daemon shutdown. */
+export function removeEmptyCgroupParent(layout: CgroupLayout = detectCgroupLayout(), parent = '/bulkhead', root = ROOT): void {
+  for (const dir of cgroupDirs(layout, parent, root)) rmdirQuiet(dir, true);
 }
 
 /** rmdir that treats "already gone" as success; with `busyOk` an occupied directory is fine too. */
