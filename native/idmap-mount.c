@@ -137,17 +137,22 @@ static void do_mount(char **a) {
   if (syscall(SYS_move_mount, tree, "", AT_FDCWD, lowertmp, MOVE_MOUNT_F_EMPTY_PATH) < 0) die("move_mount", lowertmp);
   close(tree);
   close(userns);
-  size_t need = strlen(lowertmp) + strlen(upper) + strlen(work) + 64;
-  char *opts = malloc(need);
-  if (!opts) die("malloc", NULL);
-  snprintf(opts, need, "lowerdir=%s,upperdir=%s,workdir=%s", lowertmp, upper, work);
+  /* Layers are named through /proc/self/fd so the qube's mountinfo does not show host paths. */
+  int lfd = open(lowertmp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int ufd = open(upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int wfd = open(work, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (lfd < 0 || ufd < 0 || wfd < 0) die("open layer directories", upper);
+  char opts[256];
+  snprintf(opts, sizeof opts, "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d", lfd, ufd, wfd);
   if (mount("overlay", merged, "overlay", MS_NODEV, opts) < 0) {
     int e = errno;
     umount2(lowertmp, MNT_DETACH);
     errno = e;
     die("mount overlay at", merged);
   }
-  free(opts);
+  close(lfd);
+  close(ufd);
+  close(wfd);
   if (umount2(lowertmp, MNT_DETACH) < 0) die("umount", lowertmp);
 }
 

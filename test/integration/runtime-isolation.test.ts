@@ -94,6 +94,9 @@ describe('ns runtime isolation', () => {
     const r = await sh(a, `cat ${secret} ${b.privateDir}/b-secret /rw/b-secret /b-root-file ${b.rootRwDir}/upper/b-root-file 2>/dev/null; ls /rw; echo done`);
     assert.doesNotMatch(r.out, /host secret|qube-b-secret|b-root/);
     assert.match(r.out, /done/);
+    // Its mount table does not reveal the host's layout (layers named through /proc/self/fd).
+    const mi = await sh(a, 'cat /proc/self/mountinfo');
+    for (const hostPath of [a.rootRwDir, a.runDir, lower]) assert.ok(!mi.out.includes(hostPath), `mountinfo shows ${hostPath}`);
     const hostname = await sh(a, 'hostname');
     assert.equal(hostname.out.trim(), 'a');
   });
