@@ -84,14 +84,26 @@ policy.command('lint').description('report every error in policy directories wit
   .action(act(async (d: string[]) => (await import('./verbs/policy-lint.js')).policyLint(d)));
 
 program.command('lab').description('the sealed lab world: up, down, status').argument('<action>', 'up|down|status').option('--json', 'JSON output')
-  .action(act(async (a: string, o: { json?: boolean }) => (await import('./verbs/lab-cli.js')).labVerb(a, o)));
+  .option('--no-tor', 'up: without the private Tor network')
+  .action(act(async (a: string, o: { json?: boolean; tor?: boolean }) => (await import('./verbs/lab-cli.js')).labVerb(a, o)));
 
 program.command('init').description("Qubes' first-boot defaults: default-dvm; with --uplink lab, sys-net and sys-firewall")
   .option('--uplink <kind>', 'lab (the sealed lab world)').option('--template <name>', 'template of the new qubes')
-  .action(act(async (o: { uplink?: string; template?: string }) => (await import('./verbs/init.js')).initVerb(o)));
+  .option('--whonix', 'also sys-whonix (gateway), anon-whonix (workstation) and whonix-dvm')
+  .action(act(async (o: { uplink?: string; template?: string; whonix?: boolean }) => (await import('./verbs/init.js')).initVerb(o)));
 program.command('firewall').description('list or edit a qube\'s firewall (qvm-firewall)').argument('<name>').argument('[action]', 'list|add|del|reset').argument('[rule...]')
   .option('--before <n>', 'insert before rule N').option('--json', 'JSON output')
   .action(act(async (n: string, a: string | undefined, r: string[], o: { before?: string; json?: boolean }) => (await import('./verbs/firewall.js')).firewallVerb(n, a, r, o)));
+
+const rpc = program.command('rpc').description('RPC calls between qubes: pending asks and their answers');
+rpc.command('pending').description('list calls waiting for an answer (policy said ask)').option('--json', 'JSON output')
+  .action(act(async (o: { json?: boolean }) => (await import('./verbs/rpc.js')).rpcPending(o)));
+rpc.command('answer').description('answer a pending call: allow [--target QUBE] or deny').argument('<id>').argument('<answer>', 'allow|deny')
+  .option('--target <qube>', 'which candidate receives the call (allow)')
+  .action(act(async (id: string, a: string, o: { target?: string }) => (await import('./verbs/rpc.js')).rpcAnswer(id, a, o)));
+program.command('clipboard').description("copy a qube's clipboard to the admin side, or paste it into a qube (policy qubes.ClipboardPaste)")
+  .argument('<action>', 'copy|paste').argument('<qube>')
+  .action(act(async (a: string, q: string) => (await import('./verbs/rpc.js')).clipboardVerb(a, q)));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`bulkhead: ${e instanceof Error ? e.message : String(e)}\n`);

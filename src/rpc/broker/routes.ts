@@ -1,0 +1,26 @@
+// Admin API routes of the broker: pending asks and their answers, the global clipboard.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Broker } from './broker.js';
+
+const answerBody = z.object({ answer: z.enum(['allow', 'deny']), target: z.string().min(1).max(64).optional() }).strict();
+const qubeBody = z.object({ qube: z.string().min(1).max(64) }).strict();
+
+export function rpcRoutes(broker: Broker) {
+  return (app: FastifyInstance): void => {
+    app.get('/rpc/pending', async () => ({ pending: broker.asks.list() }));
+    app.post('/rpc/pending/:id', async (req) => {
+      const { id } = z.object({ id: z.string().regex(/^[0-9a-f]{1,32}$/) }).parse(req.params);
+      const body = answerBody.parse(req.body);
+      const ask = broker.asks.answer(id, body.answer, body.target);
+      return { id: ask.id, answer: body.answer, target: body.answer === 'allow' ? (body.target ?? ask.defaultTarget ?? ask.candidates[0]) : null };
+    });
+    app.get('/clipboard', async () => broker.clipboard.status());
+    app.post('/clipboard/copy', async (req) => broker.clipboard.copy(qubeBody.parse(req.body).qube));
+    app.post('/clipboard/paste', async (req) => broker.clipboard.paste(qubeBody.parse(req.body).qube));
+    app.get('/rpc/policy', async () => {
+      const p = broker.policy.get();
+      return p.ok ? { ok: true, rules: p.policy.rules.length } : { ok: false, errors: p.errors };
+    });
+  };
+}
