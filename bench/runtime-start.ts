@@ -53,7 +53,12 @@ function bareBundle(dir: string, rootfs: string): void {
   writeFileSync(`${dir}/config.json`, JSON.stringify(config));
 }
 
+function loadavg(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
 async function main() {
+  const loadBefore = loadavg();
   const lower = await ensureTestRootfs();
   const prefix = runPrefix('bench');
   const base = `/var/tmp/bulkhead-bench-runtime/${prefix}`;
@@ -122,7 +127,14 @@ async function main() {
     }
     const result = {
       date: new Date().toISOString(),
-      host: { kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(), cgroups: layout },
+      host: {
+        kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+        cgroups: layout,
+        cpus: readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? 0,
+        // The machine is shared: a load average above the CPU count inflates every time measured.
+        loadavgBefore: loadBefore,
+        loadavgAfter: loadavg(),
+      },
       rounds: ROUNDS,
       bareCrunRunTrueMs: summary(bare),
       appQubeStartExecStopMs: summary(total),
@@ -132,6 +144,7 @@ async function main() {
       idle: {
         qubes: IDLE_QUBES,
         startAllMs: Number(startAllMs.toFixed(1)),
+        // Host-wide deltas include everything else running on the machine at the time.
         hostUsedDeltaPerQubeMiB: Number(((after - before) / 1024 / IDLE_QUBES).toFixed(2)),
         memAvailableDeltaPerQubeMiB: Number(((availBefore - availAfter) / 1024 / IDLE_QUBES).toFixed(2)),
         cgroupMemoryPerQubeMiB: summary(cg.map((b) => b / 1048576)),

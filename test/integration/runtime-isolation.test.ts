@@ -229,6 +229,9 @@ describe('ns runtime isolation', () => {
     await run('ip', ['-n', netns, 'link', 'add', `${dev}a`, 'type', 'veth', 'peer', 'name', `${dev}b`]);
     const r = await execIn(rt, n.id, ['ip', '-o', 'link']);
     assert.match(r.out, new RegExp(`${dev}a`));
+    // the host's /sys (and its cgroup tree) is not visible there
+    const sys = await execIn(rt, n.id, ['sh', '-c', 'ls -A /sys | wc -l; grep -c " /sys/fs/cgroup" /proc/self/mountinfo']);
+    assert.equal(sys.out, '0\n0\n');
     await rt.stop(n, 2000);
     started.delete(n);
   });

@@ -59,6 +59,9 @@ describe('buildOciConfig', () => {
     const j = buildOciConfig({ ...spec, netnsPath: '/run/netns/bh-work' }, opts) as Any;
     assert.deepEqual(j.linux.namespaces.at(-1), { type: 'network', path: '/run/netns/bh-work' });
     assert.deepEqual(j.linux.sysctl, {});
+    const sys = (j.mounts as Any[]).find((m) => m.destination === '/sys');
+    assert.equal(sys.type, 'tmpfs', 'no host /sys for a joined network namespace');
+    assert.ok(sys.options.includes('ro'));
   });
 
   it('uses the merged overlay as root and binds init, /rw and /home/user', () => {

@@ -110,7 +110,12 @@ export function buildOciConfig(spec: QubeRuntimeSpec, opts: OciConfigOptions): R
     },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    // sysfs can only be mounted for a network namespace the qube's user namespace owns; for a
+    // joined (host-made) one crun would fall back to binding the host's whole /sys, so the qube
+    // gets an empty read-only /sys instead.
+    newNetns
+      ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] }
+      : { destination: '/sys', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'noexec', 'nodev', 'ro', 'size=0k', 'mode=555'] },
     { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755', 'size=65536k'] },
     { destination: INIT_PATH_IN_QUBE, type: 'bind', source: opts.initHostPath, options: ['bind', 'ro', 'nosuid', 'nodev'] },
     // Bound from the host-side nosuid,nodev mount of the private volume (crun does not apply those
