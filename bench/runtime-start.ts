@@ -39,6 +39,12 @@ function rssKiB(pid: number): number {
   return Number(m?.[1] ?? NaN);
 }
 
+/** Proportional set size: shared pages (the static init's text) divided among their users. */
+function pssKiB(pid: number): number {
+  const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return Number(m?.[1] ?? NaN);
+}
+
 /** A bare crun bundle: the same rootfs read-only, no user namespace, no overlay, runs `true`. */
 function bareBundle(dir: string, rootfs: string): void {
   mkdirSync(dir, { recursive: true });
@@ -120,7 +126,9 @@ async function main() {
     const after = usedKiB();
     const availAfter = meminfo().MemAvailable ?? 0;
     const cg = idle.map((s) => cgroupMemoryBytes(s.id));
-    const initRss = await Promise.all(idle.map(async (s) => rssKiB((await rt.state(s.id))?.pid ?? 0)));
+    const pids = await Promise.all(idle.map(async (s) => (await rt.state(s.id))?.pid ?? 0));
+    const initRss = pids.map(rssKiB);
+    const initPss = pids.map(pssKiB);
     for (const s of idle) {
       await rt.stop(s, 2000);
       live.delete(s);
@@ -149,6 +157,7 @@ async function main() {
         memAvailableDeltaPerQubeMiB: Number(((availBefore - availAfter) / 1024 / IDLE_QUBES).toFixed(2)),
         cgroupMemoryPerQubeMiB: summary(cg.map((b) => b / 1048576)),
         initRssKiB: summary(initRss),
+        initPssKiB: summary(initPss),
       },
       targets: { appQubeStartP50Ms: 30, idleMiBPerQube: 8 },
     };

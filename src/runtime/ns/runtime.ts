@@ -100,7 +100,11 @@ export function createNsRuntime(opts: NsRuntimeOptions = {}): Runtime {
     if (pid === null) return;
     if (isFrozen(layout, cgroupOf(spec.id))) await crun(['resume', spec.id], true);
     if (!force) {
-      process.kill(pid, 'SIGTERM');
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        return; // already gone
+      }
       if (await waitPidGone(pid, timeoutMs)) return;
     }
     try {
