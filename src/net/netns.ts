@@ -79,7 +79,7 @@ const SYSCTL_KEY = /^net\.[A-Za-z0-9_.-]+$/;
 export async function netnsSysctl(name: string, settings: Readonly<Record<string, string | number>>): Promise<void> {
   const args = Object.entries(settings).map(([k, v]) => {
     if (!SYSCTL_KEY.test(k)) throw new BulkheadError('ERR_INVALID_VALUE', `sysctl: "${k}" is not a net.* key`);
-    if (!/^[A-Za-z0-9_.-]+$/.test(String(v))) throw new BulkheadError('ERR_INVALID_VALUE', `sysctl ${k}: bad value "${String(v)}"`);
+    if (!/^[A-Za-z0-9_.-]+( [A-Za-z0-9_.-]+)*$/.test(String(v))) throw new BulkheadError('ERR_INVALID_VALUE', `sysctl ${k}: bad value "${String(v)}"`);
     return `${k}=${String(v)}`;
   });
   if (args.length === 0) return;

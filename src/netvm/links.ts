@@ -23,8 +23,8 @@ function upstreamOf(netvm: string): string {
 export interface Attachment { netvm: string; ifname: string; address: string; gateway: string }
 
 export const IPV6_OFF = { 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 } as const;
-/** Unprivileged ICMP echo sockets, so `ping` works for the qube's user without CAP_NET_RAW. */
-export const PING_ANYONE = { 'net.ipv4.ping_group_range': '0 2147483647' } as const;
+/** Unprivileged ICMP echo sockets for every group (qubes' ids are mapped above 2^31, so the whole kgid range), no CAP_NET_RAW needed. */
+export const PING_ANYONE = { 'net.ipv4.ping_group_range': '0 4294967294' } as const;
 
 /** A qube's stored firewall rules (parsed); the default is Qubes' single `action=accept`. */
 export function storedRules(ctx: DaemonContext, name: string): FirewallRule[] {
