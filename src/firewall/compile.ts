@@ -12,7 +12,10 @@ export interface QubeFirewallTarget {
   qubeIPv6: string | null;
   /** The netvm-side end of the qube's link. */
   ifname: string;
-  /** The netvm's virtual DNS addresses (what the qube has in resolv.conf), either family. */
+  /**
+   * The netvm's virtual DNS addresses (what the qube has in resolv.conf), either family. The
+   * chain refers to the base table's @dns4/@dns6 sets, which hold the same addresses.
+   */
   dnsServers: { virtual: readonly string[] };
   /** Addresses of every dsthost name in the rules, resolved when the rules are applied. */
   resolved: ReadonlyMap<string, readonly string[]>;
@@ -42,27 +45,34 @@ export function checkAddress(what: string, text: string, family?: IpFamily): { f
   return { family: a.family, text: formatAddress(a.family, a.bytes) };
 }
 
-function addressSet(family: IpFamily, addrs: readonly string[], original = false): Part | null {
+/** Up to this many addresses become one rule each; more share one anonymous set (sets cost more to load). */
+const EXPAND_MAX = 8;
+
+function addressMatches(family: IpFamily, addrs: readonly string[]): Part[] {
   const list = [...new Set(addrs)];
-  if (list.length === 0) return null;
-  const key = `${original ? 'ct original ' : ''}${family === 4 ? 'ip' : 'ip6'} daddr`;
-  return { family, text: list.length === 1 ? `${key} ${list[0]}` : `${key} { ${list.join(', ')} }` };
+  const key = `${family === 4 ? 'ip' : 'ip6'} daddr`;
+  if (list.length > EXPAND_MAX) return [{ family, text: `${key} { ${list.join(', ')} }` }];
+  return list.map((a) => ({ family, text: `${key} ${a}` }));
 }
 
 /** Destination matches: [] = matches nothing; [{family:null,text:''}] = any destination. */
 function destinations(rule: FirewallRule, t: QubeFirewallTarget): Part[] {
-  const byFamily = (addrs: readonly string[], what: string, original = false): Part[] => {
+  const byFamily = (addrs: readonly string[], what: string): Part[] => {
     const v4: string[] = [];
     const v6: string[] = [];
     for (const a of addrs) {
       const c = checkAddress(what, a);
       (c.family === 4 ? v4 : v6).push(c.text);
     }
-    return [addressSet(4, v4, original), addressSet(6, v6, original)].filter((p): p is Part => p !== null);
+    return [...addressMatches(4, v4), ...addressMatches(6, v6)];
   };
   if (rule.specialtarget === 'dns') {
-    // match the destination the qube used: DNS may be DNATed to the upstream resolver before forward
-    return byFamily(t.dnsServers.virtual, 'dnsServers.virtual', true);
+    // The addresses live in the base table's sets @dns4/@dns6 (one copy per netvm, cheap to
+    // load); match the destination the qube used, as DNS may be DNATed before forward.
+    const families = new Set(t.dnsServers.virtual.map((a) => checkAddress('dnsServers.virtual', a).family));
+    return [4, 6].filter((f) => families.has(f as IpFamily)).map((f) => ({
+      family: f as IpFamily, text: `ct original ${f === 4 ? 'ip' : 'ip6'} daddr @dns${f}`,
+    }));
   }
   const h = rule.dsthost;
   if (!h) return [{ family: null, text: '' }];
@@ -81,13 +91,17 @@ function transports(rule: FirewallRule): Part[] {
     case 'udp':
       return [{ family: null, text: ports ? `${rule.proto} dport ${portText}` : `meta l4proto ${rule.proto}` }];
     case 'icmp':
-      if (rule.icmptype === undefined) return [{ family: null, text: 'meta l4proto { icmp, ipv6-icmp }' }];
+      if (rule.icmptype === undefined) {
+        return [{ family: 4, text: 'meta l4proto icmp' }, { family: 6, text: 'meta l4proto ipv6-icmp' }];
+      }
       return [
         { family: 4, text: `icmp type ${rule.icmptype}` },
         { family: 6, text: `icmpv6 type ${rule.icmptype}` },
       ];
     default:
-      return [{ family: null, text: ports ? `meta l4proto { tcp, udp } th dport ${portText}` : '' }];
+      // only specialtarget=dns has ports without a protocol: tcp and udp port 53
+      if (!ports) return [{ family: null, text: '' }];
+      return [{ family: null, text: 'meta l4proto . th dport @dns_l4' }];
   }
 }
 
@@ -105,7 +119,8 @@ export function ruleBodies(rule: FirewallRule, t: QubeFirewallTarget): string[] 
 
 /**
  * Commands that flush and redefine the qube's chain in one `nft -f` transaction: the rules in
- * order (first match wins), then the implicit drop. Needs the base table (see base.ts).
+ * order (first match wins). A packet that matches none returns to the base forward chain, whose
+ * next rule is the implicit drop (one rule per netvm, not per qube). Needs the base table.
  */
 export function compileQubeChain(t: QubeFirewallTarget, rules: readonly FirewallRule[], opts: CompileOptions): string {
   const table = checkTable(opts.table ?? DEFAULT_TABLE);
@@ -116,7 +131,6 @@ export function compileQubeChain(t: QubeFirewallTarget, rules: readonly Firewall
     if (isExpired(rule, opts.now)) return;
     for (const body of ruleBodies(rule, t)) lines.push(`${head}${body} comment "rule ${i}"`);
   });
-  lines.push(`${head}counter name "dropped" drop comment "implicit drop"`);
   return lines.join('\n') + '\n';
 }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { run } from '../exec/index.js';
 import {
-  compileBaseTable, compileQubeAttach, compileQubeBlocked, FirewallRuleError, formatRule, hostnamesOf, parseRule,
+  compileBaseTable, compileQubeAttach, compileQubeBlocked, compileQubeDetach, FirewallRuleError, formatRule, hostnamesOf, parseRule,
   type FirewallRule, type QubeFirewallTarget,
 } from './index.js';
 
@@ -124,11 +124,14 @@ test(`compiled random valid rule sets pass nft -c (seed ${SEED})`, async () => {
       dnsServers: { virtual: pick([['10.139.1.1', '10.139.1.2'], ['10.139.1.1', 'fd09:24ef:4179::a8b:1'], []]) },
       resolved,
     };
-    texts.push(compileQubeAttach(t, rules, { now: NOW, table }) + (chance(0.05) ? compileQubeBlocked(t.qubeName, { table }) : ''));
+    let text = compileQubeAttach(t, rules, { now: NOW, table });
+    if (chance(0.05)) text += compileQubeBlocked(t.qubeName, { table });
+    if (chance(0.05)) text += compileQubeDetach(t, { table });
+    texts.push(text);
   }
   const started = Date.now();
   for (let i = 0; i < SETS; i += PER_BATCH) {
-    const batch = compileBaseTable({ table }) + texts.slice(i, i + PER_BATCH).join('');
+    const batch = compileBaseTable({ table, dnsServers: { virtual: ['10.139.1.1', '10.139.1.2', 'fd09:24ef:4179::a8b:1'] } }) + texts.slice(i, i + PER_BATCH).join('');
     const res = await run('ip', ['netns', 'exec', ns, 'nft', '-c', '-f', '-'], { input: batch, allowFail: true, timeoutMs: 20_000 });
     assert.equal(res.code, 0, `seed ${SEED}: nft -c rejected compiled text:\n${res.stderr.slice(0, 2000)}`);
   }

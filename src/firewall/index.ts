@@ -6,7 +6,7 @@ export {
   compileQubeChain, compileQubeBlocked, hostnamesOf, ruleBodies,
   type CompileOptions, type QubeFirewallTarget,
 } from './compile.js';
-export { compileBaseTable, compileLinkChain, compileQubeAttach, compileQubeDetach, COUNTERS } from './base.js';
-export { DEFAULT_TABLE, qubeChain, linkChain, checkQubeName, checkIfname, checkTable } from './names.js';
+export { compileBaseTable, compileDnsServers, compileQubeAttach, compileQubeDetach, COUNTERS, type QubeLinkKey } from './base.js';
+export { DEFAULT_TABLE, qubeChain, checkQubeName, checkIfname, checkTable } from './names.js';
 export { parseAddress, parseIPv4, parseIPv6, formatIPv6, networkText, type IpFamily, type IpPrefix } from './ip.js';
 export { compileNatTable, NAT_TABLE, type NatInput } from './nat.js';

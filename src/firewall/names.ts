@@ -35,11 +35,6 @@ export function qubeChain(qubeName: string): string {
   return `qube-${checkQubeName(qubeName)}`;
 }
 
-/** The chain that checks the source address of packets arriving on a qube's link. */
-export function linkChain(qubeName: string): string {
-  return `link-${checkQubeName(qubeName)}`;
-}
-
 /** An interface name as an nft quoted string. */
 export function ifnameLiteral(ifname: string): string {
   return `"${checkIfname(ifname)}"`;

@@ -2,7 +2,7 @@
 import { run, type RunOptions, type RunResult } from '../exec/index.js';
 import { BulkheadError } from '../errors/index.js';
 import {
-  compileBaseTable, compileQubeAttach, compileQubeBlocked, compileQubeChain, compileQubeDetach, DEFAULT_TABLE,
+  compileBaseTable, compileDnsServers, compileQubeAttach, compileQubeBlocked, compileQubeChain, compileQubeDetach, DEFAULT_TABLE,
   hostnamesOf, parseAddress, type FirewallRule, type QubeFirewallTarget,
 } from '../firewall/index.js';
 import { checkIfname, checkNetnsName } from './names.js';
@@ -30,8 +30,11 @@ export async function applyRuleset(netns: string | null, text: string): Promise<
   if (res.code !== 0) throw new BulkheadError('ERR_FIREWALL', `nft -f failed: ${nftError(res.stderr)}`);
 }
 
-/** Creates (or replaces) the netvm's firewall table: hooks, isolation, anti-spoofing maps, counters. */
-export async function loadFirewallBase(netns: string | null, opts: { table?: string } = {}): Promise<void> {
+/**
+ * Creates (or replaces) the netvm's firewall table: hooks, isolation, anti-spoofing sets,
+ * counters, and the netvm's virtual DNS addresses for `specialtarget=dns`.
+ */
+export async function loadFirewallBase(netns: string | null, opts: { table?: string; dnsServers?: { virtual: readonly string[] } } = {}): Promise<void> {
   await applyRuleset(netns, compileBaseTable(opts));
 }
 
@@ -126,37 +129,79 @@ export async function applyQubeFirewall(input: QubeFirewallInput): Promise<{ cut
   return { cut: await cutConnections(input.netns, qubeAddrs(input.link)) };
 }
 
-/** Deletes map entries left for this interface name by a link that was never detached. */
+/**
+ * Deletes every element that names this interface (map entry, source addresses), left by a link
+ * that was never detached, so an old address of a reused interface name is not accepted.
+ */
 async function clearStaleEntries(netns: string | null, ifname: string, table: string): Promise<void> {
-  for (const map of ['firewall', 'ingress', 'qube_links']) {
-    await inNetns(netns, 'nft', ['delete', 'element', 'inet', table, map, `{ "${checkIfname(ifname)}" }`], { allowFail: true, timeoutMs: 10_000 });
+  const ifn = checkIfname(ifname);
+  const lines: string[] = [];
+  for (const set of ['qube_src4', 'qube_src6']) {
+    const res = await inNetns(netns, 'nft', ['-j', 'list', 'set', 'inet', table, set], { allowFail: true, timeoutMs: 10_000 });
+    if (res.code !== 0) continue;
+    const doc = JSON.parse(res.stdout) as { nftables?: Array<{ set?: { elem?: Array<{ concat?: unknown[] }> } }> };
+    for (const e of doc.nftables?.find((x) => x.set)?.set?.elem ?? []) {
+      const [name, addr] = e.concat ?? [];
+      if (name === ifn && typeof addr === 'string' && parseAddress(addr)) lines.push(`delete element inet ${table} ${set} { "${ifn}" . ${addr} }`);
+    }
+  }
+  for (const line of lines) await inNetns(netns, 'nft', ['-f', '-'], { input: line + '\n', allowFail: true, timeoutMs: 10_000 });
+  for (const map of ['firewall', 'qube_links']) {
+    await inNetns(netns, 'nft', ['delete', 'element', 'inet', table, map, `{ "${ifn}" }`], { allowFail: true, timeoutMs: 10_000 });
   }
 }
 
 /**
- * Attaches a qube's link to the netvm's table (anti-spoofing, firewall chain, map entries) in one
- * transaction. Fails closed like applyQubeFirewall.
+ * Attaches a qube's link to the netvm's table (firewall chain, source addresses, map entry) in one
+ * transaction, after clearing anything a previous link of the same interface name left behind.
+ * Fails closed like applyQubeFirewall.
  */
 export async function attachQubeFirewall(input: QubeFirewallInput): Promise<void> {
   const table = input.table ?? DEFAULT_TABLE;
   try {
     const resolved = await resolveNames(input);
     const text = compileQubeAttach({ ...input.link, resolved }, input.rules, { now: input.now, table });
-    try {
-      await applyRuleset(input.netns, text);
-    } catch (e) {
-      if (!/File exists/.test((e as Error).message)) throw e;
-      await clearStaleEntries(input.netns, input.link.ifname, table);
-      await applyRuleset(input.netns, text);
-    }
+    await clearStaleEntries(input.netns, input.link.ifname, table);
+    await applyRuleset(input.netns, text);
   } catch (e) {
     await failClosed(input, e, true);
   }
 }
 
+/**
+ * Attaches many links at once (netvm start, right after loadFirewallBase: nothing stale). One
+ * transaction; if it fails, each qube is attached on its own so one bad rule set blocks only
+ * its qube. Returns the qubes that ended blocked, with the reason.
+ */
+export async function attachQubeFirewalls(netns: string | null, inputs: readonly Omit<QubeFirewallInput, 'netns'>[]): Promise<Array<{ qubeName: string; error: BulkheadError }>> {
+  try {
+    const texts = await Promise.all(inputs.map(async (i) => {
+      const resolved = await resolveNames({ ...i, netns });
+      return compileQubeAttach({ ...i.link, resolved }, i.rules, { now: i.now, table: i.table });
+    }));
+    await applyRuleset(netns, texts.join(''));
+    return [];
+  } catch {
+    const failed: Array<{ qubeName: string; error: BulkheadError }> = [];
+    for (const i of inputs) {
+      try {
+        await attachQubeFirewall({ ...i, netns });
+      } catch (e) {
+        failed.push({ qubeName: i.link.qubeName, error: e as BulkheadError });
+      }
+    }
+    return failed;
+  }
+}
+
 /** Removes a qube's link from the netvm's table. */
-export async function detachQubeFirewall(netns: string | null, qubeName: string, ifname: string, opts: { table?: string } = {}): Promise<void> {
-  await applyRuleset(netns, compileQubeDetach(qubeName, ifname, opts));
+export async function detachQubeFirewall(netns: string | null, link: QubeLinkFirewall, opts: { table?: string } = {}): Promise<void> {
+  await applyRuleset(netns, compileQubeDetach(link, opts));
+}
+
+/** Replaces the netvm's virtual DNS addresses used by `specialtarget=dns`. */
+export async function setFirewallDnsServers(netns: string | null, dnsServers: { virtual: readonly string[] }, opts: { table?: string } = {}): Promise<void> {
+  await applyRuleset(netns, compileDnsServers(dnsServers, opts));
 }
 
 /** Reads a named counter of the netvm's table. */

@@ -151,7 +151,7 @@ before(async () => {
   }
   const server = startIn(NS.server, SERVER);
   await server.waitFor(/^ready$/, 5000);
-  await loadFirewallBase(NS.netvm, { table: TABLE });
+  await loadFirewallBase(NS.netvm, { table: TABLE, dnsServers: client.dnsServers });
   await attachQubeFirewall({ netns: NS.netvm, link: client, rules: RULES, now: now(), table: TABLE });
   await attachQubeFirewall({ netns: NS.netvm, link: client2, rules: [parseRule('action=accept')], now: now(), table: TABLE });
 });
