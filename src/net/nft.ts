@@ -23,11 +23,16 @@ export async function checkRuleset(netns: string | null, text: string): Promise<
   if (res.code !== 0) throw new BulkheadError('ERR_FIREWALL', `nft -c rejected the ruleset: ${nftError(res.stderr)}`);
 }
 
+/** `nft -f -`: one transaction, all or nothing. Prefer applyRuleset, which checks first. */
+export async function loadRuleset(netns: string | null, text: string): Promise<void> {
+  const res = await inNetns(netns, 'nft', ['-f', '-'], { input: text, allowFail: true, timeoutMs: 30_000 });
+  if (res.code !== 0) throw new BulkheadError('ERR_FIREWALL', `nft -f failed: ${nftError(res.stderr)}`);
+}
+
 /** Checks with `nft -c`, then loads with `nft -f` (one transaction: all or nothing). */
 export async function applyRuleset(netns: string | null, text: string): Promise<void> {
   await checkRuleset(netns, text);
-  const res = await inNetns(netns, 'nft', ['-f', '-'], { input: text, allowFail: true, timeoutMs: 30_000 });
-  if (res.code !== 0) throw new BulkheadError('ERR_FIREWALL', `nft -f failed: ${nftError(res.stderr)}`);
+  await loadRuleset(netns, text);
 }
 
 /**
