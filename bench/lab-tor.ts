@@ -1,11 +1,12 @@
 // Benchmark of the lab's private Tor network: time to ready, client bootstrap, onion publish, first fetches, memory.
 // Usage: node --import tsx bench/lab-tor.ts [RUNS]   (root; writes bench/results/lab-tor.json)
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { run } from '../src/exec/index.js';
 import { createTorSandbox, startLabClient, startTorNetwork, ONION_PAGE, WEB_NAME, WEB_PAGE, type LabClient, type TorNetwork, type TorSandbox } from '../src/lab/tor/index.js';
 
 interface Sample {
+  launchedMs: number;
   networkReadyMs: number;
   onionPublishedMs: number;
   clientBootstrapMs: number;
@@ -49,6 +50,7 @@ async function once(i: number): Promise<Sample> {
     let clientKb = 0;
     for (const x of clients) clientKb += Number(/VmRSS:\s+(\d+)/.exec((await run('cat', [`/proc/${x.pid}/status`])).stdout)?.[1] ?? 0);
     return {
+      launchedMs: t.launchedMs,
       networkReadyMs: t.networkReadyMs ?? -1,
       onionPublishedMs: t.onionPublishedMs ?? -1,
       clientBootstrapMs: c.bootstrapMs,
@@ -74,10 +76,12 @@ function median(xs: number[]): number {
 
 const runs = Number(process.argv[2] ?? 3);
 const samples: Sample[] = [];
+const loads: string[] = [];
 for (let i = 0; i < runs; i++) {
   const s = await once(i);
   samples.push(s);
-  process.stdout.write(`run ${i + 1}/${runs}: ${JSON.stringify(s)}\n`);
+  loads.push((await readFile('/proc/loadavg', 'utf8')).split(' ')[0] ?? '');
+  process.stdout.write(`run ${i + 1}/${runs}: ${JSON.stringify(s)} load ${loads[i]}\n`);
 }
 const keys = Object.keys(samples[0] ?? {}) as (keyof Sample)[];
 const summary = Object.fromEntries(keys.map((k) => {
@@ -86,4 +90,4 @@ const summary = Object.fromEntries(keys.map((k) => {
 }));
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-await writeFile(new URL('./results/lab-tor.json', import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), runs, note: 'tor RSS includes the 7 lab nodes and 2 clients; helpers = obfs4proxy + onion page server', summary, samples }, null, 2)}\n`);
+await writeFile(new URL('./results/lab-tor.json', import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), runs, cpus: (await import('node:os')).cpus().length, loadavg1AfterEachRun: loads, note: 'ms from the startTorNetwork call; tor RSS = the 7 lab nodes + 2 clients; helpers = obfs4proxy + onion page server', summary, samples }, null, 2)}\n`);

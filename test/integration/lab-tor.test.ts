@@ -14,6 +14,7 @@ let sandbox: TorSandbox | undefined;
 let network: TorNetwork | undefined;
 let stateDir: string | undefined;
 const clients: LabClient[] = [];
+let singleNet: TorNetwork | undefined;
 
 async function fetchVia(socksPort: number, url: string, attempts = 1): Promise<{ body: string; headers: string; ms: number }> {
   let last = '';
@@ -42,13 +43,17 @@ before(async () => {
   sandbox = await createTorSandbox({ netns: `${prefix}-ns` });
 });
 
+const singleNs = `${prefix}-single`;
+
 after(async () => {
   for (const c of clients) await c.stop().catch(() => {});
+  await singleNet?.stop().catch(() => {});
+  await run('ip', ['netns', 'del', singleNs], { allowFail: true });
   await network?.stop().catch(() => {});
   await sandbox?.destroy().catch(() => {});
   if (stateDir) await rm(stateDir, { recursive: true, force: true });
   const left = (await run('ip', ['netns', 'list'])).stdout;
-  assert.doesNotMatch(left, new RegExp(`${prefix}-ns`), 'namespace removed');
+  assert.doesNotMatch(left, new RegExp(`${prefix}-(ns|single)`), 'namespaces removed');
 });
 
 test('the namespace is sealed: only lo, no route out', async () => {
@@ -120,6 +125,7 @@ test('lab tor network comes up phased; clients fetch a lab page, the onion page,
   const mem = await net.memory();
   assert.ok(mem.torTotalKb > 0 && mem.torTotalKb < 600 * 1024, `lab tor memory ${mem.torTotalKb} kB`);
   const report = {
+    launchedMs: timings.launchedMs,
     networkReadyMs: timings.networkReadyMs,
     onionPublishedMs: timings.onionPublishedMs,
     clientBootstrapMs: client.bootstrapMs,
@@ -129,14 +135,35 @@ test('lab tor network comes up phased; clients fetch a lab page, the onion page,
     totalMs: Date.now() - t0,
     torRssMb: Math.round(mem.torTotalKb / 1024),
     helpersRssMb: Math.round(mem.helpersKb / 1024),
+    loadavg: (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' '),
     perNodeMb: Object.fromEntries(Object.entries(mem.perNode).map(([k, v]) => [k, Math.round(v / 1024)])),
   };
   t.diagnostic(JSON.stringify(report));
 });
 
-test('stop() ends exactly the network processes', async () => {
+test('stop() ends exactly the network processes', async (t) => {
   const net = network!;
   const pids = net.nodes.map((n) => n.pid);
+  const t0 = Date.now();
   await net.stop();
+  t.diagnostic(`stop took ${Date.now() - t0} ms; killed after the SIGTERM timeout: ${net.forcedKills.join(',') || 'none'}`);
   for (const pid of pids) assert.throws(() => process.kill(pid, 0), `PID ${pid} gone`);
+});
+
+test('single-address mode: every node on 127.0.0.1 of a namespace with only lo; the onion page is reachable', async () => {
+  await run('ip', ['netns', 'add', singleNs]);
+  await run('ip', ['-n', singleNs, 'link', 'set', 'lo', 'up']);
+  singleNet = await startTorNetwork({ prefix, stateDir: `${stateDir}/single`, netns: singleNs, addresses: { single: '127.0.0.1' }, dnsResolverAddr: '127.0.0.1', basePort: 7100 });
+  await singleNet.waitReady();
+  assert.ok(singleNet.nodes.every((n) => n.address === '127.0.0.1'));
+  const c = await startLabClient({ netns: singleNs, dataDir: `${stateDir}/single-client`, nick: 'client3', dirAuthorityLines: singleNet.dirAuthorityLines, socksPort: 7050, controlPort: 7051 });
+  clients.push(c);
+  let body = '';
+  for (let i = 0; i < 5 && body !== ONION_PAGE; i++) {
+    const r = await run('ip', ['netns', 'exec', singleNs, 'curl', '-sS', '--max-time', '20', '--socks5-hostname', `127.0.0.1:${c.socksPort}`, `http://${singleNet.onionAddress}/`], { allowFail: true, timeoutMs: 30_000 });
+    body = r.stdout.trim();
+  }
+  assert.equal(body, ONION_PAGE);
+  await c.stop();
+  await singleNet.stop();
 });

@@ -74,6 +74,8 @@ export interface TorNetwork {
   memory(): Promise<{ perNode: Record<string, number>; torTotalKb: number; helpersKb: number }>;
   /** Stops exactly the processes this network started (SIGTERM, then SIGKILL), and waits for them. */
   stop(): Promise<void>;
+  /** After stop(): names of the processes that ignored SIGTERM and were killed. */
+  forcedKills: string[];
 }
 
 const CACHES = /^(cached-.*|state|sr-state|v3-status-votes|diff-cache|unverified-.*|notice\.log|control\.sock|control_auth_cookie|torrc.*)$/;
@@ -131,11 +133,16 @@ export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwo
   if (opts.alignToVoteSlot !== false) await new Promise((r) => setTimeout(r, msUntilLaunchSlot(Date.now())));
   const running = new Map<string, RunningTor>();
   let pageServer: PageServer | undefined;
+  const forcedKills: string[] = [];
   const stopAll = async (): Promise<void> => {
     for (const r of running.values()) r.control.close();
+    const named = new Map<number, string>([...running].map(([nick, r]) => [r.process.pid, nick]));
     const procs: LabProcess[] = [...running.values()].map((r) => r.process);
-    if (pageServer) procs.push(pageServer.process);
-    await stopProcesses(procs, 5000);
+    if (pageServer) {
+      procs.push(pageServer.process);
+      named.set(pageServer.pid, 'onion page server');
+    }
+    forcedKills.push(...(await stopProcesses(procs, 5000)).map((pid) => named.get(pid) ?? String(pid)));
   };
   const launch = async (n: TorNodePlan): Promise<void> => {
     running.set(n.nick, await startTor({ netns: opts.netns, torrcPath: n.torrcPath, emptyFile: plan.emptyFile, dataDir: n.dataDir, nick: n.nick }));
@@ -202,6 +209,7 @@ export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwo
       return { perNode, torTotalKb: Object.values(perNode).reduce((a, b) => a + b, 0), helpersKb };
     },
     stop: stopAll,
+    forcedKills,
   };
   return net;
 }

@@ -33,5 +33,5 @@ export async function startPageServer(opts: { netns: string; address: string; po
     await stopProcesses([p], 1000);
     throw new BulkheadError('ERR_NETWORK', `page server on ${opts.address}:${opts.port} in ${opts.netns} did not start: ${p.tail().trim()}`);
   }
-  return { pid: p.pid, process: p, stop: () => stopProcesses([p], 2000) };
+  return { pid: p.pid, process: p, stop: async () => { await stopProcesses([p], 2000); } };
 }

@@ -38,8 +38,8 @@ export function isRunning(p: LabProcess): boolean {
   return p.child.exitCode === null && p.child.signalCode === null;
 }
 
-/** SIGTERM each process, SIGKILL those still alive after `timeoutMs`, and wait for all to exit. */
-export async function stopProcesses(procs: readonly LabProcess[], timeoutMs = 5000): Promise<void> {
+/** SIGTERM each process, SIGKILL those still alive after `timeoutMs`, and wait for all to exit. Returns the PIDs that needed SIGKILL. */
+export async function stopProcesses(procs: readonly LabProcess[], timeoutMs = 5000): Promise<number[]> {
   const alive = procs.filter(isRunning);
   for (const p of alive) p.child.kill('SIGTERM');
   const timer = new Promise<void>((r) => setTimeout(r, timeoutMs).unref());
@@ -47,6 +47,7 @@ export async function stopProcesses(procs: readonly LabProcess[], timeoutMs = 50
   const left = alive.filter(isRunning);
   for (const p of left) p.child.kill('SIGKILL');
   await Promise.all(left.map((p) => p.exited));
+  return left.map((p) => p.pid);
 }
 
 /** Resident memory of a PID in kB (0 if it is gone). */

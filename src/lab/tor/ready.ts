@@ -41,21 +41,42 @@ export async function bootstrapProgress(ctl: TorControl): Promise<number> {
 }
 
 /**
- * Resolves when an HS_DESC UPLOADED event arrives for the onion address. Subscribe first, then let tor
- * reach the network (the onion host starts with DisableNetwork 1), so the first upload is never missed.
+ * Resolves once the onion service's descriptors are stored: every HSDir an upload was launched to has
+ * answered (HS_DESC UPLOADED or FAILED), at least one stored it, and no new upload started for `settleMs`.
+ * Subscribes first, then lets tor reach the network (the onion host starts with DisableNetwork 1), so the
+ * first upload is never missed. Waiting for all HSDirs (not the first) spares a client its 404 retries.
  */
-export async function onionUploaded(ctl: TorControl, onionAddress: string, timeoutMs: number, start: () => Promise<void>): Promise<void> {
+export async function onionUploaded(ctl: TorControl, onionAddress: string, timeoutMs: number, start: () => Promise<void>, settleMs = 500): Promise<void> {
   const id = onionAddress.replace(/\.onion$/, '');
+  const pending = new Set<string>();
+  let stored = 0;
+  let lastUpload = 0;
   let unsubscribe: () => void = () => {};
+  let settle: NodeJS.Timeout | undefined;
   const uploaded = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new BulkheadError('ERR_TIMEOUT', `onion service ${onionAddress}: no descriptor uploaded after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => reject(new BulkheadError('ERR_TIMEOUT', `onion service ${onionAddress}: descriptor not stored after ${timeoutMs} ms (${stored} stored, ${pending.size} pending)`)), timeoutMs);
     timer.unref();
+    const check = (): void => {
+      clearTimeout(settle);
+      if (stored === 0 || pending.size > 0) return;
+      settle = setTimeout(() => {
+        if (stored > 0 && pending.size === 0 && Date.now() - lastUpload >= settleMs) {
+          clearTimeout(timer);
+          resolve();
+        }
+      }, settleMs);
+    };
     void ctl.onEvents(['HS_DESC'], (ev) => {
-      const text = ev.lines[0]?.text ?? '';
-      if (text.startsWith(`HS_DESC UPLOADED ${id} `)) {
-        clearTimeout(timer);
-        resolve();
+      const [, action, addr, , hsdir] = (ev.lines[0]?.text ?? '').split(' ');
+      if (addr !== id || !hsdir) return;
+      if (action === 'UPLOAD') {
+        pending.add(hsdir);
+        lastUpload = Date.now();
+      } else if (action === 'UPLOADED' || action === 'FAILED') {
+        pending.delete(hsdir);
+        if (action === 'UPLOADED') stored += 1;
       }
+      check();
     }).then((u) => { unsubscribe = u; }, (e: Error) => { clearTimeout(timer); reject(e); });
   });
   uploaded.catch(() => {});
@@ -63,6 +84,7 @@ export async function onionUploaded(ctl: TorControl, onionAddress: string, timeo
     await start();
     await uploaded;
   } finally {
+    clearTimeout(settle);
     unsubscribe();
   }
 }

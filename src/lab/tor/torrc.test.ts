@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planTorNetwork } from './plan.js';
-import { clientTorrc, nodeTorrc } from './torrc.js';
+import { clientTorrc, msUntilLaunchSlot, nodeTorrc } from './torrc.js';
 
 const plan = planTorNetwork({ stateDir: '/lab', addresses: { authorities: ['10.1.0.11', '10.1.0.12', '10.1.0.13'], relays: ['10.1.0.21', '10.1.0.22'], bridge: '10.1.0.31', onion: '10.1.0.41' } });
 const da = 'DirAuthority auth1 orport=5100 v3ident=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 10.1.0.11:5200 BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
@@ -90,8 +90,7 @@ test('client: a malformed bridge line is refused', () => {
   }
 });
 
-test('launch slot: just after the vote at second 3 of each 5 s period', async () => {
-  const { msUntilLaunchSlot } = await import('./torrc.js');
+test('launch slot: just after the vote at second 3 of each 5 s period', () => {
   assert.equal(msUntilLaunchSlot(1_000_003_300), 0);
   assert.equal(msUntilLaunchSlot(1_000_003_000), 300);
   assert.equal(msUntilLaunchSlot(1_000_003_400), 4900);
