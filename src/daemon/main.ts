@@ -15,7 +15,7 @@ import { reconcile } from './reconcile.js';
 import { startQube } from './lifecycle/power.js';
 import { effective } from '../model/index.js';
 import { loadFeatures } from './features.js';
-import { cleanCache, recoverPool } from '../storage/index.js';
+import { recoverPool } from '../storage/index.js';
 
 async function main(): Promise<void> {
   const paths = resolvePaths();
@@ -48,7 +48,6 @@ async function main(): Promise<void> {
   };
   // Finish or roll back volume operations a crash cut short, before anything reads the pool.
   await recoverPool(paths.qubesDir).catch((e: unknown) => log.warn({ err: e }, 'volume recovery failed'));
-  await cleanCache(paths.cacheDir).catch(() => undefined);
   await loadFeatures(ctx, hooks, routes);
   const report = await reconcile(ctx);
   log.info({ report }, 'reconciled');

@@ -73,3 +73,15 @@ test('cross-qube checks: netvm, template, provides_network, memory', () => {
   const s2 = sys([a, b]);
   assert.throws(() => checkPropertySet(b, 'netvm', 'a', s2), /loop/);
 });
+
+test('a workstation (anon-vm) never gets a clearnet netvm', () => {
+  const fw = q('sys-firewall', 'app', { provides_network: true });
+  const gw = { ...q('sys-whonix', 'app', { provides_network: true, netvm: 'sys-firewall' }), features: { gateway: 'tor' } };
+  const ws = { ...q('anon-whonix', 'app', { netvm: 'sys-whonix' }), tags: ['anon-vm'] };
+  const s = sys([fw, gw, ws], { default_netvm: 'sys-firewall' });
+  assert.throws(() => checkPropertySet(ws, 'netvm', 'sys-firewall', s), /must be a gateway/);
+  assert.equal(checkPropertySet(ws, 'netvm', 'sys-whonix', s), 'sys-whonix');
+  assert.equal(checkPropertySet(ws, 'netvm', 'none', s), null);
+  const reset = { ...ws, props: {} };
+  assert.equal(effective(reset, 'netvm', s), null, 'default netvm of a workstation is none when the global default is clearnet');
+});

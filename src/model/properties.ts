@@ -43,9 +43,22 @@ export function effective(q: QubeRecord, key: string, sys: SystemView): PropValu
   return Object.prototype.hasOwnProperty.call(q.props, key) ? (q.props[key] as PropValue) : def.default(q, sys);
 }
 
+/** A gateway is a netvm running Tor (Whonix-Gateway): the only netvm a workstation may have. */
+export function isGateway(q: QubeRecord | undefined): boolean {
+  return !!q && q.features['gateway'] !== undefined && q.features['gateway'] !== '';
+}
+
+/** Qubes-Whonix marks workstations with the tag anon-vm; they never get a clearnet netvm. */
+export function isWorkstationTagged(q: QubeRecord): boolean {
+  return q.tags.includes('anon-vm');
+}
+
 const netvmCheck = (value: PropValue, q: QubeRecord, sys: SystemView): void => {
   if (value === null) return;
   const name = String(value);
+  if (isWorkstationTagged(q) && !isGateway(sys.qubes.get(name))) {
+    throw new BulkheadError('ERR_INVALID_VALUE', `netvm: '${q.name}' is a workstation (tag anon-vm); its netvm must be a gateway, not '${name}'`);
+  }
   if (name === q.name) throw new BulkheadError('ERR_INVALID_VALUE', `netvm: a qube cannot be its own netvm`);
   mustBe(sys, name, 'netvm', (t) => effective(t, 'provides_network', sys) === true, 'does not provide network (provides_network=false)');
   // Refuse loops: walking up from the new netvm must never reach this qube.
@@ -82,7 +95,10 @@ const DEFS: PropertyDef[] = [
       if (q.klass === 'template') return null; // templates update through the RPC proxy, not a netvm
       if (effective(q, 'provides_network', sys) === true) return null;
       const d = globalRef('default_netvm')(q, sys);
-      return d === q.name ? null : d;
+      if (d === q.name) return null;
+      // Fail closed: a workstation falls back to no network, never to a clearnet netvm.
+      if (isWorkstationTagged(q) && !isGateway(sys.qubes.get(String(d)))) return null;
+      return d;
     },
     check: netvmCheck,
   },

@@ -1,5 +1,5 @@
 // The network feature: registers lifecycle hooks that give qubes their links, netvms their tables.
-import { effective } from '../model/index.js';
+import { effective, isGateway } from '../model/index.js';
 import { netnsDelete, netnsExists } from '../net/index.js';
 import type { DaemonContext, QubeHooks } from '../daemon/context.js';
 import { isRunning, startQube } from '../daemon/lifecycle/power.js';
@@ -35,10 +35,13 @@ export function networkFeature(): NetworkFeature {
       const provides = providesNetwork(ctx, name);
       // No netvm and no downstream qubes: the runtime's own empty namespace (only lo) is enough.
       if (!netvm && !provides) return { netnsPath: null };
-      const ns = await makeQubeNetns(ctx, name, provides);
-      if (provides) await setupNetvm(ctx, name, ns, netvm !== null);
+      const gateway = isGateway(ctx.store.requireQube(name));
+      // A gateway forwards nothing: no forwarding, no NAT; the gateway feature loads its own rules.
+      const ns = await makeQubeNetns(ctx, name, provides && !gateway);
+      if (provides && !gateway) await setupNetvm(ctx, name, ns, netvm !== null);
       const mounts = [];
-      if (netvm) {
+      // A workstation's link (netvm is a gateway) is made by the gateway feature.
+      if (netvm && !isGateway(ctx.store.getQube(netvm))) {
         attachments.set(name, await attachLink(ctx, name, netvm));
         mounts.push({ source: await resolvConfFor(ctx, name), destination: '/etc/resolv.conf', readonly: true });
       }
@@ -62,7 +65,7 @@ export function networkFeature(): NetworkFeature {
         await detachLink(ctx, name, old);
         attachments.delete(name);
       }
-      if (!next) return;
+      if (!next || isGateway(ctx.store.getQube(next))) return;
       if (!isRunning(ctx, next)) await startQube(ctx, next);
       const ns = qubeNetns(ctx, name);
       if (!(await netnsExists(ns))) {
@@ -82,7 +85,7 @@ export function networkFeature(): NetworkFeature {
         const netvm = netvmOf(ctx, q.name);
         if (!netvm) continue;
         const n = ctx.store.getQube(netvm);
-        if (!n) continue;
+        if (!n || isGateway(n)) continue;
         const plan = qubeLinkPlan({ qid: q.qid }, { qid: n.qid });
         attachments.set(q.name, { netvm, ifname: vifName(q.qid), address: plan.address, gateway: plan.gateway });
       }

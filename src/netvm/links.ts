@@ -83,7 +83,7 @@ export async function attachLink(ctx: DaemonContext, name: string, netvm: string
 export async function detachLink(ctx: DaemonContext, name: string, a: Attachment): Promise<void> {
   const nns = qubeNetns(ctx, a.netvm);
   if (await netnsExists(nns)) {
-    await detachQubeFirewall(nns, name, a.ifname).catch(() => undefined);
+    await detachQubeFirewall(nns, { qubeName: name, ifname: a.ifname, qubeIPv4: a.address, qubeIPv6: null, dnsServers: { virtual: [...VIRTUAL_DNS4] } }).catch(() => undefined);
     await linkDelete(nns, a.ifname).catch(() => undefined);
   }
   await linkDelete(qubeNetns(ctx, name), QUBE_IF).catch(() => undefined);

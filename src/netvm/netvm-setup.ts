@@ -19,7 +19,7 @@ export function uplinkOf(ctx: DaemonContext, name: string): 'lab' | 'host' | nul
 
 /** Load the netvm's tables in its namespace before it starts; sys-net also gets its uplink. */
 export async function setupNetvm(ctx: DaemonContext, name: string, ns: string, hasNetvm: boolean): Promise<void> {
-  await loadFirewallBase(ns);
+  await loadFirewallBase(ns, { dnsServers: { virtual: VIRTUAL_DNS4 } });
   const uplink = uplinkOf(ctx, name);
   if (uplink === 'host') {
     throw new BulkheadError('ERR_NETWORK', `uplink 'host' of '${name}' is for real machines and is not wired by this build; use 'lab'`);

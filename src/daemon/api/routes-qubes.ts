@@ -118,7 +118,7 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
 }
 
 export function initRoutes(app: FastifyInstance, ctx: DaemonContext): void {
-  const body = z.object({ template: z.string().optional(), uplink: z.enum(['lab', 'host']).nullish() }).strict();
+  const body = z.object({ template: z.string().optional(), uplink: z.enum(['lab', 'host']).nullish(), whonix: z.boolean().optional() }).strict();
   app.post('/init', async (req) => {
     const { initSystem } = await import('../lifecycle/init.js');
     return initSystem(ctx, body.parse(req.body ?? {}));

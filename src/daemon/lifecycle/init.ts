@@ -3,7 +3,7 @@ import { BulkheadError } from '../../errors/index.js';
 import type { DaemonContext } from '../context.js';
 import { createQube, setFeature, setGlobal } from './manage.js';
 
-export interface InitRequest { template?: string; uplink?: 'lab' | 'host' | null }
+export interface InitRequest { template?: string; uplink?: 'lab' | 'host' | null; whonix?: boolean }
 export interface InitReport { created: string[]; kept: string[]; globals: Record<string, string> }
 
 export async function initSystem(ctx: DaemonContext, req: InitRequest): Promise<InitReport> {
@@ -32,6 +32,20 @@ export async function initSystem(ctx: DaemonContext, req: InitRequest): Promise<
     });
     await ensure('sys-firewall', () => createQube(ctx, { name: 'sys-firewall', klass: 'app', label: 'green', template, props: { provides_network: 'true', netvm: 'sys-net' } }));
     global('default_netvm', 'sys-firewall');
+  }
+  if (req.whonix) {
+    for (const tpl of ['whonix-gw', 'whonix-ws']) {
+      const tq = ctx.store.getQube(tpl);
+      if (!tq || tq.klass !== 'template') throw new BulkheadError('ERR_TEMPLATE', `template '${tpl}' does not exist; build it: bulkhead template build ${tpl} --flavor debian-12-${tpl === 'whonix-gw' ? 'gateway' : 'workstation'}`);
+    }
+    if (!ctx.store.getQube('sys-firewall')) throw new BulkheadError('ERR_NETWORK', 'a gateway needs sys-firewall: run init --uplink lab first (or together)');
+    await ensure('sys-whonix', async () => {
+      await createQube(ctx, { name: 'sys-whonix', klass: 'app', label: 'black', template: 'whonix-gw', props: { provides_network: 'true', netvm: 'sys-firewall' } });
+      setFeature(ctx, 'sys-whonix', 'gateway', 'tor');
+      setFeature(ctx, 'sys-whonix', 'gateway.network', 'lab');
+    });
+    await ensure('whonix-dvm', () => createQube(ctx, { name: 'whonix-dvm', klass: 'app', label: 'red', template: 'whonix-ws', props: { template_for_dispvms: 'true', netvm: 'sys-whonix' }, tags: ['anon-vm'] }));
+    await ensure('anon-whonix', () => createQube(ctx, { name: 'anon-whonix', klass: 'app', label: 'red', template: 'whonix-ws', props: { netvm: 'sys-whonix', default_dispvm: 'whonix-dvm' }, tags: ['anon-vm'] }));
   }
   await ensure('default-dvm', () => createQube(ctx, { name: 'default-dvm', klass: 'app', label: 'red', template, props: { template_for_dispvms: 'true' } }));
   global('default_dispvm', 'default-dvm');

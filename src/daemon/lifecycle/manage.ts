@@ -2,7 +2,7 @@
 import { BulkheadError } from '../../errors/index.js';
 import {
   CREATABLE_CLASSES, checkPropertySet, effective, GLOBAL_PROPERTIES, isLabel, LABEL_NAMES, propertyDef,
-  validateFeatureName, validateName, validateTag, type PropValue, type QubeClass, type QubeRecord, type SystemView,
+  isGateway, validateFeatureName, validateName, validateTag, type PropValue, type QubeClass, type QubeRecord, type SystemView,
 } from '../../model/index.js';
 import type { DaemonContext } from '../context.js';
 import { isRunning } from './power.js';
@@ -171,6 +171,14 @@ export function setGlobal(ctx: DaemonContext, key: string, untrustedValue: unkno
 
 export function addTag(ctx: DaemonContext, name: string, tag: string): void {
   validateTag(tag);
+  if (tag === 'anon-vm') {
+    const sys = ctx.store.system();
+    const q = ctx.store.requireQube(name);
+    const netvm = Object.prototype.hasOwnProperty.call(q.props, 'netvm') ? q.props.netvm : null;
+    if (typeof netvm === 'string' && !isGateway(sys.qubes.get(netvm))) {
+      throw new BulkheadError('ERR_INVALID_VALUE', `tag anon-vm: '${name}' has the clearnet netvm '${netvm}'; set its netvm to a gateway or none first`);
+    }
+  }
   if (ctx.store.addTag(ACTOR, name, tag)) ctx.events.emit('tag-added', { qube: name, tag });
 }
 export function removeTag(ctx: DaemonContext, name: string, tag: string): void {

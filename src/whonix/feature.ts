@@ -1,0 +1,87 @@
+// The gateway feature (Whonix): hooks that run tor in gateways and give workstations their only link.
+import { effective } from '../model/index.js';
+import type { DaemonContext, QubeHooks } from '../daemon/context.js';
+import { isRunning } from '../daemon/lifecycle/power.js';
+import { attachWorkstation, detachWorkstation } from './workstation.js';
+import { gatewayInput, isGatewayQube, loadGatewayRules, prepareGateway, reloadTor, startControlFilter, startTor, stopControlFilter, TOR_FILES_IN_QUBE } from './gateway.js';
+import { writeGatewayFiles } from './files.js';
+import { generateTorrc } from '../gateway/index.js';
+import { workstationMounts } from './files.js';
+import { WS_HOSTNAME } from './identity.js';
+
+function gatewayOf(ctx: DaemonContext, name: string): string | null {
+  const sys = ctx.store.system();
+  const q = sys.qubes.get(name);
+  if (!q) return null;
+  const n = effective(q, 'netvm', sys);
+  return typeof n === 'string' && isGatewayQube(sys.qubes.get(n)) ? n : null;
+}
+
+/** Re-plan a running gateway after its workstation set changed: torrc, rules, tor reload, filter. */
+export async function refreshGateway(ctx: DaemonContext, gateway: string): Promise<void> {
+  if (!isRunning(ctx, gateway)) return;
+  const input = await gatewayInput(ctx, gateway);
+  await writeGatewayFiles(ctx, gateway, generateTorrc(input));
+  await loadGatewayRules(ctx, gateway, input);
+  await reloadTor(ctx, gateway);
+  await startControlFilter(ctx, gateway, input);
+}
+
+export function whonixFeature(): { hooks: QubeHooks; attached: Map<string, string> } {
+  /** workstation → the gateway its link ends in */
+  const attached = new Map<string, string>();
+  const hooks: QubeHooks = {
+    async preStart(ctx, name) {
+      const q = ctx.store.requireQube(name);
+      if (isGatewayQube(q)) {
+        const { filesDir } = await prepareGateway(ctx, name);
+        return { mounts: [{ source: filesDir, destination: TOR_FILES_IN_QUBE, readonly: true }] };
+      }
+      const gw = gatewayOf(ctx, name);
+      if (!gw) return;
+      await attachWorkstation(ctx, name, gw);
+      attached.set(name, gw);
+      // The gateway started before this workstation was its client: give it listeners now.
+      await refreshGateway(ctx, gw);
+      return { mounts: await workstationMounts(ctx, name), hostname: WS_HOSTNAME, env: { TZ: 'UTC' } };
+    },
+    async postStart(ctx, name) {
+      if (!isGatewayQube(ctx.store.requireQube(name))) return;
+      await startTor(ctx, name);
+      await startControlFilter(ctx, name, await gatewayInput(ctx, name));
+    },
+    async postStop(ctx, name) {
+      const q = ctx.store.getQube(name);
+      if (q && isGatewayQube(q)) await stopControlFilter(ctx, name);
+      const gw = attached.get(name);
+      if (gw) {
+        await detachWorkstation(ctx, name, gw);
+        attached.delete(name);
+      }
+    },
+    async propertyChanged(ctx, name, key) {
+      if (key !== 'netvm' || !isRunning(ctx, name)) return;
+      const old = attached.get(name);
+      const next = gatewayOf(ctx, name);
+      if (old === next) return;
+      if (old) {
+        await detachWorkstation(ctx, name, old);
+        attached.delete(name);
+        await refreshGateway(ctx, old).catch(() => undefined);
+      }
+      if (next && isRunning(ctx, next)) {
+        await attachWorkstation(ctx, name, next);
+        attached.set(name, next);
+        await refreshGateway(ctx, next);
+      }
+    },
+    async daemonStart(ctx) {
+      for (const q of ctx.store.listQubes()) {
+        if (!isRunning(ctx, q.name)) continue;
+        const gw = gatewayOf(ctx, q.name);
+        if (gw) attached.set(q.name, gw);
+      }
+    },
+  };
+  return { hooks, attached };
+}

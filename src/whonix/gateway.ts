@@ -1,0 +1,151 @@
+// A gateway qube: tor inside it with a generated torrc, its nft ruleset (fail-closed), the control-port filter.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BulkheadError } from '../errors/index.js';
+import { run } from '../exec/index.js';
+import {
+  gatewayRouting, gatewayRuleset, generateTorrc, listenerOf, lockdownRuleset, planGateway,
+  CONTROL_FILTER_PORT, DEFAULT_LOCKDOWN_TABLE, type GatewayInput, type WorkstationLink,
+} from '../gateway/index.js';
+import { effective, type QubeRecord } from '../model/index.js';
+import { applyRuleset } from '../net/nft.js';
+import { netnsSysctl } from '../net/index.js';
+import type { DaemonContext } from '../daemon/context.js';
+import { uidBaseOf } from '../daemon/context.js';
+import { rootSource } from '../daemon/lifecycle/spec.js';
+import { volumePaths } from '../storage/index.js';
+import { qubeNetns, vifName } from '../netvm/names.js';
+import { readLabTor } from './lab-tor.js';
+import { GW_ADDR, WS_ADDR } from './identity.js';
+import { whonixDir, writeGatewayFiles } from './files.js';
+
+export const TOR_DATA_DIR = '/var/lib/bulkhead-tor';
+export const TOR_FILES_IN_QUBE = '/etc/bulkhead-tor';
+const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+export function isGatewayQube(q: QubeRecord | undefined): boolean {
+  return !!q && !!q.features['gateway'];
+}
+
+/** Workstations of a gateway: every qube whose netvm is it, in qid order (their listener blocks follow it). */
+export function workstationsOf(ctx: DaemonContext, gateway: string): QubeRecord[] {
+  const sys = ctx.store.system();
+  return [...sys.qubes.values()].filter((q) => effective(q, 'netvm', sys) === gateway).sort((a, b) => a.qid - b.qid);
+}
+
+export function workstationLinks(ctx: DaemonContext, gateway: string): WorkstationLink[] {
+  return workstationsOf(ctx, gateway).map((w) => ({ name: w.name, ifname: vifName(w.qid), gatewayAddr: GW_ADDR, workstationAddr: WS_ADDR }));
+}
+
+/** tor's uid on the host: the gateway's uid base plus debian-tor's uid in its template. */
+async function torUid(ctx: DaemonContext, gw: QubeRecord): Promise<number> {
+  const src = rootSource(gw, ctx.store.system());
+  const passwd = await readFile(join(volumePaths(ctx.paths.qubesDir, src.name).rootfs, 'etc/passwd'), 'utf8');
+  const line = passwd.split('\n').find((l) => l.startsWith('debian-tor:'));
+  if (!line) throw new BulkheadError('ERR_TEMPLATE', `template '${src.name}' of gateway '${gw.name}' has no debian-tor user (is tor installed?)`);
+  return uidBaseOf(ctx, gw.qid) + Number(line.split(':')[2]);
+}
+
+export async function gatewayInput(ctx: DaemonContext, gateway: string): Promise<GatewayInput> {
+  const gw = ctx.store.requireQube(gateway);
+  const network = gw.features['gateway.network'] ?? 'lab';
+  if (network !== 'lab') throw new BulkheadError('ERR_NETWORK', `gateway '${gateway}': network '${network}' is for real machines and never runs here; use lab`);
+  const lab = await readLabTor(ctx);
+  const useBridge = gw.features['gateway.bridges'] === '1';
+  return {
+    network: 'lab',
+    workstations: workstationLinks(ctx, gateway),
+    dirAuthorities: lab.dirAuthorityLines,
+    bridges: useBridge ? [lab.bridgeLine] : undefined,
+    dataDir: TOR_DATA_DIR,
+    control: { host: '127.0.0.1', port: 9052 },
+    torUid: await torUid(ctx, gw),
+    uplink: 'eth0',
+    geoipFile: `${TOR_FILES_IN_QUBE}/empty`,
+  };
+}
+
+/** Before the gateway starts: lockdown first, then its real ruleset; torrc written for the mount. */
+export async function prepareGateway(ctx: DaemonContext, gateway: string): Promise<{ filesDir: string }> {
+  const ns = qubeNetns(ctx, gateway);
+  await netnsSysctl(ns, { 'net.ipv4.ip_forward': 0 });
+  await applyRuleset(ns, lockdownRuleset());
+  const input = await gatewayInput(ctx, gateway);
+  const filesDir = await writeGatewayFiles(ctx, gateway, generateTorrc(input));
+  await loadGatewayRules(ctx, gateway, input);
+  return { filesDir };
+}
+
+/** Load the gateway ruleset and routing; drop the lockdown only once they are in. Failure keeps lockdown. */
+export async function loadGatewayRules(ctx: DaemonContext, gateway: string, input: GatewayInput): Promise<void> {
+  const ns = qubeNetns(ctx, gateway);
+  try {
+    await applyRuleset(ns, gatewayRuleset(input));
+    await run('ip', ['-n', ns, 'address', 'replace', `${GW_ADDR}/32`, 'dev', 'lo']);
+    for (const cmd of gatewayRouting(planGateway(input)).commands) {
+      const r = await run('ip', ['-n', ns, ...cmd], { allowFail: true });
+      // A rule may exist already; a route waits for its workstation's link (added again when it attaches).
+      if (r.code !== 0 && !/File exists|Cannot find device/.test(r.stderr)) throw new BulkheadError('ERR_NETWORK', `ip ${cmd.join(' ')}: ${r.stderr.trim()}`);
+    }
+  } catch (e) {
+    await applyRuleset(ns, lockdownRuleset()).catch(() => undefined);
+    throw new BulkheadError('ERR_FIREWALL', `gateway '${gateway}' ruleset not loaded; lockdown stays: ${(e as Error).message}`, { cause: e });
+  }
+  await run('ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', DEFAULT_LOCKDOWN_TABLE], { allowFail: true });
+}
+
+function execIn(ctx: DaemonContext, name: string, argv: string[], user: string): Promise<{ code: number; out: string }> {
+  const child = ctx.runtime.exec(`${ctx.prefix}-${name}`, argv, { user });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdin.end();
+  return new Promise((r) => child.on('close', (code) => r({ code: code ?? 1, out })));
+}
+
+/** Start tor inside the gateway as debian-tor (it outlives the exec: its parent becomes the qube's init). */
+export async function startTor(ctx: DaemonContext, gateway: string): Promise<void> {
+  const mk = await execIn(ctx, gateway, ['install', '-d', '-o', 'debian-tor', '-g', 'debian-tor', '-m', '0700', TOR_DATA_DIR], 'root');
+  if (mk.code !== 0) throw new BulkheadError('ERR_RUNTIME', `gateway '${gateway}': cannot make ${TOR_DATA_DIR}: ${mk.out.trim()}`);
+  const start = await execIn(ctx, gateway, ['sh', '-c',
+    `setsid -f tor --defaults-torrc ${TOR_FILES_IN_QUBE}/empty -f ${TOR_FILES_IN_QUBE}/torrc >${TOR_DATA_DIR}/tor.log 2>&1 </dev/null`], 'debian-tor');
+  if (start.code !== 0) throw new BulkheadError('ERR_RUNTIME', `gateway '${gateway}': tor did not start: ${start.out.trim()}`);
+}
+
+/** Ask tor in the gateway to re-read its torrc (new workstation listeners). */
+export async function reloadTor(ctx: DaemonContext, gateway: string): Promise<void> {
+  await execIn(ctx, gateway, ['sh', '-c', 'kill -HUP $(pidof tor)'], 'debian-tor');
+}
+
+function filterPidFile(ctx: DaemonContext, gateway: string): string {
+  return join(whonixDir(ctx, gateway), 'control-filter.pid');
+}
+
+/** The control-port filter: one small process in the gateway's network namespace, one listener per workstation. */
+export async function startControlFilter(ctx: DaemonContext, gateway: string, input: GatewayInput): Promise<void> {
+  await stopControlFilter(ctx, gateway);
+  const inst = await ctx.runtime.state(`${ctx.prefix}-${gateway}`);
+  if (!inst) throw new BulkheadError('ERR_QUBE_NOT_RUNNING', `gateway '${gateway}' is not running`);
+  const plan = planGateway(input);
+  if (!plan.workstations.length) return;
+  const listens = plan.workstations.flatMap((w) => ['--listen', `${GW_ADDR}:${listenerOf(w, CONTROL_FILTER_PORT).port}`]);
+  const main = join(REPO, 'dist', 'gateway-proxy', 'main.js');
+  const child = spawn('ip', ['netns', 'exec', qubeNetns(ctx, gateway), process.execPath, main, ...listens,
+    '--tor-control', '127.0.0.1:9052', '--cookie', `/proc/${inst.pid}/root${TOR_DATA_DIR}/control_auth_cookie`,
+    '--profile', join(REPO, 'gateway-profiles', 'default.json'), '--socks-address', `${GW_ADDR}:9050`], { detached: true, stdio: 'ignore' });
+  child.unref();
+  if (child.pid) await writeFile(filterPidFile(ctx, gateway), `${child.pid}\n`);
+}
+
+export async function stopControlFilter(ctx: DaemonContext, gateway: string): Promise<void> {
+  const f = filterPidFile(ctx, gateway);
+  let pid: number;
+  try { pid = Number((await readFile(f, 'utf8')).trim()); } catch { return; }
+  try {
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmd.includes('gateway-proxy')) process.kill(pid, 'SIGTERM');
+  } catch { /* gone */ }
+  await rm(f, { force: true });
+}
