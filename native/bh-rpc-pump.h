@@ -95,6 +95,8 @@ struct bh_pump {
     char error_msg[512];
     /* frame types the peer may send */
     unsigned accept_mask;
+    /* one more descriptor to wake up for (e.g. a pidfd), -1 for none; extra_ready says it fired */
+    int extra_fd, extra_ready;
 };
 
 static inline void bh_pump_init(struct bh_pump *p, int sock, unsigned accept_mask)
@@ -105,6 +107,7 @@ static inline void bh_pump_init(struct bh_pump *p, int sock, unsigned accept_mas
     p->sock = sock;
     p->pend = -1;
     p->accept_mask = accept_mask;
+    p->extra_fd = -1;
     bh_nonblock(sock);
 }
 
@@ -206,7 +209,7 @@ static inline int bh_pump_in_open(struct bh_pump *p)
  */
 static inline int bh_pump_step(struct bh_pump *p, int timeout_ms)
 {
-    struct pollfd pf[5];
+    struct pollfd pf[6];
     int idx_in[2] = { -1, -1 }, n = 0;
     int want_read = p->pend < 0 && !p->sock_eof && p->roff == p->rlen && !p->got_exit && !p->got_error;
     int have_out = p->ooff < p->olen && !p->sock_dead;
@@ -216,9 +219,12 @@ static inline int bh_pump_step(struct bh_pump *p, int timeout_ms)
             if (!p->in[i].done) { idx_in[i] = n; pf[n++] = (struct pollfd){ p->in[i].fd, POLLIN, 0 }; }
     int pend_idx = -1;
     if (p->pend >= 0 && p->out[p->pend].fd >= 0) { pend_idx = n; pf[n++] = (struct pollfd){ p->out[p->pend].fd, POLLOUT, 0 }; }
+    int extra_idx = -1;
+    if (p->extra_fd >= 0 && !p->extra_ready) { extra_idx = n; pf[n++] = (struct pollfd){ p->extra_fd, POLLIN, 0 }; }
     if (pf[0].events == 0) pf[0].fd = -1;
     int rc = poll(pf, (nfds_t)n, timeout_ms);
     if (rc < 0) return errno == EINTR ? 0 : -1;
+    if (extra_idx >= 0 && pf[extra_idx].revents) p->extra_ready = 1;
     if (pend_idx >= 0 && pf[pend_idx].revents) { if (bh_pump_flush_pend(p)) bh_pump_decode(p); }
     if (pf[0].revents & (POLLOUT | POLLERR | POLLHUP) && have_out) {
         ssize_t w = write(p->sock, p->obuf + p->ooff, p->olen - p->ooff);

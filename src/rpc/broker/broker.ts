@@ -6,6 +6,7 @@ import { uidBaseOf, type DaemonContext } from '../../daemon/context.js';
 import { encodeError } from '../frame.js';
 import { AgentRegistry } from './agents.js';
 import { AskRegistry } from './asks.js';
+import { AuditBatcher } from './audit.js';
 import { handleCall, parseCall, REFUSED } from './call.js';
 import { Clipboard } from './clipboard.js';
 import { helloRole, readHandshake } from './handshake.js';
@@ -25,6 +26,7 @@ export class Broker {
   readonly agents: AgentRegistry;
   readonly asks: AskRegistry;
   readonly clipboard: Clipboard;
+  readonly audit: AuditBatcher;
   private readonly sockets = new Map<string, QubeSockets>();
   private share: { bin: string; services: string } | null = null;
   private readonly askTimeoutMs: number;
@@ -34,6 +36,7 @@ export class Broker {
     this.askTimeoutMs = opts.askTimeoutMs ?? (Number.isFinite(envS) && envS > 0 ? envS * 1000 : 60_000);
     this.policy = new PolicySource(ctx.paths.home, ctx.log);
     this.agents = new AgentRegistry(ctx.log);
+    this.audit = new AuditBatcher(ctx.store, ctx.log);
     this.asks = new AskRegistry(ctx.events);
     this.clipboard = new Clipboard({ ctx, agents: this.agents, asks: this.asks, policy: this.policy, askTimeoutMs: this.askTimeoutMs });
   }
@@ -104,7 +107,7 @@ export class Broker {
       return;
     }
     try {
-      await handleCall({ ctx: this.ctx, policy: this.policy, agents: this.agents, asks: this.asks, askTimeoutMs: this.askTimeoutMs }, { source, target: c.target, call: c.call }, sock, hs.rest, c.ignored);
+      await handleCall({ ctx: this.ctx, policy: this.policy, agents: this.agents, asks: this.asks, askTimeoutMs: this.askTimeoutMs, audit: this.audit }, { source, target: c.target, call: c.call }, sock, hs.rest, c.ignored);
     } catch (e) {
       this.ctx.log.error({ err: e, source }, 'rpc call crashed');
       if (!sock.destroyed) sock.end(encodeError(REFUSED, 'internal error'));
@@ -116,5 +119,6 @@ export class Broker {
     this.policy.stop();
     for (const n of [...this.sockets.keys()]) await this.closeQube(n, false);
     this.agents.closeAll();
+    this.audit.flush();
   }
 }

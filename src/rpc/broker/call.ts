@@ -10,6 +10,7 @@ import { encodeData, encodeEof, encodeError, encodeExit, FrameType, StreamId, ty
 import { adminService } from './admin-services.js';
 import type { AgentRegistry } from './agents.js';
 import type { AskRegistry } from './asks.js';
+import type { AuditBatcher } from './audit.js';
 import type { PolicySource } from './policy-source.js';
 import { relay } from './relay.js';
 import { policySnapshot } from './snapshot.js';
@@ -25,6 +26,7 @@ export interface CallDeps {
   asks: AskRegistry;
   /** Longest wait for an answer to an ask, in ms (also bounded by the source's qrexec_timeout). */
   askTimeoutMs: number;
+  audit: AuditBatcher;
 }
 
 export interface CallRequest {
@@ -62,7 +64,7 @@ async function settleAsk(d: CallDeps, req: CallRequest, service: string, argumen
   caller.once('close', onGone);
   const a = await answer;
   caller.off('close', onGone);
-  d.ctx.store.audit('admin', 'rpc-ask-answered', req.source, { id, service, argument, answer: a });
+  d.audit.add('admin', 'rpc-ask-answered', req.source, { id, service, argument, answer: a });
   if (a.answer === 'deny') return { ...dec, result: 'deny', reason: `ask ${id}: ${a.reason}` };
   return { ...dec, result: 'allow', target: a.target, reason: `ask ${id} allowed by the admin (${dec.rule})` };
 }
@@ -74,7 +76,7 @@ export async function handleCall(d: CallDeps, req: CallRequest, caller: Socket, 
   const full = `${service}${argument === '+' ? '' : argument}`;
   let dec = evaluate(d.policy.get(), policySnapshot(ctx.store), { source: req.source, target: req.target, service, argument });
   const base = { id, source: req.source, requested: req.target, service, argument };
-  ctx.store.audit('rpc', 'rpc-decision', req.source, { ...base, result: dec.result, target: dec.target, rule: dec.rule, reason: dec.reason, ...(ignored.length ? { ignoredFields: ignored } : {}) });
+  d.audit.add('rpc', 'rpc-decision', req.source, { ...base, result: dec.result, target: dec.target, rule: dec.rule, reason: dec.reason, ...(ignored.length ? { ignoredFields: ignored } : {}) });
   if (dec.result === 'ask') {
     dec = await settleAsk(d, req, service, argument, dec, caller);
   }
@@ -92,24 +94,24 @@ export async function handleCall(d: CallDeps, req: CallRequest, caller: Socket, 
       const r = adminService(ctx.store, req.source, service, argument);
       const frames = [...encodeData(FrameType.STDOUT, r.stdout), ...encodeData(FrameType.STDERR, Buffer.from(r.stderr ?? '')), encodeEof(StreamId.STDOUT), encodeEof(StreamId.STDERR), encodeExit(r.code)];
       caller.end(Buffer.concat(frames));
-      ctx.store.audit('rpc', 'rpc-call-end', req.source, { ...base, target, exit: r.code, end: 'exit' });
+      d.audit.add('rpc', 'rpc-call-end', req.source, { ...base, target, exit: r.code, end: 'exit' });
       return;
     }
     if (target.startsWith('@dispvm:')) {
       target = await createDisposable(ctx, { template: target.slice('@dispvm:'.length), caller: req.source });
       disposable = true;
-      ctx.store.audit('rpc', 'rpc-dispvm', req.source, { ...base, target });
+      d.audit.add('rpc', 'rpc-dispvm', req.source, { ...base, target });
     } else if (!isRunning(ctx, target)) {
       if (dec.autostart === false) throw new Error(`'${target}' is not running and autostart=no`);
       await startQube(ctx, target);
     }
     const conn = await d.agents.open(target, { source: req.source, service: full, user: dec.user ?? DEFAULT_USER }, qrexecTimeoutMs(ctx, target));
     const res = await relay(caller, callerRest, conn.sock, conn.rest);
-    ctx.store.audit('rpc', 'rpc-call-end', req.source, { ...base, target, exit: res.exit, end: res.end, bytesIn: res.bytesIn, bytesOut: res.bytesOut });
+    d.audit.add('rpc', 'rpc-call-end', req.source, { ...base, target, exit: res.exit, end: res.end, bytesIn: res.bytesIn, bytesOut: res.bytesOut });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     ctx.log.warn({ ...base, target, err: msg }, 'rpc call failed');
-    ctx.store.audit('rpc', 'rpc-call-end', req.source, { ...base, target, exit: null, end: 'failed', reason: msg });
+    d.audit.add('rpc', 'rpc-call-end', req.source, { ...base, target, exit: null, end: 'failed', reason: msg });
     if (!caller.destroyed) refuse(caller, msg);
   } finally {
     if (disposable) {
