@@ -7,7 +7,7 @@ import { run } from '../../src/exec/index.js';
 import { BulkheadError } from '../../src/errors/index.js';
 import { compileQubeChain, parseRule } from '../../src/firewall/index.js';
 import {
-  applyQubeFirewall, applyRuleset, attachQubeFirewall, loadFirewallBase, readCounter, type QubeLinkFirewall,
+  applyQubeFirewall, applyRuleset, attachQubeFirewall, attachQubeFirewalls, detachQubeFirewall, loadFirewallBase, readCounter, type QubeLinkFirewall,
 } from '../../src/net/nft.js';
 
 const P = `${process.env.BULKHEAD_TEST_RUN ?? 'bht' + randomBytes(3).toString('hex')}-fw`;
@@ -269,6 +269,21 @@ test('an expired rule is left out when the rules are applied', async () => {
   assert.equal(await probe(NS.client, '192.0.2.20', 80, { timeout: REJECT_WAIT }), 'EHOSTUNREACH');
   await applyQubeFirewall({ netns: NS.netvm, link: client, rules, now: t - 100, table: TABLE });
   assert.equal(await probe(NS.client, '192.0.2.20', 80), 'ok');
+});
+
+test('re-attaching a link drops what the old attach allowed; detach and bulk attach', async () => {
+  // same interface name, new address, no detach in between: the old source address is now spoofed
+  await attachQubeFirewall({ netns: NS.netvm, link: { ...client2, qubeIPv4: '10.137.6.3' }, rules: [parseRule('action=accept')], now: now(), table: TABLE });
+  const spoofed = await counter('spoofed');
+  assert.equal(await probe(NS.client2, '192.0.2.10', 80, { timeout: 0.5 }), 'timeout');
+  assert.ok((await counter('spoofed')) > spoofed);
+  await detachQubeFirewall(NS.netvm, { ...client2, qubeIPv4: '10.137.6.3' }, { table: TABLE });
+  const dropped = await counter('dropped');
+  assert.equal(await probe(NS.client2, '192.0.2.10', 80, { timeout: 0.5 }), 'timeout', 'a detached link must not forward');
+  assert.ok((await counter('dropped')) > dropped);
+  const failed = await attachQubeFirewalls(NS.netvm, [{ link: client2, rules: [parseRule('action=accept')], now: now(), table: TABLE }]);
+  assert.deepEqual(failed, []);
+  assert.equal(await probe(NS.client2, '192.0.2.10', 80), 'ok');
 });
 
 test('a rule set that fails to load blocks the qube (fail closed)', async () => {
