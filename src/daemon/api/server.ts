@@ -8,6 +8,7 @@ import { eventRoutes } from './routes-events.js';
 import { initRoutes, qubeRoutes } from './routes-qubes.js';
 import { templateRoutes } from './routes-templates.js';
 import { labRoutes } from './routes-lab.js';
+import { volumeRoutes } from './routes-volumes.js';
 import { attachExec } from './exec-upgrade.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: DaemonContext) => void;
@@ -21,6 +22,7 @@ export async function startApiServer(ctx: DaemonContext, extra: RouteModule[] = 
   eventRoutes(app, ctx);
   templateRoutes(app, ctx);
   labRoutes(app, ctx);
+  volumeRoutes(app, ctx);
   attachExec(app.server, ctx);
   for (const m of extra) m(app, ctx);
   // The socket's directory is root-only: the socket is the admin boundary.

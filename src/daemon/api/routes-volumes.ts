@@ -1,0 +1,28 @@
+// Admin API: a qube's volumes, the private volume's revisions, and revert (Qubes' qvm-volume).
+import type { FastifyInstance } from 'fastify';
+import { BulkheadError } from '../../errors/index.js';
+import { listRevisions, revertPrivate, volumeInfo, volumePaths, type VolumeClass } from '../../storage/index.js';
+import type { DaemonContext } from '../context.js';
+import { isRunning } from '../lifecycle/power.js';
+import { nameParam, revertBody } from './schemas.js';
+
+export function volumeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
+  app.get('/qubes/:name/volumes', async (req) => {
+    const q = ctx.store.requireQube(nameParam.parse(req.params).name);
+    return volumeInfo(ctx.paths.qubesDir, q.name, q.klass as VolumeClass);
+  });
+  app.get('/qubes/:name/volumes/private/revisions', async (req) => {
+    const q = ctx.store.requireQube(nameParam.parse(req.params).name);
+    return { revisions: await listRevisions(volumePaths(ctx.paths.qubesDir, q.name).dir) };
+  });
+  app.post('/qubes/:name/volumes/private/revert', async (req) => {
+    const q = ctx.store.requireQube(nameParam.parse(req.params).name);
+    const { revision } = revertBody.parse(req.body);
+    return ctx.locks.run(q.name, async () => {
+      if (isRunning(ctx, q.name)) throw new BulkheadError('ERR_QUBE_RUNNING', `'${q.name}' is running; shut it down before reverting its private volume`);
+      const r = await revertPrivate(volumePaths(ctx.paths.qubesDir, q.name).dir, revision);
+      ctx.store.audit('admin', 'volume-reverted', q.name, { volume: 'private', revision, savedAs: r.savedAs });
+      return r;
+    });
+  });
+}
