@@ -99,6 +99,20 @@ test(`random rule strings never crash the parser (seed ${SEED})`, () => {
   assert.ok(valid > 2000, `only ${valid} valid rules generated (seed ${SEED})`);
 });
 
+test(`arbitrary strings (any code units) only ever give FirewallRuleError (seed ${SEED})`, () => {
+  for (let i = 0; i < 5000; i++) {
+    const len = int(60);
+    let str = '';
+    for (let j = 0; j < len; j++) str += chance(0.7) ? String.fromCharCode(32 + int(95)) : String.fromCharCode(int(0x10000));
+    if (chance(0.5)) str = `action=accept ${str}`;
+    try {
+      parseRule(str, { now: NOW });
+    } catch (e) {
+      assert.ok(e instanceof FirewallRuleError, `seed ${SEED}: ${JSON.stringify(str)} threw ${String(e)}`);
+    }
+  }
+});
+
 test(`compiled random valid rule sets pass nft -c (seed ${SEED})`, async () => {
   await run('ip', ['netns', 'add', ns]);
   nsCreated = true;
