@@ -42,8 +42,8 @@ add rule inet bhtest qube-work icmp type 8 accept comment "rule 3"
 add rule inet bhtest qube-work icmpv6 type 8 accept comment "rule 3"
 add rule inet bhtest qube-work ip6 daddr 2001:db8::/32 meta l4proto udp counter name "rejected" reject with icmpx admin-prohibited comment "rule 4"
 add rule inet bhtest qube-work udp dport 5353 accept comment "rule 7"
-add rule inet bhtest qube-work meta l4proto icmp accept comment "rule 8"
-add rule inet bhtest qube-work meta l4proto ipv6-icmp accept comment "rule 8"
+add rule inet bhtest qube-work meta nfproto ipv4 meta l4proto icmp accept comment "rule 8"
+add rule inet bhtest qube-work meta nfproto ipv6 meta l4proto ipv6-icmp accept comment "rule 8"
 add rule inet bhtest qube-work accept comment "rule 9"
 `);
 });
@@ -101,7 +101,8 @@ test('an IPv4 destination never matches IPv6 and vice versa; dns follows the ser
   assert.deepEqual(only('action=accept dsthost=::1 proto=icmp icmptype=128'), ['ip6 daddr ::1 icmpv6 type 128 accept']);
   const v4dns = { ...target, dnsServers: { virtual: ['10.139.1.1'] } };
   assert.deepEqual(only('action=accept specialtarget=dns proto=tcp', v4dns), ['ct original ip daddr @dns4 tcp dport 53 accept']);
-  assert.deepEqual(only('action=accept proto=icmp'), ['meta l4proto icmp accept', 'meta l4proto ipv6-icmp accept']);
+  assert.deepEqual(only('action=accept proto=icmp'), ['meta nfproto ipv4 meta l4proto icmp accept', 'meta nfproto ipv6 meta l4proto ipv6-icmp accept']);
+  assert.deepEqual(only('action=accept proto=icmp dsthost=10.0.0.0/8'), ['ip daddr 10.0.0.0/8 meta l4proto icmp accept']);
   const many = { ...target, resolved: new Map([['m.lab', Array.from({ length: 9 }, (_, i) => `192.0.2.${i}`)]]) };
   assert.deepEqual(only('action=drop dsthost=m.lab', many), [`ip daddr { ${Array.from({ length: 9 }, (_, i) => `192.0.2.${i}`).join(', ')} } counter name "rejected" reject with icmpx admin-prohibited`]);
   assert.deepEqual(only('action=accept specialtarget=dns', { ...target, dnsServers: { virtual: [] } }), []);

@@ -34,7 +34,12 @@ const VERDICT = {
   drop: 'counter name "rejected" reject with icmpx admin-prohibited',
 } as const;
 
-interface Part { family: IpFamily | null; text: string }
+interface Part {
+  family: IpFamily | null;
+  text: string;
+  /** The match does not imply its family by itself: add `meta nfproto` unless the destination does. */
+  nfproto?: boolean;
+}
 
 /** Checks an address from the caller and returns it in canonical text with its family. */
 export function checkAddress(what: string, text: string, family?: IpFamily): { family: IpFamily; text: string } {
@@ -92,7 +97,8 @@ function transports(rule: FirewallRule): Part[] {
       return [{ family: null, text: ports ? `${rule.proto} dport ${portText}` : `meta l4proto ${rule.proto}` }];
     case 'icmp':
       if (rule.icmptype === undefined) {
-        return [{ family: 4, text: 'meta l4proto icmp' }, { family: 6, text: 'meta l4proto ipv6-icmp' }];
+        // `meta l4proto` alone does not tie the family (an IPv6 packet may carry protocol 1)
+        return [{ family: 4, text: 'meta l4proto icmp', nfproto: true }, { family: 6, text: 'meta l4proto ipv6-icmp', nfproto: true }];
       }
       return [
         { family: 4, text: `icmp type ${rule.icmptype}` },
@@ -111,7 +117,8 @@ export function ruleBodies(rule: FirewallRule, t: QubeFirewallTarget): string[] 
   for (const d of destinations(rule, t)) {
     for (const p of transports(rule)) {
       if (d.family !== null && p.family !== null && d.family !== p.family) continue;
-      out.push([d.text, p.text, VERDICT[rule.action]].filter((s) => s !== '').join(' '));
+      const nfproto = p.nfproto && d.family === null ? `meta nfproto ipv${p.family}` : '';
+      out.push([d.text, nfproto, p.text, VERDICT[rule.action]].filter((s) => s !== '').join(' '));
     }
   }
   return out;
