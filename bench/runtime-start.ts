@@ -23,6 +23,11 @@ function meminfo(): Record<string, number> {
   for (const m of readFileSync('/proc/meminfo', 'utf8').matchAll(/^(\w+):\s+(\d+)/gm)) out[m[1] as string] = Number(m[2]);
   return out;
 }
+/** Kernel memory that namespaces, mounts and cgroups consume: unreclaimable slab, per-cpu, stacks, page tables. */
+function kernelKiB(): number {
+  const m = meminfo();
+  return (m.SUnreclaim ?? 0) + (m.Percpu ?? 0) + (m.KernelStack ?? 0) + (m.PageTables ?? 0);
+}
 /** KiB in use that is not reclaimable cache: MemTotal - MemFree - Buffers - Cached - SReclaimable. */
 function usedKiB(): number {
   const m = meminfo();
@@ -113,6 +118,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 500));
     const before = usedKiB();
     const availBefore = meminfo().MemAvailable ?? 0;
+    const kernelBefore = kernelKiB();
     const idle: QubeRuntimeSpec[] = [];
     const tIdle = performance.now();
     for (let i = 0; i < IDLE_QUBES; i++) {
@@ -125,6 +131,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 1000));
     const after = usedKiB();
     const availAfter = meminfo().MemAvailable ?? 0;
+    const kernelAfter = kernelKiB();
     const cg = idle.map((s) => cgroupMemoryBytes(s.id));
     const pids = await Promise.all(idle.map(async (s) => (await rt.state(s.id))?.pid ?? 0));
     const initRss = pids.map(rssKiB);
@@ -154,6 +161,7 @@ async function main() {
         startAllMs: Number(startAllMs.toFixed(1)),
         // Host-wide deltas include everything else running on the machine at the time.
         hostUsedDeltaPerQubeMiB: Number(((after - before) / 1024 / IDLE_QUBES).toFixed(2)),
+        kernelDeltaPerQubeMiB: Number(((kernelAfter - kernelBefore) / 1024 / IDLE_QUBES).toFixed(2)),
         memAvailableDeltaPerQubeMiB: Number(((availBefore - availAfter) / 1024 / IDLE_QUBES).toFixed(2)),
         cgroupMemoryPerQubeMiB: summary(cg.map((b) => b / 1048576)),
         initRssKiB: summary(initRss),

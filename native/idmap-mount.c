@@ -1,6 +1,6 @@
 /* Mounts a qube's root (overlay over an idmapped read-only template) or unmounts paths, then optionally execs a command.
  *
- *   idmap-mount mount LOWER LOWERTMP UPPER WORK MERGED UIDBASE COUNT [SRC DST]... [-- CMD ARGS...]
+ *   idmap-mount mount [--volatile] LOWER LOWERTMP UPPER WORK MERGED UIDBASE COUNT [SRC DST]... [-- CMD ARGS...]
  *     1. a child enters a new user namespace; this process writes its uid_map/gid_map
  *        "0 UIDBASE COUNT" and keeps a handle on that namespace;
  *     2. open_tree(LOWER, OPEN_TREE_CLONE) + mount_setattr(IDMAP|RDONLY) + move_mount -> LOWERTMP;
@@ -123,6 +123,8 @@ static unsigned long parse_ulong(const char *s, const char *what) {
   return v;
 }
 
+static int volatile_upper = 0;
+
 static void do_mount(char **a) {
   const char *lower = a[0], *lowertmp = a[1], *upper = a[2], *work = a[3], *merged = a[4];
   unsigned long base = parse_ulong(a[5], "uid base"), count = parse_ulong(a[6], "uid count");
@@ -144,7 +146,14 @@ static void do_mount(char **a) {
   if (lfd < 0 || ufd < 0 || wfd < 0) die("open layer directories", upper);
   char opts[256];
   snprintf(opts, sizeof opts, "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d", lfd, ufd, wfd);
-  if (mount("overlay", merged, "overlay", MS_NODEV, opts) < 0) {
+  int r = -1;
+  if (volatile_upper) {
+    char vopts[sizeof opts + 16];
+    snprintf(vopts, sizeof vopts, "%s,volatile", opts);
+    r = mount("overlay", merged, "overlay", MS_NODEV, vopts);
+  }
+  if (r < 0) r = mount("overlay", merged, "overlay", MS_NODEV, opts); /* kernels before 5.10 lack volatile */
+  if (r < 0) {
     int e = errno;
     umount2(lowertmp, MNT_DETACH);
     errno = e;
@@ -179,6 +188,12 @@ static void do_umount(char **paths, int n) {
 }
 
 int main(int argc, char **argv) {
+  if (argc >= 3 && strcmp(argv[1], "mount") == 0 && strcmp(argv[2], "--volatile") == 0) {
+    volatile_upper = 1;
+    argv[2] = argv[1]; /* drop the option: shift argv by one */
+    argv++;
+    argc--;
+  }
   int dash = argc;
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "--") == 0) { dash = i; break; }
@@ -189,7 +204,7 @@ int main(int argc, char **argv) {
     do_umount(argv + 2, dash - 2);
   } else {
     fprintf(stderr,
-            "usage: idmap-mount mount LOWER LOWERTMP UPPER WORK MERGED UIDBASE COUNT [SRC DST]... [-- CMD...]\n"
+            "usage: idmap-mount mount [--volatile] LOWER LOWERTMP UPPER WORK MERGED UIDBASE COUNT [SRC DST]... [-- CMD...]\n"
             "       idmap-mount umount PATH... [-- CMD...]\n");
     return 2;
   }

@@ -200,6 +200,9 @@ describe('ns runtime isolation', () => {
   it('keeps the root of a non-volatile qube across restarts', async () => {
     const t = testSpec({ prefix, name: 'tpl', base, lowerDir: lower, uidBase: testUidBase(3), volatileRoot: false });
     await start(t);
+    // a kept root is synced to disk; a discarded one is mounted `volatile` (no sync at unmount)
+    assert.doesNotMatch(mountsMentioning(`${t.runDir}/root `).join('\n'), /volatile/);
+    assert.match(mountsMentioning(`${a.runDir}/root `).join('\n'), /[,=]volatile/);
     await execIn(rt, t.id, ['sh', '-c', 'echo installed > /opt/pkg']);
     await rt.stop(t, 2000);
     await rt.start(t);

@@ -156,7 +156,7 @@ export function createNsRuntime(opts: NsRuntimeOptions = {}): Runtime {
       writeFileSync(p.config, JSON.stringify(config), { mode: 0o600 });
       rmSync(p.pidFile, { force: true });
       const argv = [
-        idmapMount, 'mount', spec.lowerDir, p.lowerTmp, p.upper, p.work, p.merged, String(spec.uidBase), String(spec.uidCount),
+        idmapMount, 'mount', ...(spec.volatileRoot ? ['--volatile'] : []), spec.lowerDir, p.lowerTmp, p.upper, p.work, p.merged, String(spec.uidBase), String(spec.uidCount),
         spec.privateDir, p.privateMnt,
         '--', ...crunArgv(inv, ['run', '--detach', `--pid-file=${p.pidFile}`, `--bundle=${p.bundle}`, spec.id]),
       ];
