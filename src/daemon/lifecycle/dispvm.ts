@@ -68,5 +68,6 @@ export async function destroyDisposable(ctx: DaemonContext, name: string): Promi
   if (isRunning(ctx, name)) {
     await shutdownQube(ctx, name, { timeoutS: 2, force: true }).catch(async () => killQube(ctx, name).catch(() => undefined));
   }
-  await removeQube(ctx, name, { force: true });
+  // An unnamed disposable is gone already (removed at stop); a named one is removed now.
+  if (ctx.store.getQube(name)) await removeQube(ctx, name, { force: true });
 }

@@ -58,7 +58,9 @@ export function planCreate(sys: SystemView, req: CreateRequest, allowDisposable 
 }
 
 export async function createQube(ctx: DaemonContext, req: CreateRequest, opts: { allowDisposable?: boolean; actor?: string } = {}): Promise<QubeRecord> {
-  const { klass, props } = planCreate(ctx.store.system(), req, opts.allowDisposable);
+  // A named disposable (Qubes: qvm-create --class DispVM) keeps its record; its data goes at every stop.
+  if (req.klass === 'disposable' && !opts.allowDisposable) req = { ...req, props: { auto_cleanup: 'false', ...(req.props ?? {}) } };
+  const { klass, props } = planCreate(ctx.store.system(), req, opts.allowDisposable || req.klass === 'disposable');
   const copyRootFrom = (klass === 'template' || klass === 'standalone') && req.template ? req.template : undefined;
   // The record first (it allocates the qid, hence the uid range that owns the volumes); if the
   // volumes cannot be made the record goes again. A crash in between is repaired at daemon start.

@@ -4,7 +4,7 @@ import { effective, type QubeRecord } from '../../model/index.js';
 import type { QubeRuntimeSpec } from '../../runtime/types.js';
 import type { DaemonContext } from '../context.js';
 import { buildSpec, runtimeId } from './spec.js';
-import { commitVolumesAtStop, prepareVolumesAtStart } from './volumes.js';
+import { commitVolumesAtStop, createVolumes, prepareVolumesAtStart, removeVolumes } from './volumes.js';
 
 const ACTOR = 'admin';
 
@@ -104,6 +104,21 @@ export async function afterStop(ctx: DaemonContext, name: string, reason: string
   if (q) await commitVolumesAtStop(ctx, q);
   ctx.store.setPower(ACTOR, name, 'halted', 'qube-stopped', { reason });
   ctx.events.emit('qube-stopped', { qube: name, reason });
+  if (q?.klass === 'disposable') await disposeAfterStop(ctx, q);
+}
+
+/**
+ * A disposable leaves nothing: an unnamed one (auto_cleanup) is removed with all its data; a named
+ * one keeps its record but gets fresh, empty volumes for its next start. Runs inside the qube's lock.
+ */
+async function disposeAfterStop(ctx: DaemonContext, q: QubeRecord): Promise<void> {
+  await removeVolumes(ctx, q.name);
+  if (effective(q, 'auto_cleanup', ctx.store.system()) === true) {
+    ctx.store.removeQube(ACTOR, q.name, { reason: 'disposable stopped' });
+    ctx.events.emit('qube-removed', { qube: q.name });
+  } else {
+    await createVolumes(ctx, q);
+  }
 }
 
 export async function pauseQube(ctx: DaemonContext, name: string): Promise<void> {
