@@ -52,7 +52,8 @@ export class PolicySource {
     this.watchers = [];
     for (const d of [...this.dirs, this.home]) {
       try {
-        const w = watch(d, { persistent: false }, () => this.soon());
+        // In the state directory only policy.d matters: the daemon's own log and database change there all the time.
+        const w = watch(d, { persistent: false }, (_event, file) => { if (d !== this.home || file === 'policy.d') this.soon(); });
         w.on('error', () => undefined);
         this.watchers.push(w);
       } catch (e) {
