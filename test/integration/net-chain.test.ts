@@ -202,6 +202,9 @@ describe('network chain: work → sys-firewall → sys-net → lab', { timeout: 
     assert.equal(viaNet.stdout.trim(), netAddr);
     const r1 = d.run('work', ['ip', 'route', 'show', 'default']);
     assert.match(r1.stdout, /dev eth0/);
+    const fwChains = spawnSync('ip', ['netns', 'exec', d.ns('sys-firewall'), 'nft', 'list', 'table', 'inet', 'bulkhead'], { encoding: 'utf8' }).stdout;
+    assert.doesNotMatch(fwChains, /chain qube-work /, 'work\'s chain left sys-firewall');
+    assert.match(fwChains, /chain qube-personal /, 'personal\'s chain stays');
     assert.equal(netLinks().length, sysNetBefore.length + 1, 'work has a link into sys-net');
 
     d.ok(['prefs', 'work', 'netvm', '']);
@@ -277,6 +280,28 @@ describe('network chain: work → sys-firewall → sys-net → lab', { timeout: 
     assert.notEqual(fw('work', 'del', '9').code, 0, 'del of a missing rule is refused');
     assert.deepEqual(fwList('work'), before);
     assert.equal(curl('work', `http://${WEB}/`).code, 0, 'the loaded rules still work');
+  });
+
+  it('specialtarget=dns lets only DNS through beside an allowed host', () => {
+    d.ok(['firewall', 'work', 'reset']);
+    d.ok(['firewall', 'work', 'add', 'action=accept', 'specialtarget=dns']);
+    d.ok(['firewall', 'work', 'add', 'action=accept', `dsthost=${WEB}`, 'proto=tcp', 'dstports=80']);
+    d.ok(['firewall', 'work', 'del', '0']);
+    assert.deepEqual(fwList('work'), ['action=accept specialtarget=dns', `action=accept dsthost=${WEB} proto=tcp dstports=80`]);
+    const a = d.run('work', ['dig', '+short', '+time=3', '+tries=1', 'other.lab.test']);
+    assert.equal(a.stdout.trim(), OTHER, `DNS allowed: ${a.stdout}${a.stderr}`);
+    assert.equal(curl('work', 'http://web.lab.test/').code, 0, 'allowed host and port');
+    const dropped0 = fwCounter('dropped');
+    const o = curl('work', 'http://other.lab.test/', ['--max-time', '3']);
+    assert.notEqual(o.code, 0, 'a host no rule allows is dropped');
+    assert.ok(fwCounter('dropped') > dropped0, 'implicit drop counted');
+    d.ok(['firewall', 'work', 'reset']);
+    // Without the dns rule, DNS itself is dropped.
+    d.ok(['firewall', 'work', 'add', '--before', '0', 'action=accept', `dsthost=${WEB}`]);
+    d.ok(['firewall', 'work', 'del', '1']);
+    const nodns = d.run('work', ['dig', '+short', '+time=2', '+tries=1', 'web.lab.test']);
+    assert.doesNotMatch(nodns.stdout, /192\.0\.2\.10/, 'DNS without specialtarget=dns is not allowed');
+    d.ok(['firewall', 'work', 'reset']);
   });
 
   it('teardown leaves no namespace, link, nft table or container of the prefix', async () => {
