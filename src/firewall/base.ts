@@ -56,6 +56,14 @@ export function compileBaseTable(opts: { table?: string; dnsServers?: { virtual:
     '    iifname vmap @firewall',
     '    counter name "dropped" drop',
     '  }',
+    // The netvm itself offers its downstream qubes nothing but ICMP and replies (Qubes does the same).
+    '  chain input {',
+    '    type filter hook input priority filter; policy accept;',
+    '    iifname != @qube_links accept',
+    '    ct state established,related accept',
+    '    meta l4proto { icmp, ipv6-icmp } accept',
+    '    counter name "dropped" drop',
+    '  }',
     '}',
   ].join('\n') + '\n';
 }
