@@ -144,6 +144,8 @@ static int serve(const char *id, const char *source, const char *full, const cha
         _exit(127);
     }
     close(in[0]); close(out[1]); close(err[1]);
+    bh_big_pipe(in[1]);
+    bh_big_pipe(out[0]);
     bh_pump_add_out(&pump, in[1], BH_FRAME_STDIN, 0);
     bh_pump_add_in(&pump, out[0], BH_FRAME_STDOUT, 1);
     bh_pump_add_in(&pump, err[0], BH_FRAME_STDERR, 2);

@@ -111,6 +111,16 @@ static inline void bh_pump_init(struct bh_pump *p, int sock, unsigned accept_mas
     bh_nonblock(sock);
 }
 
+/* Bigger pipes mean fewer switches between the processes on each side (ignored where not a pipe). */
+static inline void bh_big_pipe(int fd)
+{
+#ifdef F_SETPIPE_SZ
+    fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+#else
+    (void)fd;
+#endif
+}
+
 static inline void bh_pump_add_in(struct bh_pump *p, int fd, uint8_t type, uint8_t stream)
 {
     p->in[p->nin++] = (struct bh_pump_in){ fd, type, stream, fd < 0 };

@@ -77,6 +77,8 @@ int main(int argc, char **argv)
         }
         close(to_prog[0]);
         close(from_prog[1]);
+        bh_big_pipe(to_prog[1]);
+        bh_big_pipe(from_prog[0]);
         bh_pump_add_in(&pump, from_prog[0], BH_FRAME_STDIN, 0);
         bh_pump_add_out(&pump, to_prog[1], BH_FRAME_STDOUT, 1);
     } else {

@@ -11,6 +11,7 @@ export const TEMPLATE_TAR = '/var/cache/bulkhead/probe-debian-12.tar';
 /** Local rules that sort before the shipped policy (copied beside them into policy.d). */
 export const TEST_POLICY = `# test rules
 bulkhead.Echo       *  @anyvm  @anyvm   allow
+test.Sink           *  @anyvm  @anyvm   allow
 bulkhead.WhoAmI     *  @anyvm  @dispvm  allow
 bulkhead.WhoAmI     *  work    @default allow target=personal
 bulkhead.WhoAmI     *  @anyvm  @anyvm   allow
