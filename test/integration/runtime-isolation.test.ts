@@ -286,6 +286,19 @@ describe('ns runtime isolation', () => {
     assert.equal(await rt.state(b.id), null);
     assert.equal(existsSync(`${b.rootRwDir}/upper`), false);
     assert.equal(readFileSync(`${b.privateDir}/b-secret`, 'utf8'), 'qube-b-secret\n', 'private volume kept');
+    // no process of its uid range is left, so none of its namespaces is held open
+    const inRange: string[] = [];
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      let status = '';
+      try {
+        status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      } catch {
+        continue;
+      }
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+      if (uid >= b.uidBase && uid < b.uidBase + b.uidCount) inRange.push(pid);
+    }
+    assert.deepEqual(inRange, []);
     // stopping again is harmless
     await rt.stop(b, 100);
   });
