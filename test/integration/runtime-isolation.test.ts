@@ -1,7 +1,7 @@
 // Real qubes under crun (as root): process, file, user, mount, seccomp, memory and network isolation, persistence and clean teardown.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/exec/index.js';
 import { createNsRuntime, detectCgroupLayout } from '../../src/runtime/ns/index.js';
@@ -276,6 +276,19 @@ describe('ns runtime isolation', () => {
   });
 
   it('after stop of a volatile qube no mount, cgroup, crun state or run dir remains', async () => {
+    const pid = (await rt.state(b.id))?.pid ?? 0;
+    const nsOf = (p: string, kinds: string[]) => kinds.flatMap((k) => {
+      try {
+        return [readlinkSync(`/proc/${p}/ns/${k}`)];
+      } catch {
+        return [];
+      }
+    });
+    const kinds = ['user', 'net', 'mnt', 'pid', 'ipc', 'uts', 'cgroup'];
+    const qubeNs = new Set(nsOf(String(pid), kinds));
+    assert.equal(qubeNs.size, kinds.length);
+    for (const own of nsOf('self', kinds)) qubeNs.delete(own); // never the host's own
+    assert.equal(qubeNs.size, kinds.length, 'the qube has its own namespace of every kind');
     await rt.stop(b, 3000);
     started.delete(b);
     assert.deepEqual(mountsMentioning(b.runDir), []);
@@ -296,9 +309,26 @@ describe('ns runtime isolation', () => {
         continue;
       }
       const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
-      if (uid >= b.uidBase && uid < b.uidBase + b.uidCount) inRange.push(pid);
+      // A zombie has already released its namespaces, mounts and memory; it waits only for the
+      // host's PID 1 to reap it (some hosts' PID 1 does that late).
+      if (/^State:\s+Z/m.test(status)) continue;
+      if (uid >= b.uidBase && uid < b.uidBase + b.uidCount) inRange.push(`${pid} ${/^Name:\s+(.*)$/m.exec(status)?.[1]}`);
     }
     assert.deepEqual(inRange, []);
+    // and no process anywhere is still in one of its namespaces
+    const isZombie = (p: string) => {
+      try {
+        return /^State:\s+Z/m.test(readFileSync(`/proc/${p}/status`, 'utf8'));
+      } catch {
+        return true; // gone meanwhile
+      }
+    };
+    const holders = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((p) => nsOf(p, kinds).some((n) => qubeNs.has(n)))
+      .filter((p) => !isZombie(p))
+      .map((p) => `${p} ${nsOf(p, kinds).filter((n) => qubeNs.has(n)).join(',')}`);
+    assert.deepEqual(holders, []);
     // stopping again is harmless
     await rt.stop(b, 100);
   });
