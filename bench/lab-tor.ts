@@ -1,5 +1,5 @@
 // Benchmark of the lab's private Tor network: time to ready, client bootstrap, onion publish, first fetches, memory.
-// Usage: node --import tsx bench/lab-tor.ts [RUNS]   (root; writes bench/results/lab-tor.json)
+// Usage: node --import tsx bench/lab-tor.ts [RUNS]   (root; writes bench/results/lab-tor.json; BULKHEAD_KEEP_LAB=1 keeps state and logs)
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { run } from '../src/exec/index.js';
@@ -39,6 +39,7 @@ async function once(i: number): Promise<Sample> {
     await sb.checkSealed();
     net = await startTorNetwork({ prefix, stateDir: `${dir}/lab`, netns: sb.netns, addresses: sb.addresses, dnsResolverAddr: sb.dnsAddr });
     const t = await net.waitReady();
+    nodeReady.push({ ...t.nodeReadyMs, nudged: (t.nudgedNodes ?? []).length });
     const c = await startLabClient({ netns: sb.netns, dataDir: `${dir}/c1`, nick: 'client1', dirAuthorityLines: net.dirAuthorityLines, socksPort: 6050, controlPort: 6051 });
     clients.push(c);
     const firstWebFetchMs = await fetchMs(sb.netns, c.socksPort, `http://${WEB_NAME}/`, WEB_PAGE);
@@ -65,7 +66,8 @@ async function once(i: number): Promise<Sample> {
     for (const c of clients) await c.stop().catch(() => {});
     await net?.stop().catch(() => {});
     await sb?.destroy().catch(() => {});
-    await rm(dir, { recursive: true, force: true });
+    if (process.env.BULKHEAD_KEEP_LAB) process.stdout.write(`kept ${dir}\n`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -77,11 +79,13 @@ function median(xs: number[]): number {
 const runs = Number(process.argv[2] ?? 3);
 const samples: Sample[] = [];
 const loads: string[] = [];
+const nodeReady: Record<string, number>[] = [];
 for (let i = 0; i < runs; i++) {
   const s = await once(i);
   samples.push(s);
   loads.push((await readFile('/proc/loadavg', 'utf8')).split(' ')[0] ?? '');
   process.stdout.write(`run ${i + 1}/${runs}: ${JSON.stringify(s)} load ${loads[i]}\n`);
+  process.stdout.write(`  node ready ms: ${JSON.stringify(nodeReady[i])}\n`);
 }
 const keys = Object.keys(samples[0] ?? {}) as (keyof Sample)[];
 const summary = Object.fromEntries(keys.map((k) => {

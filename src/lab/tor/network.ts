@@ -53,8 +53,12 @@ export interface TorTimings {
   launchedMs: number;
   /** Every relay and the bridge has a consensus listing all relays with microdescriptors. */
   networkReadyMs?: number;
-  /** The onion service's descriptor was uploaded. */
+  /** The onion service's descriptor was stored on every HSDir it was sent to. */
   onionPublishedMs?: number;
+  /** Per node: when it first had the full consensus with microdescriptors. */
+  nodeReadyMs?: Record<string, number>;
+  /** Relays and bridge sent SIGNAL HUP because they lagged behind the authorities. */
+  nudgedNodes?: string[];
 }
 
 export interface TorNetwork {
@@ -100,6 +104,29 @@ async function prepareOnionKey(n: TorNodePlan): Promise<string> {
     await writeFile(`${hs}/hostname`, `${key.address}\n`, { mode: 0o600 });
     return key.address;
   }
+}
+
+/**
+ * Relays that asked for a consensus before the first one existed back off their downloads (up to ~10 s
+ * here). Once every authority holds the full consensus, a relay or the bridge still without it 1 s later
+ * gets SIGNAL HUP, which makes tor retry its directory downloads at once (measured: ready within 0.2 s
+ * instead of 4–9 s later). Repeated every 4 s for nodes still behind. Returns the nicks nudged.
+ */
+async function nudgeLaggards(done: () => boolean, servers: TorNodePlan[], running: Map<string, RunningTor>, ready: () => Record<string, number>): Promise<string[]> {
+  const nudged: string[] = [];
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  const auths = servers.filter((n) => n.role === 'authority');
+  while (!done() && !auths.every((a) => ready()[a.nick] !== undefined)) await sleep(200);
+  await sleep(1000);
+  while (!done()) {
+    for (const n of servers) {
+      if (n.role === 'authority' || ready()[n.nick] !== undefined) continue;
+      const ctl = running.get(n.nick)?.control;
+      if (ctl && (await ctl.raw('SIGNAL HUP').catch(() => undefined))?.status === 250) nudged.push(n.nick);
+    }
+    for (let i = 0; i < 20 && !done(); i++) await sleep(200);
+  }
+  return nudged;
 }
 
 export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwork> {
@@ -179,12 +206,22 @@ export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwo
     async waitReady() {
       if (net.timings.onionPublishedMs !== undefined) return net.timings;
       // Phase 2: every relay and the bridge caches a consensus listing all relays with microdescriptors.
-      await Promise.all(servers.map((n) => waitUntil(`${opts.prefix} tor ${n.nick} full consensus`, opts.consensusTimeoutMs ?? 90_000, 250, async () => {
-        const r = running.get(n.nick);
-        if (!r || !isRunning(r.process)) throw new BulkheadError('ERR_EXEC', `tor ${n.nick} is not running: ${r?.process.tail().trim().split('\n').slice(-2).join(' | ') ?? ''}`);
-        const ctl = r.control;
-        return (await missingFromConsensus(ctl, relayFingerprints)).length === 0 ? true : undefined;
-      })));
+      let phase2Done = false;
+      const nudges = nudgeLaggards(() => phase2Done, servers, running, () => net.timings.nodeReadyMs ?? {});
+      try {
+        await Promise.all(servers.map((n) => waitUntil(`${opts.prefix} tor ${n.nick} full consensus`, opts.consensusTimeoutMs ?? 90_000, 250, async () => {
+          const r = running.get(n.nick);
+          if (!r || !isRunning(r.process)) throw new BulkheadError('ERR_EXEC', `tor ${n.nick} is not running: ${r?.process.tail().trim().split('\n').slice(-2).join(' | ') ?? ''}`);
+          const ctl = r.control;
+          const missing = await missingFromConsensus(ctl, relayFingerprints);
+          if (missing.length > 0) return undefined;
+          (net.timings.nodeReadyMs ??= {})[n.nick] = Date.now() - t0;
+          return true;
+        }, () => phase2Done)));
+      } finally {
+        phase2Done = true;
+      }
+      net.timings.nudgedNodes = await nudges;
       net.timings.networkReadyMs = Date.now() - t0;
       // Phase 3: the page server and the onion host; ready once its descriptor is uploaded.
       pageServer = await startPageServer({ netns: opts.netns, address: plan.onionHttp.address, port: plan.onionHttp.port, body: opts.onionPage ?? ONION_PAGE });

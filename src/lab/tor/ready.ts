@@ -2,10 +2,12 @@
 import { BulkheadError } from '../../errors/index.js';
 import type { TorControl } from './control.js';
 
-export async function waitUntil<T>(what: string, timeoutMs: number, intervalMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+/** Polls `probe` until it returns a value; an ERR_EXEC error (a process died) ends the wait at once, as does `cancelled()`. */
+export async function waitUntil<T>(what: string, timeoutMs: number, intervalMs: number, probe: () => Promise<T | undefined>, cancelled: () => boolean = () => false): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
+    if (cancelled()) throw new BulkheadError('ERR_INTERNAL', `${what}: cancelled`);
     try {
       const v = await probe();
       if (v !== undefined) return v;
