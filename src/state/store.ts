@@ -32,7 +32,30 @@ export class StateStore {
   }
 
   listQubes(): QubeRecord[] {
-    return (this.db.prepare('SELECT * FROM qubes ORDER BY name').all() as QubeRow[]).map((r) => this.hydrate(r));
+    // Three queries for all qubes (not three per qube): system() is read on every action.
+    const rows = this.db.prepare('SELECT * FROM qubes ORDER BY name').all() as QubeRow[];
+    const props = new Map<string, Record<string, PropValue>>();
+    const tags = new Map<string, string[]>();
+    const features = new Map<string, Record<string, string>>();
+    for (const p of this.db.prepare('SELECT qube, key, value FROM props').all() as { qube: string; key: string; value: string }[]) {
+      const m = props.get(p.qube) ?? {};
+      m[p.key] = JSON.parse(p.value) as PropValue;
+      props.set(p.qube, m);
+    }
+    for (const t of this.db.prepare('SELECT qube, tag FROM tags ORDER BY tag').all() as { qube: string; tag: string }[]) {
+      const l = tags.get(t.qube) ?? [];
+      l.push(t.tag);
+      tags.set(t.qube, l);
+    }
+    for (const f of this.db.prepare('SELECT qube, key, value FROM features ORDER BY key').all() as { qube: string; key: string; value: string }[]) {
+      const m = features.get(f.qube) ?? {};
+      m[f.key] = f.value;
+      features.set(f.qube, m);
+    }
+    return rows.map((r) => ({
+      name: r.name, uuid: r.uuid, qid: r.qid, klass: r.klass as QubeClass, label: r.label as Label,
+      props: props.get(r.name) ?? {}, tags: tags.get(r.name) ?? [], features: features.get(r.name) ?? {}, createdAt: r.created_at,
+    }));
   }
 
   private hydrate(r: QubeRow): QubeRecord {

@@ -1,4 +1,5 @@
 // Start, shutdown, kill, pause, unpause: the qube lifecycle with Qubes' pre-start/start/start-failed events.
+import { existsSync } from 'node:fs';
 import { BulkheadError } from '../../errors/index.js';
 import { effective, type QubeRecord } from '../../model/index.js';
 import type { QubeRuntimeSpec } from '../../runtime/types.js';
@@ -48,8 +49,8 @@ export async function startQube(ctx: DaemonContext, name: string, depth = 0): Pr
           if (add.extraCaps) (spec as QubeRuntimeSpec & { extraCaps?: string[] }).extraCaps = add.extraCaps;
         }
       }
-      // Leftovers of an earlier crash would make crun refuse the id.
-      await ctx.runtime.cleanup(spec);
+      // Leftovers of an earlier crash would make crun refuse the id (none after a clean stop).
+      if (existsSync(spec.runDir) || (await ctx.runtime.state(spec.id))) await ctx.runtime.cleanup(spec);
       const inst = await ctx.runtime.start(spec);
       ctx.store.setPower(ACTOR, name, 'running', 'qube-started', { pid: inst.pid, uidBase: spec.uidBase });
       ctx.events.emit('qube-started', { qube: name, pid: inst.pid });
