@@ -95,6 +95,10 @@ program.command('firewall').description('list or edit a qube\'s firewall (qvm-fi
   .option('--before <n>', 'insert before rule N').option('--json', 'JSON output')
   .action(act(async (n: string, a: string | undefined, r: string[], o: { before?: string; json?: boolean }) => (await import('./verbs/firewall.js')).firewallVerb(n, a, r, o)));
 
+program.command('check').description("check a workstation as Whonix's systemcheck does: Tor, pages, DNS, stream isolation, identity, no direct reach")
+  .argument('<workstation>').option('--json', 'JSON output')
+  .action(act(async (n: string, o: { json?: boolean }) => (await import('./verbs/check.js')).checkVerb(n, o)));
+
 const rpc = program.command('rpc').description('RPC calls between qubes: pending asks and their answers');
 rpc.command('pending').description('list calls waiting for an answer (policy said ask)').option('--json', 'JSON output')
   .action(act(async (o: { json?: boolean }) => (await import('./verbs/rpc.js')).rpcPending(o)));

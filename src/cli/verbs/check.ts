@@ -1,0 +1,17 @@
+// Verb check WORKSTATION [--json]: Whonix's systemcheck, run by the daemon; exit code 1 when any check fails.
+import { apiClient } from '../client.js';
+import type { CheckReport } from '../../whonix/check.js';
+
+export function formatCheckReport(r: CheckReport): string {
+  const lines = [`bulkhead check ${r.workstation} (gateway ${r.gateway})`];
+  for (const c of r.checks) lines.push(`${c.ok ? '✓' : '✗'} ${c.title}`, `    ${c.detail}`);
+  const failed = r.checks.filter((c) => !c.ok).length;
+  const took = `${(r.ms / 1000).toFixed(1)} s`;
+  lines.push(failed === 0 ? `all ${r.checks.length} checks passed (${took})` : `${failed} of ${r.checks.length} checks FAILED (${took})`);
+  return lines.join('\n') + '\n';
+}
+
+export async function checkVerb(name: string, o: { json?: boolean }): Promise<{ stdout: string; exitCode: number }> {
+  const r = await apiClient().request<CheckReport>('GET', `/qubes/${encodeURIComponent(name)}/check`);
+  return { stdout: o.json ? JSON.stringify(r, null, 2) + '\n' : formatCheckReport(r), exitCode: r.ok ? 0 : 1 };
+}
