@@ -67,6 +67,19 @@ describe('file copy between qubes through the broker', { timeout: 900_000 }, () 
     w.d.ok(['run', 'personal', '--', 'rm', '-rf', '/home/user/QubesIncoming']);
   });
 
+  it('a malformed frame in the middle of a copy cuts the call, and the broker keeps serving', async () => {
+    const { connect } = await import('node:net');
+    const { encodeCall, encodeData, encodeHello, FrameType } = await import('../../src/rpc/frame.js');
+    const s = connect(w.socketOf('work'));
+    const bad = Buffer.from([3, 1, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]); // STDIN with a reserved byte set
+    s.write(Buffer.concat([encodeHello(), encodeCall('personal', 'qubes.Filecopy'), ...encodeData(FrameType.STDIN, Buffer.alloc(100_000, 7)), bad]));
+    await new Promise<void>((res) => { s.on('close', () => res()); s.on('error', () => res()); s.resume(); });
+    const ok = w.d.cli(['run', 'work', '--', 'qrexec-client-vm', 'personal', 'bulkhead.Echo'], 'still here\n');
+    assert.equal(ok.stdout, 'still here\n', ok.stderr);
+    assert.equal(tree(home).some((l) => l.startsWith('home/user/QubesIncoming/work/') && !l.startsWith('home/user/QubesIncoming/work ')), false, 'no partial file is visible');
+    w.d.ok(['run', 'personal', '--', 'rm', '-rf', '/home/user/QubesIncoming']);
+  });
+
   it('a 1 GiB copy arrives byte-identical', (t) => {
     const src = w.d.ok(['run', 'work', '--', 'sh', '-c', 'head -c 1073741824 /dev/urandom > /home/user/big && sha256sum /home/user/big'], undefined, 300_000);
     const t0 = process.hrtime.bigint();

@@ -13,6 +13,7 @@ import type { AskRegistry } from './asks.js';
 import type { AuditBatcher } from './audit.js';
 import type { PolicySource } from './policy-source.js';
 import { relay } from './relay.js';
+import { BULK_SERVICES, relayBulk } from './relay-bulk.js';
 import { policySnapshot } from './snapshot.js';
 
 /** Exit code of a refused call, as in Qubes. */
@@ -106,7 +107,7 @@ export async function handleCall(d: CallDeps, req: CallRequest, caller: Socket, 
       await startQube(ctx, target);
     }
     const conn = await d.agents.open(target, { source: req.source, service: full, user: dec.user ?? DEFAULT_USER }, qrexecTimeoutMs(ctx, target));
-    const res = await relay(caller, callerRest, conn.sock, conn.rest);
+    const res = BULK_SERVICES.has(service) ? await relayBulk(caller, callerRest, conn.sock, conn.rest) : await relay(caller, callerRest, conn.sock, conn.rest);
     d.audit.add('rpc', 'rpc-call-end', req.source, { ...base, target, exit: res.exit, end: res.end, bytesIn: res.bytesIn, bytesOut: res.bytesOut });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
