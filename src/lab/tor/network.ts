@@ -1,10 +1,10 @@
 // Brings up the lab's private Tor network in one namespace, phased: relays first, the onion host once all have the consensus.
-import { mkdir, readFile, rm, writeFile, readdir, access } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { BulkheadError } from '../../errors/index.js';
-import { dirAuthorityLine } from './lines.js';
-import { fillBridgeLine } from './lines.js';
+import { dirAuthorityLine, fillBridgeLine } from './lines.js';
 import { ensureAuthorityKeys, ensureRelayIdentity } from './keys.js';
-import { newOnionKey } from './onion-key.js';
+import { nudgeLaggards } from './nudge.js';
+import { clearRunState, prepareOnionKey } from './state-dir.js';
 import { startPageServer, type PageServer } from './page-server.js';
 import { consensusNodes, nodeByRole, planTorNetwork, type TorAddresses, type TorNodePlan, type TorPlan, type TorRole } from './plan.js';
 import { childPids, isRunning, rssKb, stopProcesses, type LabProcess } from './process.js';
@@ -80,53 +80,6 @@ export interface TorNetwork {
   stop(): Promise<void>;
   /** After stop(): names of the processes that ignored SIGTERM and were killed. */
   forcedKills: string[];
-}
-
-const CACHES = /^(cached-.*|state|sr-state|v3-status-votes|diff-cache|unverified-.*|notice\.log|control\.sock|control_auth_cookie|torrc.*)$/;
-
-/** Removes what a previous run left besides keys, so a restarted lab never starts from a stale consensus. */
-async function clearRunState(dataDir: string): Promise<void> {
-  let entries: string[];
-  try { entries = await readdir(dataDir); } catch { return; }
-  await Promise.all(entries.filter((e) => CACHES.test(e)).map((e) => rm(`${dataDir}/${e}`, { recursive: true, force: true })));
-}
-
-async function prepareOnionKey(n: TorNodePlan): Promise<string> {
-  const hs = `${n.dataDir}/hs`;
-  try {
-    await access(`${hs}/hs_ed25519_secret_key`);
-    return (await readFile(`${hs}/hostname`, 'utf8')).trim();
-  } catch {
-    const key = newOnionKey();
-    await mkdir(hs, { recursive: true, mode: 0o700 });
-    await writeFile(`${hs}/hs_ed25519_secret_key`, key.secretFile, { mode: 0o600 });
-    await writeFile(`${hs}/hs_ed25519_public_key`, key.publicFile, { mode: 0o600 });
-    await writeFile(`${hs}/hostname`, `${key.address}\n`, { mode: 0o600 });
-    return key.address;
-  }
-}
-
-/**
- * Relays that asked for a consensus before the first one existed back off their downloads (up to ~10 s
- * here). Once every authority holds the full consensus, a relay or the bridge still without it 1 s later
- * gets SIGNAL HUP, which makes tor retry its directory downloads at once (measured: ready within 0.2 s
- * instead of 4–9 s later). Repeated every 4 s for nodes still behind. Returns the nicks nudged.
- */
-async function nudgeLaggards(done: () => boolean, servers: TorNodePlan[], running: Map<string, RunningTor>, ready: () => Record<string, number>): Promise<string[]> {
-  const nudged: string[] = [];
-  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-  const auths = servers.filter((n) => n.role === 'authority');
-  while (!done() && !auths.every((a) => ready()[a.nick] !== undefined)) await sleep(200);
-  await sleep(1000);
-  while (!done()) {
-    for (const n of servers) {
-      if (n.role === 'authority' || ready()[n.nick] !== undefined) continue;
-      const ctl = running.get(n.nick)?.control;
-      if (ctl && (await ctl.raw('SIGNAL HUP').catch(() => undefined))?.status === 250) nudged.push(n.nick);
-    }
-    for (let i = 0; i < 20 && !done(); i++) await sleep(200);
-  }
-  return nudged;
 }
 
 export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwork> {
