@@ -1,0 +1,98 @@
+// Shared set-up of the Whonix acceptance tests and benchmark: a daemon with the lab world and its Tor network, init --whonix, anon-whonix running; host-side views of the gateway.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { coreDaemon, crunState } from './core-fixture.js';
+import type { NetDaemon } from './net-fixture.js';
+import { openGatewayControl, TOR_COOKIE_IN_QUBE, type GatewayControl } from '../../src/whonix/gateway-control.js';
+import { observeLab, type LabObserver } from '../../src/whonix/lab-observer.js';
+import { streamEventsOf, type StreamEvent } from '../../src/whonix/stream-events.js';
+
+export interface WhonixDaemon extends NetDaemon {
+  /** Host pid of a running qube's init (crun state), or null. */
+  initPid(name: string): number | null;
+  qid(name: string): number;
+  /** An authenticated control connection to tor in sys-whonix. */
+  control(): Promise<GatewayControl>;
+  /** Packet counters in the lab's web, other and dns hosts and on the router's uplinks. */
+  observe(): Promise<LabObserver>;
+  /** Host pids of tor processes inside the gateway (same pid namespace as its init, comm "tor"). */
+  torPids(gateway?: string): number[];
+  /** The lab's onion address and exit addresses. */
+  labTor(): { onionAddress: string; exitAddresses: string[] };
+  /** Create and start one more workstation behind sys-whonix. */
+  addWorkstation(name: string): void;
+}
+
+export const WORKSTATION_ORDER = (n: string) => (n === 'sys-net' ? 3 : n === 'sys-firewall' ? 2 : n === 'sys-whonix' ? 1 : 0);
+
+/** A daemon on a private state directory: debian-12, lab up with Tor, init --uplink lab --whonix, anon-whonix started. */
+export async function whonixDaemon(tag: string): Promise<WhonixDaemon> {
+  const d = (await coreDaemon(tag)) as WhonixDaemon;
+  d.ns = (name) => `${d.prefix}-${name}`;
+  d.run = (name, argv, opts = {}) => d.cli(['run', ...(opts.root ? ['--user', 'root'] : []), name, '--', ...argv], opts.input, opts.timeoutMs ?? 60_000);
+  let done = false;
+  d.teardown = async () => {
+    if (done) return;
+    done = true;
+    const ls = d.cli(['ls', '--json']);
+    if (ls.code === 0) {
+      const qubes = JSON.parse(ls.stdout) as { name: string; state: string; klass: string }[];
+      const up = qubes.filter((x) => !/^halted$/i.test(x.state) && x.klass !== 'AdminVM').sort((a, b) => WORKSTATION_ORDER(a.name) - WORKSTATION_ORDER(b.name));
+      for (const q of up) d.cli(['kill', q.name]);
+    }
+    d.cli(['lab', 'down']);
+    await d.destroy();
+  };
+  d.initPid = (name) => crunState(d.ns(name))?.pid ?? null;
+  d.qid = (name) => {
+    const props = JSON.parse(d.ok(['prefs', name, '--json'])) as { name: string; value: unknown }[];
+    return Number(props.find((p) => p.name === 'qid')?.value);
+  };
+  d.control = async () => {
+    const pid = d.initPid('sys-whonix');
+    if (!pid) throw new Error('sys-whonix is not running');
+    return openGatewayControl({ netns: d.ns('sys-whonix'), cookieFile: `/proc/${pid}/root${TOR_COOKIE_IN_QUBE}`, socketDir: join(d.home, 'run', 'test-ctl') });
+  };
+  d.observe = () => observeLab(join(d.home, 'lab'));
+  d.torPids = (gateway = 'sys-whonix') => {
+    const init = d.initPid(gateway);
+    if (!init) return [];
+    const pidns = readlinkSync(`/proc/${init}/ns/pid`);
+    const out: number[] = [];
+    for (const e of readdirSync('/proc')) {
+      if (!/^\d+$/.test(e)) continue;
+      try {
+        if (readFileSync(`/proc/${e}/comm`, 'utf8').trim() === 'tor' && readlinkSync(`/proc/${e}/ns/pid`) === pidns) out.push(Number(e));
+      } catch { /* exited */ }
+    }
+    return out;
+  };
+  d.labTor = () => JSON.parse(readFileSync(join(d.home, 'lab', 'tor-network.json'), 'utf8')) as { onionAddress: string; exitAddresses: string[] };
+  d.addWorkstation = (name) => {
+    d.ok(['create', name, '--template', 'whonix-ws', '--label', 'red', '--prop', 'netvm=sys-whonix']);
+    d.ok(['tags', name, 'add', 'anon-vm']);
+    d.ok(['start', name], undefined, 180_000);
+  };
+  try {
+    d.ok(['lab', 'up'], undefined, 300_000);
+    d.ok(['init', '--uplink', 'lab', '--whonix'], undefined, 900_000);
+    d.ok(['start', 'anon-whonix'], undefined, 180_000);
+  } catch (e) {
+    await d.teardown();
+    throw e;
+  }
+  return d;
+}
+
+/** Collect STREAM events of the gateway's tor while `fn` runs (plus a short grace for late events). */
+export async function withStreamEvents<T>(ctl: GatewayControl, fn: () => T | Promise<T>): Promise<{ result: T; events: StreamEvent[] }> {
+  const events: StreamEvent[] = [];
+  const off = await ctl.tor.onEvents(['STREAM'], (r) => { events.push(...streamEventsOf(r)); });
+  try {
+    const result = await fn();
+    await new Promise((r) => setTimeout(r, 500));
+    return { result, events: [...events] };
+  } finally {
+    off();
+  }
+}
