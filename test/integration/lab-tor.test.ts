@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { run } from '../../src/exec/index.js';
 import {
-  createTorSandbox, parseFingerprint, startLabClient, startTorNetwork, ONION_PAGE, WEB_NAME, WEB_PAGE,
+  createTorSandbox, parseCircuitStatus, parseFingerprint, startLabClient, startTorNetwork, ONION_PAGE, WEB_NAME, WEB_PAGE,
   type LabClient, type TorNetwork, type TorSandbox,
 } from '../../src/lab/tor/index.js';
 
@@ -34,8 +34,8 @@ async function fetchVia(socksPort: number, url: string, attempts = 1): Promise<{
 
 /** First hops of all built circuits, as fingerprints. */
 async function firstHops(c: LabClient): Promise<string[]> {
-  const status = await c.control.getinfoOne('circuit-status');
-  return status.split('\n').filter((l) => / BUILT /.test(l)).map((l) => /\$([0-9A-F]{40})/.exec(l)?.[1] ?? '');
+  const circuits = parseCircuitStatus(await c.control.getinfoOne('circuit-status'));
+  return circuits.filter((x) => x.status === 'BUILT').map((x) => x.path[0]?.fingerprint ?? '');
 }
 
 before(async () => {
@@ -99,6 +99,10 @@ test('lab tor network comes up phased; clients fetch a lab page, the onion page,
   clients.push(client);
   const web = await fetchVia(client.socksPort, `http://${WEB_NAME}/`);
   assert.equal(web.body.trim(), WEB_PAGE);
+  // The control port shows circuits through lab relays only.
+  const labFps = new Set(net.relayFingerprints);
+  const built = parseCircuitStatus(await client.control.getinfoOne('circuit-status')).filter((c) => c.status === 'BUILT');
+  assert.ok(built.length > 0 && built.every((c) => c.path.every((h) => labFps.has(h.fingerprint))), 'circuits use lab relays');
   // The web host saw one of the exits (all relays are exits), never the client directly.
   const seen = /x-client-address: (\S+)/i.exec(web.headers)?.[1];
   assert.ok([...sb.addresses.authorities, ...sb.addresses.relays].includes(seen ?? ''), `web host saw ${seen}`);

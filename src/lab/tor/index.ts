@@ -9,3 +9,4 @@ export { dirAuthorityLine, fillBridgeLine, parseFingerprint } from './lines.js';
 export { startPageServer, type PageServer } from './page-server.js';
 export { rssKb } from './process.js';
 export { createTorSandbox, WEB_PAGE, WEB_NAME, type TorSandbox } from './sandbox.js';
+export { parseCircuitStatus, parseStreamStatus, type Circuit, type CircuitHop, type Stream } from './circuits.js';
