@@ -5,7 +5,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { testDaemon, type TestDaemon } from './helpers/daemon.js';
 
-export const TEMPLATE_TARBALL = '/var/cache/bulkhead/probe-debian-12.tar';
+export const TEMPLATE_TARBALL = '/var/cache/bulkhead/test-debian-12.tar';
 
 export interface CoreDaemon extends TestDaemon {
   /** This state directory's prefix of kernel objects (crun ids `${prefix}-NAME`). */
@@ -19,7 +19,7 @@ export async function coreDaemon(tag: string): Promise<CoreDaemon> {
   const d = testDaemon(tag) as CoreDaemon;
   d.api = (method, path, body) => apiCall(join(d.home, 'admin', 'admin.sock'), method, path, body);
   d.start();
-  if (!existsSync(TEMPLATE_TARBALL)) throw new Error(`template tarball ${TEMPLATE_TARBALL} is missing (scripts/setup makes it)`);
+  if (!existsSync(TEMPLATE_TARBALL)) throw new Error(`template tarball ${TEMPLATE_TARBALL} is missing (scripts/test-rootfs makes it)`);
   d.ok(['template', 'import', 'debian-12', TEMPLATE_TARBALL], undefined, 300_000);
   const v = await d.api<{ prefix: string }>('GET', '/version');
   d.prefix = v.body.prefix;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { encodeCall, encodeData, encodeEof, encodeFrame, FrameReader, FrameType, payload, StreamId } from '../../src/rpc/frame.js';
 import { CLI, ROOT, testDaemon, type TestDaemon } from './helpers/daemon.js';
 
-export const TEMPLATE_TAR = '/var/cache/bulkhead/probe-debian-12.tar';
+export const TEMPLATE_TAR = '/var/cache/bulkhead/test-debian-12.tar';
 
 /** Local rules that sort before the shipped policy (copied beside them into policy.d). */
 export const TEST_POLICY = `# test rules

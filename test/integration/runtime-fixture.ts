@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSyn
 import { run } from '../../src/exec/index.js';
 import type { QubeRuntimeSpec } from '../../src/runtime/types.js';
 
-const TARBALL = '/var/cache/bulkhead/probe-debian-12.tar';
+const TARBALL = '/var/cache/bulkhead/test-debian-12.tar';
 const ROOTFS_PARENT = '/var/tmp/bulkhead-test-rootfs';
 export const TEST_ROOTFS = `${ROOTFS_PARENT}/debian-12`;
 
