@@ -140,6 +140,7 @@ export async function ensureLayout(root: string, opts: InstallOptions = {}): Pro
     if (next.shadow !== undefined) await writeInside(root, 'etc/shadow', next.shadow, 0o640);
     if (next.gshadow !== undefined) await writeInside(root, 'etc/gshadow', next.gshadow, 0o640);
   }
+  await dropPingCapability(root);
   const home = QUBE_USER.home.slice(1);
   if (!(await exists(await inside(root, home)))) {
     await mkdirInside(root, home, 0o755, { uid: QUBE_USER.uid, gid: QUBE_USER.gid });
@@ -151,6 +152,21 @@ export async function ensureLayout(root: string, opts: InstallOptions = {}): Pro
       await writeInside(root, `${home}/${n}`, text ?? '', st.mode & 0o777);
       await fsp.lchown(join(root, home, n), QUBE_USER.uid, QUBE_USER.gid);
     }
+  }
+}
+
+/**
+ * Debian's ping carries the file capability cap_net_raw. A qube's bounding set has no NET_RAW, so
+ * the kernel refuses to exec such a file; without the capability ping uses ICMP echo sockets,
+ * which every qube's network namespace allows (ping_group_range).
+ */
+async function dropPingCapability(root: string): Promise<void> {
+  for (const rel of ['usr/bin/ping', 'bin/ping']) {
+    const p = await inside(root, rel).catch(() => null);
+    if (!p || !(await exists(p))) continue;
+    const st = await fsp.lstat(p);
+    if (!st.isFile()) continue;
+    await run('python3', ['-c', 'import os,sys\ntry: os.removexattr(sys.argv[1], "security.capability", follow_symlinks=False)\nexcept OSError: pass', p], { timeoutMs: 10_000 });
   }
 }
 
