@@ -32,7 +32,17 @@ export async function labTorUp(prefix: string, stateDir: string): Promise<TorNet
   ])).netns;
   const torDir = join(stateDir, 'tor');
   await mkdir(torDir, { recursive: true, mode: 0o700 });
-  const net = await startTorNetwork({ prefix, stateDir: torDir, netns, addresses: LAB_TOR_ADDRESSES, dnsResolverAddr: LAB_DNS });
+  // Tor nodes of an earlier daemon exit a moment after it (they are owned by it); if they still hold
+  // their ports or files, try again shortly.
+  let net: TorNetwork | null = null;
+  for (let attempt = 1; !net; attempt++) {
+    try {
+      net = await startTorNetwork({ prefix, stateDir: torDir, netns, addresses: LAB_TOR_ADDRESSES, dnsResolverAddr: LAB_DNS });
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  }
   try {
     await net.waitReady();
   } catch (e) {
