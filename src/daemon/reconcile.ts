@@ -1,10 +1,14 @@
 // After a (re)start of the daemon: find running qubes again, clean stale runtime leftovers, start nothing twice.
+import { existsSync } from 'node:fs';
+import { volumePaths } from '../storage/index.js';
 import type { DaemonContext } from './context.js';
+import { createVolumes } from './lifecycle/volumes.js';
 import { afterStop, specFor } from './lifecycle/power.js';
 import { destroyDisposable } from './lifecycle/dispvm.js';
 import { runtimeId } from './lifecycle/spec.js';
 
 export interface ReconcileReport {
+  volumesRecreated: string[];
   adopted: string[];
   stoppedWhileAway: string[];
   orphansKilled: string[];
@@ -12,7 +16,13 @@ export interface ReconcileReport {
 }
 
 export async function reconcile(ctx: DaemonContext): Promise<ReconcileReport> {
-  const report: ReconcileReport = { adopted: [], stoppedWhileAway: [], orphansKilled: [], disposablesRemoved: [] };
+  const report: ReconcileReport = { volumesRecreated: [], adopted: [], stoppedWhileAway: [], orphansKilled: [], disposablesRemoved: [] };
+  // A create cut short between its record and its volumes: give the qube its (empty) volumes.
+  for (const q of ctx.store.listQubes()) {
+    if (q.klass === 'admin' || existsSync(volumePaths(ctx.paths.qubesDir, q.name).dir)) continue;
+    await createVolumes(ctx, q).catch((e: unknown) => ctx.log.warn({ err: e, qube: q.name }, 'recreating volumes failed'));
+    report.volumesRecreated.push(q.name);
+  }
   const instances = new Map((await ctx.runtime.list(`${ctx.prefix}-`)).map((i) => [i.id, i]));
   const power = ctx.store.allPower();
   for (const q of ctx.store.listQubes()) {

@@ -137,7 +137,7 @@ export const PROPERTIES: ReadonlyMap<string, PropertyDef> = new Map(DEFS.map((d)
 export function propertyDef(key: string, q?: QubeRecord): PropertyDef {
   const def = PROPERTIES.get(key);
   if (!def || (q && def.classes && !def.classes.includes(q.klass))) {
-    throw new BulkheadError('ERR_UNKNOWN_PROPERTY', `unknown property '${key}'${q ? ` for a ${q.klass} qube` : ''}`);
+    throw new BulkheadError('ERR_UNKNOWN_PROPERTY', `unknown property '${key}'${q ? ` for ${q.klass === 'app' || q.klass === 'admin' ? 'an' : 'a'} ${q.klass} qube` : ''}`);
   }
   return def;
 }

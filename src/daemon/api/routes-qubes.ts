@@ -69,7 +69,7 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
     const { name, key } = keyParams.parse(req.params);
     const q = store.requireQube(name);
     const p = viewProps(q, store.system()).find((x) => x.name === key);
-    if (!p) throw new BulkheadError('ERR_UNKNOWN_PROPERTY', `unknown property '${key}' for a ${q.klass} qube`);
+    if (!p) throw new BulkheadError('ERR_UNKNOWN_PROPERTY', `unknown property '${key}' for ${q.klass === 'app' || q.klass === 'admin' ? 'an' : 'a'} ${q.klass} qube`);
     return p;
   });
   app.put('/qubes/:name/prefs/:key', async (req) => {
