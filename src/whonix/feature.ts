@@ -9,6 +9,9 @@ import { generateTorrc } from '../gateway/index.js';
 import { workstationMounts } from './files.js';
 import { WS_HOSTNAME } from './identity.js';
 
+/** A workstation feature: `1` grants its root CAP_NET_RAW and CAP_NET_ADMIN (the leak-test suite's attacker). */
+export const LEAKTEST_CAPS_FEATURE = 'leaktest.caps';
+
 function gatewayOf(ctx: DaemonContext, name: string): string | null {
   const sys = ctx.store.system();
   const q = sys.qubes.get(name);
@@ -43,7 +46,9 @@ export function whonixFeature(): { hooks: QubeHooks; attached: Map<string, strin
       attached.set(name, gw);
       // The gateway started before this workstation was its client: give it listeners now.
       await refreshGateway(ctx, gw);
-      return { mounts: await workstationMounts(ctx, name), hostname: WS_HOSTNAME, env: { TZ: 'UTC' } };
+      // The leak-test suite plays malware with root: raw sockets and interface changes inside the workstation.
+      const extraCaps = q.features[LEAKTEST_CAPS_FEATURE] === '1' ? ['CAP_NET_RAW', 'CAP_NET_ADMIN'] : undefined;
+      return { mounts: await workstationMounts(ctx, name), hostname: WS_HOSTNAME, env: { TZ: 'UTC' }, ...(extraCaps ? { extraCaps } : {}) };
     },
     async postStart(ctx, name) {
       if (!isGatewayQube(ctx.store.requireQube(name))) return;
