@@ -23,21 +23,34 @@ export function labTorEndpoints(): TorEndpoints {
 export type Verdict = 'tor' | 'link' | 'leak';
 
 /**
- * Judge one packet seen at `point`:
+ * Judges the packets seen at one point, in capture order:
  * - uplink: TCP between the point's tor source address and a Tor node's ORPort/DirPort/obfs4 port
- *   (either direction) is tor's own traffic; everything else is a leak.
+ *   (either direction) is tor's own traffic; so is a TCP flow an exit opened (its SYN came from a
+ *   Tor node address): an exit connecting to sys-net's public address carries a stream, like an
+ *   exit reaching a lab host. Everything else is a leak.
  * - lab host: anything to or from a Tor node address is what an exit carried; everything else is a leak.
  * - ARP between the two ends of the watched link is link upkeep; any other ARP, any other
  *   ethertype, any IPv6 is a leak.
  */
-export function judge(p: Packet, point: TapPoint, tor: TorEndpoints): Verdict {
-  if (p.kind === 'arp') return point.linkAddrs.includes(p.src) && point.linkAddrs.includes(p.dst) ? 'link' : 'leak';
-  if (p.kind !== 'ipv4') return 'leak';
-  if (point.kind === 'host') return tor.nodes.has(p.src) || tor.nodes.has(p.dst) ? 'tor' : 'leak';
-  if (p.proto !== 6 || p.fragment || !point.torSource) return 'leak';
-  if (p.src === point.torSource && tor.ports.has(`${p.dst}:${p.dport}`)) return 'tor';
-  if (p.dst === point.torSource && tor.ports.has(`${p.src}:${p.sport}`)) return 'tor';
-  return 'leak';
+export class PointJudge {
+  /** TCP flows opened by a Tor node towards this point: `node:port>addr:port`. */
+  private readonly exitFlows = new Set<string>();
+
+  constructor(private readonly point: TapPoint, private readonly tor: TorEndpoints) {}
+
+  judge(p: Packet): Verdict {
+    const { point, tor } = this;
+    if (p.kind === 'arp') return point.linkAddrs.includes(p.src) && point.linkAddrs.includes(p.dst) ? 'link' : 'leak';
+    if (p.kind !== 'ipv4') return 'leak';
+    if (point.kind === 'host') return tor.nodes.has(p.src) || tor.nodes.has(p.dst) ? 'tor' : 'leak';
+    if (p.proto !== 6 || p.fragment || !point.torSource) return 'leak';
+    if (p.src === point.torSource && tor.ports.has(`${p.dst}:${p.dport}`)) return 'tor';
+    if (p.dst === point.torSource && tor.ports.has(`${p.src}:${p.sport}`)) return 'tor';
+    const SYN = 0x02, ACK = 0x10;
+    if (tor.nodes.has(p.src) && p.flags >= 0 && (p.flags & (SYN | ACK)) === SYN) this.exitFlows.add(`${p.src}:${p.sport}>${p.dst}:${p.dport}`);
+    if (this.exitFlows.has(`${p.src}:${p.sport}>${p.dst}:${p.dport}`) || this.exitFlows.has(`${p.dst}:${p.dport}>${p.src}:${p.sport}`)) return 'tor';
+    return 'leak';
+  }
 }
 
 export interface Cell { tor: number; leak: number; link: number }

@@ -77,6 +77,7 @@ async function row(name: string, tried: string, kind: Row['kind'], fn: () => Pro
   await sleep(SETTLE_MS);
   r.end = Date.now();
   rows.push(r);
+  process.stderr.write(`leaktest: ${name} (${((r.end - r.start) / 1000).toFixed(1)} s)${r.ok ? '' : ' did not complete'}\n`);
   return r;
 }
 
@@ -204,7 +205,8 @@ before(async () => {
   };
   const report = [
     `Whonix leak test: ${rows.filter((r) => r.kind === 'vector').length} vectors, observer at ${[...uplinkLabels, ...hostLabels].join(', ')}`,
-    "(uplink leaked = packets that are not tor's own TCP to the lab relays' ORPort/DirPort; hosts leaked = packets at web/other/dns not from a Tor node)",
+    `(uplink leaked per point = ${uplinkLabels.join('/')}: packets that are not tor's own TCP to the lab relays' ORPort/DirPort or a stream an exit opened;`,
+    ' hosts leaked = packets at web/other/dns that are not to or from a Tor node; tor = packets tor carried)',
     formatTable(rows, uplinkLabels, hostLabels), '', formatDetails(rows),
   ].join('\n');
   process.stdout.write(`\n${report}\n`);

@@ -1,6 +1,6 @@
 // Tallies the captured packets per row and watched point, and prints the leak-test table.
 import { describe, type Packet, type TapPoint } from './observer.js';
-import { emptyCell, judge, windowOf, type Cell, type TorEndpoints, type Window } from './classify.js';
+import { emptyCell, PointJudge, windowOf, type Cell, type TorEndpoints, type Window } from './classify.js';
 
 export interface Row extends Window {
   name: string;
@@ -23,12 +23,13 @@ export function newRow(name: string, tried: string, kind: Row['kind'], start: nu
 /** Put every captured packet of every point into the row whose window holds it (or the `outside` row). */
 export function tally(rows: Row[], outside: Row, captures: { point: TapPoint; packets: Packet[] }[], tor: TorEndpoints): void {
   for (const { point, packets } of captures) {
+    const judge = new PointJudge(point, tor);
     for (const p of packets) {
       const i = windowOf(rows, p.ts);
       const row = i >= 0 ? rows[i]! : outside;
       const cell = row.cells.get(point.label) ?? emptyCell();
       row.cells.set(point.label, cell);
-      const v = judge(p, point, tor);
+      const v = judge.judge(p);
       cell[v] += 1;
       if (v === 'leak' && row.leaks.length < 40) row.leaks.push(`${point.label}: ${describe(p)}`);
     }
@@ -58,13 +59,13 @@ function pad(s: string, n: number): string {
 
 /** The table: vector, what was tried, packets at the uplinks (leaked, and tor's), at the lab hosts, verdict. */
 export function formatTable(rows: Row[], uplinks: readonly string[], hosts: readonly string[]): string {
-  const head = `${pad('#', 3)} ${pad('vector', 22)} ${pad('what was tried', 72)} ${pad(`uplink leaked (${uplinks.join('/')})`, 40)} ${pad('uplink tor', 10)} ${pad('hosts leaked', 12)} ${pad('hosts tor', 9)} verdict`;
+  const head = `${pad('#', 3)} ${pad('vector', 22)} ${pad('what was tried', 72)} ${pad('uplink leaked (per point)', 26)} ${pad('uplink tor', 10)} ${pad('hosts leaked', 12)} ${pad('hosts tor', 9)} verdict`;
   const lines = [head, '-'.repeat(head.length)];
   let n = 0;
   for (const r of rows) {
     const idx = r.kind === 'vector' ? String(++n) : '-';
     const perUplink = uplinks.map((l) => r.cells.get(l)?.leak ?? 0).join('/');
-    lines.push(`${pad(idx, 3)} ${pad(r.name, 22)} ${pad(r.tried, 72)} ${pad(`${sum(r, uplinks, 'leak')} (${perUplink})`, 40)} ${pad(String(sum(r, uplinks, 'tor')), 10)} ${pad(String(sum(r, hosts, 'leak')), 12)} ${pad(String(sum(r, hosts, 'tor')), 9)} ${verdict(r, uplinks, hosts)}`);
+    lines.push(`${pad(idx, 3)} ${pad(r.name, 22)} ${pad(r.tried, 72)} ${pad(`${sum(r, uplinks, 'leak')} (${perUplink})`, 26)} ${pad(String(sum(r, uplinks, 'tor')), 10)} ${pad(String(sum(r, hosts, 'leak')), 12)} ${pad(String(sum(r, hosts, 'tor')), 9)} ${verdict(r, uplinks, hosts)}`);
   }
   return lines.join('\n');
 }
