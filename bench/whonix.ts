@@ -8,7 +8,7 @@ import { forceRemoveNetns } from '../test/integration/net-fixture.js';
 import { WORKSTATION_ORDER } from '../test/integration/whonix-fixture.js';
 import { cgroupDirs, detectCgroupLayout } from '../src/runtime/ns/cgroups.js';
 
-const RUNS = Number(process.env.BENCH_WHONIX_RUNS ?? 2);
+const RUNS = Number(process.env.BENCH_WHONIX_RUNS ?? 3);
 const TARGET_COLD_S = 45;
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
@@ -16,6 +16,9 @@ const r1 = (n: number) => Number(n.toFixed(1));
 
 function rssKb(pid: number): number {
   try { return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0); } catch { return 0; }
+}
+function anonKb(pid: number): number {
+  try { return Number(/^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0); } catch { return 0; }
 }
 function children(pid: number): number[] {
   const out: number[] = [];
@@ -119,6 +122,7 @@ async function oneRun(i: number): Promise<Record<string, number | string>> {
       secondFirstFetchS: r1(fetch2.ms / 1000),
       gatewayCgroupMiB: r1(cgroupMemory(gwId) / 1048576),
       gatewayTorRssMiB: r1(sum(torPids)),
+      gatewayTorAnonMiB: r1(torPids.reduce((n, p) => n + anonKb(p), 0) / 1024),
       gatewayTorPids: torPids.length,
       controlFilterRssMiB: r1(sum([filterPid])),
       labTorNodesRssMiB: r1(sum(torNodes)),
@@ -153,7 +157,7 @@ async function main(): Promise<void> {
       { metric: '  of which: start anon-whonix (sys-net, sys-firewall, sys-whonix with tor, anon-whonix) + first fetch', value: r1(m('startAnonWhonixS') + m('firstFetchS')), unit: 's' },
       { metric: 'second workstation: create + start + first page through Tor', value: m('secondWorkstationS'), unit: 's' },
       { metric: 'second workstation: first page through Tor after its start', value: m('secondFirstFetchS'), unit: 's' },
-      { metric: 'gateway memory: sys-whonix cgroup / tor RSS / control filter RSS', value: `${m('gatewayCgroupMiB')} / ${m('gatewayTorRssMiB')} / ${m('controlFilterRssMiB')}`, unit: 'MiB' },
+      { metric: 'gateway memory: sys-whonix cgroup charge / tor RSS (anonymous part) / control filter RSS (host side)', value: `${m('gatewayCgroupMiB')} / ${m('gatewayTorRssMiB')} (${m('gatewayTorAnonMiB')}) / ${m('controlFilterRssMiB')}`, unit: 'MiB' },
       { metric: 'lab memory: tor nodes + obfs4proxy/page server + web/DNS servers = total RSS', value: `${m('labTorNodesRssMiB')} + ${m('labTorHelpersRssMiB')} + ${m('labServersRssMiB')} = ${m('labTotalRssMiB')}`, unit: 'MiB' },
     ],
   };

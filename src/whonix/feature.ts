@@ -52,8 +52,18 @@ export function whonixFeature(): { hooks: QubeHooks; attached: Map<string, strin
     },
     async postStart(ctx, name) {
       if (!isGatewayQube(ctx.store.requireQube(name))) return;
+      // Workstations that kept running while their gateway was away get their link back (as Qubes re-attaches).
+      const input = await gatewayInput(ctx, name);
+      let relinked = false;
+      for (const w of input.workstations) {
+        if (!isRunning(ctx, w.name) || gatewayOf(ctx, w.name) !== name) continue;
+        await attachWorkstation(ctx, w.name, name);
+        attached.set(w.name, name);
+        relinked = true;
+      }
+      if (relinked) await loadGatewayRules(ctx, name, input); // their routes need the links
       await startTor(ctx, name);
-      await startControlFilter(ctx, name, await gatewayInput(ctx, name));
+      await startControlFilter(ctx, name, input);
     },
     async postStop(ctx, name) {
       const q = ctx.store.getQube(name);

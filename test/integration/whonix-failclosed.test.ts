@@ -277,5 +277,16 @@ while True:
       const netvm = (JSON.parse(d.ok(['prefs', 'anon-whonix', '--json'])) as { name: string; value: unknown }[]).find((p) => p.name === 'netvm')?.value;
       assert.ok(netvm === 'sys-whonix' || netvm === null || netvm === '', `never a clearnet netvm: ${String(netvm)}`);
     });
+
+    it('the gateway back: the running workstation gets its one link again and reaches the lab through Tor', () => {
+      d.ok(['start', 'sys-whonix'], undefined, 180_000);
+      const links = spawnSync('ip', ['-n', d.ns('anon-whonix'), '-o', 'link'], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.split(': ')[1]?.split('@')[0]);
+      assert.deepEqual(links, ['lo', 'eth0']);
+      const t0 = Date.now();
+      let page = d.run('anon-whonix', ['curl', '-sS', '--max-time', '20', 'http://web.lab.test/ip']);
+      while (page.code !== 0 && Date.now() - t0 < 90_000) page = d.run('anon-whonix', ['curl', '-sS', '--max-time', '20', 'http://web.lab.test/ip']);
+      assert.equal(page.code, 0, page.stderr);
+      assert.ok(d.labTor().exitAddresses.includes(page.stdout.trim()), `the web host saw ${page.stdout.trim()}`);
+    });
   });
 });
