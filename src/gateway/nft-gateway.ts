@@ -72,6 +72,8 @@ export function gatewayRuleset(input: GatewayInput, plan: GatewayPlan = planGate
     '\t\tiif lo accept',
     '\t\tmeta nfproto ipv6 counter name drop_ipv6 drop',
     ...wss.map((w) => `\t\tiifname ${q(w.ifname)} ip saddr != ${w.workstationAddr} counter name drop_spoofed drop`),
+    // tor 0.4.9 crashes on a DNS datagram shorter than the DNS header: never let one reach its DNSPort.
+    ...wss.map((w) => `\t\tiifname ${q(w.ifname)} udp dport 53 udp length < 20 counter name drop_ws_udp drop`),
     '\t}',
     '',
     '\t# Replies leave by the link the connection came in on, even when every workstation has the same address.',
@@ -118,8 +120,17 @@ export function gatewayRuleset(input: GatewayInput, plan: GatewayPlan = planGate
     ...hygiene(),
     `\t\toifname ${q(uplink)} meta skuid ${torUid} accept`,
     `\t\toifname ${q(uplink)} ct state established ct direction original accept`,
-    ...wss.map((w) => `\t\toifname ${q(w.ifname)} ip saddr ${w.gatewayAddr} ip daddr ${w.workstationAddr} ct state established,related accept`),
+    // Replies to a workstation are told apart by the link's connection mark, not by oifname: the
+    // output hook sees the route chosen before mark_out re-routes the packet to the link's table.
+    ...wss.map((w) => `\t\tct mark ${w.mark} ip saddr ${w.gatewayAddr} ip daddr ${w.workstationAddr} ct state established,related accept`),
     '\t\tcounter name drop_output drop',
+    '\t}',
+    '',
+    '\t# After the final route: a reply leaves only by the link of its connection, never by the uplink.',
+    '\tchain post {',
+    '\t\ttype filter hook postrouting priority filter; policy accept;',
+    ...wss.map((w) => `\t\tct mark ${w.mark} oifname != ${q(w.ifname)} counter name drop_output drop`),
+    ...[...new Set(wss.map((w) => w.workstationAddr))].map((a) => `\t\toifname ${q(uplink)} ip daddr ${a} counter name drop_output drop`),
     '\t}',
   ];
   return replaceTable('inet', input.tableName ?? DEFAULT_GATEWAY_TABLE, body);

@@ -59,10 +59,20 @@ test('output: only tor opens connections on the uplink; workstations get replies
     'oif lo accept',
     'oifname "up0" meta skuid 107 accept',
     'oifname "up0" ct state established ct direction original accept',
-    'oifname "vif0" ip saddr 10.152.152.10 ip daddr 10.152.152.11 ct state established,related accept',
-    'oifname "vif1" ip saddr 10.152.152.10 ip daddr 10.152.152.11 ct state established,related accept',
+    'ct mark 1 ip saddr 10.152.152.10 ip daddr 10.152.152.11 ct state established,related accept',
+    'ct mark 2 ip saddr 10.152.152.10 ip daddr 10.152.152.11 ct state established,related accept',
   ]);
   assert.equal(out.at(-1), 'counter name drop_output drop');
+  // After routing, a marked reply may leave only by its own link, and nothing for a workstation by the uplink.
+  const post = chain(gatewayRuleset(labInput(2, { torUid: 107, uplink: 'up0' })), 'post');
+  assert.deepEqual(post.filter((l) => l.endsWith('drop')), [
+    'ct mark 1 oifname != "vif0" counter name drop_output drop',
+    'ct mark 2 oifname != "vif1" counter name drop_output drop',
+    'oifname "up0" ip daddr 10.152.152.11 counter name drop_output drop',
+  ]);
+  // tor crashes on DNS datagrams shorter than a DNS header: they never reach it.
+  const raw = chain(gatewayRuleset(labInput(1, { uplink: 'up0' })), 'raw_pre');
+  assert.ok(raw.includes('iifname "vif0" udp dport 53 udp length < 20 counter name drop_ws_udp drop'));
   const inp = chain(gatewayRuleset(labInput(1, { uplink: 'up0' })), 'input');
   assert.ok(inp.indexOf('iifname "up0" ct state established,related accept') < inp.indexOf('iifname "up0" counter name drop_uplink_in drop'));
 });
