@@ -14,7 +14,7 @@ import { readPcap, startTap, stopTap, type Tap, type TapPoint } from './observer
 import { formatDetails, formatTable, leakCount, newRow, sum, tally, verdict, type Row } from './report.js';
 import { steps, type ChainAddrs, type HostAction } from './vectors.js';
 
-const TEMPLATE_TAR = '/var/cache/bulkhead/probe-debian-12.tar';
+const TEMPLATE_TAR = '/var/cache/bulkhead/test-debian-12.tar';
 const WS = 'anon-whonix';
 const SETTLE_MS = 500;
 const d = testDaemon('leak');
