@@ -1,5 +1,5 @@
 // Benchmark of the Whonix part: from nothing to a page fetched through Tor by a workstation (daemon, template import, lab with its Tor network, init --whonix, start, fetch), a second workstation's first fetch, and memory of the gateway and of the lab.
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { TEMPLATE_TARBALL, crunState } from '../test/integration/core-fixture.js';
@@ -19,15 +19,6 @@ function rssKb(pid: number): number {
 }
 function anonKb(pid: number): number {
   try { return Number(/^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0); } catch { return 0; }
-}
-function children(pid: number): number[] {
-  const out: number[] = [];
-  try {
-    for (const t of readdirSync(`/proc/${pid}/task`)) {
-      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) out.push(Number(c), ...children(Number(c)));
-    }
-  } catch { /* gone */ }
-  return out;
 }
 const comm = (pid: number) => { try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return '?'; } };
 
@@ -103,10 +94,15 @@ async function oneRun(i: number): Promise<Record<string, number | string>> {
       try { return comm(p) === 'tor' && readlinkSync(`/proc/${p}/ns/pid`) === pidns; } catch { return false; }
     });
     const filterPid = Number(readFileSync(`${d.home}/run/whonix/sys-whonix/control-filter.pid`, 'utf8').trim());
-    const lab = JSON.parse(d.ok(['lab', 'status', '--json'])) as { hosts: { name: string; pid?: number }[]; tor: { nodes: { nick: string; pid: number }[] } | null };
-    const torNodes = lab.tor?.nodes.map((n) => n.pid) ?? [];
-    const torHelpers = torNodes.flatMap(children);
-    const hostServers = lab.hosts.map((h) => h.pid).filter((p): p is number => typeof p === 'number');
+    // The lab: every process whose network namespace is one of the lab's (tor nodes, obfs4proxy, onion page server, web and DNS servers).
+    const lab = JSON.parse(d.ok(['lab', 'status', '--json'])) as { hosts: { netns: string }[] };
+    const nsOf = (p: number) => { try { return readlinkSync(`/proc/${p}/ns/net`); } catch { return ''; } };
+    const netnsInode = (ns: string) => { try { return `net:[${statSync(`/run/netns/${ns}`).ino}]`; } catch { return ''; } };
+    const labNs = new Set(lab.hosts.map((h) => netnsInode(h.netns)));
+    const labProcs = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => labNs.has(nsOf(p)));
+    const byComm = (name: string) => labProcs.filter((p) => comm(p) === name);
+    const torNodes = byComm('tor');
+    const others = labProcs.filter((p) => comm(p) !== 'tor');
     const sum = (ps: number[]) => ps.reduce((n, p) => n + rssKb(p), 0) / 1024;
     return {
       coldToFirstFetchS: r1(coldMs / 1000),
@@ -125,11 +121,11 @@ async function oneRun(i: number): Promise<Record<string, number | string>> {
       gatewayTorAnonMiB: r1(torPids.reduce((n, p) => n + anonKb(p), 0) / 1024),
       gatewayTorPids: torPids.length,
       controlFilterRssMiB: r1(sum([filterPid])),
+      labTorNodes: torNodes.length,
       labTorNodesRssMiB: r1(sum(torNodes)),
-      labTorHelpersRssMiB: r1(sum(torHelpers)),
-      labTorHelpers: [...new Set(torHelpers.map(comm))].join('+'),
-      labServersRssMiB: r1(sum(hostServers)),
-      labTotalRssMiB: r1(sum([...torNodes, ...torHelpers, ...hostServers])),
+      labOtherProcs: others.map((p) => comm(p)).sort().join('+'),
+      labOtherRssMiB: r1(sum(others)),
+      labTotalRssMiB: r1(sum(labProcs)),
     };
   } finally {
     await teardown(d, prefix);
@@ -158,7 +154,7 @@ async function main(): Promise<void> {
       { metric: 'second workstation: create + start + first page through Tor', value: m('secondWorkstationS'), unit: 's' },
       { metric: 'second workstation: first page through Tor after its start', value: m('secondFirstFetchS'), unit: 's' },
       { metric: 'gateway memory: sys-whonix cgroup charge / tor RSS (anonymous part) / control filter RSS (host side)', value: `${m('gatewayCgroupMiB')} / ${m('gatewayTorRssMiB')} (${m('gatewayTorAnonMiB')}) / ${m('controlFilterRssMiB')}`, unit: 'MiB' },
-      { metric: 'lab memory: tor nodes + obfs4proxy/page server + web/DNS servers = total RSS', value: `${m('labTorNodesRssMiB')} + ${m('labTorHelpersRssMiB')} + ${m('labServersRssMiB')} = ${m('labTotalRssMiB')}`, unit: 'MiB' },
+      { metric: `lab memory (RSS of every process in the lab's namespaces): ${runs[0]?.['labTorNodes']} tor nodes + ${runs[0]?.['labOtherProcs']} = total`, value: `${m('labTorNodesRssMiB')} + ${m('labOtherRssMiB')} = ${m('labTotalRssMiB')}`, unit: 'MiB' },
     ],
   };
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
