@@ -26,7 +26,7 @@ export const GATEWAY_DROP_COUNTERS = [
 const q = (s: string) => `"${s}"`;
 
 function natChain(ws: WorkstationPlan): string[] {
-  const lines = [`\tchain nat_${ws.name.replace(/[.-]/g, '_')} {`];
+  const lines = [`\tchain nat_ws${ws.index} {`];
   const gw = ws.gatewayAddr;
   const byPort = ws.listeners.filter((l) => l.kind === 'socks' || l.kind === 'control');
   const facing = byPort.map((l) => l.facingPort).join(', ');
@@ -45,7 +45,7 @@ function inputChain(ws: WorkstationPlan): string[] {
   const tcp = ws.listeners.filter((l) => l.kind !== 'dns').map((l) => l.port);
   const dns = ws.listeners.filter((l) => l.kind === 'dns').map((l) => l.port);
   return [
-    `\tchain in_${ws.name.replace(/[.-]/g, '_')} {`,
+    `\tchain in_ws${ws.index} {`,
     `\t\tct status dnat ip daddr ${ws.gatewayAddr} tcp dport { ${tcp.join(', ')} } accept`,
     `\t\tct status dnat ip daddr ${ws.gatewayAddr} udp dport { ${dns.join(', ')} } accept`,
     '\t\tmeta l4proto icmp counter name drop_ws_icmp drop',
@@ -62,7 +62,8 @@ export function gatewayRuleset(input: GatewayInput, plan: GatewayPlan = planGate
   const torUid = uid('torUid', input.torUid);
   const wss = plan.workstations;
   const links = wss.map((w) => q(w.ifname)).join(', ');
-  const vmap = (prefix: string) => wss.map((w) => `${q(w.ifname)} : jump ${prefix}_${w.name.replace(/[.-]/g, '_')}`).join(', ');
+  // Chains are named by the workstation's index in the plan: names like anon-1 and anon_1 must never merge.
+  const vmap = (prefix: string) => wss.map((w) => `${q(w.ifname)} : jump ${prefix}_ws${w.index}`).join(', ');
   const body: string[] = [
     ...counters(GATEWAY_DROP_COUNTERS),
     '',

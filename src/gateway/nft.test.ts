@@ -34,19 +34,19 @@ test("each link is redirected only to its own listeners, and accepted only there
   const plan = planGateway(input);
   const r = gatewayRuleset(input);
   for (const w of plan.workstations) {
-    const nat = chain(r, `nat_${w.name.replace(/-/g, '_')}`);
+    const nat = chain(r, `nat_ws${w.index}`);
     const socks = w.listeners.filter((l) => l.kind === 'socks' || l.kind === 'control');
     assert.equal(nat[0], `ip daddr 10.152.152.10 tcp dport { ${socks.map((l) => l.facingPort).join(', ')} } dnat ip to 10.152.152.10 : tcp dport map { ${socks.map((l) => `${l.facingPort} : ${l.port}`).join(', ')} }`);
     assert.equal(nat[1], `udp dport 53 dnat ip to 10.152.152.10:${listenerOf(w, 53).port}`);
     assert.equal(nat[2], `tcp flags & (fin|syn|rst|ack) == syn dnat ip to 10.152.152.10:${listenerOf(w, 9040).port}`);
-    const inp = chain(r, `in_${w.name.replace(/-/g, '_')}`);
+    const inp = chain(r, `in_ws${w.index}`);
     const own = new Set(w.listeners.map((l) => l.port));
     const accepted = [...inp.join(' ').matchAll(/\b(2\d{4})\b/g)].map((m) => Number(m[1]));
     assert.ok(accepted.length === own.size && accepted.every((p) => own.has(p)), `${w.name} accepts exactly its own ports`);
     assert.ok(inp.every((l) => !l.endsWith('accept') || l.startsWith('ct status dnat ip daddr 10.152.152.10 ')));
   }
   const pre = chain(r, 'nat_pre');
-  assert.equal(pre[1], 'iifname vmap { "vif0" : jump nat_anon_0, "vif1" : jump nat_anon_1, "vif2" : jump nat_anon_2 }');
+  assert.equal(pre[1], 'iifname vmap { "vif0" : jump nat_ws0, "vif1" : jump nat_ws1, "vif2" : jump nat_ws2 }');
   const raw = chain(r, 'raw_pre');
   assert.ok(raw.includes('iifname "vif2" ip saddr != 10.152.152.11 counter name drop_spoofed drop'));
   assert.ok(chain(r, 'mark_pre').includes('iifname "vif2" ct mark set 3'));
@@ -119,4 +119,14 @@ test('gateway ruleset errors name the field', () => {
     [{ tableName: 'x; flush ruleset' }, /^tableName/],
   ];
   for (const [patch, re] of cases) assert.throws(() => gatewayRuleset(labInput(1, patch)), (e: Error) => re.test(e.message), re.source);
+});
+
+test('workstations whose names differ only in - and _ get separate chains', () => {
+  const input = labInput(2, { uplink: 'up0' });
+  input.workstations[0]!.name = 'anon-1';
+  input.workstations[1]!.name = 'anon_1';
+  const text = gatewayRuleset(input);
+  assert.match(text, /chain nat_ws0 \{/);
+  assert.match(text, /chain nat_ws1 \{/);
+  assert.equal((text.match(/chain nat_ws\d+ \{/g) ?? []).length, 2);
 });

@@ -97,6 +97,17 @@ export async function removeQube(ctx: DaemonContext, name: string, opts: { force
   await ctx.locks.run(name, async () => {
     const q = ctx.store.requireQube(name);
     if (isRunning(ctx, name)) throw new BulkheadError('ERR_QUBE_RUNNING', `'${name}' is running; shut it down first`);
+    if (opts.force && isGateway(q)) {
+      // A gateway that goes away leaves its workstations with no network, never a clearnet one.
+      const sys = ctx.store.system();
+      for (const w of sys.qubes.values()) {
+        if (w.name !== name && effective(w, 'netvm', sys) === name) {
+          ctx.store.setProp(opts.actor ?? ACTOR, w.name, 'netvm', null);
+          ctx.events.emit('property-set', { qube: w.name, key: 'netvm', value: null });
+          for (const h of ctx.hooks) await h.propertyChanged?.(ctx, w.name, 'netvm');
+        }
+      }
+    }
     const users = usersOf(ctx.store.system(), name);
     if (users.length) throw new BulkheadError('ERR_QUBE_IN_USE', `'${name}' is in use by ${users.join(', ')}`);
     if (!opts.force && q.klass !== 'disposable' && (await volumeHasData(ctx, name))) {
