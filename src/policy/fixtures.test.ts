@@ -1,4 +1,5 @@
 // Qubes' own policy files load unchanged and decide as Qubes does; bulkhead's default files decide the same.
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -6,7 +7,7 @@ import { loadPolicyDirs } from '../policy-files/index.js';
 import { evaluate, parsePolicyText } from './index.js';
 import type { Decision, Policy, SystemQube, SystemSnapshot } from './index.js';
 
-const FIXTURES = '/work/shared/fixtures/qubes-policy';
+const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/qubes-policy', import.meta.url));
 const DEFAULTS = new URL('../../policy/default', import.meta.url).pathname;
 
 const q = (over: Partial<SystemQube>): SystemQube => ({

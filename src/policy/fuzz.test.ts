@@ -1,11 +1,12 @@
 // Fuzzes the parser with mutated real policy lines: never a crash, and a text that fails to load never allows.
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { evaluate, parsePolicyText, memFiles } from './index.js';
 import type { SystemSnapshot } from './index.js';
 
-const FIXTURES = '/work/shared/fixtures/qubes-policy';
+const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/qubes-policy', import.meta.url));
 const LINES = ['90-default.policy', '80-whonix.policy']
   .flatMap((f) => readFileSync(`${FIXTURES}/${f}`, 'utf8').split('\n'));
 const PIECES = ['@anyvm', '@adminvm', 'dom0', '@default', '@dispvm', '@dispvm:', '@dispvm:@tag:x', '@tag:', '@type:AppVM',

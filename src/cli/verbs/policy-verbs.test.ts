@@ -1,4 +1,5 @@
 // Tests of the `policy eval` and `policy lint` verb implementations against real files.
+import { fileURLToPath } from 'node:url';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { policyLint } from './policy-lint.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bh-policy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const FIX = '/work/shared/fixtures/qubes-policy';
+const FIX = fileURLToPath(new URL('../../../../shared/fixtures/qubes-policy', import.meta.url));
 const sys = join(dir, 'system.json');
 writeFileSync(sys, JSON.stringify({ qubes: {
   work: { class: 'app', running: true, default_dispvm: 'dvm' },
