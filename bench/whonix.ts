@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { TEMPLATE_TARBALL, crunState } from '../test/integration/core-fixture.js';
 import { testDaemon, type TestDaemon } from '../test/integration/helpers/daemon.js';
 import { forceRemoveNetns } from '../test/integration/net-fixture.js';
-import { WORKSTATION_ORDER } from '../test/integration/whonix-fixture.js';
+import { NETVM_ORDER as WORKSTATION_ORDER } from '../test/integration/net-fixture.js';
 import { cgroupDirs, detectCgroupLayout } from '../src/runtime/ns/cgroups.js';
 
 const RUNS = Number(process.env.BENCH_WHONIX_RUNS ?? 3);

@@ -9,19 +9,10 @@ import {
   compileBaseTable, compileQubeAttach, compileQubeBlocked, compileQubeDetach, FirewallRuleError, formatRule, hostnamesOf, parseRule,
   type FirewallRule, type QubeFirewallTarget,
 } from './index.js';
+import { prng } from '../../test/support/prng.js';
 
 const SEED = Number(process.env.BULKHEAD_FUZZ_SEED ?? randomBytes(4).readUInt32LE(0));
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rnd = mulberry32(SEED);
+const rnd = prng(SEED);
 const int = (n: number) => Math.floor(rnd() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
 const chance = (p: number) => rnd() < p;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { evaluate, parsePolicyText, memFiles } from './index.js';
 import type { SystemSnapshot } from './index.js';
+import { prng } from '../../test/support/prng.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/qubes-policy', import.meta.url));
 const LINES = ['90-default.policy', '80-whonix.policy']
@@ -14,15 +15,6 @@ const PIECES = ['@anyvm', '@adminvm', 'dom0', '@default', '@dispvm', '@dispvm:',
   'user=root', '!include', '!include-dir', '!include-service', '!compat-4.0', '#', '$anyvm', ',', '=', '\t', ' ', '\n',
   'uuid:', 'uuid:1234', '\u00a0', '\u0000', '\r', 'é', '\ud800'];
 
-/** Small seeded PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(rand: () => number, line: string): string {
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)]!;

@@ -7,23 +7,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI, type CliResult } from './helpers/daemon.js';
 import { coreDaemon, crunList, lsJson, mountsWith, type CoreDaemon } from './core-fixture.js';
+import { prng } from '../support/prng.js';
 
 const LOOP_MS = Number(process.env.BULKHEAD_CRASH_MS ?? 80_000);
 const SEED = Number(process.env.BULKHEAD_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const NAMES = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'];
 const MARKER = 'marker';
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with BULKHEAD_CRASH_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };

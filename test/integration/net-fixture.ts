@@ -12,28 +12,44 @@ export interface NetDaemon extends CoreDaemon {
   teardown(): Promise<void>;
 }
 
-/** A daemon on a private state directory with debian-12, the lab up and `init --uplink lab` done. */
-export async function netDaemon(tag: string): Promise<NetDaemon> {
-  const d = (await coreDaemon(tag)) as NetDaemon;
+/** Netvms are killed last, in this order after everything else, so links go before the qubes they end in. */
+export const NETVM_ORDER = (n: string) => (n === 'sys-net' ? 3 : n === 'sys-firewall' ? 2 : n === 'sys-whonix' ? 1 : 0);
+
+/**
+ * A daemon on a private state directory with debian-12, the lab up (`labArgs`) and `init` run with
+ * `initArgs`; `run`, `ns` and a `teardown` that kills qubes (netvms last), brings the lab down and
+ * removes the state. Shared by the network and Whonix fixtures.
+ */
+export async function labDaemon<T extends NetDaemon>(tag: string, labArgs: string[], initArgs: string[]): Promise<T> {
+  const d = (await coreDaemon(tag)) as T;
   d.ns = (name) => `${d.prefix}-${name}`;
   d.run = (name, argv, opts = {}) => d.cli(['run', ...(opts.root ? ['--user', 'root'] : []), name, '--', ...argv], opts.input, opts.timeoutMs ?? 60_000);
   let done = false;
   d.teardown = async () => {
     if (done) return;
     done = true;
-    // Qubes first (their links end in sys-net's and sys-firewall's namespaces), then the lab, then the daemon.
     const ls = d.cli(['ls', '--json']);
     if (ls.code === 0) {
       const qubes = JSON.parse(ls.stdout) as { name: string; state: string; klass: string }[];
-      const order = (n: string) => (n === 'sys-net' ? 2 : n === 'sys-firewall' ? 1 : 0);
-      for (const q of qubes.filter((x) => x.state !== 'halted' && x.state !== 'Halted' && x.klass !== 'AdminVM').sort((a, b) => order(a.name) - order(b.name))) d.cli(['kill', q.name]);
+      const up = qubes.filter((x) => !/^halted$/i.test(x.state) && x.klass !== 'AdminVM').sort((a, b) => NETVM_ORDER(a.name) - NETVM_ORDER(b.name));
+      for (const q of up) d.cli(['kill', q.name]);
     }
     d.cli(['lab', 'down']);
     await d.destroy();
   };
-  d.ok(['lab', 'up']);
-  d.ok(['init', '--uplink', 'lab']);
+  try {
+    d.ok(['lab', 'up', ...labArgs], undefined, 300_000);
+    d.ok(['init', ...initArgs], undefined, 900_000);
+  } catch (e) {
+    await d.teardown();
+    throw e;
+  }
   return d;
+}
+
+/** A daemon on a private state directory with debian-12, the lab up and `init --uplink lab` done. */
+export async function netDaemon(tag: string): Promise<NetDaemon> {
+  return labDaemon<NetDaemon>(tag, [], ['--uplink', 'lab']);
 }
 
 export interface Leftovers { netns: string[]; etcNetns: string[]; crun: string[]; hostLinks: string[]; hostTables: string[] }

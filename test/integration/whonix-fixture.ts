@@ -1,8 +1,8 @@
 // Shared set-up of the Whonix acceptance tests and benchmark: a daemon with the lab world and its Tor network, init --whonix, anon-whonix running; host-side views of the gateway.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { coreDaemon, crunState } from './core-fixture.js';
-import type { NetDaemon } from './net-fixture.js';
+import { crunState } from './core-fixture.js';
+import { labDaemon, type NetDaemon } from './net-fixture.js';
 import { openGatewayControl, TOR_COOKIE_IN_QUBE, type GatewayControl } from '../../src/whonix/gateway-control.js';
 import { observeLab, type LabObserver } from '../../src/whonix/lab-observer.js';
 import { streamEventsOf, type StreamEvent } from '../../src/whonix/stream-events.js';
@@ -23,26 +23,9 @@ export interface WhonixDaemon extends NetDaemon {
   addWorkstation(name: string): void;
 }
 
-export const WORKSTATION_ORDER = (n: string) => (n === 'sys-net' ? 3 : n === 'sys-firewall' ? 2 : n === 'sys-whonix' ? 1 : 0);
-
 /** A daemon on a private state directory: debian-12, lab up with Tor, init --uplink lab --whonix, anon-whonix started. */
 export async function whonixDaemon(tag: string): Promise<WhonixDaemon> {
-  const d = (await coreDaemon(tag)) as WhonixDaemon;
-  d.ns = (name) => `${d.prefix}-${name}`;
-  d.run = (name, argv, opts = {}) => d.cli(['run', ...(opts.root ? ['--user', 'root'] : []), name, '--', ...argv], opts.input, opts.timeoutMs ?? 60_000);
-  let done = false;
-  d.teardown = async () => {
-    if (done) return;
-    done = true;
-    const ls = d.cli(['ls', '--json']);
-    if (ls.code === 0) {
-      const qubes = JSON.parse(ls.stdout) as { name: string; state: string; klass: string }[];
-      const up = qubes.filter((x) => !/^halted$/i.test(x.state) && x.klass !== 'AdminVM').sort((a, b) => WORKSTATION_ORDER(a.name) - WORKSTATION_ORDER(b.name));
-      for (const q of up) d.cli(['kill', q.name]);
-    }
-    d.cli(['lab', 'down']);
-    await d.destroy();
-  };
+  const d = await labDaemon<WhonixDaemon>(tag, [], ['--uplink', 'lab', '--whonix']);
   d.initPid = (name) => crunState(d.ns(name))?.pid ?? null;
   d.qid = (name) => {
     const props = JSON.parse(d.ok(['prefs', name, '--json'])) as { name: string; value: unknown }[];
@@ -74,8 +57,6 @@ export async function whonixDaemon(tag: string): Promise<WhonixDaemon> {
     d.ok(['start', name], undefined, 180_000);
   };
   try {
-    d.ok(['lab', 'up'], undefined, 300_000);
-    d.ok(['init', '--uplink', 'lab', '--whonix'], undefined, 900_000);
     d.ok(['start', 'anon-whonix'], undefined, 180_000);
   } catch (e) {
     await d.teardown();
