@@ -324,7 +324,10 @@ describe('templates', () => {
     assert.equal(await fsp.readFile(join(built, 'etc/hostname'), 'utf8'), 'debian-12\n');
     assert.equal((await fsp.stat(join(built, 'usr/bin/su'))).mode & 0o7777, 0o4755, 'setuid kept');
     const cap = await run('python3', ['-c', `import os; print(os.getxattr(${JSON.stringify(join(built, 'usr/bin/ping'))}, 'security.capability').hex())`], { allowFail: true });
-    assert.equal(cap.code, 0, `ping keeps its file capability: ${cap.stderr}`);
+    // ping's cap_net_raw is dropped on purpose: a qube's bounding set lacks NET_RAW, and without the
+    // file capability ping uses ICMP echo sockets (see ensureLayout).
+    assert.notEqual(cap.code, 0, 'ping has no file capability');
+    assert.match(cap.stderr, /No data available/);
     assert.deepEqual((await ls(cache)).sort(), [basenameOf(r.tarball).replace(/\.tar$/, '.json'), basenameOf(r.tarball)].sort());
     assert.deepEqual(await leftovers(join(area, 'debian-12')), []);
     t.diagnostic(`real build: ${r.seconds.toFixed(1)} s, ${r.packages.length} packages requested`);
