@@ -29,7 +29,7 @@ wait "$copy_pid" && echo "qvm-copy exited 0"
 "$BH" run personal -- sh -c 'ls -l ~/QubesIncoming/work; cat ~/QubesIncoming/work/report.txt'
 
 echo "--- work opens a link: qubes.OpenURL goes to a new disposable, which is destroyed afterwards"
-"$BH" run work -- qvm-open-in-dvm http://web.lab/ || true
+"$BH" run work -- qvm-open-in-dvm http://web.lab.test/ || true
 "$BH" ls | grep -c '^disp' | sed 's/^/disposables left: /' || true
 
 echo "--- work tries to copy to vault: refused by policy (exit 126), nothing arrives"
