@@ -8,6 +8,28 @@ export class ApiError extends Error {
   }
 }
 
+/** One request over the admin socket: the status and the parsed body, errors or not. */
+export function rawRequest<T = unknown>(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request({
+      socketPath, method, path,
+      headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed: unknown = text;
+        try { parsed = text ? JSON.parse(text) : {}; } catch { /* plain text */ }
+        resolve({ status: res.statusCode ?? 500, body: parsed as T });
+      });
+    });
+    req.on('error', reject);
+    if (data) req.end(data); else req.end();
+  });
+}
+
 export interface ApiClient {
   socket: string;
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
@@ -16,32 +38,22 @@ export interface ApiClient {
 export function apiClient(socket = resolvePaths().socket): ApiClient {
   return {
     socket,
-    request<T>(method: string, path: string, body?: unknown): Promise<T> {
-      return new Promise((resolve, reject) => {
-        const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-        const req = http.request({
-          socketPath: socket, method, path,
-          headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
-        }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
-            try { parsed = text ? JSON.parse(text) : {}; } catch { /* plain text */ }
-            if ((res.statusCode ?? 500) >= 400) {
-              const p = parsed as { error?: string; message?: string };
-              reject(new ApiError(res.statusCode ?? 500, p.error ?? 'ERR_INTERNAL', p.message ?? text));
-            } else resolve(parsed as T);
-          });
-        });
-        req.on('error', (e: NodeJS.ErrnoException) => {
-          if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') {
-            reject(new ApiError(503, 'ERR_NO_DAEMON', `bulkheadd is not running (no socket at ${socket}); start it with 'bulkhead daemon start'`));
-          } else reject(e);
-        });
-        if (data) req.end(data); else req.end();
-      });
+    async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+      let r;
+      try {
+        r = await rawRequest<unknown>(socket, method, path, body);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ECONNREFUSED') {
+          throw new ApiError(503, 'ERR_NO_DAEMON', `bulkheadd is not running (no socket at ${socket}); start it with 'bulkhead daemon start'`);
+        }
+        throw e;
+      }
+      if (r.status >= 400) {
+        const p = r.body as { error?: string; message?: string };
+        throw new ApiError(r.status, p?.error ?? 'ERR_INTERNAL', p?.message ?? String(r.body));
+      }
+      return r.body as T;
     },
   };
 }

@@ -1,9 +1,9 @@
 // Shared set-up of the core acceptance tests and benchmark: a daemon with the debian-12 template, and host-side views (crun, mounts, cgroups, API).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
 import { testDaemon, type TestDaemon } from './helpers/daemon.js';
+import { rawRequest } from '../../src/cli/client.js';
 
 export const TEMPLATE_TARBALL = '/var/cache/bulkhead/test-debian-12.tar';
 
@@ -27,26 +27,8 @@ export async function coreDaemon(tag: string): Promise<CoreDaemon> {
   return d;
 }
 
-export function apiCall<T>(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = http.request({
-      socketPath, method, path,
-      headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try { parsed = text ? JSON.parse(text) : {}; } catch { /* plain */ }
-        resolve({ status: res.statusCode ?? 0, body: parsed as T });
-      });
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
+/** The admin API with status codes (the CLI's own request function). */
+export const apiCall = rawRequest;
 
 export interface CrunEntry { id: string; pid: number; status: string; bundle: string }
 
