@@ -15,7 +15,7 @@ export const IN_QUBE = { rpc: '/run/bulkhead/rpc', bin: '/run/bulkhead/bin', ser
 /** Binaries copied from native/build. */
 const NATIVE = ['bh-agent', 'qrexec-client-vm', 'bh-filecopy'];
 /** Commands that also appear on the qube's PATH (bind-mounted into /usr/local/bin). */
-export const ON_PATH = ['qrexec-client-vm', 'qvm-copy', 'qvm-copy-to-vm', 'qvm-move', 'qvm-move-to-vm', 'bulkhead-copy', 'qvm-open-in-vm', 'qvm-open-in-dvm'];
+export const ON_PATH = ['qrexec-client-vm', 'bulkhead', 'qvm-copy', 'qvm-copy-to-vm', 'qvm-move', 'qvm-move-to-vm', 'bulkhead-copy', 'qvm-open-in-vm', 'qvm-open-in-dvm'];
 
 function copyDir(from: string, to: string): string[] {
   mkdirSync(to, { recursive: true, mode: 0o755 });
