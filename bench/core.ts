@@ -10,6 +10,7 @@ import { detectCgroupLayout, removeCgroupDirs } from '../src/runtime/ns/cgroups.
 import { crunArgv } from '../src/runtime/ns/crun.js';
 import { CLI } from '../test/integration/helpers/daemon.js';
 import { coreDaemon, crunList, memoryCgroupOf, memoryCharged, type CoreDaemon } from '../test/integration/core-fixture.js';
+import { writeBareBundle } from '../test/integration/runtime-fixture.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 50);
 const DISP_ROUNDS = Number(process.env.BENCH_DISP_ROUNDS ?? 30);
@@ -106,16 +107,7 @@ function chargedBytes(idPrefix: string): { bytes: number; qubes: number } {
 }
 
 async function bareCrun(rootfs: string, id: string, dir: string): Promise<number[]> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const config = {
-    ociVersion: '1.0.2',
-    process: { terminal: false, user: { uid: 0, gid: 0 }, args: ['/bin/true'], env: ['PATH=/usr/bin:/bin'], cwd: '/' },
-    root: { path: rootfs, readonly: true },
-    hostname: 'bare',
-    mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
-    linux: { cgroupsPath: `/bulkhead/${id}`, namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }] },
-  };
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  writeBareBundle(dir, rootfs, `/bulkhead/${id}`);
   const argv = crunArgv({ crunPath: '/usr/bin/crun', wrapperPath: `${nativeDir}/crun-v1`, layout, stateRoot: '/run/crun' }, ['run', `--bundle=${dir}`, id]);
   const times: number[] = [];
   try {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { run } from '../src/exec/index.js';
 import { createNsRuntime, detectCgroupLayout } from '../src/runtime/ns/index.js';
 import type { QubeRuntimeSpec } from '../src/runtime/types.js';
-import { ensureTestRootfs, execIn, runPrefix, testSpec, testUidBase } from '../test/integration/runtime-fixture.js';
+import { ensureTestRootfs, execIn, runPrefix, testSpec, testUidBase, writeBareBundle } from '../test/integration/runtime-fixture.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 const IDLE_QUBES = Number(process.env.BENCH_IDLE_QUBES ?? 50);
@@ -50,20 +50,6 @@ function pssKiB(pid: number): number {
   return Number(m?.[1] ?? NaN);
 }
 
-/** A bare crun bundle: the same rootfs read-only, no user namespace, no overlay, runs `true`. */
-function bareBundle(dir: string, rootfs: string): void {
-  mkdirSync(dir, { recursive: true });
-  const config = {
-    ociVersion: '1.0.2',
-    process: { terminal: false, user: { uid: 0, gid: 0 }, args: ['/bin/true'], env: ['PATH=/usr/bin:/bin'], cwd: '/' },
-    root: { path: rootfs, readonly: true },
-    hostname: 'bare',
-    mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
-    linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }] },
-  };
-  writeFileSync(`${dir}/config.json`, JSON.stringify(config));
-}
-
 function loadavg(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
@@ -81,7 +67,7 @@ async function main() {
   try {
     // 1. bare crun run of a trivial bundle
     const bundle = `${base}/bare`;
-    bareBundle(bundle, lower);
+    writeBareBundle(bundle, lower);
     const crun = layout === 'hybrid' ? [`${nativeDir}/crun-v1`, '/usr/bin/crun'] : ['/usr/bin/crun'];
     const bare: number[] = [];
     for (let i = 0; i < ROUNDS + 3; i++) {

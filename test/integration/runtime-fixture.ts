@@ -101,3 +101,23 @@ export function execIn(
     c.on('close', (code, signal) => resolve({ code, signal, out, err }));
   });
 }
+
+/**
+ * A bare crun bundle for benchmarks to compare against: the rootfs read-only, no user namespace,
+ * no overlay, runs `/bin/true`. `cgroupsPath` places it where cleanup can find it.
+ */
+export function writeBareBundle(dir: string, rootfs: string, cgroupsPath?: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const config = {
+    ociVersion: '1.0.2',
+    process: { terminal: false, user: { uid: 0, gid: 0 }, args: ['/bin/true'], env: ['PATH=/usr/bin:/bin'], cwd: '/' },
+    root: { path: rootfs, readonly: true },
+    hostname: 'bare',
+    mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
+    linux: {
+      ...(cgroupsPath ? { cgroupsPath } : {}),
+      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }],
+    },
+  };
+  writeFileSync(`${dir}/config.json`, JSON.stringify(config));
+}
