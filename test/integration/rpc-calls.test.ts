@@ -89,14 +89,14 @@ describe('rpc calls between qubes', { timeout: 600_000 }, () => {
     assert.match(agent.stderr, /Permission denied/);
     // A forged source in HELLO and in extra CALL fields is ignored.
     const r = await rawCall(w.socketOf('work'), {
-      target: 'personal', service: '',
+      as: w.rootOf('work'), target: 'personal', service: '',
       hello: Buffer.concat([Buffer.from([1, 0, 0, 0]), Buffer.from('source=vault')]),
       callPayload: Buffer.from('personal\0bulkhead.WhoAmI\0vault\0source=vault'),
     });
     assert.equal(r.exit, 0, JSON.stringify(r));
     assert.match(r.stdout.toString(), /^remote=work /);
     // The same call on personal's socket comes from personal, and personal cannot call itself.
-    const self = await rawCall(w.socketOf('personal'), { target: 'personal', service: 'bulkhead.WhoAmI' });
+    const self = await rawCall(w.socketOf('personal'), { as: w.rootOf('personal'), target: 'personal', service: 'bulkhead.WhoAmI' });
     assert.equal(self.error?.code, 126);
     // Decisions are in the audit log (written in batches within 50 ms).
     await new Promise((res) => setTimeout(res, 300));

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NAME_CASES, toBytes } from '../../src/filecopy/cases.js';
 import { decodeResult, encodeStream, type Entry } from '../../src/filecopy/index.js';
-import { rawCall, rpcWorld, type RpcWorld } from './rpc-helpers.js';
+import { connectAs, rawCall, rpcWorld, type RpcWorld } from './rpc-helpers.js';
 
 /** Every path below dir (files, dirs, links), relative, with type and size. */
 function tree(dir: string): string[] {
@@ -40,7 +40,7 @@ describe('file copy between qubes through the broker', { timeout: 900_000 }, () 
       const entry: Entry = c.target === undefined ? { kind: 'file', name, data: Buffer.from('payload') } : { kind: 'symlink', name, target: toBytes(c.target) };
       // a legitimate directory first, so symlink cases have somewhere to land if they were accepted
       const stream = encodeStream([{ kind: 'dir', name: 'd' }, { kind: 'dir', name: 'd/e' }, entry]);
-      const r = await rawCall(w.socketOf('work'), { target: 'personal', service: 'qubes.Filecopy', stdin: stream });
+      const r = await rawCall(w.socketOf('work'), { as: w.rootOf('work'), target: 'personal', service: 'qubes.Filecopy', stdin: stream });
       assert.equal(r.error, null, `${c.why}: ${JSON.stringify(r.error)}`);
       assert.notEqual(r.exit, 0, `${c.why}: the receiver must fail`);
       const answer = decodeResult(r.stdout);
@@ -61,19 +61,19 @@ describe('file copy between qubes through the broker', { timeout: 900_000 }, () 
       { kind: 'symlink', name: 'd/up', target: '.' },
       { kind: 'file', name: 'd/up/../../../escaped', data: Buffer.from('x') },
     ]);
-    const r = await rawCall(w.socketOf('work'), { target: 'personal', service: 'qubes.Filecopy', stdin: stream });
+    const r = await rawCall(w.socketOf('work'), { as: w.rootOf('work'), target: 'personal', service: 'qubes.Filecopy', stdin: stream });
     assert.notEqual(r.exit, 0);
     assert.equal(tree(home).some((l) => l.includes('escaped')), false);
     w.d.ok(['run', 'personal', '--', 'rm', '-rf', '/home/user/QubesIncoming']);
   });
 
   it('a malformed frame in the middle of a copy cuts the call, and the broker keeps serving', async () => {
-    const { connect } = await import('node:net');
     const { encodeCall, encodeData, encodeHello, FrameType } = await import('../../src/rpc/frame.js');
-    const s = connect(w.socketOf('work'));
+    const s = connectAs(w.socketOf('work'), w.rootOf('work'));
     const bad = Buffer.from([3, 1, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]); // STDIN with a reserved byte set
     s.write(Buffer.concat([encodeHello(), encodeCall('personal', 'qubes.Filecopy'), ...encodeData(FrameType.STDIN, Buffer.alloc(100_000, 7)), bad]));
-    await new Promise<void>((res) => { s.on('close', () => res()); s.on('error', () => res()); s.resume(); });
+    s.onData(() => undefined);
+    assert.equal((await s.closed).connected, true);
     const ok = w.d.cli(['run', 'work', '--', 'qrexec-client-vm', 'personal', 'bulkhead.Echo'], 'still here\n');
     assert.equal(ok.stdout, 'still here\n', ok.stderr);
     assert.equal(tree(home).some((l) => l.startsWith('home/user/QubesIncoming/work/') && !l.startsWith('home/user/QubesIncoming/work ')), false, 'no partial file is visible');
