@@ -65,3 +65,60 @@ export function readAudit(db: Database.Database, opts: { qube?: string; since?: 
   }
   return db.prepare('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?').all(opts.since ?? 0, limit) as AuditEntry[];
 }
+
+/** Limits of one audit row's detail when its content comes from a qube. */
+export interface AuditBounds {
+  /** Longest string, in bytes of its JSON text. */
+  maxString: number;
+  /** Bytes of JSON string text in the whole detail. */
+  maxTotal: number;
+  /** Items kept of an array (the rest are counted). */
+  maxItems: number;
+}
+
+export const AUDIT_BOUNDS: AuditBounds = { maxString: 1024, maxTotal: 4096, maxItems: 16 };
+
+/**
+ * A copy of `detail` small enough for the audit log whatever a caller chose to send: long strings
+ * are cut (ending in `…[cut N bytes]`), long arrays end in `…[N more]`, and a top-level object
+ * that lost anything says `truncated: true`. Sizes count JSON text, so control characters (6 bytes
+ * each once escaped) cannot inflate a row past the bound.
+ */
+export function boundAuditDetail(detail: unknown, bounds: AuditBounds = AUDIT_BOUNDS): unknown {
+  let budget = bounds.maxTotal;
+  let cut = false;
+  const str = (s: string): string => {
+    const limit = Math.min(bounds.maxString, budget);
+    let used = 0;
+    let kept = '';
+    let whole = true;
+    for (const ch of s) {
+      const cost = Buffer.byteLength(JSON.stringify(ch)) - 2;
+      if (used + cost > limit) { whole = false; break; }
+      used += cost;
+      kept += ch;
+    }
+    budget -= used;
+    if (whole) return kept;
+    cut = true;
+    return `${kept}…[cut ${Buffer.byteLength(s) - Buffer.byteLength(kept)} bytes]`;
+  };
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return str(v);
+    if (v === null || typeof v !== 'object') return v;
+    if (depth > 4) { cut = true; return '…[nested too deep]'; }
+    if (Array.isArray(v)) {
+      const out = v.slice(0, bounds.maxItems).map((x) => walk(x, depth + 1));
+      if (v.length > bounds.maxItems) { cut = true; out.push(`…[${v.length - bounds.maxItems} more]`); }
+      return out;
+    }
+    const out: Record<string, unknown> = {};
+    // Keys are the broker's own names, never the caller's.
+    for (const [k, x] of Object.entries(v as Record<string, unknown>).slice(0, bounds.maxItems)) out[k] = walk(x, depth + 1);
+    if (Object.keys(v as object).length > bounds.maxItems) cut = true;
+    return out;
+  };
+  const res = walk(detail, 0);
+  if (cut && res !== null && typeof res === 'object' && !Array.isArray(res)) (res as Record<string, unknown>).truncated = true;
+  return res;
+}
