@@ -201,6 +201,15 @@ export function listProperties(q: QubeRecord, sys: SystemView): { name: string; 
   }));
 }
 
+/** Disposables one qube's @dispvm calls may hold at once when max_dispvms_per_qube is not set. */
+export const DEFAULT_MAX_DISPVMS_PER_QUBE = 4;
+
+function parseDispvmLimit(v: PropValue): number {
+  const s = String(v);
+  if (!/^\d{1,4}$/.test(s) || Number(s) > 1000) throw new BulkheadError('ERR_INVALID_VALUE', `max_dispvms_per_qube: '${s}' is not a whole number from 0 to 1000`);
+  return Number(s);
+}
+
 /** Global properties (Qubes' qubes-prefs). */
 export const GLOBAL_PROPERTIES: Record<string, { doc: string; check: (v: PropValue, sys: SystemView) => void }> = {
   default_netvm: { doc: 'netvm of qubes that set none themselves', check: (v, sys) => { if (v !== null) mustBe(sys, String(v), 'default_netvm', (t) => effective(t, 'provides_network', sys) === true, 'does not provide network'); } },
@@ -208,4 +217,12 @@ export const GLOBAL_PROPERTIES: Record<string, { doc: string; check: (v: PropVal
   default_dispvm: { doc: 'disposable template of qubes that set none', check: (v, sys) => { if (v !== null) mustBe(sys, String(v), 'default_dispvm', (t) => effective(t, 'template_for_dispvms', sys) === true, 'is not a disposable template'); } },
   clockvm: { doc: 'qube that keeps time', check: (v, sys) => { if (v !== null) mustBe(sys, String(v), 'clockvm', () => true, ''); } },
   updatevm: { doc: 'qube that fetches updates', check: (v, sys) => { if (v !== null) mustBe(sys, String(v), 'updatevm', () => true, ''); } },
+  max_dispvms_per_qube: { doc: `disposables the RPC calls of one qube may hold at once (none = ${DEFAULT_MAX_DISPVMS_PER_QUBE})`, check: (v) => { if (v !== null) parseDispvmLimit(v); } },
 };
+
+/** The effective max_dispvms_per_qube (a global, stored as text). */
+export function maxDispvmsPerQube(sys: SystemView): number {
+  const v = sys.globals.max_dispvms_per_qube;
+  if (v === null || v === undefined) return DEFAULT_MAX_DISPVMS_PER_QUBE;
+  try { return parseDispvmLimit(v); } catch { return DEFAULT_MAX_DISPVMS_PER_QUBE; }
+}
