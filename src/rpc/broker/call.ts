@@ -11,10 +11,12 @@ import { adminService } from './admin-services.js';
 import type { AgentRegistry } from './agents.js';
 import type { AskRegistry } from './asks.js';
 import type { AuditBatcher } from './audit.js';
+import type { DispvmQuota, DispvmTicket } from './dispvm-limit.js';
 import type { PolicySource } from './policy-source.js';
 import { relay } from './relay.js';
 import { BULK_SERVICES, relayBulk } from './relay-bulk.js';
 import { policySnapshot } from './snapshot.js';
+import { boundAuditDetail } from '../../state/index.js';
 
 /** Exit code of a refused call, as in Qubes. */
 export const REFUSED = 126;
@@ -28,6 +30,8 @@ export interface CallDeps {
   /** Longest wait for an answer to an ask, in ms (also bounded by the source's qrexec_timeout). */
   askTimeoutMs: number;
   audit: AuditBatcher;
+  /** Disposables per source qube (max_dispvms_per_qube). */
+  dispvms: DispvmQuota;
 }
 
 export interface CallRequest {
@@ -70,26 +74,36 @@ async function settleAsk(d: CallDeps, req: CallRequest, service: string, argumen
   return { ...dec, result: 'allow', target: a.target, reason: `ask ${id} allowed by the admin (${dec.rule})` };
 }
 
+/** A slot under max_dispvms_per_qube for a disposable `source` asked for; throws (refusing the call) at the limit. */
+function takeDispvmSlot(d: CallDeps, source: string): DispvmTicket {
+  return d.dispvms.acquire(source, d.ctx.store.system());
+}
+
 export async function handleCall(d: CallDeps, req: CallRequest, caller: Socket, callerRest: Buffer, ignored: string[]): Promise<void> {
   const { ctx } = d;
   const id = randomBytes(6).toString('hex');
   const { service, argument } = splitServiceArgument(req.call);
   const full = `${service}${argument === '+' ? '' : argument}`;
   let dec = evaluate(d.policy.get(), policySnapshot(ctx.store), { source: req.source, target: req.target, service, argument });
+  // No usable policy: say why (policy.d missing, unreadable, or its errors), not only that it failed.
+  const denial = dec.result === 'deny' ? d.policy.denial() : null;
+  if (denial) dec = { ...dec, reason: denial };
   const base = { id, source: req.source, requested: req.target, service, argument };
-  d.audit.add('rpc', 'rpc-decision', req.source, { ...base, result: dec.result, target: dec.target, rule: dec.rule, reason: dec.reason, ...(ignored.length ? { ignoredFields: ignored } : {}) });
+  const logged = d.audit.add('rpc', 'rpc-decision', req.source, { ...base, result: dec.result, target: dec.target, rule: dec.rule, reason: dec.reason, ...(ignored.length ? { ignoredFields: ignored } : {}) });
   if (dec.result === 'ask') {
     dec = await settleAsk(d, req, service, argument, dec, caller);
   }
   ctx.events.emit('rpc-decided', { id, result: dec.result, source: req.source, target: dec.target ?? req.target, service: full });
   if (dec.result !== 'allow' || !dec.target) {
-    ctx.log.info({ ...base, reason: dec.reason }, 'rpc call refused');
+    // Caller-chosen fields, cut like the audit row; over the source's audit rate, no log line either.
+    if (logged) ctx.log.info(boundAuditDetail({ ...base, reason: dec.reason }), 'rpc call refused');
     refuse(caller, dec.reason);
     return;
   }
 
   let target = dec.target;
   let disposable = false;
+  let ticket: DispvmTicket | undefined;
   try {
     if (target === 'dom0') {
       const r = adminService(ctx.store, req.source, service, argument);
@@ -99,8 +113,10 @@ export async function handleCall(d: CallDeps, req: CallRequest, caller: Socket, 
       return;
     }
     if (target.startsWith('@dispvm:')) {
+      ticket = takeDispvmSlot(d, req.source);
       target = await createDisposable(ctx, { template: target.slice('@dispvm:'.length), caller: req.source });
       disposable = true;
+      ticket.made(target);
       d.audit.add('rpc', 'rpc-dispvm', req.source, { ...base, target });
     } else if (!isRunning(ctx, target)) {
       if (dec.autostart === false) throw new Error(`'${target}' is not running and autostart=no`);
@@ -111,12 +127,13 @@ export async function handleCall(d: CallDeps, req: CallRequest, caller: Socket, 
     d.audit.add('rpc', 'rpc-call-end', req.source, { ...base, target, exit: res.exit, end: res.end, bytesIn: res.bytesIn, bytesOut: res.bytesOut });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    ctx.log.warn({ ...base, target, err: msg }, 'rpc call failed');
+    ctx.log.warn(boundAuditDetail({ ...base, target, err: msg }), 'rpc call failed');
     d.audit.add('rpc', 'rpc-call-end', req.source, { ...base, target, exit: null, end: 'failed', reason: msg });
     if (!caller.destroyed) refuse(caller, msg);
   } finally {
     if (disposable) {
       await destroyDisposable(ctx, target).catch((e: unknown) => ctx.log.error({ err: e, qube: target }, 'rpc: disposable removal failed'));
     }
+    ticket?.release();
   }
 }

@@ -19,8 +19,8 @@ export function rpcRoutes(broker: Broker) {
     app.post('/clipboard/copy', async (req) => broker.clipboard.copy(qubeBody.parse(req.body).qube));
     app.post('/clipboard/paste', async (req) => broker.clipboard.paste(qubeBody.parse(req.body).qube));
     app.get('/rpc/policy', async () => {
-      const p = broker.policy.get();
-      return p.ok ? { ok: true, rules: p.policy.rules.length } : { ok: false, errors: p.errors };
+      const s = broker.policy.status();
+      return { ok: s.state !== 'denying', ...s };
     });
   };
 }
