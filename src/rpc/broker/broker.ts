@@ -63,7 +63,9 @@ export class Broker {
 
   start(): void {
     requirePeerCred();
-    this.share = prepareShare(join(this.ctx.paths.runDir, 'rpc-share'));
+    // Older share versions go only when no qube may still have one mounted.
+    const live = [...this.ctx.store.allPower().values()].some((p) => p !== 'halted');
+    this.share = prepareShare(join(this.ctx.paths.runDir, 'rpc-share'), { prune: !live });
     seedPolicyDir(this.ctx.paths.home, this.ctx.store, this.ctx.log);
     this.policy.start();
   }

@@ -1,5 +1,6 @@
 // What every qube gets mounted for RPC: the agent, client and file-copy binaries, the in-qube commands and the service handlers.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BulkheadError } from '../../errors/index.js';
@@ -17,36 +18,49 @@ const NATIVE = ['bh-agent', 'qrexec-client-vm', 'bh-filecopy'];
 /** Commands that also appear on the qube's PATH (bind-mounted into /usr/local/bin). */
 export const ON_PATH = ['qrexec-client-vm', 'bulkhead', 'qvm-copy', 'qvm-copy-to-vm', 'qvm-move', 'qvm-move-to-vm', 'bulkhead-copy', 'qvm-open-in-vm', 'qvm-open-in-dvm'];
 
-function copyDir(from: string, to: string): string[] {
-  mkdirSync(to, { recursive: true, mode: 0o755 });
-  const names = readdirSync(from).filter((n) => !n.startsWith('.'));
-  for (const n of names) {
-    copyFileSync(join(from, n), join(to, n));
-    chmodSync(join(to, n), 0o755);
-  }
-  return names;
-}
-
-/**
- * Copies everything qubes need into `dir` (owned by root, world-readable), so a rebuild of the
- * checkout never changes what a running qube sees halfway.
- */
-export function prepareShare(dir: string): { bin: string; services: string } {
-  const bin = join(dir, 'bin');
-  const services = join(dir, 'qubes-rpc');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  chmodSync(dir, 0o755);
-  mkdirSync(bin, { mode: 0o755 });
+/** Every file a share is made of, as [name in the share, source path]. */
+function shareSources(): [string, string][] {
+  const files: [string, string][] = [];
   for (const n of NATIVE) {
     const src = join(NATIVE_BUILD, n);
     if (!existsSync(src)) throw new BulkheadError('ERR_RUNTIME', `native helper ${src} is missing (run make -C native)`);
-    copyFileSync(src, join(bin, n));
-    chmodSync(join(bin, n), 0o755);
+    files.push([`bin/${n}`, src]);
   }
-  copyDir(QUBE_TOOLS_DIR, bin);
-  copyDir(SERVICES_DIR, services);
-  return { bin, services };
+  for (const n of readdirSync(QUBE_TOOLS_DIR).filter((x) => !x.startsWith('.'))) files.push([`bin/${n}`, join(QUBE_TOOLS_DIR, n)]);
+  for (const n of readdirSync(SERVICES_DIR).filter((x) => !x.startsWith('.'))) files.push([`qubes-rpc/${n}`, join(SERVICES_DIR, n)]);
+  return files;
+}
+
+/**
+ * Copies everything qubes need under `base`, in a directory named by the hash of its content
+ * (owned by root, world-readable), so a rebuild of the checkout never changes what a running qube
+ * sees halfway, and a daemon restart never takes the files from under the qubes still running
+ * (their bind mounts hold the directory they started with). With `prune`, other versions go.
+ */
+export function prepareShare(base: string, opts: { prune?: boolean } = {}): { bin: string; services: string } {
+  const files = shareSources();
+  const h = createHash('sha256');
+  for (const [name, src] of files) h.update(name).update('\0').update(readFileSync(src)).update('\0');
+  const version = h.digest('hex').slice(0, 16);
+  mkdirSync(base, { recursive: true, mode: 0o755 });
+  chmodSync(base, 0o755);
+  const dir = join(base, version);
+  if (!existsSync(join(dir, '.complete'))) {
+    const tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(join(tmp, 'bin'), { recursive: true, mode: 0o755 });
+    mkdirSync(join(tmp, 'qubes-rpc'), { mode: 0o755 });
+    for (const [name, src] of files) {
+      copyFileSync(src, join(tmp, name));
+      chmodSync(join(tmp, name), 0o755);
+    }
+    chmodSync(tmp, 0o755);
+    writeFileSync(join(tmp, '.complete'), '');
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  }
+  if (opts.prune) for (const n of readdirSync(base)) if (n !== version) rmSync(join(base, n), { recursive: true, force: true });
+  return { bin: join(dir, 'bin'), services: join(dir, 'qubes-rpc') };
 }
 
 /** The bind mounts of one qube: its own socket directory, the shared binaries and handlers, the PATH entries. */
