@@ -161,17 +161,20 @@ describe('rpc calls between qubes', { timeout: 600_000 }, () => {
     assert.notEqual(w.d.cli(['clipboard', 'paste', 'other']).code, 0, 'the clipboard is emptied by a paste');
   });
 
-  it('a broken policy denies every call and names file and line', async () => {
+  it('a broken policy file keeps the last good policy and the log names file and line', async () => {
     const f = join(w.d.home, 'policy.d', '10-broken.policy');
-    writeFileSync(f, 'bulkhead.Echo * @anyvm @anyvm allow bogus=1\n');
+    writeFileSync(f, 'bulkhead.Echo * @anyvm @anyvm deny\nbulkhead.Echo * @anyvm @anyvm allow bogus=1\n');
     try {
-      await waitFor('the broken policy to load', () => run('work', ['qrexec-client-vm', 'personal', 'bulkhead.Echo'], 'x').code === 126, 10_000);
-      const log = readFileSync(join(w.d.home, 'bulkheadd.log'), 'utf8');
-      assert.match(log, /10-broken\.policy:1/);
+      await waitFor('the broken policy to be reported', () => /10-broken\.policy:2/.test(readFileSync(join(w.d.home, 'bulkheadd.log'), 'utf8')), 10_000);
+      // Its valid deny line is not taken either: the whole new policy is refused, the last good one decides.
+      const r = run('work', ['qrexec-client-vm', 'personal', 'bulkhead.Echo'], 'x');
+      assert.equal(r.code, 0, r.stderr);
     } finally {
-      writeFileSync(f, '');
+      writeFileSync(f, 'bulkhead.Echo * @anyvm @anyvm deny\n');
     }
-    await waitFor('the fixed policy to load', () => run('work', ['qrexec-client-vm', 'personal', 'bulkhead.Echo'], 'x').code === 0, 10_000);
+    await waitFor('the fixed policy to load', () => run('work', ['qrexec-client-vm', 'personal', 'bulkhead.Echo'], 'x').code === 126, 10_000);
+    writeFileSync(f, '');
+    await waitFor('the empty file to load', () => run('work', ['qrexec-client-vm', 'personal', 'bulkhead.Echo'], 'x').code === 0, 10_000);
     assert.ok(readdirSync(join(w.d.home, 'policy.d')).length > 0);
   });
 });
