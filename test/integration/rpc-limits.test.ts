@@ -26,8 +26,8 @@ describe('rpc limits', { timeout: 900_000 }, () => {
   const disposables = () => (JSON.parse(w.d.ok(['ls', '--json'])) as { name: string }[]).map((q) => q.name).filter((n) => /^disp\d+$/.test(n));
 
   it('the N+1th concurrent @dispvm call of one qube is refused with a clear error and an audit row', async () => {
-    w.d.ok(['global', 'max_dispvms_per_qube', '2']);
-    assert.notEqual(w.d.cli(['global', 'max_dispvms_per_qube', 'many']).code, 0, 'the limit is a whole number');
+    // Checked after the calls, so that without the limit the test shows the third disposable being made.
+    const set = w.d.cli(['global', 'max_dispvms_per_qube', '2']);
     const seq = await lastSeq();
     // Each call holds its disposable until /tmp/release exists in work.
     const hold = 'while [ ! -e /tmp/release ]; do sleep 0.2; done; echo held';
@@ -37,6 +37,8 @@ describe('rpc limits', { timeout: 900_000 }, () => {
     assert.equal(third.code, 126, third.stderr);
     assert.match(third.stderr, /'work' holds 2 disposables from RPC calls already; the limit is 2 \(global max_dispvms_per_qube\)/);
     assert.equal(disposables().length, 2, 'no third disposable was made');
+    assert.equal(set.code, 0, set.stderr);
+    assert.notEqual(w.d.cli(['global', 'max_dispvms_per_qube', 'many']).code, 0, 'the limit is a whole number');
     run('work', ['touch', '/tmp/release']);
     for (const c of await Promise.all(calls)) {
       assert.equal(c.code, 0, c.stderr);
@@ -61,9 +63,12 @@ describe('rpc limits', { timeout: 900_000 }, () => {
 
     let seq = await lastSeq();
     renameSync(pol, away);
-    await waitFor('calls to be denied without policy.d', () => call() === 126, 10_000);
-    assert.match((await reasonSince(seq))!, /policy\.d: the policy directory is missing \(every call is denied\)/);
-    renameSync(away, pol);
+    try {
+      await waitFor('calls to be denied without policy.d', () => call() === 126, 10_000);
+      assert.match((await reasonSince(seq))!, /policy\.d: the policy directory is missing \(every call is denied\)/);
+    } finally {
+      renameSync(away, pol);
+    }
     await waitFor('calls to be allowed again', () => call() === 0, 10_000);
 
     seq = await lastSeq();
@@ -96,14 +101,16 @@ describe('rpc limits', { timeout: 900_000 }, () => {
     const f = join(w.d.home, 'policy.d', '10-broken.policy');
     writeFileSync(f, 'qubes.GetDate * @anyvm @anyvm allow bogus=1\n');
     try {
-      await waitFor('the bad file to be reported', () => /10-broken\.policy:1.*last good policy stays in force|last good policy stays in force.*10-broken\.policy:1/.test(readFileSync(join(w.d.home, 'bulkheadd.log'), 'utf8')), 10_000);
+      const log = () => readFileSync(join(w.d.home, 'bulkheadd.log'), 'utf8');
+      await waitFor('the bad file to be reported', () => /10-broken\.policy:1/.test(log()), 10_000);
       for (let i = 0; i < 3; i++) assert.equal(run('personal', ['qrexec-client-vm', 'work', 'bulkhead.Echo'], 'x').code, 0);
+      assert.match(log(), /10-broken\.policy:1.*the last good policy stays in force|the last good policy stays in force.*10-broken\.policy:1/);
     } finally {
       rmSync(f, { force: true });
     }
   });
 
-  it('a flood of refused calls with 64 KiB arguments writes bounded rows and bytes', async () => {
+  it('a flood of refused calls with 64 KiB arguments writes bounded rows and bytes', async (t) => {
     const seq = await lastSeq();
     const logBefore = statSync(join(w.d.home, 'bulkheadd.log')).size;
     const t0 = Date.now();
@@ -120,6 +127,8 @@ describe('rpc limits', { timeout: 900_000 }, () => {
     assert.ok(Buffer.byteLength(arg) < 1100, `argument kept: ${Buffer.byteLength(arg)} bytes`);
     assert.equal(JSON.parse(decisions[0]!.detail).truncated, true);
     const logGrew = statSync(join(w.d.home, 'bulkheadd.log')).size - logBefore;
+    const bytes = rows.reduce((n, r) => n + r.detail.length, 0);
+    t.diagnostic(`300 refused calls in ${secs.toFixed(1)} s: ${rows.length} rows (${decisions.length} decisions), ${bytes} bytes of detail, largest ${Math.max(...rows.map((r) => r.detail.length))}, daemon log +${logGrew} bytes`);
     assert.ok(logGrew < 512 * 1024, `the daemon log grew by ${logGrew} bytes`);
     // What was dropped is counted in summary rows (one per source and 10 s window).
     let counted = 0;
