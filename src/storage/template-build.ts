@@ -11,7 +11,8 @@ import { extractTarball, installRoot, type InstallOptions } from './template.js'
 import { MmdebstrapProgress, type BuildProgress } from './template-progress.js';
 import { DEFAULT_MIRROR, mirrorFromSources, resolveSet, type ResolvedSet } from './template-sets.js';
 
-export const DEFAULT_CACHE_DIR = '/var/cache/bulkhead';
+/** The build cache; BULKHEAD_CACHE moves it (a cold-cache CI run points it at a fresh directory). */
+export const DEFAULT_CACHE_DIR = process.env.BULKHEAD_CACHE ?? '/var/cache/bulkhead';
 const HOST_SOURCES = '/etc/apt/sources.list.d/debian.sources';
 const BUILD_TIMEOUT_MS = 30 * 60_000;
 

@@ -4,8 +4,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testDaemon, type TestDaemon } from './helpers/daemon.js';
 import { rawRequest } from '../../src/cli/client.js';
+import { TEST_TARBALL as TEMPLATE_TARBALL } from '../support/cache.js';
 
-export const TEMPLATE_TARBALL = '/var/cache/bulkhead/test-debian-12.tar';
+export { TEMPLATE_TARBALL };
 
 export interface CoreDaemon extends TestDaemon {
   /** This state directory's prefix of kernel objects (crun ids `${prefix}-NAME`). */

@@ -4,8 +4,9 @@ import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { encodeCall, encodeData, encodeEof, encodeFrame, FrameReader, FrameType, payload, StreamId } from '../../src/rpc/frame.js';
 import { CLI, ROOT, testDaemon, type TestDaemon } from './helpers/daemon.js';
+import { TEST_TARBALL as TEMPLATE_TAR } from '../support/cache.js';
 
-export const TEMPLATE_TAR = '/var/cache/bulkhead/test-debian-12.tar';
+export { TEMPLATE_TAR };
 
 /** Local rules that sort before the shipped policy (copied beside them into policy.d). */
 export const TEST_POLICY = `# test rules

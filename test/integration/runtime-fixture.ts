@@ -3,9 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { run } from '../../src/exec/index.js';
 import type { QubeRuntimeSpec } from '../../src/runtime/types.js';
+import { TEST_ROOTFS_PARENT as ROOTFS_PARENT, TEST_TARBALL as TARBALL } from '../support/cache.js';
 
-const TARBALL = '/var/cache/bulkhead/test-debian-12.tar';
-const ROOTFS_PARENT = '/var/tmp/bulkhead-test-rootfs';
 export const TEST_ROOTFS = `${ROOTFS_PARENT}/debian-12`;
 
 /**

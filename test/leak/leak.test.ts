@@ -13,8 +13,8 @@ import { QUBE_ROOT_PY, sendAsTorUid, stopTor, torControl, torDeathNote, torPids,
 import { readPcap, startTap, stopTap, type Tap, type TapPoint } from './observer.js';
 import { formatDetails, formatTable, leakCount, newRow, sum, tally, verdict, type Row } from './report.js';
 import { steps, type ChainAddrs, type HostAction } from './vectors.js';
+import { TEST_TARBALL as TEMPLATE_TAR } from '../support/cache.js';
 
-const TEMPLATE_TAR = '/var/cache/bulkhead/test-debian-12.tar';
 const WS = 'anon-whonix';
 const SETTLE_MS = 500;
 const d = testDaemon('leak');
@@ -82,7 +82,7 @@ async function row(name: string, tried: string, kind: Row['kind'], fn: () => Pro
 }
 
 before(async () => {
-  assert.ok(existsSync(TEMPLATE_TAR), `${TEMPLATE_TAR} is missing (made by scripts/setup's template cache)`);
+  assert.ok(existsSync(TEMPLATE_TAR), `${TEMPLATE_TAR} is missing (scripts/test-rootfs makes it)`);
   d.start();
   d.ok(['template', 'import', 'debian-12', TEMPLATE_TAR], undefined, 300_000);
   d.ok(['lab', 'up'], undefined, 180_000);
