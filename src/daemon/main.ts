@@ -1,7 +1,8 @@
 // bulkheadd: the admin daemon. Opens the state, finds running qubes again, serves the admin API.
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, openSync } from 'node:fs';
 import { randomBytes, randomInt } from 'node:crypto';
 import pino from 'pino';
+import { BulkheadError } from '../errors/index.js';
 import { setExecLogger } from '../exec/index.js';
 import { createNsRuntime } from '../runtime/ns/index.js';
 import { openDatabase, StateStore } from '../state/index.js';
@@ -16,9 +17,20 @@ import { startQube } from './lifecycle/power.js';
 import { effective } from '../model/index.js';
 import { loadFeatures } from './features.js';
 import { recoverPool } from '../storage/index.js';
+import { checkBeforeStart, checkSocketFree } from './start-check.js';
+import { startErrorLine } from './start-error.js';
+
+/** What a failed start undoes, last first: hooks' daemonStop, the database, the pid file. */
+const undo: Array<() => unknown> = [];
+/** The log's destination once opened: flushed before a failed start exits. */
+let logDest: { flushSync(): void } | null = null;
+/** The state directory, so a failed start can say when a file error is about it. */
+let failHome = '';
 
 async function main(): Promise<void> {
   const paths = resolvePaths();
+  failHome = paths.home;
+  checkBeforeStart(paths);
   // home and run/ are searchable (o+x) so crun inside a qube's user namespace reaches its root;
   // the admin socket lives in admin/ (0700) and the volume pool is 0700.
   mkdirSync(paths.home, { recursive: true, mode: 0o711 });
@@ -27,9 +39,18 @@ async function main(): Promise<void> {
   chmodSync(paths.runDir, 0o711);
   mkdirSync(paths.adminDir, { recursive: true, mode: 0o700 });
   const release = claimInstance(paths.pidFile);
-  const log = pino({ level: process.env.BULKHEAD_LOG_LEVEL ?? 'info' }, pino.destination({ dest: paths.logFile, sync: false, mkdir: true }));
+  undo.push(release);
+  await checkSocketFree(paths.socket);
+  // The log file is opened here, synchronously: an error names it now, and the destination is ready
+  // from the first line, so flushing it at exit can never fail ("sonic boom is not ready yet").
+  const dest = pino.destination({ dest: openSync(paths.logFile, 'a', 0o600), sync: false });
+  logDest = dest;
+  const log = pino({ level: process.env.BULKHEAD_LOG_LEVEL ?? 'info' }, dest);
   setExecLogger((m) => log.debug(m));
-  const db = await openDatabase(paths.db);
+  const db = await openDatabase(paths.db).catch((e: unknown) => {
+    throw new BulkheadError('ERR_INTERNAL', `state database ${paths.db} cannot be opened: ${e instanceof Error ? e.message : String(e)}`);
+  });
+  undo.push(() => db.close());
   const store = new StateStore(db);
   const g = store.globals();
   // A short, unique prefix names every kernel object of this state directory.
@@ -51,8 +72,10 @@ async function main(): Promise<void> {
   await loadFeatures(ctx, hooks, routes);
   const report = await reconcile(ctx);
   log.info({ report }, 'reconciled');
+  undo.push(async () => { for (const h of [...hooks].reverse()) await h.daemonStop?.(ctx).catch(() => undefined); });
   for (const h of hooks) await h.daemonStart?.(ctx);
   const app = await startApiServer(ctx, routes);
+  undo.length = 0; // up: from here on, stop() undoes
   // Autostart after the API is up, so clients can watch it happen.
   const sys = store.system();
   for (const q of sys.qubes.values()) {
@@ -76,7 +99,14 @@ async function main(): Promise<void> {
   process.stdout.write(`bulkheadd ready pid=${process.pid} socket=${paths.socket}\n`);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bulkheadd: ${e instanceof Error ? e.message : String(e)}\n`);
+/** A start that fails ends in one line on stderr and exit code 1, after undoing what it made. */
+async function fail(e: unknown): Promise<never> {
+  process.stderr.write(`bulkheadd: ${startErrorLine(e, failHome)}\n`);
+  for (const u of undo.reverse()) {
+    try { await u(); } catch { /* undo the rest regardless */ }
+  }
+  try { logDest?.flushSync(); } catch { /* the line above is what counts */ }
   process.exit(1);
-});
+}
+
+main().catch(fail);

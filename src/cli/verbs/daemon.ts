@@ -1,12 +1,22 @@
 // Verb daemon start|stop|status: runs bulkheadd in the background on this state directory.
 import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readPid } from '../../daemon/instance.js';
 import { resolvePaths } from '../../daemon/paths.js';
+import { startErrorLine } from '../../daemon/start-error.js';
 import { apiClient } from '../client.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Removes `dir` and its parents up to `top` while they are empty (rmdir never removes content). */
+function removeEmptyUpTo(dir: string, top: string): void {
+  for (let d = dir; d.startsWith(top); d = dirname(d)) {
+    try { rmdirSync(d); } catch { return; }
+    if (d === top) return;
+  }
+}
 
 async function version(): Promise<{ pid: number; prefix: string } | null> {
   try { return await apiClient().request<{ pid: number; prefix: string }>('GET', '/version'); } catch { return null; }
@@ -20,17 +30,27 @@ export async function daemon(action: string): Promise<string> {
     return `bulkheadd running pid=${v.pid} prefix=${v.prefix} state=${paths.home}\n`;
   }
   if (action === 'start') {
+    const uid = process.getuid?.() ?? 0;
+    if (uid !== 0) throw new Error(`daemon start must run as root (uid 0, not ${uid}): bulkheadd creates namespaces, mounts, cgroups and nftables rules`);
     const running = readPid(paths.pidFile);
     if (running) throw new Error(`another bulkheadd (pid ${running}) already runs on this state directory`);
     const main = fileURLToPath(new URL('../../daemon/main.js', import.meta.url));
     const isTs = main.endsWith('.ts') || import.meta.url.endsWith('.ts');
     const args = isTs ? ['--import', 'tsx', main.replace(/\.js$/, '.ts')] : [main];
     const errFile = `${paths.adminDir}/bulkheadd.stderr`;
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(paths.adminDir, { recursive: true, mode: 0o700 });
+    let errFd: number;
+    // The first directory this start creates (none when the state directory exists): removed again if it fails.
+    let made: string | undefined;
+    try {
+      made = mkdirSync(paths.adminDir, { recursive: true, mode: 0o700 });
+      errFd = openSync(errFile, 'w', 0o600);
+    } catch (e) {
+      throw new Error(startErrorLine(e, paths.home));
+    }
     const child = spawn(process.execPath, ['--title=bulkheadd', ...args], {
-      detached: true, stdio: ['ignore', 'ignore', openSync(errFile, 'w')], env: process.env,
+      detached: true, stdio: ['ignore', 'ignore', errFd], env: process.env,
     });
+    closeSync(errFd);
     let exited: number | null = null;
     child.on('exit', (code) => { exited = code ?? 1; });
     child.unref();
@@ -38,8 +58,11 @@ export async function daemon(action: string): Promise<string> {
       const v = await version();
       if (v) return `bulkheadd started pid=${v.pid}\n`;
       if (exited !== null) {
-        const { readFileSync } = await import('node:fs');
-        throw new Error(readFileSync(errFile, 'utf8').trim() || `bulkheadd exited with ${exited}`);
+        // bulkheadd's own last line says why; its file, and directories only this start made, go with it.
+        const why = readFileSync(errFile, 'utf8').trim();
+        rmSync(errFile, { force: true });
+        if (made) removeEmptyUpTo(paths.adminDir, made);
+        throw new Error(why || `bulkheadd exited with ${exited}`);
       }
       await sleep(50);
     }
