@@ -11,7 +11,11 @@ import { NATIVE_HELPERS } from '../../src/daemon/start-check.js';
 const RUN = process.env.BULKHEAD_TEST_RUN ?? 'bht';
 const scratch = mkdtempSync(`/var/tmp/${RUN}-first-`);
 chmodSync(scratch, 0o755); // the non-root case walks through it
-after(() => rmSync(scratch, { recursive: true, force: true }));
+after(() => {
+  // A daemon that stayed behind (the code under test failing) is ended by its pid before its state goes.
+  for (const pid of processesUnder(scratch)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 interface Start { code: number; stdout: string; stderr: string; lines: string[] }
 
@@ -43,17 +47,20 @@ function assertOneLine(r: Start, line: string): void {
   assert.equal(r.stdout, '');
 }
 
-/** Processes whose environment names this state directory (a daemon that stayed behind). */
-function processesOn(home: string): number[] {
+/** Processes whose environment's BULKHEAD_HOME matches (a daemon that stayed behind). */
+function processesWhere(match: (home: string) => boolean): number[] {
   const pids: number[] = [];
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(`BULKHEAD_HOME=${home}`)) pids.push(Number(p));
+      const env = readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').find((e) => e.startsWith('BULKHEAD_HOME='));
+      if (env && match(env.slice('BULKHEAD_HOME='.length))) pids.push(Number(p));
     } catch { /* gone */ }
   }
   return pids;
 }
+const processesOn = (home: string) => processesWhere((h) => h === home);
+const processesUnder = (dir: string) => processesWhere((h) => h.startsWith(`${dir}/`));
 
 /** Nothing of a failed start remains: no process, no pid file, no admin socket, no captured stderr. */
 function assertNothingLeft(home: string, socketIsOurs = false): void {
