@@ -5,7 +5,7 @@ import { BulkheadError } from '../errors/index.js';
 import { run } from '../exec/index.js';
 import { defaultRules, parseRule, type FirewallRule } from '../firewall/index.js';
 import { qubeLinkPlan, VIRTUAL_DNS4 } from '../model/addresses.js';
-import { configurePointToPoint, linkDelete, netnsExists, netnsAdd, netnsDelete, netnsSysctl, vethCreate } from '../net/index.js';
+import { configurePointToPoint, linkDelete, netnsExec, netnsExists, netnsAdd, netnsDelete, netnsSysctl, vethCreate } from '../net/index.js';
 import { attachQubeFirewall, detachQubeFirewall, applyQubeFirewall } from '../net/nft.js';
 import type { DaemonContext } from '../daemon/context.js';
 import { qubeNetns, QUBE_IF, vifName } from './names.js';
@@ -69,6 +69,9 @@ export async function attachLink(ctx: DaemonContext, name: string, netvm: string
   const plan = qubeLinkPlan({ qid: q.qid }, { qid: n.qid });
   const ifname = vifName(q.qid);
   await linkDelete(nns, ifname).catch(() => undefined); // a leftover of a crash
+  // The address may have been another qube's (qids are reused): its flows must not carry over.
+  // Forgotten before the link exists, so nothing can re-create one for the old owner in between.
+  await forgetFlows(nns, plan.address);
   await vethCreate([{ netns: qns, ifname: QUBE_IF, peerNetns: nns, peerIfname: ifname }]);
   await configurePointToPoint({ netns: qns, ifname: QUBE_IF, addresses: [plan.address] }, { netns: nns, ifname, addresses: [plan.gateway] });
   await attachQubeFirewall({
@@ -77,6 +80,21 @@ export async function attachLink(ctx: DaemonContext, name: string, netvm: string
     resolve: (host) => resolveInNetns(nns, host, upstreamOf(netvm)),
   });
   return { netvm, ifname, address: plan.address, gateway: plan.gateway };
+}
+
+/**
+ * Deletes every tracked flow from or to `address` in a netvm's namespace, in both directions of the
+ * original tuple; "0 flow entries" is the usual answer. Any other failure stops the attach.
+ */
+export async function forgetFlows(nns: string, address: string): Promise<number> {
+  let deleted = 0;
+  for (const side of ['-s', '-d']) {
+    const r = await netnsExec(nns, 'conntrack', ['-D', '-f', 'ipv4', side, address], { allowFail: true, timeoutMs: 10_000 });
+    const m = /(\d+) flow entries have been deleted/.exec(r.stderr + r.stdout);
+    if (!m) throw new BulkheadError('ERR_NETWORK', `conntrack -D ${side} ${address} in ${nns} failed: ${r.stderr.trim().slice(0, 200)}`);
+    deleted += Number(m[1]);
+  }
+  return deleted;
 }
 
 /** Undo attachLink: firewall entries out of the netvm, the veth gone (both ends). */
