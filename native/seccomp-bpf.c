@@ -1,8 +1,9 @@
 /* Compiles a seccomp profile (simple line format on stdin) into BPF with the system's libseccomp; prints it base64-encoded.
  *
- *   default errno N | allow | kill
+ *   default errno N | allow | kill | kill_process
+ *   badarch ACTION                          what a system call of an ABI not listed gets (libseccomp: kill)
  *   arch NAME                               (x86_64, x86, x32, aarch64, arm, ...)
- *   rule ACTION SYSCALL [ARG OP A B]...     ACTION: allow | errno N | kill;  OP: ne lt le eq ge gt masked_eq
+ *   rule ACTION SYSCALL [ARG OP A B]...     ACTION: allow | errno N | kill | kill_process;  OP: ne lt le eq ge gt masked_eq
  *
  * crun accepts the result in the `run.oci.seccomp_bpf_data` annotation, which saves it compiling
  * the same profile on every qube start and every exec (about 20 ms each with libseccomp 2.5).
@@ -32,8 +33,11 @@ static uint32_t (*p_arch_native)(void);
 static int (*p_syscall_resolve_name)(const char *);
 static int (*p_rule_add_array)(scmp_ctx, uint32_t, int, unsigned int, const struct scmp_arg_cmp *);
 static int (*p_export_bpf)(scmp_ctx, int);
+static int (*p_attr_set)(scmp_ctx, int, uint32_t);
 
 #define ACT_KILL 0x00000000U
+#define ACT_KILL_PROCESS 0x80000000U
+#define FLTATR_ACT_BADARCH 2 /* enum scmp_filter_attr */
 #define ACT_ALLOW 0x7fff0000U
 #define ACT_ERRNO(x) (0x00050000U | ((x) & 0x0000ffffU))
 
@@ -52,6 +56,7 @@ static uint32_t parse_action(char **tok, int *used) {
   if (!tok[0]) fail("missing action", NULL);
   if (strcmp(tok[0], "allow") == 0) { *used = 1; return ACT_ALLOW; }
   if (strcmp(tok[0], "kill") == 0) { *used = 1; return ACT_KILL; }
+  if (strcmp(tok[0], "kill_process") == 0) { *used = 1; return ACT_KILL_PROCESS; }
   if (strcmp(tok[0], "errno") == 0 && tok[1]) { *used = 2; return ACT_ERRNO((uint32_t)strtoul(tok[1], NULL, 10)); }
   fail("bad action", tok[0]);
   return 0;
@@ -75,6 +80,7 @@ int main(void) {
   p_syscall_resolve_name = sym(h, "seccomp_syscall_resolve_name");
   p_rule_add_array = sym(h, "seccomp_rule_add_array");
   p_export_bpf = sym(h, "seccomp_export_bpf");
+  p_attr_set = sym(h, "seccomp_attr_set");
 
   scmp_ctx ctx = NULL;
   int native_listed = 0, skipped = 0, lineno = 0;
@@ -90,6 +96,10 @@ int main(void) {
       if (ctx) fail("default given twice", NULL);
       ctx = p_init(parse_action(tok + 1, &used));
       if (!ctx) fail("seccomp_init failed", NULL);
+    } else if (strcmp(tok[0], "badarch") == 0 && n >= 2) {
+      int used;
+      if (!ctx) fail("badarch before default", NULL);
+      if (p_attr_set(ctx, FLTATR_ACT_BADARCH, parse_action(tok + 1, &used)) < 0) fail("cannot set the bad-architecture action", tok[1]);
     } else if (strcmp(tok[0], "arch") == 0 && n == 2) {
       if (!ctx) fail("arch before default", NULL);
       uint32_t a = p_arch_resolve_name(tok[1]);

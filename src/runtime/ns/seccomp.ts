@@ -4,7 +4,7 @@ export interface SeccompArg {
   index: number;
   value: number;
   valueTwo?: number;
-  op: 'SCMP_CMP_EQ' | 'SCMP_CMP_NE' | 'SCMP_CMP_MASKED_EQ' | 'SCMP_CMP_LE' | 'SCMP_CMP_GE';
+  op: 'SCMP_CMP_EQ' | 'SCMP_CMP_NE' | 'SCMP_CMP_MASKED_EQ' | 'SCMP_CMP_LE' | 'SCMP_CMP_GE' | 'SCMP_CMP_GT';
 }
 
 export interface SeccompRule {
@@ -23,6 +23,16 @@ export interface SeccompProfile {
 
 const EPERM = 1;
 const ENOSYS = 38;
+const EAFNOSUPPORT = 97;
+
+/**
+ * The socket families a qube may open. Everything else (AF_VSOCK, which no namespace confines and
+ * which reaches the host and its VMs; AF_PACKET; AF_ALG, AF_KEY, AF_TIPC, AF_RDS, AF_XDP and the
+ * other rarely used, bug-prone families) gets EAFNOSUPPORT, as from a kernel without them.
+ * No qube needs AF_PACKET: addresses are static (no DHCP client), tor, dnsmasq-free DNS forwarding
+ * and the RPC agent use only AF_INET/AF_INET6/AF_UNIX, and `ip` uses AF_NETLINK.
+ */
+export const SOCKET_FAMILIES: Readonly<Record<string, number>> = { AF_UNIX: 1, AF_INET: 2, AF_INET6: 10, AF_NETLINK: 16 };
 
 /** CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET: clone() is allowed only without these. */
 export const CLONE_NAMESPACE_FLAGS = 0x7e020000;
@@ -64,8 +74,7 @@ export const ALLOWED_SYSCALLS: readonly string[] = [
   'setfsuid', 'setfsuid32', 'setgid', 'setgid32', 'setgroups', 'setgroups32', 'setitimer', 'setpgid', 'setpriority',
   'setregid', 'setregid32', 'setresgid', 'setresgid32', 'setresuid', 'setresuid32', 'setreuid', 'setreuid32',
   'setrlimit', 'setsid', 'setsockopt', 'setuid', 'setuid32', 'setxattr', 'shmat', 'shmctl', 'shmdt', 'shmget',
-  'shutdown', 'sigaltstack', 'signalfd', 'signalfd4', 'sigprocmask', 'sigreturn', 'socket', 'socketcall',
-  'socketpair', 'splice', 'stat', 'stat64', 'statfs', 'statfs64', 'statx', 'symlink', 'symlinkat', 'sync',
+  'shutdown', 'sigaltstack', 'signalfd', 'signalfd4', 'sigprocmask', 'sigreturn', 'splice', 'stat', 'stat64', 'statfs', 'statfs64', 'statx', 'symlink', 'symlinkat', 'sync',
   'sync_file_range', 'syncfs', 'sysinfo', 'tee', 'tgkill', 'time', 'timer_create', 'timer_delete', 'timer_getoverrun',
   'timer_gettime', 'timer_gettime64', 'timer_settime', 'timer_settime64', 'timerfd_create', 'timerfd_gettime',
   'timerfd_gettime64', 'timerfd_settime', 'timerfd_settime64', 'times', 'tkill', 'truncate', 'truncate64', 'ugetrlimit',
@@ -92,9 +101,16 @@ const PERSONALITY_ALLOWED = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
 
 export type SeccompArch = 'x64' | 'arm64';
 
+/**
+ * Only the host's native system call ABI. A 64-bit process can still enter the x86 32-bit ABI
+ * (int 0x80): there socket(2) is also reachable as socketcall(SYS_SOCKET) with its family behind a
+ * pointer seccomp cannot read, and libseccomp drops the argument checks of socket rules when it
+ * maps them onto socketcall (measured: AF_VSOCK opened that way with the x86 ABI listed). Qube roots
+ * hold native binaries only, so any other ABI ends the process (`badarch kill_process`).
+ */
 const ARCHES: Record<SeccompArch, string[]> = {
-  x64: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
-  arm64: ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'],
+  x64: ['SCMP_ARCH_X86_64'],
+  arm64: ['SCMP_ARCH_AARCH64'],
 };
 
 /** The profile for a host architecture (node's `process.arch` names). */
@@ -113,6 +129,8 @@ export function qubeSeccompProfile(arch: SeccompArch = 'x64'): SeccompProfile {
         args: [{ index: 0, value: CLONE_NAMESPACE_FLAGS, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }],
       },
       { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
+      ...familyRules('socket', Object.values(SOCKET_FAMILIES)),
+      ...familyRules('socketpair', [SOCKET_FAMILIES.AF_UNIX!]),
       ...PERSONALITY_ALLOWED.map(
         (p): SeccompRule => ({
           names: ['personality'],
@@ -124,11 +142,32 @@ export function qubeSeccompProfile(arch: SeccompArch = 'x64'): SeccompProfile {
   };
 }
 
+const arg0 = (value: number, op: SeccompArg['op'] = 'SCMP_CMP_EQ'): SeccompArg[] => [{ index: 0, value, op }];
+
+/**
+ * `name` allowed for exactly the families in `allowed`, EAFNOSUPPORT for every other value. libseccomp
+ * takes one comparison per argument in a rule and no argument-free rule beside argument rules, so the
+ * other values are listed one by one up to the largest allowed family, then `greater than` it. The
+ * comparison is on the full 64-bit register: high bits set never match an allowed family.
+ */
+function familyRules(name: string, allowed: readonly number[]): SeccompRule[] {
+  const top = Math.max(...allowed);
+  const refused: SeccompRule[] = [];
+  for (let f = 0; f < top; f++) {
+    if (!allowed.includes(f)) refused.push({ names: [name], action: 'SCMP_ACT_ERRNO', errnoRet: EAFNOSUPPORT, args: arg0(f) });
+  }
+  return [
+    ...allowed.map((f): SeccompRule => ({ names: [name], action: 'SCMP_ACT_ALLOW', args: arg0(f) })),
+    ...refused,
+    { names: [name], action: 'SCMP_ACT_ERRNO', errnoRet: EAFNOSUPPORT, args: arg0(top, 'SCMP_CMP_GT') },
+  ];
+}
+
 const ARCH_NAMES: Record<string, string> = {
   SCMP_ARCH_X86_64: 'x86_64', SCMP_ARCH_X86: 'x86', SCMP_ARCH_X32: 'x32', SCMP_ARCH_AARCH64: 'aarch64', SCMP_ARCH_ARM: 'arm',
 };
 const OP_NAMES: Record<SeccompArg['op'], string> = {
-  SCMP_CMP_EQ: 'eq', SCMP_CMP_NE: 'ne', SCMP_CMP_MASKED_EQ: 'masked_eq', SCMP_CMP_LE: 'le', SCMP_CMP_GE: 'ge',
+  SCMP_CMP_EQ: 'eq', SCMP_CMP_NE: 'ne', SCMP_CMP_MASKED_EQ: 'masked_eq', SCMP_CMP_LE: 'le', SCMP_CMP_GE: 'ge', SCMP_CMP_GT: 'gt',
 };
 
 function actionText(action: SeccompRule['action'] | SeccompProfile['defaultAction'], errno: number | undefined): string {
@@ -137,7 +176,7 @@ function actionText(action: SeccompRule['action'] | SeccompProfile['defaultActio
 
 /** The profile in native/seccomp-bpf's line format (compiled once, handed to crun as raw BPF). */
 export function seccompProfileLines(p: SeccompProfile): string {
-  const out = [`default ${actionText(p.defaultAction, p.defaultErrnoRet)}`];
+  const out = [`default ${actionText(p.defaultAction, p.defaultErrnoRet)}`, 'badarch kill_process'];
   for (const a of p.architectures) {
     const name = ARCH_NAMES[a];
     if (name === undefined) throw new Error(`seccomp: unknown architecture ${a}`);
