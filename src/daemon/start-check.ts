@@ -3,25 +3,31 @@ import { accessSync, constants } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
+import { requirePeerCred } from '../rpc/broker/peer.js';
 import { NATIVE_BUILD } from '../rpc/broker/share.js';
 import type { Paths } from './paths.js';
 
-/** Every binary of native/build the daemon runs or mounts into qubes (crun-v1 only on hybrid cgroups, checked by the runtime). */
-export const NATIVE_HELPERS = ['idmap-mount', 'qube-init', 'seccomp-bpf', 'bh-agent', 'qrexec-client-vm', 'bh-filecopy', 'bh-rpc-relay'];
+/**
+ * Everything of native/build the daemon runs, loads or mounts into qubes (crun-v1 only on hybrid
+ * cgroups, checked by the runtime); the `.node` addon is loaded, the rest executed.
+ */
+export const NATIVE_HELPERS = ['idmap-mount', 'qube-init', 'seccomp-bpf', 'bh-agent', 'qrexec-client-vm', 'bh-filecopy', 'bh-rpc-relay', 'peercred.node'];
 
 /** sun_path holds 108 bytes with its NUL; Node silently cuts a longer path, and no client finds the socket. */
 const SUN_PATH_MAX = 107;
 
-export function checkBeforeStart(paths: Paths, uid = process.getuid?.() ?? 0, nativeDir = NATIVE_BUILD): void {
+export function checkBeforeStart(paths: Paths, uid = process.getuid?.() ?? 0): void {
+  const nativeDir = NATIVE_BUILD;
   if (uid !== 0) {
     throw new BulkheadError('ERR_PERMISSION', `must run as root (uid 0, not ${uid}): bulkheadd creates namespaces, mounts, cgroups and nftables rules`);
   }
   const missing = NATIVE_HELPERS.filter((n) => {
-    try { accessSync(join(nativeDir, n), constants.X_OK); return false; } catch { return true; }
+    try { accessSync(join(nativeDir, n), n.endsWith('.node') ? constants.R_OK : constants.X_OK); return false; } catch { return true; }
   });
   if (missing.length) {
     throw new BulkheadError('ERR_RUNTIME', `native helper${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing in ${nativeDir} (run make -C native)`);
   }
+  requirePeerCred(); // present but broken (built for another ABI, truncated): one line too
   if (Buffer.byteLength(paths.socket) > SUN_PATH_MAX) {
     throw new BulkheadError('ERR_INVALID_VALUE',
       `state directory ${paths.home} is too long: its admin socket path must be at most ${SUN_PATH_MAX} bytes (set BULKHEAD_HOME to a shorter path)`);

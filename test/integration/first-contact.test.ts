@@ -87,6 +87,21 @@ test('a missing native helper: one line naming it, and the state directory stays
   assert.deepEqual(readdirSync(h), [], 'a start that cannot succeed creates nothing');
 });
 
+test('a broken native addon: one line naming it, no loader stack', () => {
+  const native = join(scratch, 'native-broken');
+  mkdirSync(native);
+  for (const n of NATIVE_HELPERS.filter((x) => x !== 'peercred.node')) symlinkSync(join(ROOT, 'native', 'build', n), join(native, n));
+  writeFileSync(join(native, 'peercred.node'), 'not a shared object\n');
+  const h = home('broken-addon');
+  const r = start(h, { BULKHEAD_NATIVE_DIR: native });
+  assert.equal(r.code, 1);
+  assert.equal(r.lines.length, 1, r.stderr);
+  assert.match(r.lines[0]!, new RegExp(`^bulkhead: bulkheadd: native helper ${native}/peercred\\.node is missing or broken \\(run make -C native\\): `));
+  assert.doesNotMatch(r.stderr, /Require stack|\n\s+at /);
+  assertNothingLeft(h);
+  assert.deepEqual(readdirSync(h), []);
+});
+
 test('a state directory that does not exist yet is removed again when the start fails', () => {
   const native = join(scratch, 'native-empty');
   mkdirSync(native);
