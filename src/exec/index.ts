@@ -1,2 +1,2 @@
 // Public surface of exec/: running external programs.
-export { run, setExecLogger, type RunOptions, type RunResult } from './run.js';
+export { run, runSync, setExecLogger, type RunOptions, type RunResult, type RunSyncResult } from './run.js';

@@ -1,5 +1,5 @@
 // The one place that runs external programs: argument arrays (never a shell), a timeout, a log line.
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { BulkheadError } from '../errors/index.js';
 
 export interface RunOptions {
@@ -73,4 +73,26 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });
+}
+
+export interface RunSyncResult {
+  code: number;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/**
+ * The synchronous form, for the few callers that must answer before returning (a user lookup
+ * inside `exec`). Never throws on a non-zero exit; output is capped at `maxBuffer` bytes.
+ */
+export function runSync(cmd: string, args: readonly string[], opts: { timeoutMs?: number; maxBuffer?: number } = {}): RunSyncResult {
+  const started = Date.now();
+  const r = spawnSync(cmd, args as string[], { timeout: opts.timeoutMs ?? 10_000, maxBuffer: opts.maxBuffer ?? 1 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ENOBUFS') {
+    throw new BulkheadError('ERR_EXEC', `cannot run ${cmd}: ${r.error.message}`, { cause: r.error });
+  }
+  const res: RunSyncResult = { code: r.status ?? -1, signal: r.signal, stdout: r.stdout ?? Buffer.alloc(0), stderr: r.stderr?.toString('utf8') ?? '' };
+  log(`${cmd} ${args.join(' ')} -> ${res.code} (${Date.now() - started} ms)`);
+  return res;
 }

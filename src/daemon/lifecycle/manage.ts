@@ -125,6 +125,9 @@ export async function cloneQube(ctx: DaemonContext, src: string, dst: string): P
   validateName(dst);
   if (ctx.store.getQube(dst)) throw new BulkheadError('ERR_QUBE_EXISTS', `a qube named '${dst}' already exists`);
   return ctx.locks.run(src, async () => {
+    // A running qube changes its volumes (and can swap files for symlinks) while they are copied:
+    // the copy would be neither consistent nor safe to take. Qubes' qvm-clone refuses it too.
+    if (isRunning(ctx, src)) throw new BulkheadError('ERR_QUBE_RUNNING', `'${src}' is running; shut it down before cloning it`);
     const q = ctx.store.createQube(ACTOR, { name: dst, klass: s.klass, label: s.label, props: s.props, tags: s.tags, features: s.features });
     try {
       await cloneVolumes(ctx, src, q);

@@ -1,9 +1,8 @@
 // The daemon's use of storage/: volumes made at create, prepared at start, settled at stop.
-import { readdir } from 'node:fs/promises';
 import { effective, type QubeClass, type QubeRecord } from '../../model/index.js';
 import {
   cloneQubeVolumes, createQubeVolumes, prepareVolumesForStart, removeQubeVolumes, settleVolumesAfterStop,
-  volumePaths, type VolumeClass,
+  treeUsage, volumePaths, type VolumeClass,
 } from '../../storage/index.js';
 import type { DaemonContext } from '../context.js';
 import { uidBaseOf } from '../context.js';
@@ -27,18 +26,9 @@ export async function cloneVolumes(ctx: DaemonContext, src: string, dst: QubeRec
   await cloneQubeVolumes(ctx.paths.qubesDir, src, dst.name, { class: vclass(s.klass), fromUidBase: uidBaseOf(ctx, s.qid), toUidBase: uidBaseOf(ctx, dst.qid) });
 }
 
-/** Whether the private volume holds any file (deleting it then needs --force). */
+/** Whether the private volume holds any file (deleting it then needs --force); walked without following the qube's symlinks. */
 export async function volumeHasData(ctx: DaemonContext, name: string): Promise<boolean> {
-  const walk = async (dir: string): Promise<boolean> => {
-    let entries;
-    try { entries = await readdir(dir, { withFileTypes: true }); } catch { return false; }
-    for (const e of entries) {
-      if (!e.isDirectory()) return true;
-      if (await walk(`${dir}/${e.name}`)) return true;
-    }
-    return false;
-  };
-  return walk(volumePaths(ctx.paths.qubesDir, name).private);
+  return (await treeUsage(volumePaths(ctx.paths.qubesDir, name).private)).nonDirs > 0;
 }
 
 export async function prepareVolumesAtStart(ctx: DaemonContext, q: QubeRecord): Promise<void> {

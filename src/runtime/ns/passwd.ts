@@ -1,6 +1,9 @@
 // Resolves a user name to uid/gid/home from a qube's /etc/passwd, read from the host without following qube-made symlinks.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { BulkheadError } from '../../errors/index.js';
+import { safeReadFileSync } from '../../hostfs/index.js';
+
+/** Largest /etc/passwd the admin side reads from a qube. */
+const PASSWD_MAX_BYTES = 1 << 20;
 
 export interface QubeUser {
   uid: number;
@@ -23,8 +26,8 @@ export function findPasswdUser(text: string, name: string): QubeUser | null {
 
 /**
  * `user` may be a name, `UID` or `UID:GID`. Names are looked up in ROOT/etc/passwd. The qube owns
- * that file, so /etc must be a real directory and passwd a regular file (opened with O_NOFOLLOW),
- * and at most 1 MiB is read.
+ * that file and every directory on the way (and may swap them while we look), so it is read
+ * through bh-saferead: no symlink followed anywhere on the path, a regular file, at most 1 MiB.
  */
 export function resolveQubeUser(root: string | undefined, user: string | undefined): QubeUser {
   if (user === undefined || user === 'root') return { uid: 0, gid: 0, home: '/root' };
@@ -39,22 +42,9 @@ export function resolveQubeUser(root: string | undefined, user: string | undefin
   if (root === undefined) {
     throw new BulkheadError('ERR_RUNTIME', `user ${user}: the qube's root is unknown (start it or list it first)`);
   }
-  const etc = lstatSync(`${root}/etc`, { throwIfNoEntry: false });
-  if (!etc?.isDirectory()) throw new BulkheadError('ERR_RUNTIME', `user ${user}: the qube has no /etc directory`);
-  let fd: number;
-  try {
-    fd = openSync(`${root}/etc/passwd`, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (e) {
-    throw new BulkheadError('ERR_RUNTIME', `user ${user}: cannot read the qube's /etc/passwd`, { cause: e });
-  }
-  try {
-    if (!fstatSync(fd).isFile()) throw new BulkheadError('ERR_RUNTIME', `user ${user}: the qube's /etc/passwd is not a file`);
-    const buf = Buffer.alloc(1 << 20);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    const found = findPasswdUser(buf.subarray(0, n).toString('utf8'), user);
-    if (!found) throw new BulkheadError('ERR_INVALID_VALUE', `user ${user}: no such user in the qube`);
-    return found;
-  } finally {
-    closeSync(fd);
-  }
+  const r = safeReadFileSync(root, 'etc/passwd', PASSWD_MAX_BYTES);
+  if (!r.ok) throw new BulkheadError('ERR_RUNTIME', `user ${user}: cannot read the qube's /etc/passwd (${r.message})`);
+  const found = findPasswdUser(r.data.toString('utf8'), user);
+  if (!found) throw new BulkheadError('ERR_INVALID_VALUE', `user ${user}: no such user in the qube`);
+  return found;
 }
