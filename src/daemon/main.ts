@@ -1,6 +1,7 @@
 // bulkheadd: the admin daemon. Opens the state, finds running qubes again, serves the admin API.
 import { chmodSync, mkdirSync, openSync } from 'node:fs';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { BulkheadError } from '../errors/index.js';
 import { setExecLogger } from '../exec/index.js';
@@ -19,6 +20,11 @@ import { loadFeatures } from './features.js';
 import { recoverPool } from '../storage/index.js';
 import { checkBeforeStart, checkSocketFree } from './start-check.js';
 import { startErrorLine } from './start-error.js';
+import { checkDaemonFiles } from './trust-check.js';
+import { claimUidSlots } from './uid-claim.js';
+
+/** The checkout this daemon runs from (dist/daemon/main.js or src/daemon/main.ts, two levels up). */
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 /** What a failed start undoes, last first: hooks' daemonStop, the database, the pid file. */
 const undo: Array<() => unknown> = [];
@@ -31,6 +37,9 @@ async function main(): Promise<void> {
   const paths = resolvePaths();
   failHome = paths.home;
   checkBeforeStart(paths);
+  // Root runs only from files no other user can change (code, helpers, packages, policy), with
+  // state under directories no other user can rename.
+  checkDaemonFiles({ repo: REPO, stateHome: paths.home });
   // home and run/ are searchable (o+x) so crun inside a qube's user namespace reaches its root;
   // the admin socket lives in admin/ (0700) and the volume pool is 0700.
   mkdirSync(paths.home, { recursive: true, mode: 0o711 });
@@ -55,7 +64,10 @@ async function main(): Promise<void> {
   const g = store.globals();
   // A short, unique prefix names every kernel object of this state directory.
   if (typeof g.prefix !== 'string') store.setGlobal('admin', 'prefix', `bh${randomBytes(2).toString('hex')}`);
-  if (typeof g.uid_slot_base !== 'number') store.setGlobal('admin', 'uid_slot_base', randomInt(64, 61000));
+  // The host uid range, checked against /etc/subuid, /etc/subgid and other state directories
+  // before any qube starts (drawn free of them for a new state directory).
+  const slotBase = claimUidSlots(paths.home, typeof g.uid_slot_base === 'number' ? g.uid_slot_base : undefined);
+  if (g.uid_slot_base !== slotBase) store.setGlobal('admin', 'uid_slot_base', slotBase);
   const gg = store.globals();
   const hooks: QubeHooks[] = [];
   const routes: RouteModule[] = [];

@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'ERR_VOLUME'
   | 'ERR_FILECOPY'
   | 'ERR_PERMISSION'
+  | 'ERR_UID_RANGE'
+  | 'ERR_UNSAFE_PATH'
   | 'ERR_INTERNAL';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -31,6 +33,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_QUBE_IN_USE: 409,
   ERR_HAS_DATA: 409,
   ERR_STATE_LOCKED: 409,
+  ERR_UID_RANGE: 409,
+  ERR_UNSAFE_PATH: 500,
   ERR_PERMISSION: 403,
   ERR_RUNTIME: 500,
   ERR_EXEC: 500,
