@@ -13,7 +13,7 @@ class Checker {
   constructor(private readonly what: string) {}
 
   private fail(path: string, reason: string): never {
-    throw new BulkheadError('ERR_UNSAFE_PATH', `bulkheadd runs as root and refuses ${this.what} ${path}: ${reason}`);
+    throw new BulkheadError('ERR_UNSAFE_PATH', `refusing ${this.what} ${path} as root: ${reason}`);
   }
 
   /** Every directory from / down to (not including) `p`, as given and as resolved. */
@@ -117,6 +117,6 @@ export function checkDaemonFiles(opts: { repo: string; stateHome: string; execPa
   if (existsSync(opts.stateHome)) {
     const st = lstatSync(opts.stateHome);
     const why = st.isSymbolicLink() ? 'a symlink' : untrustedReason(st, false);
-    if (why) throw new BulkheadError('ERR_UNSAFE_PATH', `bulkheadd runs as root and refuses to keep its state in ${opts.stateHome}: ${why}`);
+    if (why) throw new BulkheadError('ERR_UNSAFE_PATH', `refusing to keep state in ${opts.stateHome} as root: ${why}`);
   }
 }
