@@ -22,6 +22,7 @@ import { checkBeforeStart, checkSocketFree } from './start-check.js';
 import { startErrorLine } from './start-error.js';
 import { checkDaemonFiles } from './trust-check.js';
 import { claimUidSlots } from './uid-claim.js';
+import { NATIVE_BUILD } from '../rpc/broker/share.js';
 
 /** The checkout this daemon runs from (dist/daemon/main.js or src/daemon/main.ts, two levels up). */
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   checkBeforeStart(paths);
   // Root runs only from files no other user can change (code, helpers, packages, policy), with
   // state under directories no other user can rename.
-  checkDaemonFiles({ repo: REPO, stateHome: paths.home });
+  checkDaemonFiles({ repo: REPO, stateHome: paths.home, nativeDir: NATIVE_BUILD });
   // home and run/ are searchable (o+x) so crun inside a qube's user namespace reaches its root;
   // the admin socket lives in admin/ (0700) and the volume pool is 0700.
   mkdirSync(paths.home, { recursive: true, mode: 0o711 });

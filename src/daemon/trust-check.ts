@@ -100,13 +100,17 @@ export function runtimePackages(repo: string): string[] {
  * native helpers, shipped policy, the packages the daemon loads, or the directories above them or
  * above the state directory are owned by another user or writable by group or others.
  */
-export function checkDaemonFiles(opts: { repo: string; stateHome: string; execPath?: string }): void {
+export function checkDaemonFiles(opts: { repo: string; stateHome: string; execPath?: string; nativeDir?: string }): void {
   const code = new Checker('to run from');
   const node = realpathOrSelf(opts.execPath ?? process.execPath);
   code.ancestors(node);
   code.tree(node);
   code.ancestors(join(opts.repo, 'package.json'));
   for (const t of CODE_TREES) code.tree(join(opts.repo, t));
+  if (opts.nativeDir !== undefined) {
+    code.ancestors(opts.nativeDir);
+    code.tree(opts.nativeDir); // BULKHEAD_NATIVE_DIR, when the helpers come from elsewhere
+  }
   const nm = join(opts.repo, 'node_modules');
   if (existsSync(nm)) {
     code.entry(nm); // the directory (and where a symlink leads); below it only what the daemon loads
