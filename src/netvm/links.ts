@@ -1,5 +1,5 @@
 // One point-to-point link per qube into its netvm's namespace, with its firewall attached fail-closed.
-import { writeFile, mkdir, rm } from 'node:fs/promises';
+import { chmod, chown, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
 import { run } from '../exec/index.js';
@@ -7,7 +7,7 @@ import { defaultRules, parseRule, type FirewallRule } from '../firewall/index.js
 import { qubeLinkPlan, VIRTUAL_DNS4 } from '../model/addresses.js';
 import { configurePointToPoint, linkDelete, netnsExec, netnsExists, netnsAdd, netnsDelete, netnsSysctl, vethCreate } from '../net/index.js';
 import { attachQubeFirewall, detachQubeFirewall, applyQubeFirewall } from '../net/nft.js';
-import type { DaemonContext } from '../daemon/context.js';
+import { uidBaseOf, type DaemonContext } from '../daemon/context.js';
 import { qubeNetns, QUBE_IF, vifName } from './names.js';
 
 /** The resolver a netvm itself uses (sys-net: the uplink's; chained netvms: the virtual one). */
@@ -51,7 +51,11 @@ export async function resolvConfFor(ctx: DaemonContext, name: string): Promise<s
   const dir = join(ctx.paths.runDir, 'net');
   await mkdir(dir, { recursive: true, mode: 0o711 });
   const file = join(dir, `${name}.resolv.conf`);
-  await writeFile(file, VIRTUAL_DNS4.map((d) => `nameserver ${d}`).join('\n') + '\n', { mode: 0o644 });
+  await writeFile(file, VIRTUAL_DNS4.map((d) => `nameserver ${d}`).join('\n') + '\n', { mode: 0o640 });
+  // Readable by the qube's root (its gid on the host is its uid base) and nobody else on the host.
+  const gid = uidBaseOf(ctx, ctx.store.requireQube(name).qid);
+  await chown(file, 0, gid);
+  await chmod(file, 0o640);
   return file;
 }
 

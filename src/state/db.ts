@@ -1,6 +1,6 @@
 // Opens the one state file (SQLite, WAL) and brings its schema up to date with umzug.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Umzug, type UmzugStorage } from 'umzug';
 import { MIGRATIONS } from './migrations.js';
@@ -27,6 +27,9 @@ export async function openDatabase(file: string): Promise<Database.Database> {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Commands, RPC arguments and firewall rules live here: owner only, also for a file an older
+  // version made 0644 (SQLite gives -wal and -shm the main file's mode when it creates them).
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
   const umzug = new Umzug({
     migrations: MIGRATIONS.map((m) => ({
       name: m.name,
