@@ -3,9 +3,6 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Paths } from './paths.js';
 
-/** The daemon's umask: every file and directory it creates is its own unless a mode is set on purpose. */
-export const DAEMON_UMASK = 0o077;
-
 /**
  * Directories that stay searchable (0711: no listing, no reading) because a qube's root has to
  * pass them on the way to its own run dir (run/qubes/NAME, 0710 root:uidBase; see

@@ -48,19 +48,19 @@ export async function makeQubeNetns(ctx: DaemonContext, name: string, forward: b
 }
 
 export async function resolvConfFor(ctx: DaemonContext, name: string): Promise<string> {
-  const dir = join(ctx.paths.runDir, 'net');
+  // run/net/NAME/ is 0710 root:uidBase: only this qube's root passes it on the host; the file is
+  // 0644 because every user inside the qube reads /etc/resolv.conf.
+  const dir = join(ctx.paths.runDir, 'net', name);
   await mkdir(dir, { recursive: true, mode: 0o711 });
-  const file = join(dir, `${name}.resolv.conf`);
-  await writeFile(file, VIRTUAL_DNS4.map((d) => `nameserver ${d}`).join('\n') + '\n', { mode: 0o640 });
-  // Readable by the qube's root (its gid on the host is its uid base) and nobody else on the host.
-  const gid = uidBaseOf(ctx, ctx.store.requireQube(name).qid);
-  await chown(file, 0, gid);
-  await chmod(file, 0o640);
+  await chown(dir, 0, uidBaseOf(ctx, ctx.store.requireQube(name).qid));
+  await chmod(dir, 0o710);
+  const file = join(dir, 'resolv.conf');
+  await writeFile(file, VIRTUAL_DNS4.map((d) => `nameserver ${d}`).join('\n') + '\n', { mode: 0o644 });
   return file;
 }
 
 export async function removeResolvConf(ctx: DaemonContext, name: string): Promise<void> {
-  await rm(join(ctx.paths.runDir, 'net', `${name}.resolv.conf`), { force: true });
+  await rm(join(ctx.paths.runDir, 'net', name), { recursive: true, force: true });
 }
 
 /** Create the veth, address both ends, and attach the qube's firewall in the netvm. */
