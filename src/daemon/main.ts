@@ -78,6 +78,8 @@ async function main(): Promise<void> {
   log.info({ report }, 'reconciled');
   undo.push(async () => { for (const h of [...hooks].reverse()) await h.daemonStop?.(ctx).catch(() => undefined); });
   for (const h of hooks) await h.daemonStart?.(ctx);
+  // Features make entries at the top too (policy.d is seeded from the shipped policy): close them.
+  lockStateDir(paths);
   const app = await startApiServer(ctx, routes);
   undo.length = 0; // up: from here on, stop() undoes
   // Autostart after the API is up, so clients can watch it happen.
