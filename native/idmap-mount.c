@@ -4,7 +4,8 @@
  *     1. a child enters a new user namespace; this process writes its uid_map/gid_map
  *        "0 UIDBASE COUNT" and keeps a handle on that namespace;
  *     2. open_tree(LOWER, OPEN_TREE_CLONE) + mount_setattr(IDMAP|RDONLY) + move_mount -> LOWERTMP;
- *     3. overlay lowerdir=LOWERTMP,upperdir=UPPER,workdir=WORK at MERGED;
+ *     3. overlay lowerdir=LOWERTMP,upperdir=UPPER,workdir=WORK at MERGED (nosuid,nodev, as is
+ *        every mount made here: the idmapped lower and each SRC bound at DST);
  *     4. LOWERTMP is detached again (the overlay keeps its own reference to the layer).
  *   idmap-mount umount PATH... [-- CMD ARGS...]
  *     unmounts each PATH (lazily if busy); a PATH that is not a mount point is not an error.
@@ -45,6 +46,12 @@
 #endif
 #ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x00000001
+#endif
+#ifndef MOUNT_ATTR_NOSUID
+#define MOUNT_ATTR_NOSUID 0x00000002
+#endif
+#ifndef MOUNT_ATTR_NODEV
+#define MOUNT_ATTR_NODEV 0x00000004
 #endif
 #ifndef MOUNT_ATTR_IDMAP
 #define MOUNT_ATTR_IDMAP 0x00100000
@@ -133,7 +140,7 @@ static void do_mount(char **a) {
   int tree = (int)syscall(SYS_open_tree, AT_FDCWD, lower, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   if (tree < 0) die("open_tree", lower);
   struct mount_attr_v0 attr = {0};
-  attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY;
+  attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   attr.userns_fd = (unsigned long long)userns;
   if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) die("mount_setattr", lower);
   if (syscall(SYS_move_mount, tree, "", AT_FDCWD, lowertmp, MOVE_MOUNT_F_EMPTY_PATH) < 0) die("move_mount", lowertmp);
@@ -146,13 +153,16 @@ static void do_mount(char **a) {
   if (lfd < 0 || ufd < 0 || wfd < 0) die("open layer directories", upper);
   char opts[256];
   snprintf(opts, sizeof opts, "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d", lfd, ufd, wfd);
+  /* nosuid: a setuid file the qube plants in its upper must not run with its owner's rights on
+   * the host (through run/qubes/NAME/root); nodev: nor may a device node it makes open there. */
+  const unsigned long flags = MS_NOSUID | MS_NODEV;
   int r = -1;
   if (volatile_upper) {
     char vopts[sizeof opts + 16];
     snprintf(vopts, sizeof vopts, "%s,volatile", opts);
-    r = mount("overlay", merged, "overlay", MS_NODEV, vopts);
+    r = mount("overlay", merged, "overlay", flags, vopts);
   }
-  if (r < 0) r = mount("overlay", merged, "overlay", MS_NODEV, opts); /* kernels before 5.10 lack volatile */
+  if (r < 0) r = mount("overlay", merged, "overlay", flags, opts); /* kernels before 5.10 lack volatile */
   if (r < 0) {
     int e = errno;
     umount2(lowertmp, MNT_DETACH);

@@ -2,6 +2,7 @@
 import { chmodSync, mkdirSync, openSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { lockStateDir } from './state-modes.js';
 import pino from 'pino';
 import { BulkheadError } from '../errors/index.js';
 import { setExecLogger } from '../exec/index.js';
@@ -41,19 +42,22 @@ async function main(): Promise<void> {
   // Root runs only from files no other user can change (code, helpers, packages, policy), with
   // state under directories no other user can rename.
   checkDaemonFiles({ repo: REPO, stateHome: paths.home, nativeDir: NATIVE_BUILD });
-  // home and run/ are searchable (o+x) so crun inside a qube's user namespace reaches its root;
-  // the admin socket lives in admin/ (0700) and the volume pool is 0700.
-  mkdirSync(paths.home, { recursive: true, mode: 0o711 });
-  chmodSync(paths.home, 0o711);
-  mkdirSync(paths.runDir, { recursive: true, mode: 0o711 });
-  chmodSync(paths.runDir, 0o711);
+  // Nothing at the top of the state directory is readable by other host users (state.db, its WAL,
+  // the log, volumes). Modes are set explicitly rather than by a umask 077: code that makes files
+  // qubes read (template roots, /rw, the RPC share, resolv.conf) passes modes that umask would cut,
+  // which was measured to break every non-root user in a qube ("open executable: Permission denied").
+  // home, run/ and run/qubes/ are searchable (0711) so crun inside a qube's user namespace reaches
+  // its root; everything else at the top is made private (the admin socket's admin/ is 0700).
+  lockStateDir(paths);
   mkdirSync(paths.adminDir, { recursive: true, mode: 0o700 });
   const release = claimInstance(paths.pidFile);
   undo.push(release);
   await checkSocketFree(paths.socket);
   // The log file is opened here, synchronously: an error names it now, and the destination is ready
   // from the first line, so flushing it at exit can never fail ("sonic boom is not ready yet").
+  // It holds commands, RPC arguments and firewall rules: the admin's alone (also an older 0644 one).
   const dest = pino.destination({ dest: openSync(paths.logFile, 'a', 0o600), sync: false });
+  chmodSync(paths.logFile, 0o600);
   logDest = dest;
   const log = pino({ level: process.env.BULKHEAD_LOG_LEVEL ?? 'info' }, dest);
   setExecLogger((m) => log.debug(m));
@@ -87,6 +91,8 @@ async function main(): Promise<void> {
   log.info({ report }, 'reconciled');
   undo.push(async () => { for (const h of [...hooks].reverse()) await h.daemonStop?.(ctx).catch(() => undefined); });
   for (const h of hooks) await h.daemonStart?.(ctx);
+  // Features make entries at the top too (policy.d is seeded from the shipped policy): close them.
+  lockStateDir(paths);
   const app = await startApiServer(ctx, routes);
   undo.length = 0; // up: from here on, stop() undoes
   // Autostart after the API is up, so clients can watch it happen.

@@ -1,5 +1,5 @@
 // One point-to-point link per qube into its netvm's namespace, with its firewall attached fail-closed.
-import { writeFile, mkdir, rm } from 'node:fs/promises';
+import { chmod, chown, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
 import { run } from '../exec/index.js';
@@ -7,7 +7,7 @@ import { defaultRules, parseRule, type FirewallRule } from '../firewall/index.js
 import { qubeLinkPlan, VIRTUAL_DNS4 } from '../model/addresses.js';
 import { configurePointToPoint, linkDelete, netnsExec, netnsExists, netnsAdd, netnsDelete, netnsSysctl, vethCreate } from '../net/index.js';
 import { attachQubeFirewall, detachQubeFirewall, applyQubeFirewall } from '../net/nft.js';
-import type { DaemonContext } from '../daemon/context.js';
+import { uidBaseOf, type DaemonContext } from '../daemon/context.js';
 import { qubeNetns, QUBE_IF, vifName } from './names.js';
 
 /** The resolver a netvm itself uses (sys-net: the uplink's; chained netvms: the virtual one). */
@@ -48,15 +48,19 @@ export async function makeQubeNetns(ctx: DaemonContext, name: string, forward: b
 }
 
 export async function resolvConfFor(ctx: DaemonContext, name: string): Promise<string> {
-  const dir = join(ctx.paths.runDir, 'net');
+  // run/net/NAME/ is 0710 root:uidBase: only this qube's root passes it on the host; the file is
+  // 0644 because every user inside the qube reads /etc/resolv.conf.
+  const dir = join(ctx.paths.runDir, 'net', name);
   await mkdir(dir, { recursive: true, mode: 0o711 });
-  const file = join(dir, `${name}.resolv.conf`);
+  await chown(dir, 0, uidBaseOf(ctx, ctx.store.requireQube(name).qid));
+  await chmod(dir, 0o710);
+  const file = join(dir, 'resolv.conf');
   await writeFile(file, VIRTUAL_DNS4.map((d) => `nameserver ${d}`).join('\n') + '\n', { mode: 0o644 });
   return file;
 }
 
 export async function removeResolvConf(ctx: DaemonContext, name: string): Promise<void> {
-  await rm(join(ctx.paths.runDir, 'net', `${name}.resolv.conf`), { force: true });
+  await rm(join(ctx.paths.runDir, 'net', name), { recursive: true, force: true });
 }
 
 /** Create the veth, address both ends, and attach the qube's firewall in the netvm. */

@@ -1,6 +1,6 @@
 // Opens the one state file (SQLite, WAL) and brings its schema up to date with umzug.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Umzug, type UmzugStorage } from 'umzug';
 import { MIGRATIONS } from './migrations.js';
@@ -22,11 +22,17 @@ class SqliteStorage implements UmzugStorage {
 
 export async function openDatabase(file: string): Promise<Database.Database> {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  // Made 0600 before SQLite opens it: SQLite gives -wal and -shm the main file's mode.
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Commands, RPC arguments and firewall rules live here: owner only, also for -wal/-shm files an
+  // older version left 0644.
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
   const umzug = new Umzug({
     migrations: MIGRATIONS.map((m) => ({
       name: m.name,

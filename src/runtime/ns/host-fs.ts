@@ -17,25 +17,41 @@ export function ensureDir(path: string, uid: number, gid: number, mode: number, 
   }
 }
 
-/** Every directory above `dir` must be searchable by others (the qube's root is "others" on the host). */
+/**
+ * Every directory above `dir` must be searchable by the qube's root, which on the host is an
+ * unprivileged uid in no group of the host: only the "others" x bit lets it through. 0711
+ * (search, no listing) is enough; the run dir itself is closed to everyone but its qube.
+ */
 function checkTraversable(dir: string): void {
   const parts = dir.split('/').filter(Boolean);
   for (let i = parts.length - 1; i >= 1; i--) {
     const d = `/${parts.slice(0, i).join('/')}`;
     if ((statSync(d).mode & 0o001) === 0) {
-      throw new BulkheadError('ERR_RUNTIME', `runDir: ${d} must be searchable by others (chmod o+x) so crun can reach the qube's root`);
+      throw new BulkheadError('ERR_RUNTIME', `runDir: ${d} must be searchable by others (chmod o+x, e.g. 0711) so crun can reach the qube's root`);
     }
   }
 }
+
+/**
+ * A qube's run dir is 0710 root:uidBase. Measured with crun 1.8.1: crun opens bind-mount sources
+ * as host root (any directory mode works for them), but it reaches `root/` from inside the qube's
+ * user namespace as the qube's root (host uid = gid = uidBase), so it needs search permission on
+ * the run dir and each directory above it: without it the start fails with "make `…/root`
+ * private: Permission denied". Group search for uidBase gives that reach to this qube alone;
+ * other host users and other qubes (other ranges) get EACCES on everything below.
+ */
+export const RUN_DIR_MODE = 0o710;
 
 /** Creates run dir, overlay upper/work and the private volume's layout (/rw, /rw/home/user). */
 export function prepareQubeDirs(spec: QubeRuntimeSpec): void {
   const p = qubePaths(spec);
   const lower = lstatSync(spec.lowerDir, { throwIfNoEntry: false });
   if (!lower?.isDirectory()) throw new BulkheadError('ERR_RUNTIME', `lowerDir: ${spec.lowerDir} is not a directory`);
-  // Traversable (not readable) for the qube's root: crun opens the merged root from inside the user namespace.
   mkdirSync(spec.runDir, { recursive: true, mode: 0o711 });
-  chmodSync(spec.runDir, 0o711);
+  const st = lstatSync(spec.runDir);
+  if (!st.isDirectory()) throw new BulkheadError('ERR_RUNTIME', `runDir: ${spec.runDir} is not a directory (symlinks are refused)`);
+  chownSync(spec.runDir, 0, spec.uidBase);
+  chmodSync(spec.runDir, RUN_DIR_MODE);
   checkTraversable(spec.runDir);
   ensureDir(p.merged, 0, 0, 0o755, 'runDir');
   ensureDir(p.lowerTmp, 0, 0, 0o700, 'runDir');

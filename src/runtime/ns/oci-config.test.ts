@@ -34,6 +34,12 @@ type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 describe('buildOciConfig', () => {
   const c = buildOciConfig(spec, opts) as Any;
 
+  it('makes every mount nosuid,nodev (a qube-made setuid file or device node never counts)', () => {
+    for (const m of [c, buildOciConfig({ ...spec, netnsPath: '/run/netns/x' }, opts) as Any].flatMap((x) => x.mounts as Any[])) {
+      assert.ok(m.options.includes('nosuid') && m.options.includes('nodev'), `${m.destination}: ${m.options.join(',')}`);
+    }
+  });
+
   it('runs qube-init as PID 1, root, no new privileges, the default capabilities', () => {
     assert.deepEqual(c.process.args, [INIT_PATH_IN_QUBE, '3000']);
     assert.deepEqual(c.process.user, { uid: 0, gid: 0 });
