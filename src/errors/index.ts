@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'ERR_POLICY'
   | 'ERR_FIREWALL'
   | 'ERR_NETWORK'
+  | 'ERR_OFF_TOR'
   | 'ERR_TEMPLATE'
   | 'ERR_VOLUME'
   | 'ERR_FILECOPY'

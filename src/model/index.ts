@@ -4,3 +4,4 @@ export * from './labels.js';
 export * from './classes.js';
 export * from './qube.js';
 export * from './properties.js';
+export * from './anonymity.js';

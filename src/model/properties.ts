@@ -1,6 +1,7 @@
 // The one declared table of qube properties: type, default, validation, doc. prefs, API and checks read it.
 import { BulkheadError } from '../errors/index.js';
 import type { QubeClass } from './classes.js';
+import { dispvmRefusalFor } from './anonymity.js';
 import { isLabel, LABEL_NAMES } from './labels.js';
 import type { PropValue, QubeRecord, SystemView } from './qube.js';
 
@@ -113,7 +114,13 @@ const DEFS: PropertyDef[] = [
   },
   {
     name: 'default_dispvm', type: 'qube', nullable: true, hot: true, doc: 'Disposable template for disposables this qube starts',
-    default: globalRef('default_dispvm'),
+    default: (q, sys) => {
+      // Qubes: a disposable's disposables come from its own disposable template.
+      const d = q.klass === 'disposable' ? effective(q, 'template', sys) : globalRef('default_dispvm')(q, sys);
+      // Fail closed: an anonymous qube falls back to none, never to a clearnet disposable template.
+      if (typeof d === 'string' && dispvmRefusalFor(sys, q, d) !== null) return null;
+      return d;
+    },
     check: (v, _q, sys) => {
       if (v === null) return;
       mustBe(sys, String(v), 'default_dispvm', (t) => t.klass === 'app' && effective(t, 'template_for_dispvms', sys) === true, 'is not a disposable template (template_for_dispvms=false)');

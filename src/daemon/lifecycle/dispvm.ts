@@ -1,7 +1,7 @@
 // Disposables: made from a disposable template for one task, destroyed at stop with all their data.
 import { randomInt } from 'node:crypto';
 import { BulkheadError } from '../../errors/index.js';
-import { effective } from '../../model/index.js';
+import { checkDispvmFor, effective } from '../../model/index.js';
 import type { DaemonContext } from '../context.js';
 import { createQube, removeQube } from './manage.js';
 import { isRunning, killQube, shutdownQube, startQube } from './power.js';
@@ -37,6 +37,8 @@ export async function createDisposable(ctx: DaemonContext, opts: { template?: st
   const tpl = resolveDispvmTemplate(ctx, opts.template, opts.caller);
   const tq = ctx.store.requireQube(tpl);
   const sys = ctx.store.system();
+  // Every path that makes a disposable for a qube passes here: an anonymous caller never gets a clearnet one.
+  if (opts.caller) checkDispvmFor(sys, opts.caller, tpl, `@dispvm:${tpl}`);
   const name = opts.name ?? freeDispName(ctx);
   const netvm = effective(tq, 'netvm', sys);
   await createQube(ctx, {

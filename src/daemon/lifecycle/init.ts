@@ -1,7 +1,8 @@
 // First-boot set-up as Qubes does it: default template, default-dvm, and with an uplink sys-net and sys-firewall.
 import { BulkheadError } from '../../errors/index.js';
 import type { DaemonContext } from '../context.js';
-import { createQube, setFeature, setGlobal } from './manage.js';
+import { dispvmRefusal, effective, netPath } from '../../model/index.js';
+import { createQube, setFeature, setGlobal, setProperty } from './manage.js';
 
 export interface InitRequest { template?: string; uplink?: 'lab' | 'host' | null; whonix?: boolean }
 export interface InitReport { created: string[]; kept: string[]; globals: Record<string, string> }
@@ -44,10 +45,27 @@ export async function initSystem(ctx: DaemonContext, req: InitRequest): Promise<
       setFeature(ctx, 'sys-whonix', 'gateway', 'tor');
       setFeature(ctx, 'sys-whonix', 'gateway.network', 'lab');
     });
-    await ensure('whonix-dvm', () => createQube(ctx, { name: 'whonix-dvm', klass: 'app', label: 'red', template: 'whonix-ws', props: { template_for_dispvms: 'true', netvm: 'sys-whonix' }, tags: ['anon-vm'] }));
+    // Disposables of anonymous qubes (and of their disposables) come from whonix-dvm, behind sys-whonix.
+    await ensure('whonix-dvm', () => createQube(ctx, { name: 'whonix-dvm', klass: 'app', label: 'red', template: 'whonix-ws', props: { template_for_dispvms: 'true', netvm: 'sys-whonix', default_dispvm: 'whonix-dvm' }, tags: ['anon-vm'] }));
     await ensure('anon-whonix', () => createQube(ctx, { name: 'anon-whonix', klass: 'app', label: 'red', template: 'whonix-ws', props: { netvm: 'sys-whonix', default_dispvm: 'whonix-dvm' }, tags: ['anon-vm'] }));
+    await repairWhonixDispvms(ctx);
   }
   await ensure('default-dvm', () => createQube(ctx, { name: 'default-dvm', klass: 'app', label: 'red', template, props: { template_for_dispvms: 'true' } }));
   global('default_dispvm', 'default-dvm');
   return report;
+}
+
+/** An install made before the Tor rule: kept whonix-dvm and anon-whonix get whonix-dvm behind sys-whonix as their disposable template. */
+async function repairWhonixDispvms(ctx: DaemonContext): Promise<void> {
+  const dvm = ctx.store.getQube('whonix-dvm');
+  if (!dvm || dvm.klass !== 'app') return;
+  if (netPath(ctx.store.system(), dvm).reach === 'clearnet') await setProperty(ctx, 'whonix-dvm', 'netvm', 'sys-whonix');
+  if (effective(dvm, 'template_for_dispvms', ctx.store.system()) !== true) return;
+  for (const name of ['whonix-dvm', 'anon-whonix']) {
+    const q = ctx.store.getQube(name);
+    if (!q || q.props.default_dispvm === null) continue; // none, set by the user, stays
+    const sys = ctx.store.system();
+    const dd = effective(q, 'default_dispvm', sys);
+    if (typeof dd !== 'string' || dispvmRefusal(sys, name, dd) !== null) await setProperty(ctx, name, 'default_dispvm', 'whonix-dvm');
+  }
 }

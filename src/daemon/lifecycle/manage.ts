@@ -1,8 +1,8 @@
 // Create, clone, remove, properties, tags, features: validated against the model, then one transaction each.
 import { BulkheadError } from '../../errors/index.js';
 import {
-  CREATABLE_CLASSES, checkPropertySet, effective, GLOBAL_PROPERTIES, isLabel, LABEL_NAMES, propertyDef,
-  isGateway, validateFeatureName, validateName, validateTag, type PropValue, type QubeClass, type QubeRecord, type SystemView,
+  CREATABLE_CLASSES, checkPropertySet, checkStaysOnTor, effective, GLOBAL_PROPERTIES, isLabel, LABEL_NAMES, propertyDef,
+  isGateway, withQube, validateFeatureName, validateName, validateTag, type PropValue, type QubeClass, type QubeRecord, type SystemView,
 } from '../../model/index.js';
 import type { DaemonContext } from '../context.js';
 import { isRunning } from './power.js';
@@ -54,6 +54,8 @@ export function planCreate(sys: SystemView, req: CreateRequest, allowDisposable 
   }
   for (const t of req.tags ?? []) validateTag(t);
   for (const k of Object.keys(req.features ?? {})) validateFeatureName(k);
+  // The new qube as it will be: its tags and features decide whether it is anonymous or a gateway.
+  checkStaysOnTor(sys, withQube(sysWith, { ...provisional, tags: [...(req.tags ?? [])], features: { ...(req.features ?? {}) } }), `create ${name}`);
   return { klass, props };
 }
 
@@ -124,6 +126,8 @@ export async function cloneQube(ctx: DaemonContext, src: string, dst: string): P
   if (s.klass === 'disposable') throw new BulkheadError('ERR_INVALID_VALUE', 'a disposable cannot be cloned');
   validateName(dst);
   if (ctx.store.getQube(dst)) throw new BulkheadError('ERR_QUBE_EXISTS', `a qube named '${dst}' already exists`);
+  const sys = ctx.store.system();
+  checkStaysOnTor(sys, withQube(sys, { ...s, name: dst, uuid: '', qid: 0 }), `clone ${dst}`);
   return ctx.locks.run(src, async () => {
     // A running qube changes its volumes (and can swap files for symlinks) while they are copied:
     // the copy would be neither consistent nor safe to take. Qubes' qvm-clone refuses it too.
@@ -149,6 +153,7 @@ export async function setProperty(ctx: DaemonContext, name: string, key: string,
   const def = propertyDef(key, q);
   if (!def.hot && isRunning(ctx, name)) throw new BulkheadError('ERR_QUBE_RUNNING', `${key}: cannot change while '${name}' runs`);
   const value = checkPropertySet(q, key, untrustedValue, sys);
+  checkStaysOnTor(sys, withQube(sys, { ...q, props: { ...q.props, [key]: value } }), `${key} of '${name}'`);
   ctx.store.setProp(ACTOR, name, key, value);
   ctx.events.emit('property-set', { qube: name, key, value });
   for (const h of ctx.hooks) await h.propertyChanged?.(ctx, name, key);
@@ -169,6 +174,7 @@ export async function resetProperty(ctx: DaemonContext, name: string, key: strin
   const sysWithout: SystemView = { qubes: new Map([...sys.qubes, [name, without]]), globals: sys.globals };
   const dflt = effective(without, key, sysWithout);
   def.check?.(dflt, without, sysWithout);
+  checkStaysOnTor(sys, sysWithout, `${key} of '${name}' (reset to its default)`);
   ctx.store.resetProp(ACTOR, name, key);
   ctx.events.emit('property-reset', { qube: name, key });
   for (const h of ctx.hooks) await h.propertyChanged?.(ctx, name, key);
@@ -179,7 +185,9 @@ export function setGlobal(ctx: DaemonContext, key: string, untrustedValue: unkno
   if (!g) throw new BulkheadError('ERR_UNKNOWN_PROPERTY', `unknown global property '${key}'`);
   if (typeof untrustedValue !== 'string') throw new BulkheadError('ERR_INVALID_VALUE', `${key}: value must be a string`);
   const value: PropValue = untrustedValue === '' || untrustedValue === 'none' ? null : untrustedValue;
-  g.check(value, ctx.store.system());
+  const sys = ctx.store.system();
+  g.check(value, sys);
+  checkStaysOnTor(sys, { qubes: sys.qubes, globals: { ...sys.globals, [key]: value } }, `global ${key}`);
   ctx.store.setGlobal(ACTOR, key, value);
   ctx.events.emit('global-set', { key, value });
   return value;
@@ -195,21 +203,33 @@ export function addTag(ctx: DaemonContext, name: string, tag: string): void {
       throw new BulkheadError('ERR_INVALID_VALUE', `tag anon-vm: '${name}' has the clearnet netvm '${netvm}'; set its netvm to a gateway or none first`);
     }
   }
+  guardChange(ctx, name, `tag ${tag} of '${name}'`, (q) => ({ ...q, tags: q.tags.includes(tag) ? q.tags : [...q.tags, tag] }));
   if (ctx.store.addTag(ACTOR, name, tag)) ctx.events.emit('tag-added', { qube: name, tag });
 }
 export function removeTag(ctx: DaemonContext, name: string, tag: string): void {
   validateTag(tag);
+  guardChange(ctx, name, `tag ${tag} of '${name}'`, (q) => ({ ...q, tags: q.tags.filter((t) => t !== tag) }));
   if (!ctx.store.removeTag(ACTOR, name, tag)) throw new BulkheadError('ERR_INVALID_VALUE', `tag: '${name}' has no tag '${tag}'`);
   ctx.events.emit('tag-removed', { qube: name, tag });
 }
 export function setFeature(ctx: DaemonContext, name: string, key: string, value: string): void {
   validateFeatureName(key);
   if (typeof value !== 'string') throw new BulkheadError('ERR_INVALID_VALUE', `feature ${key}: value must be a string`);
+  guardChange(ctx, name, `feature ${key} of '${name}'`, (q) => ({ ...q, features: { ...q.features, [key]: value } }));
   ctx.store.setFeature(ACTOR, name, key, value);
   ctx.events.emit('feature-set', { qube: name, key, value });
 }
 export function removeFeature(ctx: DaemonContext, name: string, key: string): void {
   validateFeatureName(key);
+  guardChange(ctx, name, `feature ${key} of '${name}'`, (q) => { const features = { ...q.features }; delete features[key]; return { ...q, features }; });
   if (!ctx.store.removeFeature(ACTOR, name, key)) throw new BulkheadError('ERR_INVALID_VALUE', `feature: '${name}' has no feature '${key}'`);
   ctx.events.emit('feature-removed', { qube: name, key });
+}
+
+/** Refuse a change to one qube's record that would take it, another qube or their disposables off Tor. */
+function guardChange(ctx: DaemonContext, name: string, field: string, change: (q: QubeRecord) => QubeRecord): void {
+  const sys = ctx.store.system();
+  const q = sys.qubes.get(name);
+  if (!q) throw new BulkheadError('ERR_NO_SUCH_QUBE', `no qube named '${name}'`);
+  checkStaysOnTor(sys, withQube(sys, change(q)), field);
 }

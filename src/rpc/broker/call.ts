@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { DaemonContext } from '../../daemon/context.js';
 import { createDisposable, destroyDisposable } from '../../daemon/lifecycle/dispvm.js';
 import { isRunning, startQube } from '../../daemon/lifecycle/power.js';
-import { effective } from '../../model/index.js';
+import { dispvmRefusal, effective } from '../../model/index.js';
 import { evaluate, splitServiceArgument, type Decision } from '../../policy/index.js';
 import { encodeData, encodeEof, encodeError, encodeExit, FrameType, StreamId, type Frame } from '../frame.js';
 import { adminService } from './admin-services.js';
@@ -93,6 +93,9 @@ export async function handleCall(d: CallDeps, req: CallRequest, caller: Socket, 
   if (dec.result === 'ask') {
     dec = await settleAsk(d, req, service, argument, dec, caller);
   }
+  // The Tor rule overrides any policy or ask answer: an anonymous caller is denied a clearnet disposable, never redirected.
+  const offTor = dec.result === 'allow' && dec.target?.startsWith('@dispvm:') ? dispvmRefusal(ctx.store.system(), req.source, dec.target.slice('@dispvm:'.length)) : null;
+  if (offTor) dec = { ...dec, result: 'deny', reason: offTor };
   ctx.events.emit('rpc-decided', { id, result: dec.result, source: req.source, target: dec.target ?? req.target, service: full });
   if (dec.result !== 'allow' || !dec.target) {
     // Caller-chosen fields, cut like the audit row; over the source's audit rate, no log line either.
