@@ -95,7 +95,10 @@ export async function handleCall(d: CallDeps, req: CallRequest, caller: Socket, 
   }
   // The Tor rule overrides any policy or ask answer: an anonymous caller is denied a clearnet disposable, never redirected.
   const offTor = dec.result === 'allow' && dec.target?.startsWith('@dispvm:') ? dispvmRefusal(ctx.store.system(), req.source, dec.target.slice('@dispvm:'.length)) : null;
-  if (offTor) dec = { ...dec, result: 'deny', reason: offTor };
+  if (offTor) {
+    d.audit.add('rpc', 'rpc-denied-off-tor', req.source, { ...base, target: dec.target, rule: dec.rule, reason: offTor });
+    dec = { ...dec, result: 'deny', reason: offTor };
+  }
   ctx.events.emit('rpc-decided', { id, result: dec.result, source: req.source, target: dec.target ?? req.target, service: full });
   if (dec.result !== 'allow' || !dec.target) {
     // Caller-chosen fields, cut like the audit row; over the source's audit rate, no log line either.
