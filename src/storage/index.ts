@@ -4,6 +4,7 @@ export { treeUsage, type TreeUsage } from './du.js';
 export { shiftId, shiftTreeOwners, type UidShift } from './shift.js';
 export * from './revisions.js';
 export * from './volume.js';
+export * from './template-root.js';
 export * from './template-sets.js';
 export * from './template-progress.js';
 export { progressReporter, type ProgressReporter } from './progress-bar.js';

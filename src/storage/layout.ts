@@ -28,6 +28,12 @@ export interface VolumePaths {
   restore: string;
   /** Intent record of a revert in progress (present only between its rename steps). */
   journal: string;
+  /** Template only: earlier roots, one complete directory each, named by time (`volume revert TEMPLATE root`). */
+  rootRevisions: string;
+  /** Template only: intent record of a root commit or revert in progress. */
+  rootJournal: string;
+  /** App qube or disposable, while it runs: which template root (`dev:ino`) is its lower layer. */
+  lowerRecord: string;
 }
 
 export function volumePaths(poolDir: string, name: string): VolumePaths {
@@ -50,6 +56,9 @@ export function volumePathsOf(dir: string): VolumePaths {
     rootfs: join(dir, 'rootfs'),
     restore: join(dir, '.private-restore'),
     journal: join(dir, 'revert.journal.json'),
+    rootRevisions: join(dir, 'root-revisions'),
+    rootJournal: join(dir, 'root.journal.json'),
+    lowerRecord: join(dir, 'lower-root.json'),
   };
 }
 

@@ -8,6 +8,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
 import { copyTree, durableRename, exists, isDir, removeTree, syncFs, writeFileAtomic } from './fsops.js';
+import { recoverRoot } from './template-root.js';
 import {
   INCOMING_PREFIX,
   TRASH_PREFIX,
@@ -209,7 +210,8 @@ async function readJournal(path: string): Promise<RevertJournal | null> {
  */
 export async function recoverVolumes(volDir: string): Promise<RecoveryReport> {
   const p = volumePathsOf(volDir);
-  const report: RecoveryReport = { finished: [], rolledBack: [] };
+  // A template's root first: its journal names the `.incoming-` tree that the sweep below would delete.
+  const report: RecoveryReport = await recoverRoot(volDir);
 
   const journal = await readJournal(p.journal);
   if (journal) {

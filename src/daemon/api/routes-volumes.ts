@@ -1,10 +1,10 @@
 // Admin API: a qube's volumes, the private volume's revisions, and revert (Qubes' qvm-volume).
 import type { FastifyInstance } from 'fastify';
 import { BulkheadError } from '../../errors/index.js';
-import { listRevisions, revertPrivate, volumeInfo, volumePaths, type VolumeClass } from '../../storage/index.js';
+import { listRevisions, listRootRevisions, revertPrivate, revertTemplateRoot, volumeInfo, volumePaths, type VolumeClass } from '../../storage/index.js';
 import type { DaemonContext } from '../context.js';
 import { isRunning } from '../lifecycle/power.js';
-import { nameParam, revertBody } from './schemas.js';
+import { nameParam, revertBody, rootRevertBody } from './schemas.js';
 
 export function volumeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   app.get('/qubes/:name/volumes', async (req) => {
@@ -22,6 +22,22 @@ export function volumeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
       if (isRunning(ctx, q.name)) throw new BulkheadError('ERR_QUBE_RUNNING', `'${q.name}' is running; shut it down before reverting its private volume`);
       const r = await revertPrivate(volumePaths(ctx.paths.qubesDir, q.name).dir, revision);
       ctx.store.audit('admin', 'volume-reverted', q.name, { volume: 'private', revision, savedAs: r.savedAs });
+      return r;
+    });
+  });
+  // A template's earlier roots (kept at each stop that committed changes) and their revert.
+  app.get('/qubes/:name/volumes/root/revisions', async (req) => {
+    const q = ctx.store.requireQube(nameParam.parse(req.params).name);
+    return { revisions: await listRootRevisions(volumePaths(ctx.paths.qubesDir, q.name).dir) };
+  });
+  app.post('/qubes/:name/volumes/root/revert', async (req) => {
+    const q = ctx.store.requireQube(nameParam.parse(req.params).name);
+    const { revision } = rootRevertBody.parse(req.body ?? {});
+    if (q.klass !== 'template') throw new BulkheadError('ERR_INVALID_VALUE', `'${q.name}' is not a template; only a template's root has revisions`);
+    return ctx.locks.run(q.name, async () => {
+      if (isRunning(ctx, q.name)) throw new BulkheadError('ERR_QUBE_RUNNING', `'${q.name}' is running; shut it down before reverting its root`);
+      const r = await revertTemplateRoot(volumePaths(ctx.paths.qubesDir, q.name).dir, revision);
+      ctx.store.audit('admin', 'volume-reverted', q.name, { volume: 'root', revision: r.restored, savedAs: r.savedAs });
       return r;
     });
   });

@@ -18,6 +18,8 @@ export const featureBody = z.object({ value: z.string() }).strict();
 export const cloneBody = z.object({ name: z.string() }).strict();
 export const dispvmBody = z.object({ template: z.string().optional(), name: z.string().optional(), label: z.string().optional() }).strict();
 export const revertBody = z.object({ revision: z.string().min(1) }).strict();
+/** Root revert: the revision is optional (the newest earlier root). */
+export const rootRevertBody = z.object({ revision: z.string().min(1).optional() }).strict();
 export const templateBuildBody = z.object({ name: z.string(), flavor: z.string().optional(), refresh: z.boolean().optional() }).strict();
 export const templateImportBody = z.object({ name: z.string(), source: z.string(), label: z.string().optional() }).strict();
 export const execParams = z.object({

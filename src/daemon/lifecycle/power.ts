@@ -5,7 +5,7 @@ import { effective, type QubeRecord } from '../../model/index.js';
 import type { QubeRuntimeSpec } from '../../runtime/types.js';
 import type { DaemonContext } from '../context.js';
 import { buildSpec, runtimeId } from './spec.js';
-import { commitVolumesAtStop, createVolumes, prepareVolumesAtStart, removeVolumes } from './volumes.js';
+import { commitVolumesAtStop, createVolumes, prepareVolumesAtStart, removeVolumes, withTemplateRoot } from './volumes.js';
 
 const ACTOR = 'admin';
 
@@ -51,7 +51,7 @@ export async function startQube(ctx: DaemonContext, name: string, depth = 0): Pr
       }
       // Leftovers of an earlier crash would make crun refuse the id (none after a clean stop).
       if (existsSync(spec.runDir) || (await ctx.runtime.state(spec.id))) await ctx.runtime.cleanup(spec);
-      const inst = await ctx.runtime.start(spec);
+      const inst = await withTemplateRoot(ctx, rec, spec.lowerDir, () => ctx.runtime.start(spec));
       ctx.store.setPower(ACTOR, name, 'running', 'qube-started', { pid: inst.pid, uidBase: spec.uidBase });
       ctx.events.emit('qube-started', { qube: name, pid: inst.pid });
       for (const h of ctx.hooks) await h.postStart?.(ctx, name, inst.pid);

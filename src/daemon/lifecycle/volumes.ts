@@ -1,11 +1,12 @@
 // The daemon's use of storage/: volumes made at create, prepared at start, settled at stop.
-import { effective, type QubeClass, type QubeRecord } from '../../model/index.js';
+import { effective, usesTemplate, type QubeClass, type QubeRecord, type SystemView } from '../../model/index.js';
 import {
-  cloneQubeVolumes, createQubeVolumes, prepareVolumesForStart, removeQubeVolumes, settleVolumesAfterStop,
-  treeUsage, volumePaths, type VolumeClass,
+  cloneQubeVolumes, createQubeVolumes, prepareVolumesForStart, pruneRootRevisions, recordLowerRoot, removeQubeVolumes, rootsInUse,
+  settleVolumesAfterStop, treeUsage, volumePaths, type VolumeClass,
 } from '../../storage/index.js';
 import type { DaemonContext } from '../context.js';
 import { uidBaseOf } from '../context.js';
+import { rootSource } from './spec.js';
 
 const vclass = (k: QubeClass) => k as VolumeClass;
 
@@ -36,6 +37,32 @@ export async function prepareVolumesAtStart(ctx: DaemonContext, q: QubeRecord): 
 }
 
 export async function commitVolumesAtStop(ctx: DaemonContext, q: QubeRecord): Promise<void> {
-  const keep = effective(q, 'revisions_to_keep', ctx.store.system()) as number;
-  await settleVolumesAfterStop(ctx.paths.qubesDir, q.name, { class: vclass(q.klass), revisionsToKeep: keep });
+  const sys = ctx.store.system();
+  const keep = effective(q, 'revisions_to_keep', sys) as number;
+  const uidBase = q.klass === 'template' ? uidBaseOf(ctx, q.qid) : undefined;
+  await settleVolumesAfterStop(ctx.paths.qubesDir, q.name, { class: vclass(q.klass), revisionsToKeep: keep, uidBase });
+  if (!usesTemplate(q.klass)) return;
+  // This qube no longer holds its template's root: an earlier root kept only for it may go now.
+  const t = rootSourceOf(q, sys);
+  if (!t) return;
+  await ctx.locks.run(t.name, async () => {
+    await pruneRootRevisions(volumePaths(ctx.paths.qubesDir, t.name).dir, effective(t, 'revisions_to_keep', ctx.store.system()) as number, await rootsInUse(ctx.paths.qubesDir));
+  });
+}
+
+function rootSourceOf(q: QubeRecord, sys: SystemView): QubeRecord | null {
+  try { return rootSource(q, sys); } catch { return null; }
+}
+
+/**
+ * Mount a qube's root while its template's root cannot change: the template's lock is held while
+ * the lower is recorded and mounted, so a commit never swaps `rootfs/` in between.
+ */
+export async function withTemplateRoot<T>(ctx: DaemonContext, q: QubeRecord, lowerDir: string, mount: () => Promise<T>): Promise<T> {
+  if (!usesTemplate(q.klass)) return mount();
+  const t = rootSource(q, ctx.store.system());
+  return ctx.locks.run(t.name, async () => {
+    await recordLowerRoot(volumePaths(ctx.paths.qubesDir, q.name).dir, lowerDir);
+    return mount();
+  });
 }
