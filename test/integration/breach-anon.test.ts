@@ -64,7 +64,6 @@ describe('breach: anonymous qubes open links only in disposables behind the gate
   });
 
   it('from a disposable of whonix-dvm, @dispvm lands behind sys-whonix too (disposables of disposables)', async () => {
-    assert.equal(prop('whonix-dvm', 'default_dispvm'), 'whonix-dvm', 'init --whonix sets whonix-dvm as its own default_dispvm');
     const mark = auditMark();
     const r = d.cli(['run', '--dispvm', 'whonix-dvm', '--', 'sh', '-c', `printf '${URL_LINE.trim()}\\n' | qrexec-client-vm @dispvm qubes.OpenURL`], undefined, 240_000);
     assert.equal(r.code, 0, r.stderr + r.stdout);
@@ -72,6 +71,7 @@ describe('breach: anonymous qubes open links only in disposables behind the gate
     const made = await disposablesSince(mark);
     assert.equal(made.length, 2, `the outer and the inner disposable: ${JSON.stringify(made)}`);
     for (const m of made) assert.equal(m.netvm, 'sys-whonix', `${m.name} (of ${String(m.template)}) is behind the gateway`);
+    assert.equal(prop('whonix-dvm', 'default_dispvm'), 'whonix-dvm', 'init --whonix sets whonix-dvm as its own default_dispvm');
   });
 
   it('prefs that would take anonymous qubes or their disposables off Tor are refused with ERR_OFF_TOR or the workstation rule', async () => {
