@@ -10,7 +10,7 @@ import { promises as fsp } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
 import { run } from '../exec/index.js';
-import { copyTree, durableRename, exists, isDir, mkdirOwned, randomSuffix, removeTree, syncFs, writeFileAtomic } from './fsops.js';
+import { durableRename, exists, isDir, mkdirOwned, randomSuffix, removeTree, syncFs, writeFileAtomic } from './fsops.js';
 import { INCOMING_PREFIX, parseRevisionName, revisionName, revisionsToPrune, sortRevisionNames, volumePathsOf } from './layout.js';
 import { shiftTreeOwners } from './shift.js';
 
@@ -68,6 +68,45 @@ export async function upperHasChanges(volDir: string): Promise<boolean> {
   try { return (await fsp.readdir(volumePathsOf(volDir).rootUpper)).length > 0; } catch { return false; }
 }
 
+const COPY_BATCH = 256;
+
+/**
+ * Make `target/rel` what the merged view shows, for a directory `rel` present in the upper (the
+ * only directories that can differ). Only lstat is used on the qube-written upper and on the
+ * target: nothing is followed, and a parent is a real directory before anything goes below it.
+ */
+async function applyUpper(upper: string, merged: string, target: string, rel: string): Promise<void> {
+  const u = join(upper, rel);
+  const m = join(merged, rel);
+  const t = join(target, rel);
+  const shown = new Set(await fsp.readdir(m));
+  // Deleted by the template (a whiteout) or hidden by an opaque directory: absent from the merged view.
+  for (const n of await fsp.readdir(t)) if (!shown.has(n)) await fsp.rm(join(t, n), { recursive: true, force: true });
+  const copies: string[] = [];
+  for (const n of await fsp.readdir(u)) {
+    if (!shown.has(n)) continue; // a whiteout
+    const st = await fsp.lstat(join(u, n));
+    const have = await fsp.lstat(join(t, n)).catch(() => null);
+    if (st.isDirectory()) {
+      if (have && !have.isDirectory()) await fsp.rm(join(t, n), { recursive: true, force: true });
+      if (!have?.isDirectory()) await fsp.mkdir(join(t, n), { mode: 0o700 });
+      await applyUpper(upper, merged, target, join(rel, n));
+    } else {
+      // A new inode replaces the shared one: the old root keeps its file.
+      if (have) await fsp.rm(join(t, n), { recursive: true, force: true });
+      copies.push(join(m, n));
+    }
+  }
+  for (let i = 0; i < copies.length; i += COPY_BATCH) {
+    await run('cp', ['-a', '--reflink=auto', '-t', t, '--', ...copies.slice(i, i + COPY_BATCH)], { timeoutMs: 30 * 60_000 });
+  }
+  // The directory's own attributes as the template left them (after its entries changed).
+  const ds = await fsp.lstat(m);
+  await fsp.lchown(t, ds.uid, ds.gid);
+  await fsp.chmod(t, ds.mode & 0o7777);
+  await fsp.utimes(t, ds.atime, ds.mtime);
+}
+
 /** Overlay options are comma- and colon-separated: refuse paths that would change their meaning. */
 function overlayPath(p: string): string {
   if (/[,:\\\n]/.test(p)) throw new BulkheadError('ERR_VOLUME', `cannot commit a template root under ${p}: the path holds ',', ':' or '\\'`);
@@ -79,7 +118,12 @@ function overlayPath(p: string): string {
  * two of them (as a crash would) and check that recovery leaves the old or the new root.
  */
 export const rootSteps = {
-  /** Commit 1: copy the merged view (upper over rootfs, read-only overlay) to `.incoming-rootfs-commit-…`; owners move from the template's uid range to the real ids. */
+  /**
+   * Commit 1: build the new root at `.incoming-rootfs-commit-…`: a hard-link copy of `rootfs/`
+   * with the upper's changes applied as the kernel sees them (upper and rootfs mounted as the two
+   * lowers of a read-only overlay: whiteouts and opaque directories applied, nothing written to
+   * either); then owners in the template's uid range move to the real ids.
+   */
   async buildMerged(volDir: string, uidBase: number): Promise<string> {
     const p = volumePathsOf(volDir);
     const name = `${ROOT_INCOMING}${randomSuffix()}`;
@@ -87,13 +131,17 @@ export const rootSteps = {
     const mnt = join(volDir, `${MERGE_PREFIX}${randomSuffix()}`);
     await fsp.mkdir(mnt, { mode: 0o700 });
     try {
-      // Both layers as lowers: the kernel applies the upper's whiteouts and opaque directories; nothing is written to either.
       await run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,nosuid,nodev,lowerdir=${overlayPath(p.rootUpper)}:${overlayPath(p.rootfs)}`, mnt], { timeoutMs: 60_000 });
       try {
-        await copyTree(mnt, incoming);
+        // Unchanged files share their inode with the current root. Safe because no root is ever
+        // written in place: the template writes to its upper, app qubes to theirs, and a change
+        // reaches a root only as a new file made below.
+        await run('cp', ['-al', '--', p.rootfs, incoming], { timeoutMs: 30 * 60_000 });
+        await applyUpper(p.rootUpper, mnt, incoming, '');
       } finally {
         await run('umount', [mnt], { timeoutMs: 60_000 });
       }
+      // Only new files can carry ids of the range; the shared ones have the real ids already.
       await shiftTreeOwners(incoming, { fromBase: uidBase, toBase: 0, count: UID_COUNT });
       await syncFs(incoming);
     } catch (e) {
