@@ -265,10 +265,11 @@ describe('template updates reach app qubes (real qubes)', { timeout: 900_000 }, 
       d.ok(['start', 'debian-12'], undefined, 120_000);
       out('debian-12', mark(v));
       const stop = spawn(CLI, ['shutdown', 'debian-12'], { env: d.env, stdio: 'ignore' });
+      const stopped = new Promise((r) => stop.on('close', r));
       await new Promise((r) => setTimeout(r, 300 + i * 700));
       const pid = d.daemonPid();
       if (pid) { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } }
-      await new Promise((r) => stop.on('close', r));
+      await stopped;
       // Recovery runs at daemon start, and the reconcile finishes the stop (the commit) before the API answers.
       for (let t = 0; ; t++) {
         const r = d.cli(['daemon', 'start'], undefined, 60_000);
