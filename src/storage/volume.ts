@@ -18,7 +18,7 @@ import {
 } from './layout.js';
 import { commitPrivate, listRevisions, recoverVolumes, type CommitResult, type RecoveryReport } from './revisions.js';
 import { shiftTreeOwners } from './shift.js';
-import { clearLowerRoot, commitTemplateRoot, rootsInUse } from './template-root.js';
+import { clearLowerRoot } from './template-root.js';
 
 /** Inside a qube, `user` is uid/gid 1000. */
 export const USER_ID = 1000;
@@ -196,10 +196,8 @@ export async function prepareVolumesForStart(poolDir: string, name: string, opts
 
 export interface StopVolumesOptions {
   class: VolumeClass;
-  /** Qubes' `revisions_to_keep` (default 1); for a template also the number of earlier roots kept. */
+  /** Qubes' `revisions_to_keep` (default 1). */
   revisionsToKeep?: number;
-  /** Template: its uid range start (the upper's owners); given, the upper is committed into a new root. */
-  uidBase?: number;
 }
 
 /**
@@ -214,10 +212,6 @@ export async function settleVolumesAfterStop(poolDir: string, name: string, opts
     await wipeDir(p.rootUpper, p.dir);
     await wipeDir(p.rootWork, p.dir);
     await clearLowerRoot(p.dir);
-  }
-  if (opts.class === 'template' && opts.uidBase !== undefined) {
-    // Qubes: a template's changes reach its app qubes at their next start.
-    await commitTemplateRoot(p.dir, { uidBase: opts.uidBase, keep: opts.revisionsToKeep ?? 1, inUse: await rootsInUse(poolDir) });
   }
   await wipeDir(p.volatile, p.dir);
   if (!keepsRevisions(opts.class)) return null;

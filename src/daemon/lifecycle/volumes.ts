@@ -1,7 +1,7 @@
 // The daemon's use of storage/: volumes made at create, prepared at start, settled at stop.
 import { effective, usesTemplate, type QubeClass, type QubeRecord, type SystemView } from '../../model/index.js';
 import {
-  cloneQubeVolumes, createQubeVolumes, prepareVolumesForStart, pruneRootRevisions, recordLowerRoot, removeQubeVolumes, rootsInUse,
+  cloneQubeVolumes, commitTemplateRoot, createQubeVolumes, prepareVolumesForStart, pruneRootRevisions, recordLowerRoot, removeQubeVolumes, rootsInUse,
   settleVolumesAfterStop, treeUsage, volumePaths, type VolumeClass,
 } from '../../storage/index.js';
 import type { DaemonContext } from '../context.js';
@@ -39,8 +39,8 @@ export async function prepareVolumesAtStart(ctx: DaemonContext, q: QubeRecord): 
 export async function commitVolumesAtStop(ctx: DaemonContext, q: QubeRecord): Promise<void> {
   const sys = ctx.store.system();
   const keep = effective(q, 'revisions_to_keep', sys) as number;
-  const uidBase = q.klass === 'template' ? uidBaseOf(ctx, q.qid) : undefined;
-  await settleVolumesAfterStop(ctx.paths.qubesDir, q.name, { class: vclass(q.klass), revisionsToKeep: keep, uidBase });
+  await settleVolumesAfterStop(ctx.paths.qubesDir, q.name, { class: vclass(q.klass), revisionsToKeep: keep });
+  if (q.klass === 'template') await commitRootAtStop(ctx, q, keep);
   if (!usesTemplate(q.klass)) return;
   // This qube no longer holds its template's root: an earlier root kept only for it may go now.
   const t = rootSourceOf(q, sys);
@@ -48,6 +48,22 @@ export async function commitVolumesAtStop(ctx: DaemonContext, q: QubeRecord): Pr
   await ctx.locks.run(t.name, async () => {
     await pruneRootRevisions(volumePaths(ctx.paths.qubesDir, t.name).dir, effective(t, 'revisions_to_keep', ctx.store.system()) as number, await rootsInUse(ctx.paths.qubesDir));
   });
+}
+
+/**
+ * Qubes: a template's changes reach its app qubes at their next start. A commit that fails (disk
+ * full, no overlay support) loses nothing: the upper stays and the next stop tries again; it is
+ * logged and audited, since app qubes then keep starting from the previous root.
+ */
+async function commitRootAtStop(ctx: DaemonContext, q: QubeRecord, keep: number): Promise<void> {
+  try {
+    const r = await commitTemplateRoot(volumePaths(ctx.paths.qubesDir, q.name).dir, { uidBase: uidBaseOf(ctx, q.qid), keep, inUse: await rootsInUse(ctx.paths.qubesDir) });
+    if (r.savedAs) ctx.store.audit('admin', 'template-root-committed', q.name, { savedAs: r.savedAs, pruned: r.pruned });
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    ctx.log.error({ err: e, qube: q.name }, 'template root commit failed; app qubes keep the previous root');
+    ctx.store.audit('admin', 'template-root-commit-failed', q.name, { reason });
+  }
 }
 
 function rootSourceOf(q: QubeRecord, sys: SystemView): QubeRecord | null {
