@@ -1,6 +1,6 @@
 // Attack (issue 8, item 3): an anonymous qube must never get a clearnet disposable — by default_dispvm, @dispvm:X, a policy redirect, disposables of disposables, or a netvm change.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -105,15 +105,18 @@ describe('breach: anonymous qubes open links only in disposables behind the gate
     // A clearnet qube shows that the rules themselves work: its calls do land in default-dvm.
     d.ok(['create', 'work', '--template', 'debian-12', '--label', 'blue']);
     d.ok(['start', 'work'], undefined, 120_000);
-    const pol = join(d.home, '.policy.d-new');
-    mkdirSync(pol, { recursive: true });
-    for (const f of readdirSync(join(ROOT, 'policy', 'default'))) cpSync(join(ROOT, 'policy', 'default', f), join(pol, f));
-    writeFileSync(join(pol, '10-clearnet.policy'), [
+    // policy.d (made from the shipped policy at the first start) gets one more file, written aside and renamed in.
+    const pol = join(d.home, 'policy.d');
+    if (!existsSync(pol)) {
+      mkdirSync(pol, { recursive: true });
+      for (const f of readdirSync(join(ROOT, 'policy', 'default'))) cpSync(join(ROOT, 'policy', 'default', f), join(pol, f));
+    }
+    writeFileSync(join(pol, '.10-clearnet.tmp'), [
       'qubes.OpenURL   *  @anyvm  @dispvm:default-dvm  allow',
       'qubes.OpenInVM  *  @anyvm  @dispvm              allow target=@dispvm:default-dvm',
       '',
     ].join('\n'));
-    renameSync(pol, join(d.home, 'policy.d'));
+    renameSync(join(pol, '.10-clearnet.tmp'), join(pol, '10-clearnet.policy'));
     await new Promise((r) => setTimeout(r, 2000)); // the daemon reloads on change
 
     const control = auditMark();
