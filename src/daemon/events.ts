@@ -20,6 +20,10 @@ export interface EventMap {
   'firewall-changed': { qube: string; rules: string[] };
   'rpc-ask': { id: string; source: string; target: string; service: string; candidates: string[]; defaultTarget: string | null };
   'rpc-decided': { id: string; result: string; source: string; target: string; service: string };
+  /** tor in a gateway stopped answering its control port (died, killed); its supervisor restarts it. */
+  'gateway-tor-down': { qube: string; reason: string };
+  /** tor in a gateway answers its control port (after the start, or back after being down). */
+  'gateway-tor-up': { qube: string; restarts: number };
 }
 
 export type EventName = keyof EventMap;

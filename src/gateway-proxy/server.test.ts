@@ -1,18 +1,11 @@
-// The control-port filter against a fake tor control server on 127.0.0.1: forwarding, 510s, rewrite, cookie.
+// The control-port filter against a fake tor control server on 127.0.0.1: forwarding, 510s, rewrite, password, bounds.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { startControlFilter, loadProfile, ReplyReader, type ControlFilter } from './index.js';
+import { startControlFilter, loadProfile, ReplyReader, MAX_QUEUED, type ControlFilter } from './index.js';
+import { newControlPassword, MAX_LINE } from '../gateway/index.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bh-ctlfilter-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-const cookie = randomBytes(32);
-const cookiePath = join(dir, 'control_auth_cookie');
-writeFileSync(cookiePath, cookie);
+const password = newControlPassword();
 const profilePath = new URL('../../gateway-profiles/default.json', import.meta.url).pathname;
 
 const ANSWERS: Record<string, string> = {
@@ -23,10 +16,14 @@ const ANSWERS: Record<string, string> = {
   'SIGNAL NEWNYM': '250 OK\r\n',
 };
 
-/** A fake tor: checks the cookie, answers from ANSWERS, records every line it receives. */
-async function fakeTor(): Promise<{ server: Server; port: number; received: string[] }> {
+/** A fake tor: checks the password, answers from ANSWERS (or `answer`), records every line it receives. */
+async function fakeTor(answer: (line: string) => string | undefined = (l) => ANSWERS[l]): Promise<{ server: Server; port: number; received: string[]; stop(): void }> {
   const received: string[] = [];
+  const open = new Set<Socket>();
   const server = createServer((s: Socket) => {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+    s.on('error', () => s.destroy());
     let authed = false;
     let buf = '';
     s.setEncoding('utf8');
@@ -37,18 +34,22 @@ async function fakeTor(): Promise<{ server: Server; port: number; received: stri
         buf = buf.slice(i + 1);
         received.push(line);
         if (!authed) {
-          authed = line === `AUTHENTICATE ${cookie.toString('hex')}`;
-          s.write(authed ? '250 OK\r\n' : '515 Authentication failed: Wrong length on authentication cookie.\r\n');
+          authed = line === `AUTHENTICATE "${password}"`;
+          s.write(authed ? '250 OK\r\n' : '515 Authentication failed: Password did not match HashedControlPassword value from configuration\r\n');
           if (!authed) s.end();
           continue;
         }
-        s.write(ANSWERS[line] ?? '510 Unrecognized command\r\n');
+        s.write(answer(line) ?? '510 Unrecognized command\r\n');
       }
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const a = server.address();
-  return { server, port: typeof a === 'object' && a ? a.port : 0, received };
+  const stop = () => {
+    for (const s of open) s.destroy();
+    server.close();
+  };
+  return { server, port: typeof a === 'object' && a ? a.port : 0, received, stop };
 }
 
 /** A workstation-side client: send a line, await one complete reply. */
@@ -59,6 +60,7 @@ async function client(port: number) {
   const waiters: ((r: string) => void)[] = [];
   const reader = new ReplyReader((r) => (waiters.length ? waiters.shift()!(r) : replies.push(r)));
   s.on('data', (d: string) => reader.feed(d));
+  s.on('error', () => s.destroy()); // the filter may reset a connection it closes with data unread
   const closed = new Promise<void>((r) => s.on('close', () => r()));
   await new Promise<void>((r) => s.once('connect', () => r()));
   return {
@@ -79,7 +81,7 @@ test('forwards allowed commands, answers 510 to the rest, rewrites the SOCKS lis
   let filter: ControlFilter | undefined;
   try {
     filter = await startControlFilter({
-      listenHost: '127.0.0.1', listenPort: 0, torControl: { host: '127.0.0.1', port: tor.port }, cookiePath, profile,
+      listenHost: '127.0.0.1', listenPort: 0, torControl: { host: '127.0.0.1', port: tor.port }, password, profile,
       socksAddress: '10.152.152.10:9150',
     });
     const c = await client(filter.address.port);
@@ -99,24 +101,24 @@ test('forwards allowed commands, answers 510 to the rest, rewrites the SOCKS lis
     assert.equal(await c.ask('QUIT'), '250 closing connection\r\n');
     await c.closed;
     assert.deepEqual(tor.received, [
-      `AUTHENTICATE ${cookie.toString('hex')}`,
+      `AUTHENTICATE "${password}"`,
       'GETINFO version',
       'GETINFO version',
       'GETINFO net/listeners/socks',
       'GETINFO status/circuit-established',
       'GETINFO consensus/valid-after',
       'SIGNAL NEWNYM',
-    ], 'tor saw only allowed commands and the filter\'s own cookie');
+    ], "tor saw only allowed commands and the filter's own password");
   } finally {
     await filter?.close();
-    tor.server.close();
+    tor.stop();
   }
 });
 
 test('pipelined lines are answered in order; an over-long line closes the connection', async () => {
   const tor = await fakeTor();
   const profile = await loadProfile(profilePath);
-  const filter = await startControlFilter({ listenHost: '127.0.0.1', listenPort: 0, torControl: { host: '127.0.0.1', port: tor.port }, cookiePath, profile });
+  const filter = await startControlFilter({ listenHost: '127.0.0.1', listenPort: 0, torControl: { host: '127.0.0.1', port: tor.port }, password, profile });
   try {
     const c = await client(filter.address.port);
     const replies = await Promise.all([c.ask('GETINFO version'), c.ask('GETINFO address'), c.ask('SIGNAL NEWNYM')]);
@@ -125,21 +127,19 @@ test('pipelined lines are answered in order; an over-long line closes the connec
     await c.closed;
   } finally {
     await filter.close();
-    tor.server.close();
+    tor.stop();
   }
 });
 
-test('a wrong cookie or an absent tor closes the workstation connection with 551', async () => {
+test('a wrong password or an absent tor closes the workstation connection with 551', async () => {
   const tor = await fakeTor();
   const profile = await loadProfile(profilePath);
-  const wrong = join(dir, 'wrong_cookie');
-  writeFileSync(wrong, randomBytes(32));
-  const f1 = await startControlFilter({ listenHost: '127.0.0.1', listenPort: 0, torControl: { host: '127.0.0.1', port: tor.port }, cookiePath: wrong, profile });
+  const f1 = await startControlFilter({ listenHost: '127.0.0.1', listenPort: 0, torControl: { host: '127.0.0.1', port: tor.port }, password: newControlPassword(), profile });
   const stopped = createServer();
   await new Promise<void>((r) => stopped.listen(0, '127.0.0.1', r));
   const deadPort = (stopped.address() as { port: number }).port;
   await new Promise<void>((r) => stopped.close(() => r()));
-  const f2 = await startControlFilter({ listenHost: '127.0.0.1', listenPort: 0, torControl: { host: '127.0.0.1', port: deadPort }, cookiePath, profile });
+  const f2 = await startControlFilter({ listenHost: '127.0.0.1', listenPort: 0, torControl: { host: '127.0.0.1', port: deadPort }, password, profile });
   try {
     for (const f of [f1, f2]) {
       const c = await client(f.address.port);
@@ -150,7 +150,65 @@ test('a wrong cookie or an absent tor closes the workstation connection with 551
   } finally {
     await f1.close();
     await f2.close();
-    tor.server.close();
+    tor.stop();
+  }
+});
+
+test(`a complete line over ${MAX_LINE} bytes closes the connection; tor never sees it`, async () => {
+  const tor = await fakeTor();
+  const profile = await loadProfile(profilePath);
+  const filter = await startControlFilter({ listenHost: '127.0.0.1', listenPort: 0, torControl: { host: '127.0.0.1', port: tor.port }, password, profile });
+  try {
+    const c = await client(filter.address.port);
+    assert.equal(await c.ask('GETINFO version'), ANSWERS['GETINFO version'], 'control: a short line is answered');
+    const unanswered: string[] = [];
+    c.ask(`SIGNAL ${'N'.repeat(MAX_LINE)}`).then((r) => unanswered.push(r), () => undefined);
+    await c.closed;
+    assert.deepEqual(unanswered, []);
+    assert.deepEqual(tor.received.filter((l) => l.startsWith('SIGNAL')), []);
+  } finally {
+    await filter.close();
+    tor.stop();
+  }
+});
+
+test(`pipelining is bounded: ${MAX_QUEUED} waiting commands are answered, one more closes the connection`, async () => {
+  const tor = await fakeTor();
+  const profile = await loadProfile(profilePath);
+  const filter = await startControlFilter({ listenHost: '127.0.0.1', listenPort: 0, torControl: { host: '127.0.0.1', port: tor.port }, password, profile });
+  try {
+    const ok = await client(filter.address.port);
+    const answers = await Promise.all(Array.from({ length: MAX_QUEUED }, () => ok.ask('GETINFO version')));
+    assert.equal(answers.length, MAX_QUEUED);
+    assert.ok(answers.every((a) => a === ANSWERS['GETINFO version']));
+    ok.end();
+    const before = tor.received.length;
+    const flood = await client(filter.address.port);
+    flood.raw('GETINFO version\r\n'.repeat(MAX_QUEUED + 1));
+    await flood.closed;
+    assert.ok(tor.received.length - before <= MAX_QUEUED + 1, `tor got ${tor.received.length - before} lines from the flood`);
+    const many = await client(filter.address.port);
+    many.raw('GETINFO version\r\n'.repeat(10_000));
+    await many.closed;
+    assert.ok(tor.received.length - before < 3 * (MAX_QUEUED + 2), 'a flood of 10000 lines is cut off, not forwarded');
+  } finally {
+    await filter.close();
+    tor.stop();
+  }
+});
+
+test('a reply from tor larger than the bound closes the workstation connection', async () => {
+  const tor = await fakeTor((l) => (l === 'GETINFO version' ? `250-version=${'x'.repeat(2 * 1024 * 1024)}\r\n250 OK\r\n` : ANSWERS[l]));
+  const profile = await loadProfile(profilePath);
+  const filter = await startControlFilter({ listenHost: '127.0.0.1', listenPort: 0, torControl: { host: '127.0.0.1', port: tor.port }, password, profile });
+  try {
+    const c = await client(filter.address.port);
+    const answer = await Promise.race([c.ask('GETINFO version'), c.closed.then(() => 'closed')]);
+    assert.ok(answer === 'closed' || answer === '551 Tor is not reachable\r\n', `the oversized reply is not passed on: ${answer.slice(0, 80)}`);
+    await c.closed;
+  } finally {
+    await filter.close();
+    tor.stop();
   }
 });
 
@@ -160,4 +218,9 @@ test('reply framing: mid lines, data blocks, async events', () => {
   r.feed('650 BW 1 2\r\n250-a=1\r\n25');
   r.feed('0+b=\r\nline 250 OK\r\n.\r\n250 OK\r\n510 x\r\n');
   assert.deepEqual(got, ['250-a=1\r\n250+b=\r\nline 250 OK\r\n.\r\n250 OK\r\n', '510 x\r\n']);
+  const small = new ReplyReader(() => undefined, 100);
+  assert.equal(small.feed('250-a=' + 'x'.repeat(50) + '\r\n'), true);
+  assert.equal(small.feed('250 OK\r\n'), true, 'a complete reply resets the count');
+  assert.equal(small.feed('250-a=' + 'x'.repeat(60) + '\r\n250-b='), true);
+  assert.equal(small.feed('y'.repeat(40)), false, 'an unfinished reply over the bound');
 });

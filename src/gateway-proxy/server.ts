@@ -3,11 +3,17 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { filterControlLine, rewriteResponse, MAX_LINE, type ControlProfile, type TorControl } from '../gateway/index.js';
 import { connectTor, type TorConnection } from './tor-control.js';
 
+/** Commands a workstation may have waiting for an answer on one connection; one more closes it. */
+export const MAX_QUEUED = 32;
+/** Answer bytes a workstation may leave unread before its connection is closed. */
+export const MAX_UNREAD = 4 * 1024 * 1024;
+
 export interface ControlFilterOptions {
   listenHost: string;
   listenPort: number;
   torControl: TorControl;
-  cookiePath: string;
+  /** The admin's control password for this gateway's tor (handed over on stdin, never read from the gateway). */
+  password: string;
   profile: ControlProfile;
   /** Workstation-facing SOCKS address put into the rewritten `net/listeners/socks` answer. */
   socksAddress?: string;
@@ -27,6 +33,7 @@ function session(client: Socket, opts: ControlFilterOptions): void {
   let torVersion: string | undefined;
   let buf = '';
   let chain = Promise.resolve();
+  let queued = 0;
   let done = false;
 
   const finish = () => {
@@ -35,11 +42,17 @@ function session(client: Socket, opts: ControlFilterOptions): void {
     client.destroy();
   };
   const write = (s: string) => {
-    if (!done) client.write(s);
+    if (done) return;
+    client.write(s);
+    // A workstation that never reads its answers does not make the filter hold them without end.
+    if (client.writableLength > MAX_UNREAD) {
+      log(`${who} more than ${MAX_UNREAD} bytes of answers unread; closing`);
+      finish();
+    }
   };
   const ensureTor = async (): Promise<TorConnection> => {
     if (tor) return tor;
-    tor = await connectTor(opts.torControl, opts.cookiePath);
+    tor = await connectTor(opts.torControl, opts.password);
     tor.closed.then(finish, finish);
     const v = /^250-version=(\S+)/m.exec(await tor.command('GETINFO version'));
     torVersion = v?.[1];
@@ -67,15 +80,27 @@ function session(client: Socket, opts: ControlFilterOptions): void {
 
   client.setEncoding('utf8');
   client.on('data', (d: string) => {
+    if (done) return;
     buf += d;
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+    for (let i = buf.indexOf('\n'); i >= 0 && !done; i = buf.indexOf('\n')) {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
+      if (line.length > MAX_LINE) {
+        log(`${who} line longer than ${MAX_LINE} bytes; closing`);
+        finish();
+        return;
+      }
+      // Pipelining is allowed, but bounded: a workstation cannot queue work (and memory) without end.
+      if (++queued > MAX_QUEUED) {
+        log(`${who} more than ${MAX_QUEUED} commands waiting; closing`);
+        finish();
+        return;
+      }
       chain = chain.then(() => handle(line)).catch((e: Error) => {
         log(`${who} tor unavailable: ${e.message}`);
         write('551 Tor is not reachable\r\n');
         finish();
-      });
+      }).finally(() => { queued--; });
     }
     if (buf.length > MAX_LINE) {
       log(`${who} line longer than ${MAX_LINE} bytes; closing`);

@@ -1,9 +1,11 @@
 // One authenticated connection to tor's own control port (TCP on loopback or a unix socket), one command at a time.
 import { connect, type Socket } from 'node:net';
-import { readFile } from 'node:fs/promises';
 import { BulkheadError } from '../errors/index.js';
-import type { TorControl } from '../gateway/index.js';
+import { authenticateLine, type TorControl } from '../gateway/index.js';
 import { ReplyReader } from './reply-reader.js';
+
+/** Whatever listens on tor's control port is inside the gateway: a reply larger than this closes the connection. */
+export const MAX_TOR_REPLY = 1024 * 1024;
 
 export interface TorConnection {
   /** Send one command line; resolves with tor's complete reply (CRLF endings). */
@@ -12,13 +14,16 @@ export interface TorConnection {
   readonly closed: Promise<void>;
 }
 
-/** Connect and authenticate with the cookie; rejects with ERR_NETWORK when tor cannot be reached or refuses. */
-export async function connectTor(target: TorControl, cookiePath: string, timeoutMs = 5000): Promise<TorConnection> {
-  const cookie = await readFile(cookiePath);
+/**
+ * Connect and authenticate with the admin's control password (never a file of the gateway); rejects
+ * with ERR_NETWORK when tor cannot be reached, ERR_PERMISSION when it refuses.
+ */
+export async function connectTor(target: TorControl, password: string, timeoutMs = 5000): Promise<TorConnection> {
+  const auth = authenticateLine(password);
   const sock: Socket = 'socketPath' in target ? connect(target.socketPath) : connect(target.port, target.host);
   sock.setEncoding('utf8');
   const waiting: { resolve: (r: string) => void; reject: (e: Error) => void }[] = [];
-  const reader = new ReplyReader((reply) => waiting.shift()?.resolve(reply));
+  const reader = new ReplyReader((reply) => waiting.shift()?.resolve(reply), MAX_TOR_REPLY);
   let ended = false;
   const closed = new Promise<void>((resolve) => {
     sock.on('close', () => {
@@ -27,7 +32,9 @@ export async function connectTor(target: TorControl, cookiePath: string, timeout
       resolve();
     });
   });
-  sock.on('data', (d: string) => reader.feed(d));
+  sock.on('data', (d: string) => {
+    if (!reader.feed(d)) sock.destroy();
+  });
   sock.on('error', () => sock.destroy());
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => {
@@ -49,10 +56,10 @@ export async function connectTor(target: TorControl, cookiePath: string, timeout
       waiting.push({ resolve, reject });
       sock.write(line + '\r\n');
     });
-  const auth = await command(`AUTHENTICATE ${cookie.toString('hex')}`);
-  if (!auth.startsWith('250 ')) {
+  const answer = await command(auth);
+  if (!answer.startsWith('250 ')) {
     sock.destroy();
-    throw new BulkheadError('ERR_PERMISSION', `tor refused the control cookie: ${auth.trim()}`);
+    throw new BulkheadError('ERR_PERMISSION', `tor refused the control password: ${answer.trim().slice(0, 200)}`);
   }
   return { command, close: () => sock.destroy(), closed };
 }

@@ -1,7 +1,7 @@
 // Table tests of the port plan: Whonix's ports and flags, unique bound ports per workstation, bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planGateway, listenerOf, WHONIX_SOCKS_PORTS, type GatewayInput } from './index.js';
+import { planGateway, listenerOf, assignSlots, slotsAbove, WHONIX_SOCKS_PORTS, type GatewayInput } from './index.js';
 import { labInput, links } from './fixtures.test-util.js';
 
 test("Whonix's SocksPorts and isolation flags", () => {
@@ -32,7 +32,32 @@ test('each workstation: same facing ports, its own bound ports, IsolateSOCKSAuth
   for (const l of w1.listeners.filter((x) => x.kind === 'socks')) assert.ok(l.flags.includes('IsolateSOCKSAuth'));
   assert.deepEqual(plan.workstations.map((w) => w.mark), [1, 2, 3]);
   assert.deepEqual(plan.torControl, { host: '127.0.0.1', port: 9052 });
-  assert.equal(plan.cookieFile, '/var/lib/bulkhead-tor/control_auth_cookie');
+});
+
+test('removing the middle of three workstations moves no other listener (ports keyed to the qube)', () => {
+  const names = ['anon-a', 'anon-b', 'anon-c'];
+  const first = assignSlots(names, new Map());
+  assert.deepEqual(Object.fromEntries(first), { 'anon-a': 0, 'anon-b': 1, 'anon-c': 2 });
+  const plan = (ns: string[], slots: Map<string, number>) =>
+    planGateway(labInput(1, { workstations: ns.map((n) => ({ ...links(1)[0]!, name: n, ifname: `vif${n.slice(-1)}`, slot: slots.get(n)! })) }));
+  const ports = (p: ReturnType<typeof planGateway>) => new Map(p.workstations.map((w) => [w.name, { ports: w.listeners.map((l) => l.port), mark: w.mark }]));
+  const before = ports(plan(names, first));
+  const rest = ['anon-a', 'anon-c'];
+  const second = assignSlots(rest, first);
+  const after = ports(plan(rest, second));
+  for (const n of rest) assert.deepEqual(after.get(n), before.get(n), `${n} keeps its listeners and mark`);
+  // A newcomer takes the freed block, never an occupied one; the others still do not move.
+  const third = assignSlots(['anon-a', 'anon-c', 'anon-d'], second);
+  assert.deepEqual(Object.fromEntries(third), { 'anon-a': 0, 'anon-c': 2, 'anon-d': 1 });
+  const full = ports(plan(['anon-a', 'anon-c', 'anon-d'], third));
+  for (const n of rest) assert.deepEqual(full.get(n), before.get(n));
+});
+
+test('slot assignment: duplicates and out-of-range slots are re-assigned, the first holder keeps its slot; a full gateway is refused', () => {
+  const got = assignSlots(['a', 'b', 'c', 'd'], new Map([['a', 5], ['b', 5], ['c', 9999], ['d', 0]]));
+  assert.deepEqual(Object.fromEntries(got), { a: 5, b: 1, c: 2, d: 0 });
+  assert.equal(slotsAbove(20000), 227);
+  assert.throws(() => assignSlots(['a', 'b', 'c'], new Map(), 2), /workstations: at most 2/);
 });
 
 test('portBase moves every block; the largest count that fits is accepted', () => {
@@ -62,7 +87,9 @@ test('invalid input names the field', () => {
     [{ control: { host: '127.0.0.1', port: 70000 } }, /^control\.port/],
     [{ control: { socketPath: 'control' } }, /^control\.socketPath/],
     [{ portBase: 80 }, /^portBase: must be at least 1024/],
-    [{ cookieFile: 'cookie' }, /^cookieFile/],
+    [{ workstations: [{ ...w[0]!, slot: -1 }] }, /workstations\[0\]\.slot: must be an integer 0\.\.226/],
+    [{ workstations: [{ ...w[0]!, slot: 1.5 }] }, /workstations\[0\]\.slot/],
+    [{ workstations: [w[0]!, { ...w[1]!, slot: 0 }] }, /workstations\[1\]\.slot: 0 appears twice/],
   ];
   for (const [patch, re] of cases) {
     assert.throws(() => planGateway(labInput(1, patch)), (e: Error & { code?: string }) => re.test(e.message) && e.code === 'ERR_INVALID_VALUE', re.source);

@@ -56,7 +56,7 @@ function range(a: number, b: number): number[] {
   return out;
 }
 
-/** Ports per workstation block; every facing port maps to base + 200·k + (facing − 9000), DNS to offset 0. */
+/** Ports per workstation block; every facing port maps to base + 200·slot + (facing − 9000), DNS to offset 0. */
 export const BLOCK = 200;
 export const DEFAULT_PORT_BASE = 20000;
 
@@ -64,7 +64,7 @@ function offset(facing: number): number {
   return facing === DNS_FACING_PORT ? 0 : facing - 9000;
 }
 
-/** The listener list of workstation k (facing ports identical for all, bound ports unique). */
+/** The listener list of the workstation in slot k (facing ports identical for all, bound ports unique). */
 function listenersFor(k: number, base: number): Listener[] {
   const at = (facing: number) => base + BLOCK * k + offset(facing);
   return [
@@ -98,9 +98,9 @@ export function planGateway(input: GatewayInput): GatewayPlan {
   }
   const base = input.portBase ?? DEFAULT_PORT_BASE;
   if (port('portBase', base) < 1024) throw bad('portBase', 'must be at least 1024 (tor binds after dropping root)');
-  const maxK = Math.max(0, Math.floor((65535 - (BLOCK - 1) - base) / BLOCK) + 1);
+  const maxK = slotsAbove(base);
   if (input.workstations.length > maxK) throw bad('workstations', `at most ${maxK} workstations fit above portBase ${base}`);
-  const seen = { name: new Set<string>(), ifname: new Set<string>() };
+  const seen = { name: new Set<string>(), ifname: new Set<string>(), slot: new Set<number>() };
   const workstations: WorkstationPlan[] = input.workstations.map((w, k) => {
     const f = `workstations[${k}]`;
     if (w === null || typeof w !== 'object') throw bad(f, 'must be an object');
@@ -109,18 +109,50 @@ export function planGateway(input: GatewayInput): GatewayPlan {
     if (ifn === 'lo') throw bad(`${f}.ifname`, "'lo' cannot be a workstation link");
     if (seen.name.has(name)) throw bad(`${f}.name`, `'${name}' appears twice`);
     if (seen.ifname.has(ifn)) throw bad(`${f}.ifname`, `'${ifn}' appears twice`);
+    if (!Number.isInteger(w.slot) || w.slot < 0 || w.slot >= maxK) throw bad(`${f}.slot`, `must be an integer 0..${maxK - 1} (blocks above portBase ${base})`);
+    if (seen.slot.has(w.slot)) throw bad(`${f}.slot`, `${w.slot} appears twice`);
     seen.name.add(name);
     seen.ifname.add(ifn);
+    seen.slot.add(w.slot);
     const gatewayAddr = ipv4(`${f}.gatewayAddr`, w.gatewayAddr);
     const workstationAddr = ipv4(`${f}.workstationAddr`, w.workstationAddr);
     if (gatewayAddr === workstationAddr) throw bad(`${f}.workstationAddr`, 'must differ from gatewayAddr');
-    return { name, ifname: ifn, gatewayAddr, workstationAddr, index: k, mark: k + 1, listeners: listenersFor(k, base) };
+    return { name, ifname: ifn, gatewayAddr, workstationAddr, slot: w.slot, index: k, mark: w.slot + 1, listeners: listenersFor(w.slot, base) };
   });
   const uplink = ifname('uplink', input.uplink);
   if (seen.ifname.has(uplink)) throw bad('uplink', `'${uplink}' is also a workstation link`);
-  const dataDir = absPath('dataDir', input.dataDir);
-  const cookieFile = input.cookieFile === undefined ? `${dataDir}/control_auth_cookie` : absPath('cookieFile', input.cookieFile);
-  return { workstations, torControl: torControlOf(input), cookieFile };
+  absPath('dataDir', input.dataDir);
+  return { workstations, torControl: torControlOf(input) };
+}
+
+/** How many listener blocks fit above `base` (slots 0..n-1). */
+export function slotsAbove(base: number = DEFAULT_PORT_BASE): number {
+  return Math.max(0, Math.floor((65535 - (BLOCK - 1) - base) / BLOCK) + 1);
+}
+
+/**
+ * Slots for a gateway's workstations: each keeps the slot it holds (`kept`, in the given order: the
+ * first holder of a slot wins), the others get the lowest free ones. Pure; the caller persists the result.
+ */
+export function assignSlots(names: readonly string[], kept: ReadonlyMap<string, number>, max = slotsAbove()): Map<string, number> {
+  const out = new Map<string, number>();
+  const used = new Set<number>();
+  for (const n of names) {
+    const s = kept.get(n);
+    if (s !== undefined && Number.isInteger(s) && s >= 0 && s < max && !used.has(s)) {
+      out.set(n, s);
+      used.add(s);
+    }
+  }
+  let next = 0;
+  for (const n of names) {
+    if (out.has(n)) continue;
+    while (used.has(next)) next++;
+    if (next >= max) throw bad('workstations', `at most ${max} workstations fit behind one gateway`);
+    out.set(n, next);
+    used.add(next);
+  }
+  return out;
 }
 
 /** The listener of one kind/facing port of a planned workstation. */

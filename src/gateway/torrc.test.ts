@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateTorrc, planGateway, type GatewayInput } from './index.js';
-import { BRIDGE, DIRAUTH, FP, labInput } from './fixtures.test-util.js';
+import { BRIDGE, DIRAUTH, FP, PW_HASH, labInput } from './fixtures.test-util.js';
 
 const lines = (s: string) => s.split('\n');
 
@@ -20,8 +20,8 @@ test('lab torrc: testing network, lab authorities, client options, no default So
     'GeoIPFile /etc/bulkhead/empty',
     'GeoIPv6File /etc/bulkhead/empty',
     'ControlPort 127.0.0.1:9052',
-    'CookieAuthentication 1',
-    'CookieAuthFile /var/lib/bulkhead-tor/control_auth_cookie',
+    'CookieAuthentication 0',
+    `HashedControlPassword ${PW_HASH}`,
     'VirtualAddrNetworkIPv4 10.192.0.0/10',
     'AutomapHostsOnResolve 1',
     'AutomapHostsSuffixes .onion,.exit',
@@ -37,6 +37,7 @@ test('lab torrc: testing network, lab authorities, client options, no default So
   assert.ok(!/UseBridges|Bridge /.test(t));
   assert.ok(!/^SocksPort (127\.0\.0\.1:)?9050\b/m.test(t), 'no SocksPort on a default address');
   assert.ok(!/^ControlPort .*10\.152/m.test(t), 'control port never on a workstation address');
+  assert.ok(!/CookieAuthFile|CookieAuthentication 1/.test(t), 'no cookie file: the admin never reads one');
 });
 
 test('every listener of every workstation appears exactly once', () => {
@@ -83,6 +84,10 @@ test('bad input is refused naming the field; no default authorities ever', () =>
     [{ owningPid: -1 }, /^owningPid/],
     [{ geoipFile: 'geoip' }, /^geoipFile/],
     [{ obfs4proxyPath: 'obfs4proxy', bridges: [BRIDGE] }, /^obfs4proxyPath/],
+    [{ controlPasswordHash: undefined as unknown as string }, /^controlPasswordHash: must be a non-empty string/],
+    [{ controlPasswordHash: 'secret' }, /^controlPasswordHash: must be tor's '16:'/],
+    [{ controlPasswordHash: `${PW_HASH}\nControlPort 0.0.0.0:9052` }, /^controlPasswordHash: must not contain control/],
+    [{ controlPasswordHash: PW_HASH.toLowerCase() }, /^controlPasswordHash: must be tor's/],
   ];
   for (const [patch, re] of cases) {
     assert.throws(() => generateTorrc({ ...labInput(1), ...patch }), (e: Error) => re.test(e.message), re.source);

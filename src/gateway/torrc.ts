@@ -2,6 +2,7 @@
 import type { GatewayInput, Listener, WorkstationPlan } from './types.js';
 import { planGateway } from './port-plan.js';
 import { absPath, bad, safeText } from './validate.js';
+import { HASHED_PASSWORD_RE } from './control-password.js';
 
 const FP = '[0-9A-F]{40}';
 const FP_SPACED = '(?:[0-9A-F]{4} ){9}[0-9A-F]{4}';
@@ -65,11 +66,14 @@ export function generateTorrc(input: GatewayInput): string {
     out.push(`__OwningControllerProcess ${input.owningPid}`);
   }
   out.push('ShutdownWaitLength 2', 'AvoidDiskWrites 1', `GeoIPFile ${geoip}`, `GeoIPv6File ${geoip}`);
-  out.push('', '# Control port: loopback only, cookie; workstations reach it only through the filter.');
+  out.push('', '# Control port: loopback only, a password only the admin knows (no cookie file for anyone to swap);',
+    '# workstations reach it only through the filter.');
   const c = plan.torControl;
   if ('socketPath' in c) out.push('ControlPort 0', `ControlSocket ${c.socketPath}`);
   else out.push(`ControlPort ${c.host}:${c.port}`);
-  out.push('CookieAuthentication 1', `CookieAuthFile ${plan.cookieFile}`);
+  const hash = safeText('controlPasswordHash', input.controlPasswordHash);
+  if (!HASHED_PASSWORD_RE.test(hash)) throw bad('controlPasswordHash', "must be tor's '16:' + 58 upper-case hex digits (hashControlPassword)");
+  out.push('CookieAuthentication 0', `HashedControlPassword ${hash}`);
   if (bridges.length > 0) {
     const obfs4 = absPath('obfs4proxyPath', input.obfs4proxyPath ?? '/usr/bin/obfs4proxy');
     out.push('', '# Bridges', 'UseBridges 1', `ClientTransportPlugin obfs4 exec ${obfs4}`);

@@ -13,6 +13,11 @@ export interface WorkstationLink {
   gatewayAddr: string;
   /** Workstation end of the link (IPv4); Whonix uses 10.152.152.11 on every link. */
   workstationAddr: string;
+  /**
+   * The workstation's listener block, kept by the qube for as long as it stays behind this gateway
+   * (never its position in the list): adding or removing another workstation moves no listener.
+   */
+  slot: number;
 }
 
 /** Where tor's own (unfiltered) control interface is. */
@@ -29,8 +34,11 @@ export interface GatewayInput {
   dataDir: string;
   /** tor's ControlPort (default 127.0.0.1:9052, as Whonix) or a unix ControlSocket. */
   control?: TorControl;
-  /** Cookie file (default `<dataDir>/control_auth_cookie`). */
-  cookieFile?: string;
+  /**
+   * `HashedControlPassword` for tor's ControlPort (`16:…`, see control-password.ts). The admin keeps
+   * the password; nothing on the admin side ever reads a file of the gateway to authenticate.
+   */
+  controlPasswordHash: string;
   /** User tor switches to when started as root (`User`); omit when tor starts as that user. */
   user?: string;
   /** Numeric uid tor runs as; the only uid allowed to send on the uplink. */
@@ -45,7 +53,7 @@ export interface GatewayInput {
   owningPid?: number;
   /** tor's Log line (default `notice stdout`). */
   log?: string;
-  /** First internal listener port (default 20000); workstation k uses portBase + 200·k … + 199. */
+  /** First internal listener port (default 20000); the workstation in slot k uses portBase + 200·k … + 199. */
   portBase?: number;
   /** nft table name (default `bulkhead_gw`). */
   tableName?: string;
@@ -69,7 +77,7 @@ export interface Listener {
 export interface WorkstationPlan extends WorkstationLink {
   /** Index in the input list. */
   index: number;
-  /** Connection mark (and routing table offset) that ties replies to this link. */
+  /** Connection mark (and routing table offset) that ties replies to this link: slot + 1, so it never moves either. */
   mark: number;
   listeners: Listener[];
 }
@@ -78,5 +86,4 @@ export interface GatewayPlan {
   workstations: WorkstationPlan[];
   /** Where the control-port filter reaches tor. */
   torControl: TorControl;
-  cookieFile: string;
 }

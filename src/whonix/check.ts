@@ -14,6 +14,7 @@ import { readLabTor } from './lab-tor.js';
 import { delta, describeSeen, observeLab, totalOther, type LabObserver, type Observation } from './lab-observer.js';
 import { circuitsOf, streamEventsOf, type StreamEvent } from './stream-events.js';
 import { execIn } from './exec-in.js';
+import { torState, type TorState } from './tor-watch.js';
 import { GW_ADDR, WS_ADDR, WS_HOSTNAME, WS_MACHINE_ID, WS_TIMEZONE, WS_USER } from './identity.js';
 
 export interface CheckResult { id: string; title: string; ok: boolean; detail: string }
@@ -24,6 +25,8 @@ export interface CheckReport {
   checks: CheckResult[];
   /** Packets the lab saw during the whole check (tor = Tor network traffic, other = anything else). */
   labSeen: Observation | null;
+  /** tor's state in the gateway as the admin watches it (up/down, restarts by its supervisor). */
+  tor: TorState | null;
   ms: number;
 }
 
@@ -185,7 +188,7 @@ export async function checkWorkstation(ctx: DaemonContext, name: string): Promis
     if (seenAll) {
       add('lab-saw-only-tor', 'the lab hosts saw only Tor relays during the check', totalOther(seenAll) === 0, describeSeen(seenAll));
     }
-    return { workstation: name, gateway, ok: checks.every((c) => c.ok), checks, labSeen: seenAll, ms: Date.now() - t0 };
+    return { workstation: name, gateway, ok: checks.every((c) => c.ok), checks, labSeen: seenAll, tor: torState(ctx, gateway), ms: Date.now() - t0 };
   } finally {
     ctl?.close();
     await observer?.remove();

@@ -8,6 +8,7 @@ import { writeGatewayFiles } from './files.js';
 import { generateTorrc } from '../gateway/index.js';
 import { workstationMounts } from './files.js';
 import { WS_HOSTNAME } from './identity.js';
+import { unwatchTor, watchTor } from './tor-watch.js';
 
 /** A workstation feature: `1` grants its root CAP_NET_RAW and CAP_NET_ADMIN (the leak-test suite's attacker). */
 export const LEAKTEST_CAPS_FEATURE = 'leaktest.caps';
@@ -20,7 +21,7 @@ function gatewayOf(ctx: DaemonContext, name: string): string | null {
   return typeof n === 'string' && isGatewayQube(sys.qubes.get(n)) ? n : null;
 }
 
-/** Re-plan a running gateway after its workstation set changed: torrc, rules, tor reload, filter. */
+/** Re-plan a running gateway after its workstation set changed: torrc, rules, tor reload, filter. Listener blocks of the others do not move. */
 export async function refreshGateway(ctx: DaemonContext, gateway: string): Promise<void> {
   if (!isRunning(ctx, gateway)) return;
   const input = await gatewayInput(ctx, gateway);
@@ -63,11 +64,15 @@ export function whonixFeature(): { hooks: QubeHooks; attached: Map<string, strin
       }
       if (relinked) await loadGatewayRules(ctx, name, input); // their routes need the links
       await startTor(ctx, name);
+      watchTor(ctx, name);
       await startControlFilter(ctx, name, input);
     },
     async postStop(ctx, name) {
       const q = ctx.store.getQube(name);
-      if (q && isGatewayQube(q)) await stopControlFilter(ctx, name);
+      if (q && isGatewayQube(q)) {
+        unwatchTor(ctx, name);
+        await stopControlFilter(ctx, name);
+      }
       const gw = attached.get(name);
       if (gw) {
         await detachWorkstation(ctx, name, gw);
@@ -93,10 +98,14 @@ export function whonixFeature(): { hooks: QubeHooks; attached: Map<string, strin
     async daemonStart(ctx) {
       for (const q of ctx.store.listQubes()) {
         if (!isRunning(ctx, q.name)) continue;
+        if (isGatewayQube(q)) watchTor(ctx, q.name);
         const gw = gatewayOf(ctx, q.name);
         if (gw) attached.set(q.name, gw);
       }
     },
+  };
+  hooks.daemonStop = async (ctx) => {
+    for (const q of ctx.store.listQubes()) if (isGatewayQube(q)) unwatchTor(ctx, q.name);
   };
   return { hooks, attached };
 }

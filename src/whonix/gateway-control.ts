@@ -8,15 +8,13 @@ import { TorControl } from '../lab/tor/index.js';
 import { TOR_CONTROL_PORT } from '../gateway/index.js';
 import type { DaemonContext } from '../daemon/context.js';
 import { qubeNetns } from '../netvm/names.js';
-import { whonixDir } from './files.js';
-
-export const TOR_COOKIE_IN_QUBE = '/var/lib/bulkhead-tor/control_auth_cookie';
+import { readControlPassword, whonixDir } from './files.js';
 
 export interface GatewayControlTarget {
   /** The gateway's network namespace (tor's ControlPort listens on its loopback). */
   netns: string;
-  /** tor's cookie as seen from the host: /proc/<gateway init pid>/root/var/lib/bulkhead-tor/control_auth_cookie. */
-  cookieFile: string;
+  /** The admin's control password of this gateway start (nothing is read from the gateway's files). */
+  password: string;
   /** A root-only directory for the bridge's socket. */
   socketDir: string;
   port?: number;
@@ -47,7 +45,7 @@ export async function openGatewayControl(t: GatewayControlTarget): Promise<Gatew
       if (Date.now() > deadline) throw new BulkheadError('ERR_TIMEOUT', `control bridge into ${t.netns} did not come up`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    const tor = await TorControl.open({ target: { path: sock }, cookieFile: t.cookieFile, timeoutMs: t.timeoutMs ?? 10_000 });
+    const tor = await TorControl.open({ target: { path: sock }, password: t.password, timeoutMs: t.timeoutMs ?? 10_000 });
     return { tor, close: () => { tor.close(); end(); } };
   } catch (e) {
     end();
@@ -61,7 +59,7 @@ export async function gatewayControl(ctx: DaemonContext, gateway: string): Promi
   if (!inst || inst.status !== 'running') throw new BulkheadError('ERR_QUBE_NOT_RUNNING', `gateway '${gateway}' is not running`);
   return openGatewayControl({
     netns: qubeNetns(ctx, gateway),
-    cookieFile: `/proc/${inst.pid}/root${TOR_COOKIE_IN_QUBE}`,
+    password: await readControlPassword(ctx, gateway),
     socketDir: join(whonixDir(ctx, gateway), 'ctl'),
   });
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../src/exec/index.js';
-import { generateTorrc, gatewayRuleset, lockdownRuleset, workstationRuleset, type GatewayInput } from '../../src/gateway/index.js';
+import { generateTorrc, gatewayRuleset, hashControlPassword, lockdownRuleset, newControlPassword, workstationRuleset, type GatewayInput } from '../../src/gateway/index.js';
 
 const RUN = process.env.BULKHEAD_TEST_RUN ?? 'bht' + randomBytes(3).toString('hex');
 const dir = mkdtempSync(join(tmpdir(), `${RUN}-gwgen-`));
@@ -24,8 +24,9 @@ const BRIDGE = `obfs4 10.99.0.9:9443 ${FP} cert=ssH+9rP8dG2NLDN2XuFw63hIO/9MNNin
 function input(name: string, n: number, extra: Partial<GatewayInput> = {}): GatewayInput {
   return {
     network: 'lab',
-    workstations: Array.from({ length: n }, (_, k) => ({ name: `anon-${k}`, ifname: `${RUN}w${k}`.slice(0, 15), gatewayAddr: '10.152.152.10', workstationAddr: '10.152.152.11' })),
+    workstations: Array.from({ length: n }, (_, k) => ({ name: `anon-${k}`, ifname: `${RUN}w${k}`.slice(0, 15), gatewayAddr: '10.152.152.10', workstationAddr: '10.152.152.11', slot: k })),
     dirAuthorities: AUTHS,
+    controlPasswordHash: hashControlPassword(newControlPassword()),
     dataDir: join(dir, `data-${name}`),
     torUid: 101,
     uplink: `${RUN}up`.slice(0, 15),

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../src/exec/index.js';
-import { generateTorrc, planGateway, type GatewayInput } from '../../src/gateway/index.js';
+import { generateTorrc, hashControlPassword, newControlPassword, planGateway, type GatewayInput } from '../../src/gateway/index.js';
 import { connectTor, startControlFilter, loadProfile, ReplyReader } from '../../src/gateway-proxy/index.js';
 import { connect } from 'node:net';
 
@@ -26,17 +26,20 @@ after(async () => {
 });
 
 const FP = 'ABCDEF0123456789ABCDEF0123456789ABCDEF01';
+const password = newControlPassword();
 // tor refuses a control socket in a directory others can read.
 mkdirSync(join(dir, 'ctl'), { mode: 0o700 });
 const empty = join(dir, 'empty');
 writeFileSync(empty, '');
 const input: GatewayInput = {
   network: 'lab',
-  workstations: [0, 1].map((k) => ({ name: `anon-${k}`, ifname: `${RUN}w${k}`.slice(0, 15), gatewayAddr: '10.152.152.10', workstationAddr: '10.152.152.11' })),
+  // Slots 3 and 0: listener blocks follow the qube's kept slot, not its place in the list.
+  workstations: [3, 0].map((k) => ({ name: `anon-${k}`, ifname: `${RUN}w${k}`.slice(0, 15), gatewayAddr: '10.152.152.10', workstationAddr: '10.152.152.11', slot: k })),
   dirAuthorities: [`auth1 orport=5001 v3ident=${FP} 10.99.0.1:7001 ${FP}`],
   dataDir: join(dir, 'data'),
   control: { socketPath: join(dir, 'ctl', 'control.sock') },
   owningPid: process.pid,
+  controlPasswordHash: hashControlPassword(password),
   torUid: 0,
   uplink: `${RUN}up`.slice(0, 15),
   geoipFile: empty,
@@ -66,10 +69,13 @@ test('tor binds every planned listener; the filter answers through it', async ()
   let log = '';
   tor.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   const plan = planGateway(input);
-  await until(() => existsSync(plan.cookieFile) && existsSync(join(dir, 'ctl', 'control.sock')) || tor!.exitCode !== null, 20_000);
+  await until(() => existsSync(join(dir, 'ctl', 'control.sock')) || tor!.exitCode !== null, 20_000);
   assert.equal(tor.exitCode, null, `tor exited: ${log}`);
+  assert.ok(!existsSync(join(input.dataDir, 'control_auth_cookie')), 'tor writes no cookie file');
+  // A wrong password is refused by real tor; the admin's is accepted.
+  await assert.rejects(connectTor(plan.torControl, newControlPassword()), /refused the control password/);
 
-  const direct = await connectTor(plan.torControl, plan.cookieFile);
+  const direct = await connectTor(plan.torControl, password);
   try {
     for (const [key, kind] of [['socks', 'socks'], ['trans', 'trans'], ['dns', 'dns']] as const) {
       const answer = await direct.command(`GETINFO net/listeners/${key}`);
@@ -82,7 +88,7 @@ test('tor binds every planned listener; the filter answers through it', async ()
   }
 
   const filter = await startControlFilter({
-    listenHost: '127.0.0.1', listenPort: 0, torControl: plan.torControl, cookiePath: plan.cookieFile,
+    listenHost: '127.0.0.1', listenPort: 0, torControl: plan.torControl, password,
     profile: await loadProfile(new URL('../../gateway-profiles/default.json', import.meta.url).pathname), socksAddress: '10.152.152.10:9150',
   });
   try {

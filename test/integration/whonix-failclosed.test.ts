@@ -8,7 +8,7 @@ import { forceRemoveNetns } from './net-fixture.js';
 import { whonixDaemon, type WhonixDaemon } from './whonix-fixture.js';
 import { describeSeen, type Observation } from '../../src/whonix/lab-observer.js';
 import { loadGatewayRules } from '../../src/whonix/gateway.js';
-import { DEFAULT_GATEWAY_TABLE, DEFAULT_LOCKDOWN_TABLE, lockdownRuleset, type GatewayInput } from '../../src/gateway/index.js';
+import { DEFAULT_GATEWAY_TABLE, DEFAULT_LOCKDOWN_TABLE, hashControlPassword, lockdownRuleset, newControlPassword, type GatewayInput } from '../../src/gateway/index.js';
 import { applyRuleset } from '../../src/net/nft.js';
 import type { DaemonContext } from '../../src/daemon/context.js';
 import { UDP_ICMP_PROBE } from '../../src/whonix/check.js';
@@ -65,12 +65,13 @@ describe('Whonix fail-closed', { timeout: 1_200_000 }, () => {
     const sh = (args: string[], input?: string) => spawnSync(args[0] as string, args.slice(1), { encoding: 'utf8', timeout: 20_000, input });
     const input: GatewayInput = {
       network: 'lab',
-      workstations: [{ name: 'ws', ifname: 'vif9', gatewayAddr: '10.152.152.10', workstationAddr: '10.152.152.11' }],
+      workstations: [{ name: 'ws', ifname: 'vif9', gatewayAddr: '10.152.152.10', workstationAddr: '10.152.152.11', slot: 0 }],
       dirAuthorities: ['auth1 orport=5001 v3ident=ABCDEF0123456789ABCDEF0123456789ABCDEF01 203.0.113.11:7001 ABCDEF0123456789ABCDEF0123456789ABCDEF01'],
       dataDir: '/var/lib/bulkhead-tor',
       torUid: 0,
       uplink: 'eth0',
       geoipFile: '/etc/bulkhead-tor/empty',
+      controlPasswordHash: hashControlPassword(newControlPassword()),
     };
     /** TCP connect, UDP answer and ICMP echo between namespaces; each "ok" or why not. */
     const reach = (from: string, addr: string, port: number) => {

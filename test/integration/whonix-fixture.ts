@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { crunState } from './core-fixture.js';
 import { labDaemon, type NetDaemon } from './net-fixture.js';
-import { openGatewayControl, TOR_COOKIE_IN_QUBE, type GatewayControl } from '../../src/whonix/gateway-control.js';
+import { openGatewayControl, type GatewayControl } from '../../src/whonix/gateway-control.js';
 import { observeLab, type LabObserver } from '../../src/whonix/lab-observer.js';
 import { streamEventsOf, type StreamEvent } from '../../src/whonix/stream-events.js';
 
@@ -15,7 +15,7 @@ export interface WhonixDaemon extends NetDaemon {
   control(): Promise<GatewayControl>;
   /** Packet counters in the lab's web, other and dns hosts and on the router's uplinks. */
   observe(): Promise<LabObserver>;
-  /** Host pids of tor processes inside the gateway (same pid namespace as its init, comm "tor"). */
+  /** Host pids of live tor processes inside the gateway (same pid namespace as its init, comm "tor", not a zombie). */
   torPids(gateway?: string): number[];
   /** The lab's onion address and exit addresses. */
   labTor(): { onionAddress: string; exitAddresses: string[] };
@@ -32,9 +32,10 @@ export async function whonixDaemon(tag: string): Promise<WhonixDaemon> {
     return Number(props.find((p) => p.name === 'qid')?.value);
   };
   d.control = async () => {
-    const pid = d.initPid('sys-whonix');
-    if (!pid) throw new Error('sys-whonix is not running');
-    return openGatewayControl({ netns: d.ns('sys-whonix'), cookieFile: `/proc/${pid}/root${TOR_COOKIE_IN_QUBE}`, socketDir: join(d.home, 'run', 'test-ctl') });
+    if (!d.initPid('sys-whonix')) throw new Error('sys-whonix is not running');
+    // The admin's password of this gateway start (root-only, in the admin's run directory), never a file of the gateway.
+    const password = readFileSync(join(d.home, 'run', 'whonix', 'sys-whonix', 'control-password'), 'utf8').trim();
+    return openGatewayControl({ netns: d.ns('sys-whonix'), password, socketDir: join(d.home, 'run', 'test-ctl') });
   };
   d.observe = () => observeLab(join(d.home, 'lab'));
   d.torPids = (gateway = 'sys-whonix') => {
@@ -45,7 +46,8 @@ export async function whonixDaemon(tag: string): Promise<WhonixDaemon> {
     for (const e of readdirSync('/proc')) {
       if (!/^\d+$/.test(e)) continue;
       try {
-        if (readFileSync(`/proc/${e}/comm`, 'utf8').trim() === 'tor' && readlinkSync(`/proc/${e}/ns/pid`) === pidns) out.push(Number(e));
+        const zombie = / Z /.test(readFileSync(`/proc/${e}/stat`, 'utf8').replace(/^.*\)/, ')'));
+        if (!zombie && readFileSync(`/proc/${e}/comm`, 'utf8').trim() === 'tor' && readlinkSync(`/proc/${e}/ns/pid`) === pidns) out.push(Number(e));
       } catch { /* exited */ }
     }
     return out;

@@ -4,6 +4,7 @@ import type { CheckReport } from '../../whonix/check.js';
 
 export function formatCheckReport(r: CheckReport): string {
   const lines = [`bulkhead check ${r.workstation} (gateway ${r.gateway})`];
+  if (r.tor) lines.push(`tor in ${r.gateway}: ${r.tor.state} since ${r.tor.since}${r.tor.restarts ? ` (restarted ${r.tor.restarts} times by its supervisor)` : ''}`);
   for (const c of r.checks) lines.push(`${c.ok ? '✓' : '✗'} ${c.title}`, `    ${c.detail}`);
   const failed = r.checks.filter((c) => !c.ok).length;
   const took = `${(r.ms / 1000).toFixed(1)} s`;

@@ -1,8 +1,9 @@
 // Verbs on qubes: create, ls, start, shutdown, kill, pause, unpause, clone, remove (qvm-* names).
 import { apiClient } from '../client.js';
 import { table } from '../output.js';
+import type { TorState } from '../../whonix/tor-watch.js';
 
-interface QubeView { name: string; klass: string; state: string; label: string; template: string | null; netvm: string | null }
+interface QubeView { name: string; klass: string; state: string; label: string; template: string | null; netvm: string | null; tor?: TorState }
 
 function parseProps(list: string[] = []): Record<string, string> {
   const props: Record<string, string> = {};
@@ -21,8 +22,12 @@ export async function create(name: string, o: { class: string; template?: string
 
 export async function ls(o: { json?: boolean }): Promise<string> {
   const { qubes } = await apiClient().request<{ qubes: QubeView[] }>('GET', '/qubes');
+  // Gateways: tor's state as the admin watches it (a note after the state).
+  const tor = await apiClient().request<{ gateways: Record<string, TorState> }>('GET', '/gateways/tor').then((r) => r.gateways, () => ({} as Record<string, TorState>));
+  for (const q of qubes) if (tor[q.name]) q.tor = tor[q.name];
   if (o.json) return JSON.stringify(qubes, null, 2) + '\n';
-  const rows = [['dom0', 'Running', 'AdminVM', 'black', '-', '-'], ...qubes.map((q) => [q.name, cap(q.state), q.klass, q.label, q.template ?? '-', q.netvm ?? '-'])];
+  const state = (q: QubeView) => cap(q.state) + (q.tor ? ` (tor ${q.tor.state}${q.tor.restarts ? `, ${q.tor.restarts} restarts` : ''})` : '');
+  const rows = [['dom0', 'Running', 'AdminVM', 'black', '-', '-'], ...qubes.map((q) => [q.name, state(q), q.klass, q.label, q.template ?? '-', q.netvm ?? '-'])];
   return table(rows, ['NAME', 'STATE', 'CLASS', 'LABEL', 'TEMPLATE', 'NETVM']);
 }
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

@@ -1,4 +1,4 @@
-// A small client for tor's control protocol: cookie authentication, GETINFO, SETCONF, SIGNAL and events.
+// A small client for tor's control protocol: cookie or password authentication, GETINFO, SETCONF, SIGNAL and events.
 import { connect, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { BulkheadError } from '../../errors/index.js';
@@ -10,6 +10,8 @@ export interface ControlOptions {
   target: ControlTarget;
   /** Path of tor's control_auth_cookie; omitted = AUTHENTICATE without a secret (no auth configured). */
   cookieFile?: string;
+  /** A control password (HashedControlPassword); sent quoted, never read from a file. Takes precedence over cookieFile. */
+  password?: string;
   timeoutMs?: number;
 }
 
@@ -46,8 +48,13 @@ export class TorControl {
     });
     const ctl = new TorControl(socket, timeoutMs);
     try {
-      const secret = opts.cookieFile ? (await readFile(opts.cookieFile)).toString('hex') : '';
-      await ctl.command(secret ? `AUTHENTICATE ${secret}` : 'AUTHENTICATE');
+      if (opts.password !== undefined) {
+        if (!/^[0-9a-f]{16,128}$/.test(opts.password)) throw new BulkheadError('ERR_INVALID_VALUE', 'control password: must be 16-128 lower-case hex digits');
+        await ctl.command(`AUTHENTICATE "${opts.password}"`);
+      } else {
+        const secret = opts.cookieFile ? (await readFile(opts.cookieFile)).toString('hex') : '';
+        await ctl.command(secret ? `AUTHENTICATE ${secret}` : 'AUTHENTICATE');
+      }
     } catch (e) {
       ctl.close();
       throw e;
