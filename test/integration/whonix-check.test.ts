@@ -34,6 +34,8 @@ describe('bulkhead check', { timeout: 1_200_000 }, () => {
     assert.deepEqual(rep.checks.map((c) => c.id), ALL);
     assert.ok(rep.ok && rep.checks.every((c) => c.ok));
     assert.equal(rep.gateway, 'sys-whonix');
+    assert.equal(rep.tor?.state, 'up', 'the report carries tor\'s state');
+    assert.match(text.stdout, /^tor in sys-whonix: up since /m);
     // The observer really counted: the exits reached the web and DNS hosts, nothing else did.
     assert.ok((rep.labSeen?.['web']?.tor ?? 0) > 0, JSON.stringify(rep.labSeen));
     assert.ok((rep.labSeen?.['dns']?.tor ?? 0) > 0, JSON.stringify(rep.labSeen));
@@ -54,12 +56,21 @@ describe('bulkhead check', { timeout: 1_200_000 }, () => {
     assert.match(none.stderr, /no qube named 'no-such-qube'/);
   });
 
-  it('fails, with exit code 1, once tor in the gateway is gone', () => {
+  it('fails, with exit code 1, while tor in the gateway is gone, and says tor is down', async () => {
+    // Hold tor's supervisor so tor stays down for the whole check.
+    const sup = d.supervisorPid();
+    assert.equal(d.cli(['run', '--user', 'debian-tor', 'sys-whonix', '--', 'kill', '-STOP', String(sup)]).code, 0);
     const k = d.cli(['run', '--user', 'debian-tor', 'sys-whonix', '--', 'sh', '-c', 'kill -KILL $(pidof tor)']);
     assert.equal(k.code, 0, k.stderr);
+    const ev = await d.events();
+    await ev.waitFor('gateway-tor-down', (x) => x['qube'] === 'sys-whonix', 15_000).finally(() => ev.stop());
     const r = d.cli(['check', 'anon-whonix', '--json'], undefined, 900_000);
+    const text = d.cli(['check', 'anon-whonix'], undefined, 900_000);
+    d.cli(['run', '--user', 'debian-tor', 'sys-whonix', '--', 'kill', '-CONT', String(sup)]);
     assert.equal(r.code, 1, r.stderr);
+    assert.match(text.stdout, /^tor in sys-whonix: down since /m);
     const rep = JSON.parse(r.stdout) as CheckReport;
+    assert.equal(rep.tor?.state, 'down');
     const failed = rep.checks.filter((c) => !c.ok).map((c) => c.id);
     for (const id of ['tor-bootstrapped', 'trans-lab-page', 'trans-onion-page', 'socks-lab-page', 'socks-onion-page', 'dns-via-tor', 'stream-isolation', 'direct-tcp-proxied']) {
       assert.ok(failed.includes(id), `${id} fails: ${failed.join(',')}`);

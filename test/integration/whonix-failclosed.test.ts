@@ -258,14 +258,66 @@ while True:
       d.ok(['kill', 'anon2']);
     });
 
-    it('tor killed in the gateway: the workstation reaches nothing', async (tc) => {
-      assert.ok(d.torPids().length > 0, 'tor runs in the gateway');
-      const k = d.cli(['run', '--user', 'debian-tor', 'sys-whonix', '--', 'sh', '-c', 'kill -KILL $(pidof tor)']);
+    /** Kill tor by its pid inside the gateway (as debian-tor, as an attacker or a crash would). */
+    const killTor = () => {
+      const k = d.cli(['run', '--user', 'debian-tor', 'sys-whonix', '--', 'sh', '-c', 'for p in $(pidof tor); do kill -KILL "$p"; done']);
       assert.equal(k.code, 0, k.stderr);
       for (let i = 0; i < 50 && d.torPids().length; i++) spawnSync('sleep', ['0.1']);
-      assert.deepEqual(d.torPids(), [], 'no tor process is left in the gateway');
-      const seen = await nothingGetsOut('tor killed', true);
-      tc.diagnostic(`during the attempts: ${describeSeen(seen)}`);
+    };
+    const fetchAgain = (ms: number) => {
+      const t0 = Date.now();
+      let page = d.run('anon-whonix', ['curl', '-sS', '--max-time', '20', 'http://web.lab.test/ip']);
+      while (page.code !== 0 && Date.now() - t0 < ms) page = d.run('anon-whonix', ['curl', '-sS', '--max-time', '20', 'http://web.lab.test/ip']);
+      assert.equal(page.code, 0, page.stderr);
+      assert.ok(d.labTor().exitAddresses.includes(page.stdout.trim()), `the web host saw ${page.stdout.trim()}`);
+      return Date.now() - t0;
+    };
+    const torNote = () => (JSON.parse(d.ok(['ls', '--json'])) as { name: string; tor?: { state: string; restarts: number } }[]).find((q) => q.name === 'sys-whonix')?.tor;
+
+    it('tor killed in the gateway: the workstation reaches nothing while it is down; it comes back by itself', async (tc) => {
+      assert.ok(d.torPids().length > 0, 'tor runs in the gateway');
+      assert.equal(torNote()?.state, 'up', 'ls shows tor up');
+      const ev = await d.events();
+      try {
+        // Hold the supervisor (SIGSTOP) so tor stays down for the whole set of attempts below.
+        const sup = d.supervisorPid();
+        assert.equal(d.cli(['run', '--user', 'debian-tor', 'sys-whonix', '--', 'kill', '-STOP', String(sup)]).code, 0);
+        killTor();
+        assert.deepEqual(d.torPids(), [], 'no tor process is left in the gateway');
+        await ev.waitFor('gateway-tor-down', (x) => x['qube'] === 'sys-whonix', 15_000);
+        assert.equal(torNote()?.state, 'down', 'ls shows tor down');
+        assert.match(d.ok(['ls']), /sys-whonix\s+Running \(tor down\)/);
+        const seen = await nothingGetsOut('tor killed', true);
+        tc.diagnostic(`during the attempts: ${describeSeen(seen)}`);
+        // Let the supervisor go on: tor is back by itself within its back-off, and Tor works again.
+        const t0 = Date.now();
+        assert.equal(d.cli(['run', '--user', 'debian-tor', 'sys-whonix', '--', 'kill', '-CONT', String(sup)]).code, 0);
+        const up = await ev.waitFor('gateway-tor-up', (x) => x['qube'] === 'sys-whonix' && Number(x['restarts']) >= 1, 30_000);
+        tc.diagnostic(`tor answered again ${((Date.parse(up.time) - t0) / 1000).toFixed(1)} s after the supervisor went on`);
+        assert.ok(d.torPids().length > 0);
+        assert.equal(torNote()?.state, 'up');
+        tc.diagnostic(`lab page fetched again after ${(fetchAgain(120_000) / 1000).toFixed(1)} s`);
+      } finally {
+        ev.stop();
+      }
+    });
+
+    it('tor killed without holding its supervisor: back within 30 s, events down then up, the page loads again', async (tc) => {
+      const ev = await d.events();
+      try {
+        const before = torNote()?.restarts ?? 0;
+        const t0 = Date.now();
+        killTor();
+        await ev.waitFor('gateway-tor-down', (x) => x['qube'] === 'sys-whonix', 15_000);
+        const up = await ev.waitFor('gateway-tor-up', (x) => x['qube'] === 'sys-whonix' && Number(x['restarts']) === before + 1, 30_000);
+        tc.diagnostic(`tor back ${((Date.parse(up.time) - t0) / 1000).toFixed(1)} s after it was killed`);
+        const order = ev.seen.filter((e) => e.event.startsWith('gateway-tor-')).map((e) => e.event);
+        assert.deepEqual(order.slice(-2), ['gateway-tor-down', 'gateway-tor-up']);
+        assert.match(d.ok(['ls']), new RegExp(`sys-whonix\\s+Running \\(tor up, ${before + 1} restarts\\)`));
+        tc.diagnostic(`lab page fetched again after ${(fetchAgain(120_000) / 1000).toFixed(1)} s`);
+      } finally {
+        ev.stop();
+      }
     });
 
     it('gateway stopped: the workstation reaches nothing and keeps no link', async () => {

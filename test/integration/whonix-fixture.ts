@@ -1,5 +1,6 @@
 // Shared set-up of the Whonix acceptance tests and benchmark: a daemon with the lab world and its Tor network, init --whonix, anon-whonix running; host-side views of the gateway.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { crunState } from './core-fixture.js';
 import { labDaemon, type NetDaemon } from './net-fixture.js';
@@ -21,6 +22,17 @@ export interface WhonixDaemon extends NetDaemon {
   labTor(): { onionAddress: string; exitAddresses: string[] };
   /** Create and start one more workstation behind sys-whonix. */
   addWorkstation(name: string): void;
+  /** Follow the daemon's event stream from now on. */
+  events(): Promise<EventLog>;
+  /** As the given user inside the gateway: the pid (in the gateway) of tor's supervisor loop. */
+  supervisorPid(gateway?: string): number;
+}
+
+export interface EventLog {
+  seen: { event: string; time: string; data: Record<string, unknown> }[];
+  /** Resolves with the first event (already seen or later) that matches, or rejects after `ms`. */
+  waitFor(event: string, match: (data: Record<string, unknown>) => boolean, ms: number): Promise<{ event: string; time: string; data: Record<string, unknown> }>;
+  stop(): void;
 }
 
 /** A daemon on a private state directory: debian-12, lab up with Tor, init --uplink lab --whonix, anon-whonix started. */
@@ -57,6 +69,42 @@ export async function whonixDaemon(tag: string): Promise<WhonixDaemon> {
     d.ok(['create', name, '--template', 'whonix-ws', '--label', 'red', '--prop', 'netvm=sys-whonix']);
     d.ok(['tags', name, 'add', 'anon-vm']);
     d.ok(['start', name], undefined, 180_000);
+  };
+  d.events = () => new Promise((resolve, reject) => {
+    const seen: EventLog['seen'] = [];
+    const req = http.get({ socketPath: join(d.home, 'admin', 'admin.sock'), path: '/events' }, (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        buf += c;
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          if (line.trim()) seen.push(JSON.parse(line) as EventLog['seen'][number]);
+        }
+      });
+      const log: EventLog = {
+        seen,
+        async waitFor(event, match, ms) {
+          const end = Date.now() + ms;
+          for (;;) {
+            const e = seen.find((x) => x.event === event && match(x.data));
+            if (e) return e;
+            if (Date.now() > end) throw new Error(`no ${event} event within ${ms} ms; saw ${seen.map((x) => x.event).join(',')}`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        },
+        stop: () => req.destroy(),
+      };
+      resolve(log);
+    });
+    req.on('error', reject);
+  });
+  d.supervisorPid = (gateway = 'sys-whonix') => {
+    const r = d.run(gateway, ['cat', '/var/lib/bulkhead-tor/supervisor.pid'], { root: true });
+    const pid = Number(r.stdout.trim());
+    if (!Number.isInteger(pid) || pid < 2) throw new Error(`no supervisor pid in ${gateway}: ${r.stdout}${r.stderr}`);
+    return pid;
   };
   try {
     d.ok(['start', 'anon-whonix'], undefined, 180_000);

@@ -126,4 +126,30 @@ describe('Whonix physical isolation: one link between gateway and each workstati
     assert.equal(page.code, 0, page.stderr);
     assert.ok(d.labTor().exitAddresses.includes(page.stdout.trim()), `the web host saw ${page.stdout.trim()}`);
   });
+
+  it('removing a workstation moves no other workstation\'s tor listeners (blocks are kept per qube)', async () => {
+    const trans = async () => {
+      const c = await d.control();
+      try {
+        return [...(await c.tor.getinfoOne('net/listeners/trans')).matchAll(/:(\d+)"/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+      } finally {
+        c.close();
+      }
+    };
+    d.addWorkstation('anon3');
+    const slotOf = (n: string) => d.ok(['features', n, 'gateway.slot']).trim();
+    const [s1, s2, s3] = ['anon-whonix', 'anon2', 'anon3'].map(slotOf);
+    assert.deepEqual([s1, s2, s3], ['sys-whonix:0', 'sys-whonix:1', 'sys-whonix:2']);
+    assert.deepEqual(await trans(), [20040, 20240, 20440]);
+    // Remove the middle one; the gateway is re-planned when anon3 starts again.
+    d.ok(['remove', 'anon2', '--force']);
+    d.ok(['kill', 'anon3']);
+    d.ok(['start', 'anon3'], undefined, 180_000);
+    assert.deepEqual(await trans(), [20040, 20440], 'anon-whonix and anon3 keep their listener blocks');
+    assert.equal(slotOf('anon3'), 'sys-whonix:2');
+    for (const ws of ['anon-whonix', 'anon3']) {
+      const page = d.run(ws, ['curl', '-sS', '--max-time', '30', 'http://web.lab.test/ip']);
+      assert.equal(page.code, 0, `${ws}: ${page.stderr}`);
+    }
+  });
 });

@@ -2,11 +2,11 @@
 import { readFile } from 'node:fs/promises';
 import { run } from '../../src/exec/index.js';
 
-/** Ask tor's real control port inside the gateway's namespace (cookie auth); one reply per command. */
-export async function torControl(gwNetns: string, cookiePath: string, commands: string[]): Promise<Map<string, string[]>> {
+/** Ask tor's real control port inside the gateway's namespace (the admin's control password, on stdin); one reply per command. */
+export async function torControl(gwNetns: string, password: string, commands: string[]): Promise<Map<string, string[]>> {
   const py = [
     'import json, socket, sys',
-    "cookie = open(sys.argv[1], 'rb').read().hex()",
+    'password = sys.stdin.readline().strip()',
     "s = socket.create_connection(('127.0.0.1', 9052), 5)",
     "f = s.makefile('rb')",
     'def cmd(c):',
@@ -17,12 +17,12 @@ export async function torControl(gwNetns: string, cookiePath: string, commands: 
     '        out.append(l)',
     "        if not l or (len(l) >= 4 and l[3] == ' '):",
     '            return out',
-    "a = cmd('AUTHENTICATE ' + cookie)",
+    "a = cmd('AUTHENTICATE \"' + password + '\"')",
     "assert a[-1].startswith('250'), a",
     'for c in sys.argv[2:]:',
     '    print(json.dumps([c, cmd(c)]))',
   ].join('\n');
-  const r = await run('ip', ['netns', 'exec', gwNetns, '/usr/bin/python3', '-c', py, cookiePath, ...commands], { timeoutMs: 15_000 });
+  const r = await run('ip', ['netns', 'exec', gwNetns, '/usr/bin/python3', '-c', py, ...commands], { timeoutMs: 15_000, input: `${password}\n` });
   const out = new Map<string, string[]>();
   for (const line of r.stdout.split('\n').filter(Boolean)) {
     const [c, reply] = JSON.parse(line) as [string, string[]];
@@ -37,9 +37,15 @@ export async function torPids(gwNetns: string): Promise<number[]> {
   const pids: number[] = [];
   for (const p of r.stdout.split('\n').map((x) => Number(x.trim())).filter((x) => x > 0)) {
     const comm = await readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
-    if (comm.trim() === 'tor') pids.push(p);
+    if (comm.trim() === 'tor' && !(await zombie(p))) pids.push(p);
   }
   return pids;
+}
+
+/** A process that exited but is not yet reaped (its parent, tor's supervisor, may be held). */
+async function zombie(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat === '' || / Z /.test(stat.replace(/^.*\)/, ')'));
 }
 
 /** Stop tor by PID (SIGTERM; SIGKILL after 5 s); resolves with what happened. */
@@ -47,10 +53,14 @@ export async function stopTor(gwNetns: string): Promise<{ note: string; ok: bool
   const pids = await torPids(gwNetns);
   if (pids.length !== 1) return { ok: false, note: `expected one tor in the gateway, found ${pids.length}` };
   const pid = pids[0]!;
+  // tor's supervisor (its parent in the gateway) would start it again within a second: hold it, so
+  // the vectors after this one meet a gateway whose tor stays down.
+  const ppid = Number(/^PPid:\s*(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  if ((await readFile(`/proc/${ppid}/cmdline`, 'utf8').catch(() => '')).includes('tor-supervise')) process.kill(ppid, 'SIGSTOP');
   const t0 = Date.now();
   process.kill(pid, 'SIGTERM');
   for (let i = 0; i < 100; i++) {
-    if ((await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() !== 'tor') {
+    if ((await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() !== 'tor' || (await zombie(pid))) {
       return { ok: true, note: `tor (pid ${pid}) stopped with SIGTERM in ${Date.now() - t0} ms` };
     }
     await new Promise((r) => setTimeout(r, 50));
