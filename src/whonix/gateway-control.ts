@@ -10,6 +10,9 @@ import type { DaemonContext } from '../daemon/context.js';
 import { qubeNetns } from '../netvm/names.js';
 import { readControlPassword, whonixDir } from './files.js';
 
+/** Longest reply the admin side accepts from a gateway's control port (characters). */
+export const MAX_GATEWAY_REPLY = 4 * 1024 * 1024;
+
 export interface GatewayControlTarget {
   /** The gateway's network namespace (tor's ControlPort listens on its loopback). */
   netns: string;
@@ -45,7 +48,8 @@ export async function openGatewayControl(t: GatewayControlTarget): Promise<Gatew
       if (Date.now() > deadline) throw new BulkheadError('ERR_TIMEOUT', `control bridge into ${t.netns} did not come up`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    const tor = await TorControl.open({ target: { path: sock }, password: t.password, timeoutMs: t.timeoutMs ?? 10_000 });
+    // Whatever answers on tor's port is inside the gateway: its replies are bounded.
+    const tor = await TorControl.open({ target: { path: sock }, password: t.password, timeoutMs: t.timeoutMs ?? 10_000, maxReply: MAX_GATEWAY_REPLY });
     return { tor, close: () => { tor.close(); end(); } };
   } catch (e) {
     end();

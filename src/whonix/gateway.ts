@@ -131,8 +131,10 @@ export async function loadGatewayRules(ctx: DaemonContext, gateway: string, inpu
 function execIn(ctx: DaemonContext, name: string, argv: string[], user: string): Promise<{ code: number; out: string }> {
   const child = ctx.runtime.exec(`${ctx.prefix}-${name}`, argv, { user });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  // The gateway chooses what it prints: keep at most 64 KiB.
+  const add = (d: Buffer) => { if (out.length < 65536) out = (out + d.toString()).slice(0, 65536); };
+  child.stdout.on('data', add);
+  child.stderr.on('data', add);
   child.stdin.end();
   return new Promise((r) => child.on('close', (code) => r({ code: code ?? 1, out })));
 }

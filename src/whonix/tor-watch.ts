@@ -11,9 +11,11 @@ export interface TorState {
   restarts: number;
 }
 
-/** How often a live connection is probed, and how often a dead tor is tried again. */
+/** How often a live connection is probed, and how often a dead tor is tried again (less often once it stays down). */
 const PROBE_MS = 1000;
 const RETRY_MS = 1000;
+const RETRY_LONG_MS = 5000;
+const LONG_DOWN_MS = 60_000;
 
 const watches = new Map<string, { state: TorState; stop: () => void }>();
 const key = (ctx: DaemonContext, gateway: string) => `${ctx.prefix}/${gateway}`;
@@ -47,7 +49,7 @@ export function watchTor(ctx: DaemonContext, gateway: string): void {
       try {
         ctl = await gatewayControl(ctx, gateway);
       } catch {
-        await sleep(RETRY_MS);
+        await sleep(Date.now() - Date.parse(state.since) > LONG_DOWN_MS ? RETRY_LONG_MS : RETRY_MS);
         continue;
       }
       if (stopped) break;

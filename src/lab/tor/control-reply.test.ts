@@ -30,3 +30,11 @@ test('errors and asynchronous events are replies of their own', () => {
 test('a malformed line is an error, not a silent skip', () => {
   assert.throws(() => new ReplyParser().push('hello\r\n'), /malformed tor control line/);
 });
+
+test('a bounded parser throws on a reply longer than its bound; complete replies reset the count', () => {
+  const p = new ReplyParser(100);
+  for (let i = 0; i < 10; i++) assert.equal(p.push(`250 ${'x'.repeat(60)}\r\n`).length, 1);
+  assert.throws(() => p.push(`250-${'y'.repeat(60)}\r\n250-${'y'.repeat(60)}\r\n`), /longer than 100 characters/);
+  assert.throws(() => new ReplyParser(100).push('2'.repeat(101)), /longer than 100/);
+  assert.equal(new ReplyParser().push(`250 ${'z'.repeat(200_000)}\r\n`).length, 1, 'unbounded by default');
+});

@@ -18,16 +18,26 @@ export class ReplyParser {
   private buf = '';
   private lines: ReplyLine[] = [];
   private data: string[] | null = null;
+  /** Characters received since the last complete reply. */
+  private held = 0;
+
+  /** `maxReply`: a reply (or an unterminated line) longer than this many characters throws (the peer is not trusted). */
+  constructor(private readonly maxReply = Infinity) {}
 
   push(chunk: string): ControlReply[] {
     this.buf += chunk;
+    this.held += chunk.length;
+    if (this.held > this.maxReply) throw new BulkheadError('ERR_NETWORK', `tor control reply longer than ${this.maxReply} characters`);
     const out: ControlReply[] = [];
     let nl: number;
     while ((nl = this.buf.indexOf('\n')) >= 0) {
       const line = this.buf.slice(0, nl).replace(/\r$/, '');
       this.buf = this.buf.slice(nl + 1);
       const done = this.line(line);
-      if (done) out.push(done);
+      if (done) {
+        out.push(done);
+        this.held = this.buf.length;
+      }
     }
     return out;
   }

@@ -9,6 +9,7 @@ import { TorControl } from './control.js';
 const dirs: string[] = [];
 after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
 
+const PASSWORD = 'a1'.repeat(32);
 const COOKIE = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
 
 /** A fake tor: checks the cookie, answers GETINFO version/circuit-status, emits an event on SETEVENTS. */
@@ -19,6 +20,7 @@ async function fakeTor(): Promise<{ path: string; cookieFile: string; server: Se
   await writeFile(cookieFile, COOKIE);
   const seen: string[] = [];
   const server = createServer((s: Socket) => {
+    s.on('error', () => s.destroy()); // a client that closes on an oversized reply resets the connection
     let buf = '';
     s.on('data', (d) => {
       buf += d.toString();
@@ -27,7 +29,8 @@ async function fakeTor(): Promise<{ path: string; cookieFile: string; server: Se
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 2);
         seen.push(line);
-        if (line.startsWith('AUTHENTICATE')) s.write(line === `AUTHENTICATE ${COOKIE.toString('hex')}` ? '250 OK\r\n' : '515 Authentication failed: Wrong length on authentication cookie.\r\n');
+        if (line.startsWith('AUTHENTICATE')) s.write(line === `AUTHENTICATE ${COOKIE.toString('hex')}` || line === `AUTHENTICATE "${PASSWORD}"` ? '250 OK\r\n' : '515 Authentication failed: Wrong length on authentication cookie.\r\n');
+        else if (line === 'GETINFO huge') s.write(`250-huge=${'h'.repeat(300_000)}\r\n250 OK\r\n`);
         else if (line === 'GETINFO version circuit-status') s.write('250-version=0.4.9.11\r\n250+circuit-status=\r\n1 BUILT $AA~a,$BB~b\r\n.\r\n250 OK\r\n');
         else if (line === 'SETEVENTS HS_DESC') s.write('250 OK\r\n650 HS_DESC UPLOADED abc UNKNOWN $X\r\n');
         else if (line === 'QUIT') s.end('250 closing connection\r\n');
@@ -84,4 +87,20 @@ test('pending commands fail when the connection drops', async () => {
 
 test('connecting to nothing is a clear error', async () => {
   await assert.rejects(TorControl.open({ target: { path: '/nonexistent/bulkhead.sock' }, timeoutMs: 1000 }), /tor control connect/);
+});
+
+test('password authentication (quoted, nothing read from a file) and a reply bound', async () => {
+  const t = await fakeTor();
+  try {
+    const ctl = await TorControl.open({ target: { path: t.path }, password: PASSWORD, maxReply: 100_000 });
+    assert.equal((await ctl.getinfo('version', 'circuit-status')).get('version'), '0.4.9.11');
+    await assert.rejects(ctl.getinfo('huge'), /longer than 100000|closed/);
+    ctl.close();
+    assert.ok(t.seen.includes(`AUTHENTICATE "${PASSWORD}"`));
+    await assert.rejects(TorControl.open({ target: { path: t.path }, password: 'b2'.repeat(32) }), /515/);
+    await assert.rejects(TorControl.open({ target: { path: t.path }, password: 'not hex"\r\nSIGNAL HALT' }), /control password: must be/);
+    assert.ok(!t.seen.some((l) => l.startsWith('SIGNAL')));
+  } finally {
+    t.server.close();
+  }
 });

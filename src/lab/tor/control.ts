@@ -12,6 +12,8 @@ export interface ControlOptions {
   cookieFile?: string;
   /** A control password (HashedControlPassword); sent quoted, never read from a file. Takes precedence over cookieFile. */
   password?: string;
+  /** Longest reply accepted (characters); a longer one closes the connection. Default: no bound (the lab's own tor). */
+  maxReply?: number;
   timeoutMs?: number;
 }
 
@@ -21,10 +23,11 @@ type EventListener = (reply: ControlReply) => void;
 export class TorControl {
   private readonly pending: Pending[] = [];
   private readonly listeners = new Set<EventListener>();
-  private readonly parser = new ReplyParser();
+  private readonly parser: ReplyParser;
   private closedError: Error | null = null;
 
-  private constructor(private readonly socket: Socket, private readonly timeoutMs: number) {
+  private constructor(private readonly socket: Socket, private readonly timeoutMs: number, maxReply = Infinity) {
+    this.parser = new ReplyParser(maxReply);
     socket.on('data', (chunk: Buffer) => {
       try {
         for (const reply of this.parser.push(chunk.toString('latin1'))) this.dispatch(reply);
@@ -46,7 +49,7 @@ export class TorControl {
       s.once('connect', () => { clearTimeout(timer); resolve(s); });
       s.once('error', (e) => { clearTimeout(timer); reject(new BulkheadError('ERR_NETWORK', `tor control connect: ${e.message}`, { cause: e })); });
     });
-    const ctl = new TorControl(socket, timeoutMs);
+    const ctl = new TorControl(socket, timeoutMs, opts.maxReply);
     try {
       if (opts.password !== undefined) {
         if (!/^[0-9a-f]{16,128}$/.test(opts.password)) throw new BulkheadError('ERR_INVALID_VALUE', 'control password: must be 16-128 lower-case hex digits');
