@@ -19,7 +19,7 @@ export async function torControl(gwNetns: string, password: string, commands: st
     '            return out',
     "a = cmd('AUTHENTICATE \"' + password + '\"')",
     "assert a[-1].startswith('250'), a",
-    'for c in sys.argv[2:]:',
+    'for c in sys.argv[1:]:',
     '    print(json.dumps([c, cmd(c)]))',
   ].join('\n');
   const r = await run('ip', ['netns', 'exec', gwNetns, '/usr/bin/python3', '-c', py, ...commands], { timeoutMs: 15_000, input: `${password}\n` });
