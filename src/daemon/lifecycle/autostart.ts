@@ -11,7 +11,7 @@ export interface AutostartReport { started: string[]; failed: Array<{ qube: stri
  * row (started or failed, with the reason); a failure is logged and the others still start, except
  * that a qube whose netvm just failed is not tried again through it (its row names the netvm).
  */
-export async function autostartQubes(ctx: DaemonContext): Promise<AutostartReport> {
+export async function autostartQubes(ctx: DaemonContext, start: (ctx: DaemonContext, name: string) => Promise<unknown> = startQube): Promise<AutostartReport> {
   const sys = ctx.store.system();
   const wanted = [...sys.qubes.values()].filter((q) => q.klass !== 'admin' && effective(q, 'autostart', sys) === true).map((q) => q.name);
   const report: AutostartReport = { started: [], failed: [] };
@@ -24,7 +24,7 @@ export async function autostartQubes(ctx: DaemonContext): Promise<AutostartRepor
     if (typeof netvm === 'string' && failed.has(netvm)) reason = `its netvm '${netvm}' failed to start`;
     else {
       try {
-        await startQube(ctx, name);
+        await start(ctx, name);
       } catch (e) {
         reason = e instanceof Error ? e.message : String(e);
       }
