@@ -79,6 +79,13 @@ describe('daemon install and uninstall', () => {
     assert.equal(r.stderr, `bulkhead: unit directory ${join(dir, 'nope')} does not exist\n`);
   });
 
+  it('shutdown --all and daemon stop --timeout: bad use is one clear line', () => {
+    const cli = (args: string[]) => spawnSync(CLI, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, BULKHEAD_HOME: home } });
+    assert.equal(cli(['shutdown', '--all', 'work']).stderr, 'bulkhead: shutdown --all takes no qube names (got work)\n');
+    assert.equal(cli(['shutdown']).stderr, 'bulkhead: shutdown: name the qubes, or --all\n');
+    assert.equal(cli(['daemon', 'stop', '--shutdown-qubes', '--timeout', '1.5']).stderr, "bulkhead: --timeout: '1.5' is not a whole number of seconds from 1 to 3600\n");
+  });
+
   it('uninstall removes the unit; a unit bulkhead did not write stays unless --force', () => {
     const r = install(home, ['uninstall', '--unit-dir', dir]);
     assert.equal(r.status, 0, r.stderr);

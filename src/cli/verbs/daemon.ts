@@ -88,12 +88,19 @@ export async function daemon(action: string, o: DaemonOptions = {}): Promise<str
     let pid = readPid(paths.pidFile);
     if (!pid) return 'bulkheadd is not running\n';
     let out = '';
-    if (o.shutdownQubes) out = await shutdownEveryQube(timeout);
+    // A qube that would not stop is reported, but the daemon stops regardless (the unit's ExecStop relies on it).
+    let failed: Error | null = null;
+    if (o.shutdownQubes) {
+      try { out = await shutdownEveryQube(timeout); } catch (e) { failed = e instanceof Error ? e : new Error(String(e)); }
+    }
     pid = readPid(paths.pidFile);
     if (!pid) return `${out}bulkheadd is not running\n`;
     process.kill(pid, 'SIGTERM');
     for (let i = 0; i < 200; i++) {
-      if (!readPid(paths.pidFile)) return `${out}bulkheadd stopped\n`;
+      if (!readPid(paths.pidFile)) {
+        if (failed) throw new Error(`${failed.message}\nbulkheadd stopped`);
+        return `${out}bulkheadd stopped\n`;
+      }
       await sleep(50);
     }
     throw new Error(`bulkheadd (pid ${pid}) did not stop within 10 s`);
