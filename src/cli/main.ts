@@ -29,8 +29,10 @@ const program = new Command('bulkhead')
   .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `bulkhead: ${s}` : s) });
 program.exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 
-program.command('daemon').description('start, stop or show the admin daemon').argument('<action>', 'start|stop|status')
-  .action(act(async (a: string) => (await import('./verbs/daemon.js')).daemon(a)));
+program.command('daemon').description('start, stop or show the admin daemon; install or uninstall its systemd unit').argument('<action>', 'start|stop|status|install|uninstall')
+  .option('--shutdown-qubes', 'stop: first shut every qube down in netvm-chain order').option('--timeout <seconds>', 'stop --shutdown-qubes: the whole shutdown ends within this (default 60), then kills')
+  .option('--force', 'install: replace a differing unit; uninstall: remove a unit bulkhead did not write').option('--unit-dir <dir>', 'install, uninstall: where the unit goes (default /etc/systemd/system)')
+  .action(act(async (a: string, o: { shutdownQubes?: boolean; timeout?: string; force?: boolean; unitDir?: string }) => (await import('./verbs/daemon.js')).daemon(a, o)));
 
 program.command('create').description('create a qube (qvm-create)').argument('<name>')
   .addOption(new Option('--class <class>', 'app|template|standalone').default('app'))
@@ -43,9 +45,9 @@ program.command('ls').description('list qubes (qvm-ls)').option('--json', 'JSON 
   .action(act(async (o: { json?: boolean }) => (await import('./verbs/qubes.js')).ls(o)));
 program.command('start').description('start qubes (qvm-start)').argument('<names...>')
   .action(act(async (n: string[]) => (await import('./verbs/qubes.js')).start(n)));
-program.command('shutdown').description('shut qubes down (qvm-shutdown)').argument('<names...>')
-  .option('--wait', 'wait for the qube to stop').option('--timeout <seconds>', 'kill after this long').option('--force', 'even if other running qubes use it as netvm')
-  .action(act(async (n: string[], o: { wait?: boolean; timeout?: string; force?: boolean }) => (await import('./verbs/qubes.js')).shutdown(n, o)));
+program.command('shutdown').description('shut qubes down (qvm-shutdown)').argument('[names...]')
+  .option('--all', 'every running qube, in netvm-chain order: users first, sys-net last').option('--wait', 'wait for the qube to stop (the daemon always does)').option('--timeout <seconds>', 'kill after this long (with --all: the whole shutdown)').option('--force', 'even if other running qubes use it as netvm')
+  .action(act(async (n: string[], o: { wait?: boolean; timeout?: string; force?: boolean; all?: boolean }) => (await import('./verbs/qubes.js')).shutdown(n, o)));
 for (const verb of ['kill', 'pause', 'unpause'] as const) {
   program.command(verb).description(`${verb} qubes (qvm-${verb})`).argument('<names...>')
     .action(act(async (n: string[]) => (await import('./verbs/qubes.js')).simple(verb, n)));

@@ -15,8 +15,7 @@ import { claimInstance } from './instance.js';
 import { KeyedLock } from './locks.js';
 import { resolvePaths } from './paths.js';
 import { reconcile } from './reconcile.js';
-import { startQube } from './lifecycle/power.js';
-import { effective } from '../model/index.js';
+import { autostartQubes } from './lifecycle/autostart.js';
 import { loadFeatures } from './features.js';
 import { recoverPool } from '../storage/index.js';
 import { checkBeforeStart, checkSocketFree } from './start-check.js';
@@ -95,13 +94,8 @@ async function main(): Promise<void> {
   lockStateDir(paths);
   const app = await startApiServer(ctx, routes);
   undo.length = 0; // up: from here on, stop() undoes
-  // Autostart after the API is up, so clients can watch it happen.
-  const sys = store.system();
-  for (const q of sys.qubes.values()) {
-    if (effective(q, 'autostart', sys) === true && store.power(q.name) === 'halted') {
-      startQube(ctx, q.name).catch((e: unknown) => log.warn({ err: e, qube: q.name }, 'autostart failed'));
-    }
-  }
+  // Autostart after the API is up, so clients can watch it happen; in chain order, one at a time.
+  void autostartQubes(ctx).catch((e: unknown) => log.error({ err: e }, 'autostart failed'));
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

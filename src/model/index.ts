@@ -5,3 +5,4 @@ export * from './classes.js';
 export * from './qube.js';
 export * from './properties.js';
 export * from './anonymity.js';
+export * from './chain-order.js';

@@ -1,4 +1,4 @@
-// Verb daemon start|stop|status: runs bulkheadd in the background on this state directory.
+// Verb daemon start|stop|status|install|uninstall: runs bulkheadd in the background, or as a systemd service.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -22,8 +22,23 @@ async function version(): Promise<{ pid: number; prefix: string } | null> {
   try { return await apiClient().request<{ pid: number; prefix: string }>('GET', '/version'); } catch { return null; }
 }
 
-export async function daemon(action: string): Promise<string> {
+export interface DaemonOptions { shutdownQubes?: boolean; timeout?: string; force?: boolean; unitDir?: string }
+
+/** A positive whole number of seconds from an option, or one clear error naming it. */
+export function seconds(option: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isInteger(n) || n <= 0 || n > 3600) throw new Error(`${option}: '${v}' is not a whole number of seconds from 1 to 3600`);
+  return n;
+}
+
+export async function daemon(action: string, o: DaemonOptions = {}): Promise<string> {
   const paths = resolvePaths();
+  if (action === 'install' || action === 'uninstall') {
+    const { installService, uninstallService } = await import('../../service/install.js');
+    const so = { unitDir: o.unitDir ?? '/etc/systemd/system', home: paths.home, force: o.force };
+    return action === 'install' ? installService(so) : uninstallService(so);
+  }
   if (action === 'status') {
     const v = await version();
     if (!v) throw new Error(`bulkheadd is not running (state ${paths.home})`);
@@ -69,14 +84,39 @@ export async function daemon(action: string): Promise<string> {
     throw new Error('bulkheadd did not come up within 15 s');
   }
   if (action === 'stop') {
-    const pid = readPid(paths.pidFile);
+    const timeout = seconds('--timeout', o.timeout);
+    let pid = readPid(paths.pidFile);
     if (!pid) return 'bulkheadd is not running\n';
+    let out = '';
+    // A qube that would not stop is reported, but the daemon stops regardless (the unit's ExecStop relies on it).
+    let failed: Error | null = null;
+    if (o.shutdownQubes) {
+      try { out = await shutdownEveryQube(timeout); } catch (e) { failed = e instanceof Error ? e : new Error(String(e)); }
+    }
+    pid = readPid(paths.pidFile);
+    if (!pid) return `${out}bulkheadd is not running\n`;
     process.kill(pid, 'SIGTERM');
     for (let i = 0; i < 200; i++) {
-      if (!readPid(paths.pidFile)) return 'bulkheadd stopped\n';
+      if (!readPid(paths.pidFile)) {
+        if (failed) throw new Error(`${failed.message}\nbulkheadd stopped`);
+        return `${out}bulkheadd stopped\n`;
+      }
       await sleep(50);
     }
     throw new Error(`bulkheadd (pid ${pid}) did not stop within 10 s`);
   }
-  throw new Error(`daemon: unknown action '${action}' (start, stop, status)`);
+  throw new Error(`daemon: unknown action '${action}' (start, stop, status, install, uninstall)`);
+}
+
+interface ShutdownAllReport { steps: string[][]; stopped: string[]; failed: Array<{ qube: string; reason: string }>; seconds: number }
+
+/** Every qube shut down in netvm-chain order (qvm-shutdown --all); one line per step, then failures. */
+export async function shutdownEveryQube(timeout: number | undefined): Promise<string> {
+  const r = await apiClient().request<ShutdownAllReport>('POST', '/shutdown-all', timeout === undefined ? {} : { timeout });
+  let out = r.steps.length ? '' : 'no qube was running\n';
+  for (const step of r.steps) out += `shut down: ${step.filter((n) => r.stopped.includes(n)).join(' ') || '-'}\n`;
+  if (r.failed.length) {
+    throw new Error(`${out}could not shut down: ${r.failed.map((f) => `${f.qube} (${f.reason})`).join('; ')}`);
+  }
+  return out;
 }

@@ -42,7 +42,13 @@ export async function start(names: string[]): Promise<string> {
   return out;
 }
 
-export async function shutdown(names: string[], o: { wait?: boolean; timeout?: string; force?: boolean }): Promise<string> {
+export async function shutdown(names: string[], o: { wait?: boolean; timeout?: string; force?: boolean; all?: boolean }): Promise<string> {
+  if (o.all) {
+    if (names.length) throw new Error(`shutdown --all takes no qube names (got ${names.join(' ')})`);
+    const { seconds, shutdownEveryQube } = await import('./daemon.js');
+    return shutdownEveryQube(seconds('--timeout', o.timeout));
+  }
+  if (!names.length) throw new Error('shutdown: name the qubes, or --all');
   const c = apiClient();
   const timeout = o.timeout === undefined ? undefined : Number(o.timeout);
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout <= 0)) throw new Error(`--timeout: '${o.timeout}' is not a positive number of seconds`);

@@ -4,8 +4,9 @@ import { BulkheadError } from '../../errors/index.js';
 import type { DaemonContext } from '../context.js';
 import { createDisposable, destroyDisposable } from '../lifecycle/dispvm.js';
 import { addTag, cloneQube, createQube, removeFeature, removeQube, removeTag, resetProperty, setFeature, setGlobal, setProperty } from '../lifecycle/manage.js';
+import { shutdownAll } from '../lifecycle/shutdown-all.js';
 import { killQube, pauseQube, shutdownQube, startQube, unpauseQube } from '../lifecycle/power.js';
-import { cloneBody, createBody, dispvmBody, featureBody, nameParam, propBody, removeQuery, shutdownBody } from './schemas.js';
+import { cloneBody, createBody, dispvmBody, featureBody, nameParam, propBody, removeQuery, shutdownAllBody, shutdownBody } from './schemas.js';
 import { viewProps, viewQube } from './view.js';
 import { z } from 'zod';
 
@@ -52,6 +53,10 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
     const b = shutdownBody.parse(req.body ?? {});
     await shutdownQube(ctx, q.name, { timeoutS: b.timeout, force: b.force });
     return { state: store.power(q.name) };
+  });
+  app.post('/shutdown-all', async (req) => {
+    const b = shutdownAllBody.parse(req.body ?? {});
+    return shutdownAll(ctx, b.timeout ?? 60);
   });
   app.post('/qubes/:name/kill', async (req) => {
     const q = qubeOf(req.params);

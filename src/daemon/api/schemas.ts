@@ -12,6 +12,8 @@ export const createBody = z.object({
   features: z.record(z.string(), z.string()).optional(),
 }).strict();
 export const shutdownBody = z.object({ wait: z.boolean().optional(), timeout: z.number().int().positive().max(3600).optional(), force: z.boolean().optional() }).strict();
+/** Shut every qube down (qvm-shutdown --all): the whole ordered shutdown ends within `timeout` seconds. */
+export const shutdownAllBody = z.object({ timeout: z.number().int().positive().max(3600).optional() }).strict();
 export const removeQuery = z.object({ force: z.enum(['true', 'false']).optional() }).strict();
 export const propBody = z.object({ value: z.string() }).strict();
 export const featureBody = z.object({ value: z.string() }).strict();

@@ -28,10 +28,10 @@ export async function initSystem(ctx: DaemonContext, req: InitRequest): Promise<
   global('default_template', template);
   if (req.uplink === 'lab') {
     await ensure('sys-net', async () => {
-      await createQube(ctx, { name: 'sys-net', klass: 'app', label: 'red', template, props: { provides_network: 'true', netvm: 'none' } });
+      await createQube(ctx, { name: 'sys-net', klass: 'app', label: 'red', template, props: { provides_network: 'true', netvm: 'none', autostart: 'true' } });
       setFeature(ctx, 'sys-net', 'uplink', 'lab');
     });
-    await ensure('sys-firewall', () => createQube(ctx, { name: 'sys-firewall', klass: 'app', label: 'green', template, props: { provides_network: 'true', netvm: 'sys-net' } }));
+    await ensure('sys-firewall', () => createQube(ctx, { name: 'sys-firewall', klass: 'app', label: 'green', template, props: { provides_network: 'true', netvm: 'sys-net', autostart: 'true' } }));
     global('default_netvm', 'sys-firewall');
   }
   if (req.whonix) {
@@ -41,7 +41,7 @@ export async function initSystem(ctx: DaemonContext, req: InitRequest): Promise<
     }
     if (!ctx.store.getQube('sys-firewall')) throw new BulkheadError('ERR_NETWORK', 'a gateway needs sys-firewall: run init --uplink lab first (or together)');
     await ensure('sys-whonix', async () => {
-      await createQube(ctx, { name: 'sys-whonix', klass: 'app', label: 'black', template: 'whonix-gw', props: { provides_network: 'true', netvm: 'sys-firewall' } });
+      await createQube(ctx, { name: 'sys-whonix', klass: 'app', label: 'black', template: 'whonix-gw', props: { provides_network: 'true', netvm: 'sys-firewall', autostart: 'true' } });
       setFeature(ctx, 'sys-whonix', 'gateway', 'tor');
       setFeature(ctx, 'sys-whonix', 'gateway.network', 'lab');
     });
