@@ -1,0 +1,52 @@
+// Size-bounded volumes of a running qube: tmpfs for the data discarded at stop, loop-mounted ext4 images for persistent ones.
+import { mkdirSync } from 'node:fs';
+import { BulkheadError } from '../../errors/index.js';
+import { run } from '../../exec/index.js';
+import type { QubeRuntimeSpec } from '../types.js';
+import { ensureDir } from './host-fs.js';
+
+/** Mount source names carry the runtime id (which carries the state directory's prefix), so leftovers are attributable. */
+export const tmpfsSource = (spec: Pick<QubeRuntimeSpec, 'id'>, vol: string) => `bh-${vol}-${spec.id}`;
+
+async function mount(args: string[], what: string): Promise<void> {
+  const r = await run('mount', args, { timeoutMs: 30_000, allowFail: true });
+  if (r.code !== 0) throw new BulkheadError('ERR_RUNTIME', `cannot mount ${what}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`);
+}
+
+function checkBytes(n: number, field: string): void {
+  if (!Number.isSafeInteger(n) || n < 1024 * 1024) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${n} is not a size in bytes of at least 1 MiB`);
+}
+
+/**
+ * Mount the bounded volumes before the overlay is made: a tmpfs at rootRwDir (volatileRoot
+ * qubes: upper and work must share one file system), a tmpfs or the ext4 image at privateDir.
+ * Every mount is nosuid,nodev. The caller unmounts them in cleanup (volumeMountPoints).
+ */
+export async function mountVolumes(spec: QubeRuntimeSpec): Promise<void> {
+  if (spec.volatileRoot && spec.volatileBytes !== undefined) {
+    checkBytes(spec.volatileBytes, 'volatileBytes');
+    mkdirSync(spec.rootRwDir, { recursive: true, mode: 0o700 });
+    ensureDir(spec.rootRwDir, 0, 0, 0o700, 'rootRwDir');
+    await mount(['-t', 'tmpfs', '-o', `size=${spec.volatileBytes},mode=0700,uid=0,gid=0,nosuid,nodev`, tmpfsSource(spec, 'volatile'), spec.rootRwDir], `the volatile volume of ${spec.name}`);
+  }
+  if (spec.privateTmpfsBytes !== undefined) {
+    checkBytes(spec.privateTmpfsBytes, 'privateTmpfsBytes');
+    ensureDir(spec.privateDir, spec.uidBase, spec.uidBase, 0o755, 'privateDir');
+    await mount(['-t', 'tmpfs', '-o', `size=${spec.privateTmpfsBytes},mode=0755,uid=${spec.uidBase},gid=${spec.uidBase},nosuid,nodev`, tmpfsSource(spec, 'private'), spec.privateDir], `the private volume of ${spec.name}`);
+  } else if (spec.privateImage !== undefined) {
+    ensureDir(spec.privateDir, spec.uidBase, spec.uidBase, 0o755, 'privateDir');
+    // -o loop attaches a loop device with autoclear: the unmount in cleanup releases it.
+    await mount(['-t', 'ext4', '-o', 'loop,nosuid,nodev,errors=remount-ro', spec.privateImage, spec.privateDir], `the private volume image of ${spec.name}`);
+  }
+}
+
+/** Where mountVolumes may have mounted something, innermost last (for one umount call). */
+export function volumeMountPoints(spec: QubeRuntimeSpec): string[] {
+  return [spec.privateDir, ...(spec.volatileRoot ? [spec.rootRwDir] : [])];
+}
+
+/** Grow (or shrink, when it fits) a running qube's tmpfs to `bytes`. */
+export async function remountTmpfs(dir: string, bytes: number, what: string): Promise<void> {
+  checkBytes(bytes, what);
+  await mount(['-o', `remount,size=${bytes}`, dir], what);
+}
