@@ -45,31 +45,88 @@ export async function imageInfo(img: string): Promise<ImageInfo> {
   return { sizeBytes: st.size, allocatedBytes: st.blocks * 512 };
 }
 
-/** Grow a volume that is not mounted: lengthen the file, check the file system, grow it. */
+/** Bytes the ext4 file system inside an image spans (it lags the file's length after a growth not yet applied). */
+async function fsBytes(img: string): Promise<number> {
+  const r = await run('dumpe2fs', ['-h', img], { timeoutMs: 30_000, allowFail: true });
+  const count = /^Block count:\s+(\d+)$/m.exec(r.stdout)?.[1];
+  const size = /^Block size:\s+(\d+)$/m.exec(r.stdout)?.[1];
+  if (r.code !== 0 || !count || !size) throw new BulkheadError('ERR_VOLUME', `${img}: not an ext4 image (dumpe2fs exit ${r.code})`);
+  return Number(count) * Number(size);
+}
+
+/**
+ * Grow a volume that is not mounted to `bytes` (never shrinks): lengthen the file, then, when the
+ * file system is shorter than the file (also after an online growth the kernel refused), check
+ * it and grow it to the file's length.
+ */
 export async function growImageOffline(img: string, bytes: number): Promise<void> {
+  await waitImageReleased(img);
   const { sizeBytes } = await imageInfo(img);
-  if (bytes <= sizeBytes) return;
-  await fsp.truncate(img, bytes);
+  if (bytes > sizeBytes) await fsp.truncate(img, bytes);
+  if ((await fsBytes(img)) >= Math.max(bytes, sizeBytes) - 4096) return;
   // resize2fs insists on a freshly checked file system when it is not mounted.
   const r = await run('e2fsck', ['-f', '-p', img], { timeoutMs: 30 * 60_000, allowFail: true });
   if (r.code !== 0 && r.code !== 1) throw new BulkheadError('ERR_VOLUME', `checking ${img} before growing it: e2fsck exit ${r.code}: ${r.stdout.trim().split('\n').pop() ?? ''}`);
   await tool('resize2fs', [img], `growing ${img}`, 30 * 60_000);
 }
 
-/** Grow a volume that is mounted (qube running): lengthen the file, tell the loop device, grow online. */
-export async function growImageOnline(img: string, bytes: number): Promise<void> {
+/**
+ * Grow a volume that is mounted (qube running): lengthen the file, tell the loop device, grow
+ * online. Online growth needs CAP_SYS_RESOURCE; without it (a container host that drops it)
+ * this returns false and the growth is finished by growImageOffline at the next start.
+ */
+export async function growImageOnline(img: string, bytes: number): Promise<boolean> {
   const { sizeBytes } = await imageInfo(img);
-  if (bytes <= sizeBytes) return;
+  if (bytes <= sizeBytes) return true;
   const r = await run('losetup', ['-n', '-O', 'NAME', '-j', img], { timeoutMs: 10_000 });
   const dev = r.stdout.trim().split('\n')[0];
   if (!dev || !/^\/dev\/loop\d+$/.test(dev)) throw new BulkheadError('ERR_VOLUME', `${img} is not attached to a loop device`);
   await fsp.truncate(img, bytes);
   await tool('losetup', ['-c', dev], `growing ${dev}`);
-  await tool('resize2fs', [dev], `growing ${img}`, 30 * 60_000);
+  const g = await run('resize2fs', [dev], { timeoutMs: 30 * 60_000, allowFail: true });
+  if (g.code === 0) return true;
+  if (/Permission denied|Operation not permitted/.test(g.stderr)) return false;
+  throw new BulkheadError('ERR_VOLUME', `growing ${img}: resize2fs failed: ${g.stderr.trim().split('\n').pop() ?? `exit ${g.code}`}`);
+}
+
+/** Loop devices whose backing file is `img` (read from sysfs: no process to start). */
+export async function loopsOf(img: string): Promise<string[]> {
+  const out: string[] = [];
+  let names: string[];
+  try {
+    names = await fsp.readdir('/sys/block');
+  } catch {
+    return out;
+  }
+  for (const n of names.filter((x) => /^loop\d+$/.test(x))) {
+    try {
+      const back = (await fsp.readFile(`/sys/block/${n}/loop/backing_file`, 'utf8')).trim();
+      if (back === img || back === `${img} (deleted)`) out.push(`/dev/${n}`);
+    } catch {
+      /* not attached */
+    }
+  }
+  return out;
+}
+
+/**
+ * Wait until no loop device holds `img`. An unmount right after a qube's end can be lazy (its
+ * mount namespace is torn down a moment later); until the loop device is released the file
+ * system is still live and may still write back, so nothing may copy, check or grow the file.
+ */
+export async function waitImageReleased(img: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const held = await loopsOf(img);
+    if (held.length === 0) return;
+    if (Date.now() > end) throw new BulkheadError('ERR_VOLUME', `${img} is still in use by ${held.join(', ')} (mounted somewhere?)`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 /** Mount an image read-only at `dir` for the admin to look into, run `fn`, unmount (its loop device goes with it). */
 export async function withImageMounted<T>(img: string, dir: string, rw: boolean, fn: () => Promise<T>): Promise<T> {
+  await waitImageReleased(img);
   await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
   await tool('mount', ['-t', 'ext4', '-o', `loop,nosuid,nodev,noexec,${rw ? 'rw' : 'ro'}`, img, dir], `mounting ${img}`);
   try {

@@ -16,7 +16,7 @@ import {
   type VolumeClass,
   type VolumePaths,
 } from './layout.js';
-import { growImageOffline, imageInfo, isImage, makeImage, withImageMounted } from './image.js';
+import { growImageOffline, imageInfo, isImage, makeImage, waitImageReleased, withImageMounted } from './image.js';
 import { commitPrivate, listRevisions, recoverVolumes, type CommitResult, type RecoveryReport } from './revisions.js';
 import { shiftTreeOwners } from './shift.js';
 import { clearLowerRoot } from './template-root.js';
@@ -133,6 +133,7 @@ export async function cloneQubeVolumes(poolDir: string, src: string, dst: string
   if (!(await isDir(s.dir))) throw new BulkheadError('ERR_NO_SUCH_QUBE', `no volumes of ${src} at ${s.dir}`);
   if (await exists(d.dir)) throw new BulkheadError('ERR_QUBE_EXISTS', `volumes of ${dst} already exist at ${d.dir}`);
   await recoverVolumes(s.dir);
+  if (await isImage(s.private)) await waitImageReleased(s.private);
   const tmpDir = join(poolDir, `${CREATING_PREFIX}${dst}-${randomSuffix()}`);
   try {
     await fsp.mkdir(tmpDir, { mode: 0o700 });
@@ -241,6 +242,7 @@ export async function settleVolumesAfterStop(poolDir: string, name: string, opts
   }
   await wipeDir(p.volatile, p.dir);
   if (!keepsRevisions(opts.class)) return null;
+  if (await isImage(p.private)) await waitImageReleased(p.private);
   return commitPrivate(p.dir, opts.revisionsToKeep ?? 1);
 }
 

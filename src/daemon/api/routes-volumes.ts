@@ -5,6 +5,7 @@ import { listRevisions, listRootRevisions, revertPrivate, revertTemplateRoot, vo
 import type { DaemonContext } from '../context.js';
 import { isRunning } from '../lifecycle/power.js';
 import { resizeVolume } from '../lifecycle/resize.js';
+import { isImage, waitImageReleased } from '../../storage/image.js';
 import { effective } from '../../model/index.js';
 import { nameParam, resizeBody, revertBody, rootRevertBody } from './schemas.js';
 
@@ -35,7 +36,9 @@ export function volumeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
     const { revision } = revertBody.parse(req.body);
     return ctx.locks.run(q.name, async () => {
       if (isRunning(ctx, q.name)) throw new BulkheadError('ERR_QUBE_RUNNING', `'${q.name}' is running; shut it down before reverting its private volume`);
-      const r = await revertPrivate(volumePaths(ctx.paths.qubesDir, q.name).dir, revision);
+      const vp = volumePaths(ctx.paths.qubesDir, q.name);
+      if (await isImage(vp.private)) await waitImageReleased(vp.private);
+      const r = await revertPrivate(vp.dir, revision);
       ctx.store.audit('admin', 'volume-reverted', q.name, { volume: 'private', revision, savedAs: r.savedAs });
       return r;
     });

@@ -43,9 +43,8 @@ export async function resizeVolume(ctx: DaemonContext, name: string, volume: str
     if (key === 'private_size' && (await isImage(vp.private))) {
       const have = (await imageInfo(vp.private)).sizeBytes;
       if (bytes < have) throw new BulkheadError('ERR_INVALID_VALUE', `private_size: ${formatSize(bytes)} is smaller than the private volume of '${name}' (${formatSize(have)}); shrinking is refused`);
-      if (running) await growImageOnline(vp.private, bytes);
-      else await growImageOffline(vp.private, bytes);
-      applied = 'now';
+      if (!running) await growImageOffline(vp.private, bytes);
+      applied = !running || (await growImageOnline(vp.private, bytes)) ? 'now' : 'next start';
     } else if (running) {
       const dir = key === 'private_size' ? vp.private : vp.root;
       await remount(dir, bytes, key);
