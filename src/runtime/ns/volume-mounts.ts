@@ -1,9 +1,13 @@
 // Size-bounded volumes of a running qube: tmpfs for the data discarded at stop, loop-mounted ext4 images for persistent ones.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { BulkheadError } from '../../errors/index.js';
 import { run } from '../../exec/index.js';
 import type { QubeRuntimeSpec } from '../types.js';
 import { ensureDir } from './host-fs.js';
+
+const isMountPoint = (dir: string) =>
+  readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === dir);
 
 /** Mount source names carry the runtime id (which carries the state directory's prefix), so leftovers are attributable. */
 export const tmpfsSource = (spec: Pick<QubeRuntimeSpec, 'id'>, vol: string) => `bh-${vol}-${spec.id}`;
@@ -34,6 +38,16 @@ export async function mountVolumes(spec: QubeRuntimeSpec): Promise<void> {
     ensureDir(spec.privateDir, spec.uidBase, spec.uidBase, 0o755, 'privateDir');
     await mount(['-t', 'tmpfs', '-o', `size=${spec.privateTmpfsBytes},mode=0755,uid=${spec.uidBase},gid=${spec.uidBase},nosuid,nodev`, tmpfsSource(spec, 'private'), spec.privateDir], `the private volume of ${spec.name}`);
   } else if (spec.privateImage !== undefined) {
+    // A mount namespace copied from the host while the image is mounted (ip netns exec, unshare)
+    // holds a copy of its mount, and with it the file system and loop device, for as long as that
+    // copy lives; a second mount of the image at the next start would then corrupt it. Mounted
+    // below a shared mount, the unmount at stop reaches every slave or shared copy too.
+    const parent = dirname(spec.privateDir);
+    mkdirSync(parent, { recursive: true, mode: 0o700 });
+    if (!isMountPoint(parent)) {
+      await mount(['--bind', parent, parent], `the mount directory of ${spec.name}`);
+      await mount(['--make-shared', parent], `the mount directory of ${spec.name}`);
+    }
     ensureDir(spec.privateDir, spec.uidBase, spec.uidBase, 0o755, 'privateDir');
     // -o loop attaches a loop device with autoclear: the unmount in cleanup releases it.
     await mount(['-t', 'ext4', '-o', 'loop,nosuid,nodev,errors=remount-ro', spec.privateImage, spec.privateDir], `the private volume image of ${spec.name}`);
@@ -42,7 +56,9 @@ export async function mountVolumes(spec: QubeRuntimeSpec): Promise<void> {
 
 /** Where mountVolumes may have mounted something, innermost last (for one umount call). */
 export function volumeMountPoints(spec: QubeRuntimeSpec): string[] {
-  return [spec.privateDir, ...(spec.volatileRoot ? [spec.rootRwDir] : [])];
+  // A spec rebuilt for an orphan (no record left) may lack the paths: nothing of it to unmount then.
+  const points = [spec.privateDir, ...(spec.privateImage !== undefined && spec.privateDir ? [dirname(spec.privateDir)] : []), ...(spec.volatileRoot ? [spec.rootRwDir] : [])];
+  return points.filter((p): p is string => typeof p === 'string' && p.startsWith('/'));
 }
 
 /** Grow (or shrink, when it fits) a running qube's tmpfs to `bytes`. */
