@@ -155,7 +155,7 @@ export function createNsRuntime(opts: NsRuntimeOptions = {}): Runtime {
       }
       const p = qubePaths(spec);
       try {
-        await mountVolumes(spec);
+        await mountVolumes(spec, idmapMount);
         prepareQubeDirs(spec);
         writeFileSync(p.config, JSON.stringify(config), { mode: 0o600 });
         rmSync(p.pidFile, { force: true });
