@@ -7,6 +7,10 @@
  *     3. overlay lowerdir=LOWERTMP,upperdir=UPPER,workdir=WORK at MERGED (nosuid,nodev, as is
  *        every mount made here: the idmapped lower and each SRC bound at DST);
  *     4. LOWERTMP is detached again (the overlay keeps its own reference to the layer).
+ *   idmap-mount volumes [tmpfs SOURCE DIR DATA | shared DIR]...
+ *     mounts a size-limited tmpfs (nosuid,nodev; DATA e.g. "size=67108864,mode=0700,uid=0,gid=0")
+ *     at DIR, or makes DIR a shared bind mount of itself (skipped when it already is a mount);
+ *     one call instead of a mount(8) process per volume (disposables start on the fast path).
  *   idmap-mount umount PATH... [-- CMD ARGS...]
  *     unmounts each PATH (lazily if busy); a PATH that is not a mount point is not an error.
  *
@@ -197,6 +201,39 @@ static void do_umount(char **paths, int n) {
   if (failed) exit(1);
 }
 
+static int is_mount_point(const char *dir) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) die("open", "/proc/self/mountinfo");
+  char line[8192];
+  int found = 0;
+  while (!found && fgets(line, sizeof line, f)) {
+    /* field 5 is the mount point; paths given here contain no characters mountinfo escapes */
+    char *p = line;
+    for (int i = 0; i < 4 && p; i++) { p = strchr(p, ' '); if (p) p++; }
+    if (!p) continue;
+    size_t n = strcspn(p, " ");
+    found = n == strlen(dir) && strncmp(p, dir, n) == 0;
+  }
+  fclose(f);
+  return found;
+}
+
+static void do_volumes(char **a, int n) {
+  for (int i = 0; i < n;) {
+    if (strcmp(a[i], "tmpfs") == 0 && i + 3 < n) {
+      if (mount(a[i + 1], a[i + 2], "tmpfs", MS_NOSUID | MS_NODEV, a[i + 3]) < 0) die("mount tmpfs at", a[i + 2]);
+      i += 4;
+    } else if (strcmp(a[i], "shared") == 0 && i + 1 < n) {
+      if (!is_mount_point(a[i + 1]) && mount(a[i + 1], a[i + 1], NULL, MS_BIND, NULL) < 0) die("bind", a[i + 1]);
+      if (mount(NULL, a[i + 1], NULL, MS_SHARED, NULL) < 0) die("make shared", a[i + 1]);
+      i += 2;
+    } else {
+      fprintf(stderr, "idmap-mount: volumes: bad operation at '%s'\n", a[i]);
+      exit(2);
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc >= 3 && strcmp(argv[1], "mount") == 0 && strcmp(argv[2], "--volatile") == 0) {
     volatile_upper = 1;
@@ -210,11 +247,14 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "mount") == 0 && dash >= 9 && (dash - 9) % 2 == 0) {
     do_mount(argv + 2);
     for (int i = 9; i < dash; i += 2) bind_nosuid(argv[i], argv[i + 1]);
+  } else if (argc >= 2 && strcmp(argv[1], "volumes") == 0 && dash >= 3) {
+    do_volumes(argv + 2, dash - 2);
   } else if (argc >= 2 && strcmp(argv[1], "umount") == 0 && dash >= 3) {
     do_umount(argv + 2, dash - 2);
   } else {
     fprintf(stderr,
             "usage: idmap-mount mount [--volatile] LOWER LOWERTMP UPPER WORK MERGED UIDBASE COUNT [SRC DST]... [-- CMD...]\n"
+            "       idmap-mount volumes [tmpfs SOURCE DIR DATA | shared DIR]... [-- CMD...]\n"
             "       idmap-mount umount PATH... [-- CMD...]\n");
     return 2;
   }

@@ -111,7 +111,7 @@ program.command('clipboard').description("copy a qube's clipboard to the admin s
   .argument('<action>', 'copy|paste').argument('<qube>')
   .action(act(async (a: string, q: string) => (await import('./verbs/rpc.js')).clipboardVerb(a, q)));
 
-program.command('volume').description("a qube's volumes; revisions and revert of its private volume or a template's root (qvm-volume)").argument('<action>', 'list|revisions|revert').argument('[name]').argument('[volume-or-revision]', 'root, private, or a revision of the private volume').argument('[revision]')
+program.command('volume').description("a qube's volumes and sizes; revisions and revert of its private volume or a template's root; resize (qvm-volume)").argument('<action>', 'list|info|revisions|revert|resize').argument('[name]').argument('[volume-or-revision]', 'root, private, or a revision of the private volume; the volume to resize').argument('[revision-or-size]', 'revision (revert), new size (resize: bytes, or 2G, 512M)')
   .option('--json', 'JSON output')
   .action(act(async (a: string, n: string | undefined, r: string | undefined, x: string | undefined, o: { json?: boolean }) => (await import('./verbs/volume.js')).volumeVerb(a, n, r, x, o)));
 

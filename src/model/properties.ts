@@ -5,7 +5,7 @@ import { dispvmRefusalFor } from './anonymity.js';
 import { isLabel, LABEL_NAMES } from './labels.js';
 import type { PropValue, QubeRecord, SystemView } from './qube.js';
 
-export type PropType = 'string' | 'int' | 'bool' | 'qube' | 'label';
+export type PropType = 'string' | 'int' | 'bool' | 'qube' | 'label' | 'size';
 
 export interface PropertyDef {
   name: string;
@@ -24,6 +24,28 @@ export interface PropertyDef {
   check?: (value: PropValue, q: QubeRecord, sys: SystemView) => void;
   /** Whether it may change while the qube runs. */
   hot?: boolean;
+}
+
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
+/** Volume sizes: below 16 MiB ext4 has no room for its journal; above 16 TiB ext4 needs 64-bit blocks. */
+export const MIN_VOLUME_BYTES = 16 * MIB;
+export const MAX_VOLUME_BYTES = 16 * 1024 * GIB;
+
+/** A size as bytes: `2G`, `512M`, `64k`, `1T` (powers of 1024, optional `iB`/`B`) or plain bytes; null if not a size. */
+export function parseSize(s: string): number | null {
+  const m = /^(\d{1,16})\s*([kKmMgGtT])?(?:i?B)?$/.exec(s.trim());
+  if (!m) return null;
+  const mult = { k: 1024, m: MIB, g: GIB, t: 1024 * GIB }[(m[2] ?? '').toLowerCase()] ?? 1;
+  const n = Number(m[1]) * mult;
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** A size for people: whole GiB/MiB when exact, else bytes. */
+export function formatSize(n: number): string {
+  if (n % GIB === 0) return `${n / GIB}G`;
+  if (n % MIB === 0) return `${n / MIB}M`;
+  return String(n);
 }
 
 const globalRef = (key: string) => (_q: QubeRecord, sys: SystemView): PropValue => {
@@ -136,6 +158,16 @@ const DEFS: PropertyDef[] = [
   { name: 'shutdown_timeout', type: 'int', min: 1, max: 3600, hot: true, doc: 'Seconds a shutdown waits before killing', default: () => 60 },
   { name: 'revisions_to_keep', type: 'int', min: 0, max: 100, hot: true, doc: 'Revisions of the private volume kept at stop', default: () => 1 },
   { name: 'auto_cleanup', type: 'bool', classes: ['disposable'], hot: true, doc: 'Remove the disposable when it stops', default: () => true },
+  {
+    name: 'private_size', type: 'size', min: MIN_VOLUME_BYTES, max: MAX_VOLUME_BYTES,
+    doc: 'Size of the private volume (/rw, /home/user), bytes (2G, 512M accepted); grows with `volume resize`',
+    default: () => 2 * GIB,
+  },
+  {
+    name: 'volatile_size', type: 'size', min: MIN_VOLUME_BYTES, max: MAX_VOLUME_BYTES, classes: ['app', 'disposable'],
+    doc: 'Size of the volatile volume (the root layer discarded at stop: /usr, /var, /tmp), bytes; RAM-backed, so at most maxmem by default',
+    default: (q, sys) => Math.min(10 * GIB, (effective(q, 'maxmem', sys) as number) * MIB),
+  },
   { name: 'pids_max', type: 'int', min: 16, max: 1 << 22, doc: 'Most processes the qube may hold', default: () => 4096 },
 ];
 
@@ -166,6 +198,13 @@ export function parsePropValue(def: PropertyDef, untrustedValue: unknown): PropV
       const n = Number(s);
       if (def.min !== undefined && n < def.min) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${n} is below the minimum ${def.min}`);
       if (def.max !== undefined && n > def.max) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${n} is above the maximum ${def.max}`);
+      return n;
+    }
+    case 'size': {
+      const n = parseSize(s);
+      if (n === null) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${s}' is not a size (bytes, or a number with K, M, G or T)`);
+      if (def.min !== undefined && n < def.min) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${formatSize(n)} is below the minimum ${formatSize(def.min)}`);
+      if (def.max !== undefined && n > def.max) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${formatSize(n)} is above the maximum ${formatSize(def.max)}`);
       return n;
     }
     case 'label':

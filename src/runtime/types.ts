@@ -24,6 +24,15 @@ export interface QubeRuntimeSpec {
   volatileRoot: boolean;
   /** The private volume's directory: mounted at /rw and /home/user. */
   privateDir: string;
+  /**
+   * Size of the tmpfs that holds the discarded root layer (upper and work, at rootRwDir) while a
+   * volatileRoot qube runs: writes beyond it fail with ENOSPC. Unset = on the pool's disk, unbounded.
+   */
+  volatileBytes?: number;
+  /** A private volume whose data is discarded (disposable): a tmpfs of this size at privateDir. */
+  privateTmpfsBytes?: number;
+  /** A persistent private volume kept as an ext4 image: loop-mounted at privateDir while the qube runs. */
+  privateImage?: string;
   /** The qube's own uid/gid range on the host: root inside = uidBase outside. */
   uidBase: number;
   uidCount: number;

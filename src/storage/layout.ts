@@ -10,8 +10,16 @@ export type VolumeClass = Exclude<QubeClass, 'admin'>;
 export interface VolumePaths {
   /** `POOL/NAME` — everything of the qube's storage lives below it. */
   dir: string;
-  /** Live private volume (mounted at /rw; its `home/user` at /home/user). */
+  /**
+   * Live private volume: an ext4 image file (bounded by its size; loop-mounted at `privateMnt`
+   * while the qube runs), or a plain directory (unbounded; volumes made without a size).
+   * Either way it is the unit that revisions copy and reverts rename.
+   */
   private: string;
+  /** Mount point of an image private volume while the qube runs. */
+  privateMnt: string;
+  /** Where the admin mounts an image to look into or fix it (qube stopped; root only). */
+  adminMnt: string;
   /** `private/home/user`. */
   home: string;
   /** Committed revisions of `private`, one directory each, named by time. */
@@ -47,6 +55,8 @@ export function volumePathsOf(dir: string): VolumePaths {
   return {
     dir,
     private: priv,
+    privateMnt: join(dir, 'mnt', 'private'),
+    adminMnt: join(dir, 'mnt', 'admin'),
     home: join(priv, 'home', 'user'),
     revisions: join(dir, 'revisions'),
     root,

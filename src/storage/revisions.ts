@@ -1,5 +1,8 @@
 // Revisions of a qube's private volume: commit on stop, list, revert by rename, and crash recovery.
 //
+// The private volume is one unit, a directory tree or an ext4 image file; a revision is a copy of
+// that unit (a sparse copy for an image), so every step below works the same on both.
+//
 // Nothing is rewritten in place. A commit copies the live tree to `revisions/.incoming-REV` and
 // publishes it with one rename; a revert builds the restored tree aside, records its intent in a
 // journal, then swaps by two renames (the current tree becomes a revision, so nothing is lost).
@@ -7,6 +10,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
+import { isImage } from './image.js';
 import { copyTree, durableRename, exists, isDir, removeTree, syncFs, writeFileAtomic } from './fsops.js';
 import { recoverRoot } from './template-root.js';
 import {
@@ -80,7 +84,8 @@ async function freeRevisionName(volDir: string, at: Date): Promise<string> {
 }
 
 async function requirePrivate(volDir: string): Promise<void> {
-  if (!(await isDir(volumePathsOf(volDir).private))) {
+  const priv = volumePathsOf(volDir).private;
+  if (!(await isDir(priv)) && !(await isImage(priv))) {
     throw new BulkheadError('ERR_VOLUME', `no private volume at ${volumePathsOf(volDir).private}`);
   }
 }

@@ -16,6 +16,7 @@ import {
   type VolumeClass,
   type VolumePaths,
 } from './layout.js';
+import { growImageOffline, imageInfo, isImage, makeImage, waitImageReleased, withImageMounted } from './image.js';
 import { commitPrivate, listRevisions, recoverVolumes, type CommitResult, type RecoveryReport } from './revisions.js';
 import { shiftTreeOwners } from './shift.js';
 import { clearLowerRoot } from './template-root.js';
@@ -30,6 +31,20 @@ export interface CreateVolumesOptions {
   uidBase?: number;
   /** Template/standalone: copy this root filesystem into `rootfs/` (a standalone's own root). */
   copyRootFrom?: string;
+  /**
+   * Size of the private volume: it is made an ext4 image of this size (a disposable's private
+   * volume is a tmpfs made at start instead, so it stays a directory). Unset = a directory, unbounded.
+   */
+  privateBytes?: number;
+}
+
+/** Turn the private directory `p.private` (just made, root-only place) into an image of `bytes` holding it. */
+async function privateToImage(p: VolumePaths, bytes: number, uidBase: number | undefined): Promise<void> {
+  const img = `${p.private}.img-new`;
+  await makeImage(img, bytes, p.private, owners(uidBase).root ?? { uid: 0, gid: 0 });
+  await fsp.rm(p.private, { recursive: true, force: true });
+  await fsp.rename(img, p.private);
+  await mkdirOwned(join(p.dir, 'mnt'), 0o700);
 }
 
 function owners(uidBase: number | undefined): { root?: { uid: number; gid: number }; user?: { uid: number; gid: number } } {
@@ -80,6 +95,7 @@ export async function createQubeVolumes(poolDir: string, name: string, opts: Cre
       if (!(await isDir(opts.copyRootFrom))) throw new BulkheadError('ERR_TEMPLATE', `root filesystem ${opts.copyRootFrom} is not a directory`);
       await copyTree(opts.copyRootFrom, tmp.rootfs);
     }
+    if (opts.privateBytes !== undefined && opts.class !== 'disposable') await privateToImage(tmp, opts.privateBytes, opts.uidBase);
     await durableRename(tmpDir, final.dir);
   } catch (e) {
     await fsp.rm(tmpDir, { recursive: true, force: true });
@@ -117,11 +133,13 @@ export async function cloneQubeVolumes(poolDir: string, src: string, dst: string
   if (!(await isDir(s.dir))) throw new BulkheadError('ERR_NO_SUCH_QUBE', `no volumes of ${src} at ${s.dir}`);
   if (await exists(d.dir)) throw new BulkheadError('ERR_QUBE_EXISTS', `volumes of ${dst} already exist at ${d.dir}`);
   await recoverVolumes(s.dir);
+  if (await isImage(s.private)) await waitImageReleased(s.private);
   const tmpDir = join(poolDir, `${CREATING_PREFIX}${dst}-${randomSuffix()}`);
   try {
     await fsp.mkdir(tmpDir, { mode: 0o700 });
     const t = volumePathsOf(tmpDir);
     await copyTree(s.private, t.private);
+    if (await isImage(t.private)) await mkdirOwned(join(tmpDir, 'mnt'), 0o700);
     await makeEmptyVolumes(t, opts.toUidBase, false);
     const persistentRoot = opts.class ? rootIsPersistent(opts.class) : await isDir(s.rootfs);
     if (persistentRoot && (await isDir(s.rootUpper))) {
@@ -133,7 +151,12 @@ export async function cloneQubeVolumes(poolDir: string, src: string, dst: string
     if (await isDir(s.rootfs)) await copyTree(s.rootfs, t.rootfs);
     if (opts.fromUidBase !== undefined && opts.toUidBase !== undefined && opts.fromUidBase !== opts.toUidBase) {
       const shift = { fromBase: opts.fromUidBase, toBase: opts.toUidBase, count: UID_COUNT };
-      await shiftTreeOwners(t.private, shift);
+      if (await isImage(t.private)) {
+        // Only root can reach the clone's .creating- directory, and nothing else mounts this copy.
+        await withImageMounted(t.private, t.adminMnt, true, async () => { await shiftTreeOwners(t.adminMnt, shift); });
+      } else {
+        await shiftTreeOwners(t.private, shift);
+      }
       await shiftTreeOwners(t.root, shift);
     }
     await durableRename(tmpDir, d.dir);
@@ -170,6 +193,8 @@ export async function wipeVolatile(poolDir: string, name: string, uidBase?: numb
 export interface StartVolumesOptions {
   class: VolumeClass;
   uidBase?: number;
+  /** The private volume's size now: an image smaller than this is grown before the start. */
+  privateBytes?: number;
 }
 
 /**
@@ -179,8 +204,10 @@ export interface StartVolumesOptions {
 export async function prepareVolumesForStart(poolDir: string, name: string, opts: StartVolumesOptions): Promise<VolumePaths> {
   checkVolumeName(name);
   const p = volumePaths(poolDir, name);
-  if (!(await isDir(p.private))) throw new BulkheadError('ERR_VOLUME', `no private volume for ${name} at ${p.private}`);
+  const image = await isImage(p.private);
+  if (!image && !(await isDir(p.private))) throw new BulkheadError('ERR_VOLUME', `no private volume for ${name} at ${p.private}`);
   await recoverVolumes(p.dir);
+  if (image && opts.privateBytes !== undefined) await growImageOffline(p.private, opts.privateBytes);
   const o = owners(opts.uidBase).root;
   await wipeDir(p.volatile, p.dir, o);
   if (!rootIsPersistent(opts.class)) {
@@ -215,6 +242,7 @@ export async function settleVolumesAfterStop(poolDir: string, name: string, opts
   }
   await wipeDir(p.volatile, p.dir);
   if (!keepsRevisions(opts.class)) return null;
+  if (await isImage(p.private)) await waitImageReleased(p.private);
   return commitPrivate(p.dir, opts.revisionsToKeep ?? 1);
 }
 
@@ -226,6 +254,10 @@ export interface VolumeInfo {
   /** Whether its content survives a stop. */
   persistent: boolean;
   usage: TreeUsage;
+  /** What bounds it: an image (its size), a tmpfs made at start (its size), or nothing (null). */
+  bound: 'image' | 'tmpfs' | null;
+  /** Its size limit in bytes (image length); null when unbounded or set by the caller (tmpfs sizes are properties). */
+  sizeBytes: number | null;
   /** Private volume only: its revisions, oldest first. */
   revisions?: { name: string; createdAt: Date; path: string; usage: TreeUsage }[];
 }
@@ -245,12 +277,19 @@ export async function volumeInfo(poolDir: string, name: string, cls: VolumeClass
   const revs = await Promise.all(
     (await listRevisions(p.dir)).map(async (r) => ({ ...r, usage: await treeUsage(r.path) })),
   );
+  const image = await isImage(p.private);
+  const privSize = image ? (await imageInfo(p.private)).sizeBytes : null;
+  const discarded = !rootIsPersistent(cls);
   const volumes: VolumeInfo[] = [
-    { kind: 'private', path: p.private, persistent: true, usage: await treeUsage(p.private), revisions: revs },
-    { kind: 'root', path: p.root, persistent: rootIsPersistent(cls), usage: await treeUsage(p.root) },
-    { kind: 'volatile', path: p.volatile, persistent: false, usage: await treeUsage(p.volatile) },
+    {
+      kind: 'private', path: p.private, persistent: cls !== 'disposable', usage: await treeUsage(p.private), revisions: revs,
+      bound: image ? 'image' : cls === 'disposable' ? 'tmpfs' : null, sizeBytes: privSize,
+    },
+    // The discarded root layer of app qubes and disposables lives in the volatile tmpfs while they run.
+    { kind: 'root', path: p.root, persistent: !discarded, usage: await treeUsage(p.root), bound: discarded ? 'tmpfs' : null, sizeBytes: null },
+    { kind: 'volatile', path: p.volatile, persistent: false, usage: await treeUsage(p.volatile), bound: discarded ? 'tmpfs' : null, sizeBytes: null },
   ];
-  if (await isDir(p.rootfs)) volumes.push({ kind: 'rootfs', path: p.rootfs, persistent: true, usage: await treeUsage(p.rootfs) });
+  if (await isDir(p.rootfs)) volumes.push({ kind: 'rootfs', path: p.rootfs, persistent: true, usage: await treeUsage(p.rootfs), bound: null, sizeBytes: null });
   return { name, dir: p.dir, volumes, usage: await treeUsage(p.dir) };
 }
 
@@ -278,4 +317,15 @@ export async function recoverPool(poolDir: string): Promise<Record<string, Recov
     }
   }
   return out;
+}
+
+/**
+ * Whether the private volume holds any file (not counting directories). An image is mounted
+ * read-only, noexec, at a root-only place to look; the qube must be stopped.
+ */
+export async function privateHoldsData(poolDir: string, name: string): Promise<boolean> {
+  checkVolumeName(name);
+  const p = volumePaths(poolDir, name);
+  if (!(await isImage(p.private))) return (await treeUsage(p.private)).nonDirs > 0;
+  return withImageMounted(p.private, p.adminMnt, false, async () => (await treeUsage(p.adminMnt)).nonDirs > 0);
 }

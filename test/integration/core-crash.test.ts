@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI, type CliResult } from './helpers/daemon.js';
+import { withPrivateTree } from './helpers/private-volume.js';
 import { coreDaemon, crunList, lsJson, mountsWith, type CoreDaemon } from './core-fixture.js';
 import { prng } from '../support/prng.js';
 
@@ -165,9 +166,11 @@ describe('core crash: kill -9 of the daemon during random operations', { timeout
     const bad: string[] = [];
     for (const [name, shas] of expected) {
       if (!names.has(name)) continue; // removed (or its create was undone) — nothing to keep
-      const file = join(pool, name, 'private', MARKER);
-      if (!existsSync(file)) { bad.push(`${name}: marker missing (expected one of ${shas.size})`); continue; }
-      const got = createHash('sha256').update(readFileSync(file)).digest('hex');
+      const got = withPrivateTree(join(pool, name), (tree) => {
+        const file = join(tree, MARKER);
+        return existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : null;
+      });
+      if (got === null) { bad.push(`${name}: marker missing (expected one of ${shas.size})`); continue; }
       if (!shas.has(got)) bad.push(`${name}: marker sha256 ${got} not among ${[...shas].join(',')}`);
     }
     const checked = [...expected.keys()].filter((n) => names.has(n)).length;

@@ -6,6 +6,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI } from './helpers/daemon.js';
+import { withPrivateTree } from './helpers/private-volume.js';
 import { cgroupDirsWith, coreDaemon, crunList, lsJson, mountsWith, netnsWith, type CoreDaemon } from './core-fixture.js';
 
 // Python helper run inside a qube: one raw syscall, prints "errno <n>" or "ok".
@@ -208,7 +209,9 @@ describe('core isolation through bulkhead run', { timeout: 600_000 }, () => {
     };
     assert.deepEqual(leftovers, { qube: [], volumes: false, runDir: false, cgroups: [], mounts: [], crun: [], netns: [] });
     // The disposable template itself keeps nothing of it.
-    const dvmHome = join(d.home, 'qubes', 'dvm', 'private', 'home', 'user', 'f');
-    assert.equal(existsSync(dvmHome), false);
+    withPrivateTree(join(d.home, 'qubes', 'dvm'), (tree) => {
+      assert.ok(existsSync(join(tree, 'home', 'user')), 'positive control: the template\'s private tree is read');
+      assert.equal(existsSync(join(tree, 'home', 'user', 'f')), false);
+    });
   });
 });

@@ -1,8 +1,8 @@
-// Verb volume list|revisions|revert (qvm-volume): volumes of a qube, revisions of its private volume or a template's root.
+// Verb volume list|info|revisions|revert|resize (qvm-volume): volumes of a qube and their sizes, revisions of its private volume or a template's root.
 import { apiClient } from '../client.js';
 import { table } from '../output.js';
 
-interface VolInfo { volumes: { kind: string; path: string; persistent: boolean; usage: { diskBytes: number } }[] }
+interface VolInfo { volumes: { kind: string; path: string; persistent: boolean; bound: string | null; sizeBytes: number | null; usage: { diskBytes: number } }[] }
 
 const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 
@@ -10,10 +10,19 @@ export async function volumeVerb(action: string, name: string | undefined, revis
   if (!name) throw new Error(`volume ${action}: give a qube name`);
   const c = apiClient();
   const base = `/qubes/${encodeURIComponent(name)}/volumes`;
-  if (action === 'list') {
+  if (action === 'list' || action === 'info') {
     const v = await c.request<VolInfo>('GET', base);
     if (o.json) return JSON.stringify(v, null, 2) + '\n';
-    return table(v.volumes.map((x) => [`${name}:${x.kind}`, x.persistent ? 'yes' : 'no', mib(x.usage.diskBytes), x.path]), ['VOLUME', 'PERSISTENT', 'SIZE', 'PATH']);
+    return table(v.volumes.map((x) => [
+      `${name}:${x.kind}`, x.persistent ? 'yes' : 'no', mib(x.usage.diskBytes),
+      x.sizeBytes === null ? 'unbounded' : `${mib(x.sizeBytes)} (${x.bound})`, x.path,
+    ]), ['VOLUME', 'PERSISTENT', 'USED', 'LIMIT', 'PATH']);
+  }
+  if (action === 'resize') {
+    const [volume, size] = [revision, extra];
+    if (!volume || !size) throw new Error('volume resize: give QUBE VOLUME SIZE (e.g. volume resize work private 4G)');
+    const r = await c.request<{ volume: string; sizeBytes: number; applied: string }>('POST', `${base}/${encodeURIComponent(volume)}/resize`, { size });
+    return `${name}:${r.volume} is now ${mib(r.sizeBytes)} (applied ${r.applied})\n`;
   }
   // `volume revisions|revert NAME root [REVISION]` works on a template's root; otherwise on the private volume.
   let volume = 'private';
@@ -31,5 +40,5 @@ export async function volumeVerb(action: string, name: string | undefined, revis
     const r = await c.request<{ restored: string; savedAs: string }>('POST', `${base}/${volume}/revert`, revision ? { revision } : {});
     return `restored ${r.restored}; the state before is kept as revision ${r.savedAs}\n`;
   }
-  throw new Error(`volume: unknown action '${action}' (list, revisions, revert)`);
+  throw new Error(`volume: unknown action '${action}' (list, info, revisions, revert, resize)`);
 }

@@ -4,12 +4,28 @@ import { BulkheadError } from '../../errors/index.js';
 import { listRevisions, listRootRevisions, revertPrivate, revertTemplateRoot, volumeInfo, volumePaths, type VolumeClass } from '../../storage/index.js';
 import type { DaemonContext } from '../context.js';
 import { isRunning } from '../lifecycle/power.js';
-import { nameParam, revertBody, rootRevertBody } from './schemas.js';
+import { resizeVolume } from '../lifecycle/resize.js';
+import { isImage, waitImageReleased } from '../../storage/image.js';
+import { effective } from '../../model/index.js';
+import { nameParam, resizeBody, revertBody, rootRevertBody } from './schemas.js';
 
 export function volumeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   app.get('/qubes/:name/volumes', async (req) => {
     const q = ctx.store.requireQube(nameParam.parse(req.params).name);
-    return volumeInfo(ctx.paths.qubesDir, q.name, q.klass as VolumeClass);
+    const info = await volumeInfo(ctx.paths.qubesDir, q.name, q.klass as VolumeClass);
+    // tmpfs volumes are made at start with the size the properties give.
+    const sys = ctx.store.system();
+    for (const v of info.volumes) {
+      if (v.bound !== 'tmpfs') continue;
+      v.sizeBytes = effective(q, v.kind === 'private' ? 'private_size' : 'volatile_size', sys) as number;
+    }
+    return info;
+  });
+  app.post('/qubes/:name/volumes/:volume/resize', async (req) => {
+    const { name } = nameParam.parse({ name: (req.params as { name?: unknown }).name });
+    const volume = String((req.params as { volume?: unknown }).volume ?? '');
+    const { size } = resizeBody.parse(req.body);
+    return resizeVolume(ctx, name, volume, size);
   });
   app.get('/qubes/:name/volumes/private/revisions', async (req) => {
     const q = ctx.store.requireQube(nameParam.parse(req.params).name);
@@ -20,7 +36,9 @@ export function volumeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
     const { revision } = revertBody.parse(req.body);
     return ctx.locks.run(q.name, async () => {
       if (isRunning(ctx, q.name)) throw new BulkheadError('ERR_QUBE_RUNNING', `'${q.name}' is running; shut it down before reverting its private volume`);
-      const r = await revertPrivate(volumePaths(ctx.paths.qubesDir, q.name).dir, revision);
+      const vp = volumePaths(ctx.paths.qubesDir, q.name);
+      if (await isImage(vp.private)) await waitImageReleased(vp.private);
+      const r = await revertPrivate(vp.dir, revision);
       ctx.store.audit('admin', 'volume-reverted', q.name, { volume: 'private', revision, savedAs: r.savedAs });
       return r;
     });

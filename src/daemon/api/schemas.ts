@@ -19,6 +19,7 @@ export const propBody = z.object({ value: z.string() }).strict();
 export const featureBody = z.object({ value: z.string() }).strict();
 export const cloneBody = z.object({ name: z.string() }).strict();
 export const dispvmBody = z.object({ template: z.string().optional(), name: z.string().optional(), label: z.string().optional() }).strict();
+export const resizeBody = z.object({ size: z.string().min(1).max(40) }).strict();
 export const revertBody = z.object({ revision: z.string().min(1) }).strict();
 /** Root revert: the revision is optional (the newest earlier root). */
 export const rootRevertBody = z.object({ revision: z.string().min(1).optional() }).strict();

@@ -47,6 +47,8 @@ export async function createDisposable(ctx: DaemonContext, opts: { template?: st
       netvm: netvm === null ? 'none' : String(netvm),
       auto_cleanup: opts.name ? 'false' : 'true',
       memory: String(effective(tq, 'memory', sys)), maxmem: String(effective(tq, 'maxmem', sys)), vcpus: String(effective(tq, 'vcpus', sys)),
+      // Qubes: a disposable's volumes are the size of its disposable template's.
+      private_size: String(effective(tq, 'private_size', sys)), volatile_size: String(effective(tq, 'volatile_size', sys)),
     },
     tags: tq.tags,
     features: tq.features,

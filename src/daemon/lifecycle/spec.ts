@@ -1,4 +1,5 @@
 // Turns a qube's record into the runtime's start spec: volumes, uid range, limits, hooks' additions.
+import { statSync } from 'node:fs';
 import { BulkheadError } from '../../errors/index.js';
 import { effective, usesTemplate, type QubeRecord, type SystemView } from '../../model/index.js';
 import type { QubeRuntimeSpec } from '../../runtime/types.js';
@@ -29,6 +30,8 @@ export function buildSpec(ctx: DaemonContext, q: QubeRecord, sys: SystemView): Q
   const vp = volumePaths(ctx.paths.qubesDir, q.name);
   const src = rootSource(q, sys);
   const num = (k: string) => effective(q, k, sys) as number;
+  // A persistent private volume made with a size is an ext4 image, loop-mounted while the qube runs.
+  const image = q.klass !== 'disposable' && statSync(vp.private, { throwIfNoEntry: false })?.isFile() === true;
   return {
     name: q.name,
     id: runtimeId(ctx, q.name),
@@ -36,7 +39,11 @@ export function buildSpec(ctx: DaemonContext, q: QubeRecord, sys: SystemView): Q
     lowerDir: volumePaths(ctx.paths.qubesDir, src.name).rootfs,
     rootRwDir: vp.root,
     volatileRoot: usesTemplate(q.klass),
-    privateDir: vp.private,
+    privateDir: image ? vp.privateMnt : vp.private,
+    privateImage: image ? vp.private : undefined,
+    // Data discarded at stop lives in RAM bounded by its size (and charged to the qube's memory cgroup).
+    volatileBytes: usesTemplate(q.klass) ? num('volatile_size') : undefined,
+    privateTmpfsBytes: q.klass === 'disposable' ? num('private_size') : undefined,
     uidBase: uidBaseOf(ctx, q.qid),
     uidCount: UID_RANGE,
     memoryMiB: num('memory'),

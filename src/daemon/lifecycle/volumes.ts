@@ -1,7 +1,7 @@
 // The daemon's use of storage/: volumes made at create, prepared at start, settled at stop.
 import { effective, usesTemplate, type QubeClass, type QubeRecord, type SystemView } from '../../model/index.js';
 import {
-  cloneQubeVolumes, commitTemplateRoot, createQubeVolumes, prepareVolumesForStart, pruneRootRevisions, recordLowerRoot, removeQubeVolumes, rootsInUse,
+  cloneQubeVolumes, commitTemplateRoot, createQubeVolumes, prepareVolumesForStart, privateHoldsData, pruneRootRevisions, recordLowerRoot, removeQubeVolumes, rootsInUse,
   settleVolumesAfterStop, treeUsage, volumePaths, type VolumeClass,
 } from '../../storage/index.js';
 import type { DaemonContext } from '../context.js';
@@ -9,12 +9,14 @@ import { uidBaseOf } from '../context.js';
 import { rootSource } from './spec.js';
 
 const vclass = (k: QubeClass) => k as VolumeClass;
+const privateBytes = (ctx: DaemonContext, q: QubeRecord) => effective(q, 'private_size', ctx.store.system()) as number;
 
 export async function createVolumes(ctx: DaemonContext, q: QubeRecord, copyRootFrom?: string): Promise<void> {
   await createQubeVolumes(ctx.paths.qubesDir, q.name, {
     class: vclass(q.klass),
     uidBase: uidBaseOf(ctx, q.qid),
     copyRootFrom: copyRootFrom ? volumePaths(ctx.paths.qubesDir, copyRootFrom).rootfs : undefined,
+    privateBytes: privateBytes(ctx, q),
   });
 }
 
@@ -29,11 +31,11 @@ export async function cloneVolumes(ctx: DaemonContext, src: string, dst: QubeRec
 
 /** Whether the private volume holds any file (deleting it then needs --force); walked without following the qube's symlinks. */
 export async function volumeHasData(ctx: DaemonContext, name: string): Promise<boolean> {
-  return (await treeUsage(volumePaths(ctx.paths.qubesDir, name).private)).nonDirs > 0;
+  return privateHoldsData(ctx.paths.qubesDir, name);
 }
 
 export async function prepareVolumesAtStart(ctx: DaemonContext, q: QubeRecord): Promise<void> {
-  await prepareVolumesForStart(ctx.paths.qubesDir, q.name, { class: vclass(q.klass), uidBase: uidBaseOf(ctx, q.qid) });
+  await prepareVolumesForStart(ctx.paths.qubesDir, q.name, { class: vclass(q.klass), uidBase: uidBaseOf(ctx, q.qid), privateBytes: privateBytes(ctx, q) });
 }
 
 export async function commitVolumesAtStop(ctx: DaemonContext, q: QubeRecord): Promise<void> {

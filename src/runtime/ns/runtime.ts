@@ -10,6 +10,7 @@ import { crunArgv, parseCrunList, parseCrunState, type CrunInvocation } from './
 import { prepareQubeDirs, removeTree, wipeUpper } from './host-fs.js';
 import { INIT_PATH_IN_QUBE, buildOciConfig, qubePaths } from './oci-config.js';
 import { resolveQubeUser } from './passwd.js';
+import { mountVolumes, volumeMountPoints } from './volume-mounts.js';
 import { pidAlive, waitPidGone } from './pids.js';
 import { qubeSeccompProfile, seccompProfileLines, type SeccompArch } from './seccomp.js';
 
@@ -123,7 +124,8 @@ export function createNsRuntime(opts: NsRuntimeOptions = {}): Runtime {
       throw new BulkheadError('ERR_QUBE_RUNNING', `${spec.name} is running; stop or kill it before cleaning up`);
     }
     const hasState = existsSync(`${inv.stateRoot}/${spec.id}`);
-    const umount = [idmapMount, 'umount', p.merged, p.privateMnt, p.lowerTmp];
+    // The overlay and binds first, then the volumes under them (a loop image's device is released by its unmount).
+    const umount = [idmapMount, 'umount', p.merged, p.privateMnt, p.lowerTmp, ...volumeMountPoints(spec)];
     const argv = hasState ? [...umount, '--', ...crunArgv(inv, ['delete', '--force', spec.id])] : umount;
     const res = await run(argv[0] as string, argv.slice(1), { timeoutMs: 30_000, allowFail: true });
     if (res.code !== 0) {
@@ -152,9 +154,15 @@ export function createNsRuntime(opts: NsRuntimeOptions = {}): Runtime {
         throw new BulkheadError('ERR_QUBE_RUNNING', `${spec.name} (${spec.id}) already exists in crun; stop or clean it up first`);
       }
       const p = qubePaths(spec);
-      prepareQubeDirs(spec);
-      writeFileSync(p.config, JSON.stringify(config), { mode: 0o600 });
-      rmSync(p.pidFile, { force: true });
+      try {
+        await mountVolumes(spec, idmapMount);
+        prepareQubeDirs(spec);
+        writeFileSync(p.config, JSON.stringify(config), { mode: 0o600 });
+        rmSync(p.pidFile, { force: true });
+      } catch (e) {
+        await cleanup(spec).catch(() => {});
+        throw e;
+      }
       const argv = [
         idmapMount, 'mount', ...(spec.volatileRoot ? ['--volatile'] : []), spec.lowerDir, p.lowerTmp, p.upper, p.work, p.merged, String(spec.uidBase), String(spec.uidCount),
         spec.privateDir, p.privateMnt,

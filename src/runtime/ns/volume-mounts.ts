@@ -1,0 +1,65 @@
+// Size-bounded volumes of a running qube: tmpfs for the data discarded at stop, loop-mounted ext4 images for persistent ones.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { BulkheadError } from '../../errors/index.js';
+import { run } from '../../exec/index.js';
+import type { QubeRuntimeSpec } from '../types.js';
+import { ensureDir } from './host-fs.js';
+
+/** Mount source names carry the runtime id (which carries the state directory's prefix), so leftovers are attributable. */
+export const tmpfsSource = (spec: Pick<QubeRuntimeSpec, 'id'>, vol: string) => `bh-${vol}-${spec.id}`;
+
+async function mount(args: string[], what: string): Promise<void> {
+  const r = await run('mount', args, { timeoutMs: 30_000, allowFail: true });
+  if (r.code !== 0) throw new BulkheadError('ERR_RUNTIME', `cannot mount ${what}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`);
+}
+
+function checkBytes(n: number, field: string): void {
+  if (!Number.isSafeInteger(n) || n < 1024 * 1024) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${n} is not a size in bytes of at least 1 MiB`);
+}
+
+/**
+ * Mount the bounded volumes before the overlay is made: a tmpfs at rootRwDir (volatileRoot
+ * qubes: upper and work must share one file system), a tmpfs or the ext4 image at privateDir.
+ * Every mount is nosuid,nodev. The tmpfs mounts take one call of the native helper (a mount(8)
+ * process each cost a disposable about 15 ms). The caller unmounts them in cleanup
+ * (volumeMountPoints).
+ */
+export async function mountVolumes(spec: QubeRuntimeSpec, idmapMount: string): Promise<void> {
+  const ops: string[] = [];
+  if (spec.volatileRoot && spec.volatileBytes !== undefined) {
+    checkBytes(spec.volatileBytes, 'volatileBytes');
+    mkdirSync(spec.rootRwDir, { recursive: true, mode: 0o700 });
+    ensureDir(spec.rootRwDir, 0, 0, 0o700, 'rootRwDir');
+    ops.push('tmpfs', tmpfsSource(spec, 'volatile'), spec.rootRwDir, `size=${spec.volatileBytes},mode=0700,uid=0,gid=0`);
+  }
+  if (spec.privateTmpfsBytes !== undefined) {
+    checkBytes(spec.privateTmpfsBytes, 'privateTmpfsBytes');
+    ensureDir(spec.privateDir, spec.uidBase, spec.uidBase, 0o755, 'privateDir');
+    ops.push('tmpfs', tmpfsSource(spec, 'private'), spec.privateDir, `size=${spec.privateTmpfsBytes},mode=0755,uid=${spec.uidBase},gid=${spec.uidBase}`);
+  } else if (spec.privateImage !== undefined) {
+    // A mount namespace copied from the host while the image is mounted (ip netns exec, unshare)
+    // holds a copy of its mount, and with it the file system and loop device, for as long as that
+    // copy lives; a second mount of the image at the next start would then corrupt it. Mounted
+    // below a shared mount, the unmount at stop reaches every slave or shared copy too.
+    const parent = dirname(spec.privateDir);
+    mkdirSync(parent, { recursive: true, mode: 0o700 });
+    ops.push('shared', parent);
+  }
+  if (ops.length > 0) {
+    const r = await run(idmapMount, ['volumes', ...ops], { timeoutMs: 30_000, allowFail: true });
+    if (r.code !== 0) throw new BulkheadError('ERR_RUNTIME', `cannot mount the volumes of ${spec.name}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`);
+  }
+  if (spec.privateTmpfsBytes === undefined && spec.privateImage !== undefined) {
+    ensureDir(spec.privateDir, spec.uidBase, spec.uidBase, 0o755, 'privateDir');
+    // -o loop attaches a loop device with autoclear: the unmount in cleanup releases it.
+    await mount(['-t', 'ext4', '-o', 'loop,nosuid,nodev,errors=remount-ro', spec.privateImage, spec.privateDir], `the private volume image of ${spec.name}`);
+  }
+}
+
+/** Where mountVolumes may have mounted something, innermost last (for one umount call). */
+export function volumeMountPoints(spec: QubeRuntimeSpec): string[] {
+  // A spec rebuilt for an orphan (no record left) may lack the paths: nothing of it to unmount then.
+  const points = [spec.privateDir, ...(spec.privateImage !== undefined && spec.privateDir ? [dirname(spec.privateDir)] : []), ...(spec.volatileRoot ? [spec.rootRwDir] : [])];
+  return points.filter((p): p is string => typeof p === 'string' && p.startsWith('/'));
+}

@@ -1,0 +1,26 @@
+// Tests read a qube's private data: a directory, or an ext4 image mounted read-only for the look (or its live mount while the qube runs).
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const isMountPoint = (dir: string) =>
+  readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === dir);
+
+/** Run `fn` on the private tree of the volume directory `volDir` (POOL/NAME); an image is unmounted again, also when `fn` throws. */
+export function withPrivateTree<T>(volDir: string, fn: (tree: string) => T): T {
+  const priv = join(volDir, 'private');
+  const st = lstatSync(priv, { throwIfNoEntry: false });
+  if (!st?.isFile()) return fn(priv);
+  const live = join(volDir, 'mnt', 'private');
+  if (existsSync(live) && isMountPoint(live)) return fn(live);
+  // Mount points below the state directory carry the test run's prefix; ro,noload: nothing is written to the image.
+  const mnt = mkdtempSync(join(volDir, 'mnt', 'test-'));
+  const m = spawnSync('mount', ['-t', 'ext4', '-o', 'loop,ro,noload,nosuid,nodev,noexec', priv, mnt], { encoding: 'utf8' });
+  if (m.status !== 0) { rmdirSync(mnt); throw new Error(`mount ${priv}: ${m.stderr}`); }
+  try {
+    return fn(mnt);
+  } finally {
+    spawnSync('umount', [mnt]);
+    rmdirSync(mnt);
+  }
+}
