@@ -225,6 +225,8 @@ static void do_volumes(char **a, int n) {
       i += 4;
     } else if (strcmp(a[i], "shared") == 0 && i + 1 < n) {
       if (!is_mount_point(a[i + 1]) && mount(a[i + 1], a[i + 1], NULL, MS_BIND, NULL) < 0) die("bind", a[i + 1]);
+      /* every mount made for a qube is nosuid,nodev, this self-bind too */
+      if (mount(NULL, a[i + 1], NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, NULL) < 0) die("remount nosuid,nodev", a[i + 1]);
       if (mount(NULL, a[i + 1], NULL, MS_SHARED, NULL) < 0) die("make shared", a[i + 1]);
       i += 2;
     } else {
