@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readAudit } from '../../src/state/index.js';
 import { cliAsync, rawCall, rpcWorld, waitFor, type RpcWorld } from './rpc-helpers.js';
+import { withPrivateTree } from './helpers/private-volume.js';
 
 interface Pending { id: string; source: string; service: string; candidates: string[]; defaultTarget: string | null }
 
@@ -39,7 +40,7 @@ describe('rpc calls between qubes', { timeout: 600_000 }, () => {
     const r = run('work', ['sh', '-c', 'echo x > /tmp/f; qvm-copy-to-vm vault /tmp/f']);
     assert.equal(r.code, 126, r.stderr);
     assert.match(r.stderr, /Request refused/);
-    assert.equal(existsSync(join(w.d.home, 'qubes', 'vault', 'private', 'home', 'user', 'QubesIncoming')), false);
+    assert.equal(withPrivateTree(join(w.d.home, 'qubes', 'vault'), (t) => existsSync(join(t, 'home', 'user', 'QubesIncoming'))), false);
     const none = run('work', ['qrexec-client-vm', 'personal', 'no.SuchService']);
     assert.equal(none.code, 126, 'no rule for the service: refused');
   });
@@ -59,8 +60,8 @@ describe('rpc calls between qubes', { timeout: 600_000 }, () => {
     assert.match(w.d.ok(['rpc', 'answer', p.id, 'allow', '--target', 'personal']), /allowed/);
     const r = await call;
     assert.equal(r.code, 0, r.stderr);
-    const got = join(w.d.home, 'qubes', 'personal', 'private', 'home', 'user', 'QubesIncoming', 'work', 'asked.txt');
-    assert.equal(readFileSync(got, 'utf8'), 'asked-and-allowed\n');
+    const got = withPrivateTree(join(w.d.home, 'qubes', 'personal'), (t) => readFileSync(join(t, 'home', 'user', 'QubesIncoming', 'work', 'asked.txt'), 'utf8'));
+    assert.equal(got, 'asked-and-allowed\n');
   });
 
   it('an ask answered deny, and an ask nobody answers, both exit 126', async () => {
@@ -76,7 +77,7 @@ describe('rpc calls between qubes', { timeout: 600_000 }, () => {
     assert.match(timed.stderr, /no answer within 3 s/);
     assert.ok(took >= 2900 && took < 20_000, `timed out after ${took} ms`);
     assert.deepEqual(JSON.parse(w.d.ok(['rpc', 'pending', '--json'])), []);
-    assert.equal(existsSync(join(w.d.home, 'qubes', 'other', 'private', 'home', 'user', 'QubesIncoming')), false);
+    assert.equal(withPrivateTree(join(w.d.home, 'qubes', 'other'), (t) => existsSync(join(t, 'home', 'user', 'QubesIncoming'))), false);
   });
 
   it('the source is the socket, never what the caller says', async () => {
@@ -155,9 +156,12 @@ describe('rpc calls between qubes', { timeout: 600_000 }, () => {
     assert.notEqual(denied.code, 0);
     assert.match(denied.stderr, /refused/);
     assert.match(w.d.ok(['clipboard', 'paste', 'personal']), /pasted 12 bytes from work into personal/);
-    const home = join(w.d.home, 'qubes', 'personal', 'private', 'home', 'user');
-    assert.equal(readFileSync(join(home, '.bulkhead-clipboard'), 'utf8'), 'secret words');
-    assert.equal(readFileSync(join(home, '.bulkhead-clipboard.source'), 'utf8'), 'work\n');
+    const [clip, source] = withPrivateTree(join(w.d.home, 'qubes', 'personal'), (t) => {
+      const home = join(t, 'home', 'user');
+      return [readFileSync(join(home, '.bulkhead-clipboard'), 'utf8'), readFileSync(join(home, '.bulkhead-clipboard.source'), 'utf8')];
+    });
+    assert.equal(clip, 'secret words');
+    assert.equal(source, 'work\n');
     assert.notEqual(w.d.cli(['clipboard', 'paste', 'other']).code, 0, 'the clipboard is emptied by a paste');
   });
 

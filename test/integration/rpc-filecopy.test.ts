@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { NAME_CASES, toBytes } from '../../src/filecopy/cases.js';
 import { decodeResult, encodeStream, type Entry } from '../../src/filecopy/index.js';
 import { connectAs, rawCall, rpcWorld, type RpcWorld } from './rpc-helpers.js';
+import { livePrivateTree } from './helpers/private-volume.js';
 
 /** Every path below dir (files, dirs, links), relative, with type and size. */
 function tree(dir: string): string[] {
@@ -27,7 +28,7 @@ describe('file copy between qubes through the broker', { timeout: 900_000 }, () 
   let home: string;
   before(async () => {
     w = await rpcWorld('rpccopy', ['work', 'personal']);
-    home = join(w.d.home, 'qubes', 'personal', 'private');
+    home = livePrivateTree(join(w.d.home, 'qubes', 'personal'));
   });
   after(async () => { await w?.d.destroy(); });
 

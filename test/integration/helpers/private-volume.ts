@@ -24,3 +24,12 @@ export function withPrivateTree<T>(volDir: string, fn: (tree: string) => T): T {
     rmdirSync(mnt);
   }
 }
+
+/** The private tree of a running qube (its live mount, or the directory of an older layout); throws when an image is not mounted. */
+export function livePrivateTree(volDir: string): string {
+  const priv = join(volDir, 'private');
+  if (!lstatSync(priv, { throwIfNoEntry: false })?.isFile()) return priv;
+  const live = join(volDir, 'mnt', 'private');
+  if (!isMountPoint(live)) throw new Error(`${priv} is an image that is not mounted: is the qube running?`);
+  return live;
+}
