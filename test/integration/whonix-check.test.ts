@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { forceRemoveNetns } from './net-fixture.js';
-import { whonixDaemon, type WhonixDaemon } from './whonix-fixture.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { whonixDaemon, withStreamEvents, type WhonixDaemon } from './whonix-fixture.js';
+import { circuitsOf } from '../../src/whonix/stream-events.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -144,6 +145,59 @@ describe('bulkhead check', { timeout: 1_200_000 }, () => {
     // What does not depend on tor still holds.
     for (const id of ['identity-hostname', 'identity-machine-id', 'identity-address', 'direct-udp-icmp-blocked', 'lab-saw-only-tor']) {
       assert.ok(!failed.includes(id), `${id} still passes`);
+    }
+  });
+  it("the lab's obfs4 bridge set on sys-whonix (lab profile): tor re-reads its torrc and new circuits enter through the bridge", async () => {
+    const { bridgeLine } = JSON.parse(readFileSync(join(d.home, 'lab', 'tor-network.json'), 'utf8')) as { bridgeLine: string };
+    const [, bridgeAddr = '', bridgeFp = ''] = bridgeLine.replace(/^Bridge\s+/, '').split(' ');
+    // tor may still be coming back from the previous test (its supervisor was held).
+    let ctl = await d.control().catch(() => null);
+    for (let t = Date.now(); !ctl && Date.now() - t < 60_000; ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      ctl = await d.control().catch(() => null);
+    }
+    assert.ok(ctl, 'tor in sys-whonix answers');
+    try {
+      const ev = await d.events();
+      try {
+        assert.match(d.ok(['gateway', 'bridges', 'set', 'sys-whonix', bridgeLine], undefined, 120_000), /sys-whonix \(network profile lab\): 1 bridge/);
+        const changed = await ev.waitFor('gateway-bridges-changed', (x) => x['qube'] === 'sys-whonix', 10_000);
+        assert.deepEqual(changed.data, { qube: 'sys-whonix', network: 'lab', bridges: 1 });
+      } finally {
+        ev.stop();
+      }
+      // tor took the new torrc: its running configuration has the bridge.
+      let conf = '';
+      for (let t = Date.now(); !/UseBridges 1/.test(conf) && Date.now() - t < 30_000; await new Promise((r) => setTimeout(r, 500))) {
+        conf = await ctl.tor.getinfoOne('config-text').catch(() => '');
+      }
+      assert.match(conf, /^UseBridges 1$/m);
+      assert.match(conf, new RegExp(`^Bridge obfs4 ${bridgeAddr.replace(/[.[\]]/g, '\\$&')} ${bridgeFp} `, 'm'));
+      assert.match(conf, /^ClientTransportPlugin obfs4 exec \/usr\/bin\/obfs4proxy$/m);
+      // A fresh SOCKS username forces a new circuit; it must start at the bridge.
+      let firstHop = '';
+      let page = { code: 1, stdout: '', stderr: '' };
+      for (let t = Date.now(), i = 0; firstHop !== bridgeFp && Date.now() - t < 180_000; i++) {
+        const user = `bridge-${i}-${Date.now()}`;
+        const w = await withStreamEvents(ctl, () => d.run('anon-whonix', ['curl', '-sS', '--max-time', '30', '--socks5-hostname', '10.152.152.10:9050', '-U', `${user}:x`, 'http://web.lab.test/ip']));
+        page = w.result;
+        const circ = [...circuitsOf(w.events, (e) => e.fields['SOCKS_USERNAME'] === user)][0];
+        if (page.code === 0 && circ !== undefined) {
+          const status = await ctl.tor.getinfoOne('circuit-status');
+          const line = status.split('\n').find((l) => l.startsWith(`${circ} `)) ?? '';
+          firstHop = /^\d+ \w+ \$([0-9A-F]{40})/.exec(line)?.[1] ?? '';
+        }
+        if (firstHop !== bridgeFp) await new Promise((r) => setTimeout(r, 3000));
+      }
+      assert.equal(page.code, 0, page.stderr);
+      assert.equal(firstHop, bridgeFp, 'the circuit of a new stream starts at the lab bridge');
+      assert.ok(d.labTor().exitAddresses.includes(page.stdout.trim()), `the web host saw ${page.stdout.trim()}`);
+      // tor reaches the bridge over obfs4 (its transport port), from the gateway.
+      const ss = execFileSync('ip', ['netns', 'exec', d.ns('sys-whonix'), 'ss', '-Htn', 'state', 'established', `dst ${bridgeAddr}`], { encoding: 'utf8' });
+      assert.ok(ss.trim().length > 0, `a connection to the bridge ${bridgeAddr}`);
+    } finally {
+      ctl.close();
+      d.cli(['gateway', 'bridges', 'clear', 'sys-whonix'], undefined, 120_000);
     }
   });
 });

@@ -7,7 +7,7 @@ import { MAX_BRIDGE_LINE, MAX_BRIDGES } from '../../gateway/index.js';
 import { isGatewayQube } from '../../whonix/gateway.js';
 import { gatewayNetwork } from '../../whonix/profile.js';
 import { torState } from '../../whonix/tor-watch.js';
-import { clearBridges, requireGateway, setBridges, storedBridges } from '../../whonix/bridges.js';
+import { BRIDGES_FEATURE, clearBridges, requireGateway, setBridges, storedBridges } from '../../whonix/bridges.js';
 import { refreshGateway } from '../../whonix/feature.js';
 
 /** Lines as the user gave them (a file's lines, comments included, so errors name the file's line numbers). */
@@ -25,7 +25,7 @@ export function gatewayRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   };
   /** Stored lines even when someone wrote a bad value through `features` (shown, and refused at start). */
   const safeBridges = (gw: Parameters<typeof storedBridges>[0]) => {
-    try { return storedBridges(gw).map((b) => b.line); } catch { return (gw.features['gateway.bridges'] ?? '').split('\n'); }
+    try { return storedBridges(gw).map((b) => b.line); } catch { return (gw.features[BRIDGES_FEATURE] ?? '').split('\n'); }
   };
 
   /** Every gateway: its network profile, how many bridges, and tor's state when it runs (ls, dashboard). */
