@@ -123,34 +123,9 @@ describe('bulkhead check', { timeout: 1_200_000 }, () => {
     assert.match(none.stderr, /no qube named 'no-such-qube'/);
   });
 
-  it('fails, with exit code 1, while tor in the gateway is gone, and says tor is down', async () => {
-    // Hold tor's supervisor so tor stays down for the whole check.
-    const sup = d.supervisorPid();
-    assert.equal(d.cli(['run', '--user', 'debian-tor', 'sys-whonix', '--', 'kill', '-STOP', String(sup)]).code, 0);
-    const k = d.cli(['run', '--user', 'debian-tor', 'sys-whonix', '--', 'sh', '-c', 'kill -KILL $(pidof tor)']);
-    assert.equal(k.code, 0, k.stderr);
-    const ev = await d.events();
-    await ev.waitFor('gateway-tor-down', (x) => x['qube'] === 'sys-whonix', 15_000).finally(() => ev.stop());
-    const r = d.cli(['check', 'anon-whonix', '--json'], undefined, 900_000);
-    const text = d.cli(['check', 'anon-whonix'], undefined, 900_000);
-    d.cli(['run', '--user', 'debian-tor', 'sys-whonix', '--', 'kill', '-CONT', String(sup)]);
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(text.stdout, /^tor in sys-whonix: down since /m);
-    const rep = JSON.parse(r.stdout) as CheckReport;
-    assert.equal(rep.tor?.state, 'down');
-    const failed = rep.checks.filter((c) => !c.ok).map((c) => c.id);
-    for (const id of ['tor-bootstrapped', 'trans-lab-page', 'trans-onion-page', 'socks-lab-page', 'socks-onion-page', 'dns-via-tor', 'stream-isolation', 'direct-tcp-proxied']) {
-      assert.ok(failed.includes(id), `${id} fails: ${failed.join(',')}`);
-    }
-    // What does not depend on tor still holds.
-    for (const id of ['identity-hostname', 'identity-machine-id', 'identity-address', 'direct-udp-icmp-blocked', 'lab-saw-only-tor']) {
-      assert.ok(!failed.includes(id), `${id} still passes`);
-    }
-  });
   it("the lab's obfs4 bridge set on sys-whonix (lab profile): tor re-reads its torrc and new circuits enter through the bridge", async () => {
     const { bridgeLine } = JSON.parse(readFileSync(join(d.home, 'lab', 'tor-network.json'), 'utf8')) as { bridgeLine: string };
     const [, bridgeAddr = '', bridgeFp = ''] = bridgeLine.replace(/^Bridge\s+/, '').split(' ');
-    // tor may still be coming back from the previous test (its supervisor was held).
     let ctl = await d.control().catch(() => null);
     for (let t = Date.now(); !ctl && Date.now() - t < 60_000; ) {
       await new Promise((r) => setTimeout(r, 1000));
@@ -198,6 +173,31 @@ describe('bulkhead check', { timeout: 1_200_000 }, () => {
     } finally {
       ctl.close();
       d.cli(['gateway', 'bridges', 'clear', 'sys-whonix'], undefined, 120_000);
+    }
+  });
+
+  it('fails, with exit code 1, while tor in the gateway is gone, and says tor is down', async () => {
+    // Hold tor's supervisor so tor stays down for the whole check.
+    const sup = d.supervisorPid();
+    assert.equal(d.cli(['run', '--user', 'debian-tor', 'sys-whonix', '--', 'kill', '-STOP', String(sup)]).code, 0);
+    const k = d.cli(['run', '--user', 'debian-tor', 'sys-whonix', '--', 'sh', '-c', 'kill -KILL $(pidof tor)']);
+    assert.equal(k.code, 0, k.stderr);
+    const ev = await d.events();
+    await ev.waitFor('gateway-tor-down', (x) => x['qube'] === 'sys-whonix', 15_000).finally(() => ev.stop());
+    const r = d.cli(['check', 'anon-whonix', '--json'], undefined, 900_000);
+    const text = d.cli(['check', 'anon-whonix'], undefined, 900_000);
+    d.cli(['run', '--user', 'debian-tor', 'sys-whonix', '--', 'kill', '-CONT', String(sup)]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(text.stdout, /^tor in sys-whonix: down since /m);
+    const rep = JSON.parse(r.stdout) as CheckReport;
+    assert.equal(rep.tor?.state, 'down');
+    const failed = rep.checks.filter((c) => !c.ok).map((c) => c.id);
+    for (const id of ['tor-bootstrapped', 'trans-lab-page', 'trans-onion-page', 'socks-lab-page', 'socks-onion-page', 'dns-via-tor', 'stream-isolation', 'direct-tcp-proxied']) {
+      assert.ok(failed.includes(id), `${id} fails: ${failed.join(',')}`);
+    }
+    // What does not depend on tor still holds.
+    for (const id of ['identity-hostname', 'identity-machine-id', 'identity-address', 'direct-udp-icmp-blocked', 'lab-saw-only-tor']) {
+      assert.ok(!failed.includes(id), `${id} still passes`);
     }
   });
 });
