@@ -101,6 +101,12 @@ program.command('check').description("check a workstation as Whonix's systemchec
   .argument('<workstation>').option('--json', 'JSON output')
   .action(act(async (n: string, o: { json?: boolean }) => (await import('./verbs/check.js')).checkVerb(n, o)));
 
+const gateway = program.command('gateway').description('gateways (Whonix-Gateway): their bridges');
+gateway.command('bridges').description("set, list or clear a gateway's bridges (obfs4 or plain lines; used from its next start, at once if it runs)")
+  .argument('<action>', 'set|list|clear').argument('<gateway>').argument('[lines...]', "set: bridge lines, each one argument ('obfs4 IP:PORT FINGERPRINT cert=... iat-mode=0' or 'IP:PORT [FINGERPRINT]')")
+  .option('--file <file>', 'set: read bridge lines from a file (blank lines and # comments skipped)').option('--json', 'JSON output')
+  .action(act(async (a: string, g: string, l: string[], o: { file?: string; json?: boolean }) => (await import('./verbs/gateway.js')).bridgesVerb(a, g, l, o)));
+
 const rpc = program.command('rpc').description('RPC calls between qubes: pending asks and their answers');
 rpc.command('pending').description('list calls waiting for an answer (policy said ask)').option('--json', 'JSON output')
   .action(act(async (o: { json?: boolean }) => (await import('./verbs/rpc.js')).rpcPending(o)));

@@ -1,5 +1,6 @@
 // The one typed map of admin events; the API stream, the audit log and the dashboard consume it.
 import { EventEmitter } from 'node:events';
+import type { TorNetwork } from '../gateway/types.js';
 
 export interface EventMap {
   'qube-created': { qube: string; klass: string };
@@ -20,10 +21,12 @@ export interface EventMap {
   'firewall-changed': { qube: string; rules: string[] };
   'rpc-ask': { id: string; source: string; target: string; service: string; candidates: string[]; defaultTarget: string | null };
   'rpc-decided': { id: string; result: string; source: string; target: string; service: string };
-  /** tor in a gateway stopped answering its control port (died, killed); its supervisor restarts it. */
-  'gateway-tor-down': { qube: string; reason: string };
+  /** tor in a gateway stopped answering its control port (died, killed); its supervisor restarts it. `network` is the gateway's profile. */
+  'gateway-tor-down': { qube: string; reason: string; network: TorNetwork };
   /** tor in a gateway answers its control port (after the start, or back after being down). */
-  'gateway-tor-up': { qube: string; restarts: number };
+  'gateway-tor-up': { qube: string; restarts: number; network: TorNetwork };
+  /** A gateway's bridges were set or cleared (`bridges` = how many it now has); used from its next start or reload. */
+  'gateway-bridges-changed': { qube: string; network: TorNetwork; bridges: number };
 }
 
 export type EventName = keyof EventMap;

@@ -2,6 +2,7 @@
 export * from './types.js';
 export { planGateway, listenerOf, assignSlots, slotsAbove, WHONIX_SOCKS_PORTS, TRANS_PORT, DNS_PORT, DNS_FACING_PORT, CONTROL_FILTER_PORT, TOR_CONTROL_PORT, BLOCK, DEFAULT_PORT_BASE } from './port-plan.js';
 export { generateTorrc } from './torrc.js';
+export { parseBridgeLine, parseBridges, MAX_BRIDGES, MAX_BRIDGE_LINE, type Bridge } from './bridges.js';
 export { hashControlPassword, newControlPassword, authenticateLine, HASHED_PASSWORD_RE, S2K_COUNT_INDICATOR } from './control-password.js';
 export { gatewayRuleset, GATEWAY_DROP_COUNTERS, DEFAULT_GATEWAY_TABLE } from './nft-gateway.js';
 export { lockdownRuleset, DEFAULT_LOCKDOWN_TABLE } from './nft-lockdown.js';

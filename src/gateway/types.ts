@@ -1,7 +1,12 @@
 // Input and plan types of the Tor gateway: what a gateway is told, and the listeners it derives.
 
-/** Which Tor network the gateway joins: the sealed lab network, or the real one (users only). */
+/**
+ * The gateway's network profile: which Tor network it joins. `lab` is the sealed lab network (its own
+ * directory authorities, TestingTorNetwork); `public` the real Tor network (users' machines only, never
+ * started by this project). Only the authority section of the torrc differs between them.
+ */
 export type TorNetwork = 'lab' | 'public';
+export const TOR_NETWORKS: readonly TorNetwork[] = ['lab', 'public'];
 
 /** One workstation's own point-to-point link to the gateway. */
 export interface WorkstationLink {
@@ -26,7 +31,10 @@ export type TorControl = { host: string; port: number } | { socketPath: string }
 export interface GatewayInput {
   network: TorNetwork;
   workstations: WorkstationLink[];
-  /** Bridge lines (`obfs4 ADDR:PORT FINGERPRINT cert=... iat-mode=N`), with or without the `Bridge ` keyword. */
+  /**
+   * Bridge lines, with or without the `Bridge ` keyword: `obfs4 ADDR:PORT FINGERPRINT cert=BASE64 iat-mode=N`
+   * or `ADDR:PORT [FINGERPRINT]` (ADDR IPv4 or [IPv6]); see bridges.ts.
+   */
   bridges?: string[];
   /** Lab directory authorities (`NICK orport=N v3ident=HEX ADDR:DIRPORT FINGERPRINT`); required for `lab`, refused for `public`. */
   dirAuthorities?: string[];

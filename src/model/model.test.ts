@@ -85,3 +85,19 @@ test('a workstation (anon-vm) never gets a clearnet netvm', () => {
   const reset = { ...ws, props: {} };
   assert.equal(effective(reset, 'netvm', s), null, 'default netvm of a workstation is none when the global default is clearnet');
 });
+
+test("tor_network: a gateway's network profile, lab by default, only lab or public, only on a gateway", () => {
+  const gw = { ...q('sys-whonix', 'app', { provides_network: true }), features: { gateway: 'tor' } };
+  const work = q('work', 'app');
+  const s = sys([gw, work]);
+  assert.equal(effective(gw, 'tor_network', s), 'lab');
+  assert.equal(effective(work, 'tor_network', s), null);
+  assert.equal(effective({ ...gw, props: { tor_network: 'public' } }, 'tor_network', s), 'public');
+  assert.equal(checkPropertySet(gw, 'tor_network', 'public', s), 'public');
+  assert.equal(checkPropertySet(gw, 'tor_network', 'lab', s), 'lab');
+  for (const bad of ['main', 'Public', '', 'none', 'lab\n']) {
+    assert.throws(() => checkPropertySet(gw, 'tor_network', bad, s), (e: Error) => /^tor_network: '.*' is not lab or public/s.test(e.message), bad);
+  }
+  assert.throws(() => checkPropertySet(work, 'tor_network', 'lab', s), (e: Error) => /^tor_network: 'work' is not a gateway/.test(e.message));
+  assert.equal(propertyDef('tor_network').hot, undefined, 'not changed while the gateway runs');
+});

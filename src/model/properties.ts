@@ -168,6 +168,16 @@ const DEFS: PropertyDef[] = [
     doc: 'Size of the volatile volume (the root layer discarded at stop: /usr, /var, /tmp), bytes; RAM-backed, so at most maxmem by default',
     default: (q, sys) => Math.min(10 * GIB, (effective(q, 'maxmem', sys) as number) * MIB),
   },
+  {
+    name: 'tor_network', type: 'string',
+    doc: "A gateway's network profile: lab (the sealed lab's Tor network) or public (the real Tor network); none for other qubes",
+    // init sets it; a gateway made by hand joins the lab, the only network a build that cannot reach the real one may name.
+    default: (q) => (isGateway(q) ? 'lab' : null),
+    check: (v, q) => {
+      if (!isGateway(q)) throw new BulkheadError('ERR_INVALID_VALUE', `tor_network: '${q.name}' is not a gateway (feature gateway)`);
+      if (v !== 'lab' && v !== 'public') throw new BulkheadError('ERR_INVALID_VALUE', `tor_network: '${String(v)}' is not lab or public`);
+    },
+  },
   { name: 'pids_max', type: 'int', min: 16, max: 1 << 22, doc: 'Most processes the qube may hold', default: () => 4096 },
 ];
 

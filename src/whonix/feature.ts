@@ -9,6 +9,8 @@ import { generateTorrc } from '../gateway/index.js';
 import { workstationMounts } from './files.js';
 import { WS_HOSTNAME } from './identity.js';
 import { unwatchTor, watchTor } from './tor-watch.js';
+import { gatewayNetwork, startRefusal, uplinkOf } from './profile.js';
+import { BulkheadError } from '../errors/index.js';
 
 /** A workstation feature: `1` grants its root CAP_NET_RAW and CAP_NET_ADMIN (the leak-test suite's attacker). */
 export const LEAKTEST_CAPS_FEATURE = 'leaktest.caps';
@@ -29,6 +31,23 @@ export async function refreshGateway(ctx: DaemonContext, gateway: string): Promi
   await loadGatewayRules(ctx, gateway, input);
   await reloadTor(ctx, gateway);
   await startControlFilter(ctx, gateway, input);
+}
+
+/**
+ * Qubes' pre-start veto for gateways, registered before the network feature: a gateway whose network
+ * profile this build must not start (public; lab behind a real uplink) is refused before any namespace,
+ * link, rule or file is made for it.
+ */
+export function gatewayProfileVeto(): QubeHooks {
+  return {
+    async preStart(ctx, name) {
+      const sys = ctx.store.system();
+      const q = sys.qubes.get(name);
+      if (!q || !isGatewayQube(q)) return;
+      const why = startRefusal(name, gatewayNetwork(sys, q), uplinkOf(sys, q));
+      if (why) throw new BulkheadError('ERR_NETWORK', why);
+    },
+  };
 }
 
 export function whonixFeature(): { hooks: QubeHooks; attached: Map<string, string> } {

@@ -18,6 +18,8 @@ import { rootSource } from '../daemon/lifecycle/spec.js';
 import { volumePaths } from '../storage/index.js';
 import { qubeNetns, vifName } from '../netvm/names.js';
 import { readLabTor } from './lab-tor.js';
+import { gatewayNetwork, startRefusal, uplinkOf } from './profile.js';
+import { storedBridges } from './bridges.js';
 import { GW_ADDR, WS_ADDR } from './identity.js';
 import { SUPERVISOR_FILE } from './tor-supervisor.js';
 import { TOR_DATA_DIR_IN_QUBE, TOR_FILES_DIR_IN_QUBE } from './tor-paths.js';
@@ -77,17 +79,26 @@ async function torUid(ctx: DaemonContext, gw: QubeRecord): Promise<number> {
   return uidBaseOf(ctx, gw.qid) + uid;
 }
 
+/**
+ * What the gateway's torrc and rules are made from. The network profile decides only the authority
+ * section; a profile this build must not start (public, or lab behind a real uplink) is refused here,
+ * before any file is written or rule loaded (profile.ts: startRefusal).
+ */
 export async function gatewayInput(ctx: DaemonContext, gateway: string): Promise<GatewayInput> {
   const gw = ctx.store.requireQube(gateway);
-  const network = gw.features['gateway.network'] ?? 'lab';
-  if (network !== 'lab') throw new BulkheadError('ERR_NETWORK', `gateway '${gateway}': network '${network}' is for real machines and never runs here; use lab`);
+  const sys = ctx.store.system();
+  const network = gatewayNetwork(sys, gw);
+  const why = startRefusal(gateway, network, uplinkOf(sys, gw));
+  if (why) throw new BulkheadError('ERR_NETWORK', why);
+  // startRefusal admits only the lab profile: there is no path here that starts a public gateway.
+  if (network !== 'lab') throw new BulkheadError('ERR_INTERNAL', `gateway '${gateway}': profile ${network} is never started`);
   const lab = await readLabTor(ctx);
-  const useBridge = gw.features['gateway.bridges'] === '1';
+  const bridges = storedBridges(gw).map((b) => b.line);
   return {
-    network: 'lab',
+    network,
     workstations: workstationLinks(ctx, gateway),
     dirAuthorities: lab.dirAuthorityLines,
-    bridges: useBridge ? [lab.bridgeLine] : undefined,
+    bridges: bridges.length ? bridges : undefined,
     dataDir: TOR_DATA_DIR,
     control: { host: '127.0.0.1', port: 9052 },
     controlPasswordHash: hashControlPassword(await readControlPassword(ctx, gateway)),

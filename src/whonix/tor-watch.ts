@@ -1,6 +1,8 @@
 // The admin's watch on tor in each running gateway: one authenticated control connection, events when tor dies and when it is back.
 import type { DaemonContext } from '../daemon/context.js';
 import { gatewayControl, type GatewayControl } from './gateway-control.js';
+import type { TorNetwork } from '../gateway/index.js';
+import { gatewayNetwork } from './profile.js';
 
 export type TorRunState = 'starting' | 'up' | 'down';
 export interface TorState {
@@ -9,6 +11,8 @@ export interface TorState {
   since: string;
   /** How many times tor came back after being down since the gateway started. */
   restarts: number;
+  /** The gateway's network profile (tor_network) as it was started. */
+  network: TorNetwork;
 }
 
 /** How often a live connection is probed, and how often a dead tor is tried again (less often once it stays down). */
@@ -38,7 +42,9 @@ export function watchTor(ctx: DaemonContext, gateway: string): void {
   unwatchTor(ctx, gateway);
   let stopped = false;
   let ctl: GatewayControl | null = null;
-  const state: TorState = { state: 'starting', since: new Date().toISOString(), restarts: 0 };
+  const sys = ctx.store.system();
+  const network = gatewayNetwork(sys, sys.qubes.get(gateway) ?? ctx.store.requireQube(gateway));
+  const state: TorState = { state: 'starting', since: new Date().toISOString(), restarts: 0, network };
   const set = (s: TorRunState) => {
     state.state = s;
     state.since = new Date().toISOString();
@@ -56,7 +62,7 @@ export function watchTor(ctx: DaemonContext, gateway: string): void {
       const wasDown = state.state === 'down';
       if (wasDown) state.restarts++;
       set('up');
-      ctx.events.emit('gateway-tor-up', { qube: gateway, restarts: state.restarts });
+      ctx.events.emit('gateway-tor-up', { qube: gateway, restarts: state.restarts, network });
       let reason = '';
       while (!stopped && !reason) {
         await sleep(PROBE_MS);
@@ -71,7 +77,7 @@ export function watchTor(ctx: DaemonContext, gateway: string): void {
       if (stopped) break;
       set('down');
       ctx.log.warn({ gateway, reason }, 'tor in the gateway is down');
-      ctx.events.emit('gateway-tor-down', { qube: gateway, reason });
+      ctx.events.emit('gateway-tor-down', { qube: gateway, reason, network });
     }
   })();
 }

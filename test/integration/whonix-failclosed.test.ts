@@ -286,7 +286,7 @@ while True:
         assert.deepEqual(d.torPids(), [], 'no tor process is left in the gateway');
         await ev.waitFor('gateway-tor-down', (x) => x['qube'] === 'sys-whonix', 15_000);
         assert.equal(torNote()?.state, 'down', 'ls shows tor down');
-        assert.match(d.ok(['ls']), /sys-whonix\s+Running \(tor down\)/);
+        assert.match(d.ok(['ls']), /sys-whonix\s+Running \(tor down, network lab\)/);
         const seen = await nothingGetsOut('tor killed', true);
         tc.diagnostic(`during the attempts: ${describeSeen(seen)}`);
         // Let the supervisor go on: tor is back by itself within its back-off, and Tor works again.
@@ -313,7 +313,7 @@ while True:
         tc.diagnostic(`tor back ${((Date.parse(up.time) - t0) / 1000).toFixed(1)} s after it was killed`);
         const order = ev.seen.filter((e) => e.event.startsWith('gateway-tor-')).map((e) => e.event);
         assert.deepEqual(order.slice(-2), ['gateway-tor-down', 'gateway-tor-up']);
-        assert.match(d.ok(['ls']), new RegExp(`sys-whonix\\s+Running \\(tor up, ${before + 1} restarts\\)`));
+        assert.match(d.ok(['ls']), new RegExp(`sys-whonix\\s+Running \\(tor up, ${before + 1} restarts, network lab\\)`));
         tc.diagnostic(`lab page fetched again after ${(fetchAgain(120_000) / 1000).toFixed(1)} s`);
       } finally {
         ev.stop();

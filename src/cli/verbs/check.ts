@@ -3,12 +3,17 @@ import { apiClient } from '../client.js';
 import type { CheckReport } from '../../whonix/check.js';
 
 export function formatCheckReport(r: CheckReport): string {
-  const lines = [`bulkhead check ${r.workstation} (gateway ${r.gateway})`];
+  const lines = [`bulkhead check ${r.workstation} (gateway ${r.gateway}, network profile ${r.network})`];
   if (r.tor) lines.push(`tor in ${r.gateway}: ${r.tor.state} since ${r.tor.since}${r.tor.restarts ? ` (restarted ${r.tor.restarts} times by its supervisor)` : ''}`);
-  for (const c of r.checks) lines.push(`${c.ok ? '✓' : '✗'} ${c.title}`, `    ${c.detail}`);
-  const failed = r.checks.filter((c) => !c.ok).length;
-  const took = `${(r.ms / 1000).toFixed(1)} s`;
-  lines.push(failed === 0 ? `all ${r.checks.length} checks passed (${took})` : `${failed} of ${r.checks.length} checks FAILED (${took})`);
+  for (const c of r.checks) {
+    if (c.skipped !== undefined) lines.push(`- ${c.title} [lab]`, `    skipped: ${c.skipped}`);
+    else lines.push(`${c.ok ? '✓' : '✗'} ${c.title}`, `    ${c.detail}`);
+  }
+  const ran = r.checks.filter((c) => c.skipped === undefined);
+  const skipped = r.checks.length - ran.length;
+  const failed = ran.filter((c) => !c.ok).length;
+  const took = `${(r.ms / 1000).toFixed(1)} s${skipped ? `; ${skipped} lab checks skipped` : ''}`;
+  lines.push(failed === 0 ? `all ${ran.length} checks passed (${took})` : `${failed} of ${ran.length} checks FAILED (${took})`);
   return lines.join('\n') + '\n';
 }
 

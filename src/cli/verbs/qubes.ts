@@ -3,7 +3,8 @@ import { apiClient } from '../client.js';
 import { table } from '../output.js';
 import type { TorState } from '../../whonix/tor-watch.js';
 
-interface QubeView { name: string; klass: string; state: string; label: string; template: string | null; netvm: string | null; tor?: TorState }
+interface QubeView { name: string; klass: string; state: string; label: string; template: string | null; netvm: string | null; tor?: TorState; tor_network?: string }
+interface GatewayView { name: string; network: string; bridges: number; tor: TorState | null }
 
 function parseProps(list: string[] = []): Record<string, string> {
   const props: Record<string, string> = {};
@@ -22,11 +23,20 @@ export async function create(name: string, o: { class: string; template?: string
 
 export async function ls(o: { json?: boolean }): Promise<string> {
   const { qubes } = await apiClient().request<{ qubes: QubeView[] }>('GET', '/qubes');
-  // Gateways: tor's state as the admin watches it (a note after the state).
-  const tor = await apiClient().request<{ gateways: Record<string, TorState> }>('GET', '/gateways/tor').then((r) => r.gateways, () => ({} as Record<string, TorState>));
-  for (const q of qubes) if (tor[q.name]) q.tor = tor[q.name];
+  // Gateways: their network profile, and tor's state as the admin watches it (a note after the state).
+  const gws = await apiClient().request<{ gateways: GatewayView[] }>('GET', '/gateways').then((r) => r.gateways, () => [] as GatewayView[]);
+  for (const g of gws) {
+    const q = qubes.find((x) => x.name === g.name);
+    if (!q) continue;
+    q.tor_network = g.network;
+    if (g.tor) q.tor = g.tor;
+  }
   if (o.json) return JSON.stringify(qubes, null, 2) + '\n';
-  const state = (q: QubeView) => cap(q.state) + (q.tor ? ` (tor ${q.tor.state}${q.tor.restarts ? `, ${q.tor.restarts} restarts` : ''})` : '');
+  const note = (q: QubeView) => [
+    ...(q.tor ? [`tor ${q.tor.state}${q.tor.restarts ? `, ${q.tor.restarts} restarts` : ''}`] : []),
+    ...(q.tor_network ? [`network ${q.tor_network}`] : []),
+  ].join(', ');
+  const state = (q: QubeView) => cap(q.state) + (note(q) ? ` (${note(q)})` : '');
   const rows = [['dom0', 'Running', 'AdminVM', 'black', '-', '-'], ...qubes.map((q) => [q.name, state(q), q.klass, q.label, q.template ?? '-', q.netvm ?? '-'])];
   return table(rows, ['NAME', 'STATE', 'CLASS', 'LABEL', 'TEMPLATE', 'NETVM']);
 }

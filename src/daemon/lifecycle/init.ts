@@ -3,6 +3,7 @@ import { BulkheadError } from '../../errors/index.js';
 import type { DaemonContext } from '../context.js';
 import { dispvmRefusal, effective, netPath } from '../../model/index.js';
 import { createQube, setFeature, setGlobal, setProperty } from './manage.js';
+import { uplinkOf } from '../../whonix/profile.js';
 
 export interface InitRequest { template?: string; uplink?: 'lab' | 'host' | null; whonix?: boolean }
 export interface InitReport { created: string[]; kept: string[]; globals: Record<string, string> }
@@ -43,7 +44,9 @@ export async function initSystem(ctx: DaemonContext, req: InitRequest): Promise<
     await ensure('sys-whonix', async () => {
       await createQube(ctx, { name: 'sys-whonix', klass: 'app', label: 'black', template: 'whonix-gw', props: { provides_network: 'true', netvm: 'sys-firewall', autostart: 'true' } });
       setFeature(ctx, 'sys-whonix', 'gateway', 'tor');
-      setFeature(ctx, 'sys-whonix', 'gateway.network', 'lab');
+      // The network profile follows the uplink: the lab's own Tor network behind the lab; the real one otherwise (never started by this build).
+      const sys = ctx.store.system();
+      await setProperty(ctx, 'sys-whonix', 'tor_network', uplinkOf(sys, sys.qubes.get('sys-whonix')!) === 'lab' ? 'lab' : 'public');
     });
     // Disposables of anonymous qubes (and of their disposables) come from whonix-dvm, behind sys-whonix.
     await ensure('whonix-dvm', () => createQube(ctx, { name: 'whonix-dvm', klass: 'app', label: 'red', template: 'whonix-ws', props: { template_for_dispvms: 'true', netvm: 'sys-whonix', default_dispvm: 'whonix-dvm' }, tags: ['anon-vm'] }));
