@@ -164,6 +164,11 @@ const DEFS: PropertyDef[] = [
     default: () => 2 * GIB,
   },
   {
+    name: 'root_size', type: 'size', min: MIN_VOLUME_BYTES, max: MAX_VOLUME_BYTES, classes: ['template', 'standalone'],
+    doc: 'Size of the persistent root layer of a template or standalone (its writes to /usr, /etc, /var), bytes; grows with `volume resize`',
+    default: () => 10 * GIB,
+  },
+  {
     name: 'volatile_size', type: 'size', min: MIN_VOLUME_BYTES, max: MAX_VOLUME_BYTES, classes: ['app', 'disposable'],
     doc: 'Size of the volatile volume (the root layer discarded at stop: /usr, /var, /tmp), bytes; RAM-backed, so at most maxmem by default',
     default: (q, sys) => Math.min(10 * GIB, (effective(q, 'maxmem', sys) as number) * MIB),

@@ -33,6 +33,12 @@ export interface QubeRuntimeSpec {
   privateTmpfsBytes?: number;
   /** A persistent private volume kept as an ext4 image: loop-mounted at privateDir while the qube runs. */
   privateImage?: string;
+  /**
+   * A persistent root layer (template, standalone) kept as an ext4 image holding `upper/` and
+   * `work/`: loop-mounted at rootRwDir while the qube runs, so its writes end in ENOSPC at the
+   * image's size. Unset (and volatileRoot false) = a directory on the pool's disk, unbounded.
+   */
+  rootImage?: string;
   /** The qube's own uid/gid range on the host: root inside = uidBase outside. */
   uidBase: number;
   uidCount: number;

@@ -29,14 +29,14 @@ export async function isImage(p: string): Promise<boolean> {
  * and modes kept; its root owned by `owner`). 4 KiB blocks so online growth goes far; no blocks
  * reserved for root (a qube's root is not the host's and should get the whole size).
  */
-export async function makeImage(img: string, bytes: number, fromDir: string, owner: { uid: number; gid: number }): Promise<void> {
+export async function makeImage(img: string, bytes: number, fromDir: string | null, owner: { uid: number; gid: number }): Promise<void> {
   const fh = await fsp.open(img, 'wx', 0o600);
   try {
     await fh.truncate(bytes);
   } finally {
     await fh.close();
   }
-  await tool('mkfs.ext4', ['-q', '-F', '-b', '4096', '-m', '0', '-d', fromDir,
+  await tool('mkfs.ext4', ['-q', '-F', '-b', '4096', '-m', '0', ...(fromDir === null ? [] : ['-d', fromDir]),
     '-E', `root_owner=${owner.uid}:${owner.gid},lazy_itable_init=1,lazy_journal_init=1`, img], `creating ${img}`);
 }
 
@@ -134,4 +134,42 @@ export async function withImageMounted<T>(img: string, dir: string, rw: boolean,
   } finally {
     await tool('umount', [dir], `unmounting ${img}`);
   }
+}
+
+/**
+ * Mount an image below a shared bind mount of its own (`dir` made a shared bind of itself, the
+ * image at `dir/fs`), run `fn` on `dir/fs`, unmount both and remove the directories. A mount
+ * namespace another program copies from the host meanwhile (ip netns exec, a sandbox) holds a copy
+ * of the mount; below a shared mount the unmount reaches that copy too, so the loop device goes.
+ * `dir` must be a fresh name that recovery knows (it unmounts leftovers after a crash).
+ */
+export async function withImageMountedShared<T>(img: string, dir: string, opts: string, fn: (tree: string) => Promise<T>): Promise<T> {
+  await waitImageReleased(img);
+  const fs = `${dir}/fs`;
+  await fsp.mkdir(dir, { mode: 0o700 });
+  await fsp.mkdir(fs, { mode: 0o700 });
+  try {
+    await tool('mount', ['--bind', dir, dir], `binding ${dir}`);
+    await tool('mount', ['--make-shared', dir], `sharing ${dir}`);
+    await tool('mount', ['-t', 'ext4', '-o', `loop,nosuid,nodev,noexec,${opts}`, img, fs], `mounting ${img}`);
+    try {
+      return await fn(fs);
+    } finally {
+      await tool('umount', [fs], `unmounting ${img}`);
+    }
+  } finally {
+    await releaseSharedMount(dir, img);
+  }
+}
+
+/** Undo withImageMountedShared after it ended or crashed: unmount `dir/fs` and `dir`, release loop devices of `img` left unmounted, remove the directories. */
+export async function releaseSharedMount(dir: string, img: string): Promise<void> {
+  await run('umount', [`${dir}/fs`], { timeoutMs: 60_000, allowFail: true });
+  await run('umount', [dir], { timeoutMs: 60_000, allowFail: true });
+  // A crash between the loop device's attach and the mount leaves a device no unmount frees;
+  // losetup -d on a device still in use only marks it to go with its last user (harmless).
+  for (const dev of await loopsOf(img)) await run('losetup', ['-d', dev], { timeoutMs: 10_000, allowFail: true });
+  // rmdir, never rm -r: a directory still mounted must not be emptied.
+  await fsp.rmdir(`${dir}/fs`).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+  await fsp.rmdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
 }

@@ -24,8 +24,14 @@ export interface VolumePaths {
   home: string;
   /** Committed revisions of `private`, one directory each, named by time. */
   revisions: string;
-  /** Root volume: overlay `upper` and `work` (kept for template/standalone, discarded for app/disposable). */
+  /**
+   * Root volume: overlay `upper` and `work` (kept for template/standalone, discarded for app/disposable).
+   * A template's or standalone's made with a size is an ext4 image file holding `upper/` and `work/`,
+   * loop-mounted at `rootMnt` while the qube runs; otherwise (app, disposable, older qubes) a directory.
+   */
   root: string;
+  /** Mount point of an image root volume while the qube runs (its upper and work are below it then). */
+  rootMnt: string;
   rootUpper: string;
   rootWork: string;
   /** Scratch volume, emptied at every start. */
@@ -60,6 +66,7 @@ export function volumePathsOf(dir: string): VolumePaths {
     home: join(priv, 'home', 'user'),
     revisions: join(dir, 'revisions'),
     root,
+    rootMnt: join(dir, 'mnt', 'root'),
     rootUpper: join(root, 'upper'),
     rootWork: join(root, 'work'),
     volatile: join(dir, 'volatile'),

@@ -13,10 +13,13 @@ import { run } from '../exec/index.js';
 import { durableRename, exists, isDir, mkdirOwned, randomSuffix, removeTree, syncFs, writeFileAtomic } from './fsops.js';
 import { INCOMING_PREFIX, parseRevisionName, revisionName, revisionsToPrune, sortRevisionNames, volumePathsOf } from './layout.js';
 import { shiftTreeOwners } from './shift.js';
+import { imageInfo, isImage, makeImage, releaseSharedMount, withImageMountedShared } from './image.js';
 
 const UID_COUNT = 65536;
 /** Mount points of merged views being copied; after a crash recovery unmounts and removes them. */
 export const MERGE_PREFIX = '.root-merge-';
+/** Where a commit mounts an image root volume to read its upper; after a crash recovery unmounts and removes it. */
+export const ROOT_IMAGE_PREFIX = '.root-image-';
 const ROOT_INCOMING = `${INCOMING_PREFIX}rootfs-commit-`;
 
 interface RootJournal {
@@ -63,9 +66,24 @@ async function freeRootRevisionName(volDir: string, at: Date): Promise<string> {
   }
 }
 
+/**
+ * Run `fn` on the template's upper: the directory `root/upper`, or, for an image root volume, the
+ * upper inside it, mounted read-only (nosuid, nodev, noexec) below a shared bind mount at
+ * `.root-image-…` for as long as `fn` runs. The template must be stopped (its image unmounted).
+ */
+async function withUpper<T>(volDir: string, fn: (upper: string) => Promise<T>): Promise<T> {
+  const p = volumePathsOf(volDir);
+  if (!(await isImage(p.root))) return fn(p.rootUpper);
+  return withImageMountedShared(p.root, join(volDir, `${ROOT_IMAGE_PREFIX}${randomSuffix()}`), 'ro', (fs) => fn(join(fs, 'upper')));
+}
+
+async function hasEntries(dir: string): Promise<boolean> {
+  try { return (await fsp.readdir(dir)).length > 0; } catch { return false; }
+}
+
 /** Whether the template's upper holds anything (a change since the last commit). */
 export async function upperHasChanges(volDir: string): Promise<boolean> {
-  try { return (await fsp.readdir(volumePathsOf(volDir).rootUpper)).length > 0; } catch { return false; }
+  return withUpper(volDir, hasEntries);
 }
 
 const COPY_BATCH = 256;
@@ -131,16 +149,18 @@ export const rootSteps = {
     const mnt = join(volDir, `${MERGE_PREFIX}${randomSuffix()}`);
     await fsp.mkdir(mnt, { mode: 0o700 });
     try {
-      await run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,nosuid,nodev,lowerdir=${overlayPath(p.rootUpper)}:${overlayPath(p.rootfs)}`, mnt], { timeoutMs: 60_000 });
-      try {
-        // Unchanged files share their inode with the current root. Safe because no root is ever
-        // written in place: the template writes to its upper, app qubes to theirs, and a change
-        // reaches a root only as a new file made below.
-        await run('cp', ['-al', '--', p.rootfs, incoming], { timeoutMs: 30 * 60_000 });
-        await applyUpper(p.rootUpper, mnt, incoming, '');
-      } finally {
-        await run('umount', [mnt], { timeoutMs: 60_000 });
-      }
+      await withUpper(volDir, async (upper) => {
+        await run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,nosuid,nodev,lowerdir=${overlayPath(upper)}:${overlayPath(p.rootfs)}`, mnt], { timeoutMs: 60_000 });
+        try {
+          // Unchanged files share their inode with the current root. Safe because no root is ever
+          // written in place: the template writes to its upper, app qubes to theirs, and a change
+          // reaches a root only as a new file made below.
+          await run('cp', ['-al', '--', p.rootfs, incoming], { timeoutMs: 30 * 60_000 });
+          await applyUpper(upper, mnt, incoming, '');
+        } finally {
+          await run('umount', [mnt], { timeoutMs: 60_000 });
+        }
+      });
       // Only new files can carry ids of the range; the shared ones have the real ids already.
       await shiftTreeOwners(incoming, { fromBase: uidBase, toBase: 0, count: UID_COUNT });
       await syncFs(incoming);
@@ -171,9 +191,26 @@ export const rootSteps = {
     const p = volumePathsOf(volDir);
     await durableRename(join(p.rootRevisions, revision), p.rootfs);
   },
-  /** Commit 5: the upper's changes are in the root now; start the next run from an empty upper (same owner and mode). */
+  /**
+   * Commit 5: the upper's changes are in the root now; start the next run from an empty upper
+   * (same owner and mode). An image root volume is replaced by a fresh empty image of the same
+   * size (made aside, renamed over): no mount needed, and the host gets back every block the old
+   * upper took; the start makes `upper/` and `work/` in it.
+   */
   async emptyUpper(volDir: string): Promise<void> {
     const p = volumePathsOf(volDir);
+    if (await isImage(p.root)) {
+      const fresh = join(volDir, `${INCOMING_PREFIX}root-image-${randomSuffix()}`);
+      try {
+        await makeImage(fresh, (await imageInfo(p.root)).sizeBytes, null, { uid: 0, gid: 0 });
+        await syncFs(fresh);
+        await durableRename(fresh, p.root);
+      } catch (e) {
+        await fsp.rm(fresh, { force: true });
+        throw e;
+      }
+      return;
+    }
     const st = await fsp.lstat(p.rootUpper).catch(() => null);
     if (!st) return; // a start makes it again
     await removeTree(p.rootUpper, volDir);
@@ -299,6 +336,12 @@ export async function recoverRoot(volDir: string): Promise<{ finished: string[];
     // rmdir, never rm -r: a still-mounted view must not be emptied (it is the template's root).
     await fsp.rmdir(mnt);
     report.rolledBack.push(`root commit: merged view ${n} unmounted`);
+  }
+  // After the merged views (which hold the upper): an image root volume the commit had mounted.
+  for (const n of await fsp.readdir(volDir).catch(() => [] as string[])) {
+    if (!n.startsWith(ROOT_IMAGE_PREFIX)) continue;
+    await releaseSharedMount(join(volDir, n), p.root);
+    report.rolledBack.push(`root commit: root volume image unmounted from ${n}`);
   }
   const j = await readRootJournal(p.rootJournal);
   if (!j) return report;

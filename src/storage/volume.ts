@@ -36,6 +36,20 @@ export interface CreateVolumesOptions {
    * volume is a tmpfs made at start instead, so it stays a directory). Unset = a directory, unbounded.
    */
   privateBytes?: number;
+  /**
+   * Template/standalone: size of the persistent root layer (overlay upper and work), made an ext4
+   * image of this size (empty: the start makes `upper/` and `work/` in it). Unset = a directory, unbounded.
+   */
+  rootBytes?: number;
+}
+
+/** Turn the root directory `p.root` (just made, root-only place) into an empty image of `bytes`. */
+async function rootToImage(p: VolumePaths, bytes: number): Promise<void> {
+  const img = `${p.root}.img-new`;
+  await makeImage(img, bytes, null, { uid: 0, gid: 0 });
+  await fsp.rm(p.root, { recursive: true, force: true });
+  await fsp.rename(img, p.root);
+  await mkdirOwned(join(p.dir, 'mnt'), 0o700);
 }
 
 /** Turn the private directory `p.private` (just made, root-only place) into an image of `bytes` holding it. */
@@ -96,6 +110,7 @@ export async function createQubeVolumes(poolDir: string, name: string, opts: Cre
       await copyTree(opts.copyRootFrom, tmp.rootfs);
     }
     if (opts.privateBytes !== undefined && opts.class !== 'disposable') await privateToImage(tmp, opts.privateBytes, opts.uidBase);
+    if (opts.rootBytes !== undefined && rootIsPersistent(opts.class)) await rootToImage(tmp, opts.rootBytes);
     await durableRename(tmpDir, final.dir);
   } catch (e) {
     await fsp.rm(tmpDir, { recursive: true, force: true });
@@ -134,6 +149,8 @@ export async function cloneQubeVolumes(poolDir: string, src: string, dst: string
   if (await exists(d.dir)) throw new BulkheadError('ERR_QUBE_EXISTS', `volumes of ${dst} already exist at ${d.dir}`);
   await recoverVolumes(s.dir);
   if (await isImage(s.private)) await waitImageReleased(s.private);
+  const rootImage = await isImage(s.root);
+  if (rootImage) await waitImageReleased(s.root);
   const tmpDir = join(poolDir, `${CREATING_PREFIX}${dst}-${randomSuffix()}`);
   try {
     await fsp.mkdir(tmpDir, { mode: 0o700 });
@@ -142,7 +159,12 @@ export async function cloneQubeVolumes(poolDir: string, src: string, dst: string
     if (await isImage(t.private)) await mkdirOwned(join(tmpDir, 'mnt'), 0o700);
     await makeEmptyVolumes(t, opts.toUidBase, false);
     const persistentRoot = opts.class ? rootIsPersistent(opts.class) : await isDir(s.rootfs);
-    if (persistentRoot && (await isDir(s.rootUpper))) {
+    if (persistentRoot && rootImage) {
+      // The image holds upper and work; the work dir is emptied by the start that mounts it.
+      await fsp.rm(t.root, { recursive: true, force: true });
+      await copyTree(s.root, t.root);
+      await mkdirOwned(join(tmpDir, 'mnt'), 0o700);
+    } else if (persistentRoot && (await isDir(s.rootUpper))) {
       await fsp.rm(t.root, { recursive: true, force: true });
       await copyTree(s.root, t.root);
       await fsp.rm(t.rootWork, { recursive: true, force: true });
@@ -157,7 +179,11 @@ export async function cloneQubeVolumes(poolDir: string, src: string, dst: string
       } else {
         await shiftTreeOwners(t.private, shift);
       }
-      await shiftTreeOwners(t.root, shift);
+      if (await isImage(t.root)) {
+        await withImageMounted(t.root, t.adminMnt, true, async () => { await shiftTreeOwners(t.adminMnt, shift); });
+      } else {
+        await shiftTreeOwners(t.root, shift);
+      }
     }
     await durableRename(tmpDir, d.dir);
   } catch (e) {
@@ -195,6 +221,8 @@ export interface StartVolumesOptions {
   uidBase?: number;
   /** The private volume's size now: an image smaller than this is grown before the start. */
   privateBytes?: number;
+  /** The persistent root layer's size now (template/standalone with an image root volume): grown likewise. */
+  rootBytes?: number;
 }
 
 /**
@@ -210,7 +238,10 @@ export async function prepareVolumesForStart(poolDir: string, name: string, opts
   if (image && opts.privateBytes !== undefined) await growImageOffline(p.private, opts.privateBytes);
   const o = owners(opts.uidBase).root;
   await wipeDir(p.volatile, p.dir, o);
-  if (!rootIsPersistent(opts.class)) {
+  if (rootIsPersistent(opts.class) && (await isImage(p.root))) {
+    // Upper and work live inside the image; the runtime empties work once it has mounted it.
+    if (opts.rootBytes !== undefined) await growImageOffline(p.root, opts.rootBytes);
+  } else if (!rootIsPersistent(opts.class)) {
     await wipeDir(p.rootUpper, p.dir, o);
     await wipeDir(p.rootWork, p.dir, o);
   } else {
@@ -280,13 +311,16 @@ export async function volumeInfo(poolDir: string, name: string, cls: VolumeClass
   const image = await isImage(p.private);
   const privSize = image ? (await imageInfo(p.private)).sizeBytes : null;
   const discarded = !rootIsPersistent(cls);
+  const rootImage = !discarded && (await isImage(p.root));
+  const rootSize = rootImage ? (await imageInfo(p.root)).sizeBytes : null;
   const volumes: VolumeInfo[] = [
     {
       kind: 'private', path: p.private, persistent: cls !== 'disposable', usage: await treeUsage(p.private), revisions: revs,
       bound: image ? 'image' : cls === 'disposable' ? 'tmpfs' : null, sizeBytes: privSize,
     },
     // The discarded root layer of app qubes and disposables lives in the volatile tmpfs while they run.
-    { kind: 'root', path: p.root, persistent: !discarded, usage: await treeUsage(p.root), bound: discarded ? 'tmpfs' : null, sizeBytes: null },
+    // A template's or standalone's persistent root layer is an image (older qubes: an unbounded directory).
+    { kind: 'root', path: p.root, persistent: !discarded, usage: await treeUsage(p.root), bound: discarded ? 'tmpfs' : rootImage ? 'image' : null, sizeBytes: rootSize },
     { kind: 'volatile', path: p.volatile, persistent: false, usage: await treeUsage(p.volatile), bound: discarded ? 'tmpfs' : null, sizeBytes: null },
   ];
   if (await isDir(p.rootfs)) volumes.push({ kind: 'rootfs', path: p.rootfs, persistent: true, usage: await treeUsage(p.rootfs), bound: null, sizeBytes: null });

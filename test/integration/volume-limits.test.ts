@@ -1,4 +1,4 @@
-// Acceptance: a qube cannot fill the host — private (ext4 image), volatile root layer and a disposable's private (tmpfs) end in ENOSPC at their size; resize grows them.
+// Acceptance: a qube cannot fill the host — private (ext4 image), a template's persistent root layer (ext4 image), volatile root layer and a disposable's private (tmpfs) end in ENOSPC at their size; resize grows them.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statfsSync } from 'node:fs';
@@ -50,12 +50,15 @@ describe('volume size limits', { timeout: 900_000 }, () => {
     d.ok(['create', 'vq', '--template', 'debian-12', '--label', 'red', '--prop', `volatile_size=${LIMIT_MIB}M`]);
     d.ok(['create', 'other', '--template', 'debian-12', '--label', 'green']);
     d.ok(['create', 'dvm', '--template', 'debian-12', '--label', 'red', '--prop', 'template_for_dispvms=true', '--prop', `private_size=${LIMIT_MIB}M`]);
-    d.ok(['start', 'small', 'vq', 'other']);
+    // A template whose persistent root layer (its writes to /usr, /var, /etc) is bounded, and an app qube on it.
+    d.ok(['create', 'tsm', '--class', 'template', '--template', 'debian-12', '--label', 'black', '--prop', `root_size=${LIMIT_MIB}M`]);
+    d.ok(['create', 'tapp', '--template', 'tsm', '--label', 'blue']);
+    d.ok(['start', 'small', 'vq', 'other', 'tsm']);
   });
 
   after(async () => {
     if (!d) return;
-    for (const n of ['small', 'vq', 'other']) d.cli(['kill', n]);
+    for (const n of ['small', 'vq', 'other', 'tsm', 'tapp']) d.cli(['kill', n]);
     // Whatever a failed test left mounted or attached in this state directory goes now.
     for (const m of mountsBelow(d.home)) spawnSync('umount', ['-l', m]);
     for (const l of loopsBelow(d.home)) spawnSync('losetup', ['-d', l]);
@@ -126,6 +129,51 @@ describe('volume size limits', { timeout: 900_000 }, () => {
     assert.match(d.ok(['volume', 'resize', 'vq', 'volatile', `${2 * LIMIT_MIB}M`]), /applied now/);
     const w = sh('vq', `rm -f /var/tmp/fill; dd if=/dev/zero of=/var/tmp/more bs=1M count=${LIMIT_MIB + 30} 2>&1; echo rc=$?`);
     assert.match(w.stdout, /rc=0/, w.stdout);
+  });
+
+  it('template root layer: writes stop with ENOSPC at root_size, on the host at most the limit; the template keeps running', () => {
+    const tpl = `${d.home}/qubes/tsm`;
+    assert.equal(sh('tsm', 'mkdir -p /usr/local/share && echo fits > /usr/local/share/bh-fit', 'root').code, 0);
+    const used0 = hostBytes(d.home);
+    const r = sh('tsm', fill('/var/tmp/fill'), 'root');
+    assertStoppedAtLimit(r.stdout + r.stderr, 'template root');
+    const f = sh('tsm', 'fallocate -l 1T /usr/big; echo rc=$?', 'root');
+    assert.match(f.stdout + f.stderr, /No space left on device/);
+    assert.match(f.stdout, /rc=1/);
+    const grew = hostBytes(d.home) - used0;
+    assert.ok(grew <= LIMIT_MIB * MIB, `the qubes took ${grew} more bytes of the host's disk, more than the ${LIMIT_MIB} MiB limit`);
+    assert.equal(sh('tsm', 'cat /usr/local/share/bh-fit; echo alive').stdout, 'fits\nalive\n', 'the template keeps running, its other files intact');
+    assert.equal(sh('other', 'cat /home/user/o').stdout, 'other-data\n');
+    const info = d.ok(['volume', 'info', 'tsm']);
+    assert.match(info, /tsm:root\s+yes\s+\S+ MiB\s+64\.0 MiB \(image\)/, info);
+    assert.match(d.ok(['prefs', 'tsm', 'root_size']), new RegExp(`^${LIMIT_MIB * MIB}\\b`));
+    // The fill goes; the fitting file is the template's update.
+    assert.equal(sh('tsm', 'rm -f /var/tmp/fill', 'root').code, 0);
+    d.ok(['shutdown', 'tsm'], undefined, 120_000);
+    assert.deepEqual(mountsBelow(tpl), [], 'the root image is unmounted after the stop and the commit');
+    assert.deepEqual(loopsBelow(tpl), [], 'no loop device stays attached after the stop and the commit');
+    // The commit read the upper from the image: the update reaches an app qube at its start.
+    d.ok(['start', 'tapp'], undefined, 120_000);
+    assert.equal(sh('tapp', 'cat /usr/local/share/bh-fit').stdout, 'fits\n');
+    d.ok(['shutdown', 'tapp'], undefined, 120_000);
+  });
+
+  it('template root layer: resize refuses bad and smaller sizes and grows it; the room is there at the next start', () => {
+    const bad = d.cli(['volume', 'resize', 'tsm', 'root', '12Q']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /root_size: '12Q' is not a size/);
+    const smaller = d.cli(['volume', 'resize', 'tsm', 'root', '32M']);
+    assert.notEqual(smaller.code, 0);
+    assert.match(smaller.stderr, /root_size: 32M is smaller .*shrinking is refused/);
+    assert.match(d.ok(['volume', 'resize', 'tsm', 'root', `${2 * LIMIT_MIB}M`]), /applied now/, 'a stopped template grows at once');
+    assert.match(d.ok(['volume', 'info', 'tsm']), /tsm:root\s+yes\s+\S+ MiB\s+128\.0 MiB \(image\)/);
+    d.ok(['start', 'tsm'], undefined, 120_000);
+    const w = sh('tsm', `dd if=/dev/zero of=/var/tmp/more bs=1M count=${LIMIT_MIB + 30} 2>&1; echo rc=$?; cat /usr/local/share/bh-fit`, 'root');
+    assert.match(w.stdout, /rc=0\nfits\n$/, `after the resize ${LIMIT_MIB + 30} MiB fit: ${w.stdout}`);
+    assert.equal(sh('tsm', 'rm -f /var/tmp/more', 'root').code, 0);
+    d.ok(['shutdown', 'tsm'], undefined, 120_000);
+    assert.deepEqual(mountsBelow(`${d.home}/qubes/tsm`), []);
+    assert.deepEqual(loopsBelow(`${d.home}/qubes/tsm`), []);
   });
 
   it("disposable: its private volume ends in ENOSPC at its disposable template's private_size", () => {

@@ -1,4 +1,4 @@
-// `volume resize`: a qube's private or volatile volume gets a new size, applied at once when it runs.
+// `volume resize`: a qube's private, root or volatile volume gets a new size, applied at once when it runs.
 import { BulkheadError } from '../../errors/index.js';
 import { run } from '../../exec/index.js';
 import { checkPropertySet, effective, formatSize, usesTemplate, type QubeRecord } from '../../model/index.js';
@@ -10,11 +10,12 @@ import { isRunning } from './power.js';
 export interface ResizeResult { volume: string; sizeBytes: number; applied: 'now' | 'next start' }
 
 /** Which size property bounds a volume of this qube (the discarded root layer lives in volatile). */
-function sizeKey(q: QubeRecord, volume: string): 'private_size' | 'volatile_size' {
+function sizeKey(q: QubeRecord, volume: string): 'private_size' | 'volatile_size' | 'root_size' {
   if (volume === 'private') return 'private_size';
   if ((volume === 'volatile' || volume === 'root') && usesTemplate(q.klass)) return 'volatile_size';
-  if (volume === 'root' || volume === 'volatile') {
-    throw new BulkheadError('ERR_INVALID_VALUE', `volume: the ${volume} volume of a ${q.klass} qube has no size limit yet (only private is bounded for templates and standalones)`);
+  if (volume === 'root') return 'root_size';
+  if (volume === 'volatile') {
+    throw new BulkheadError('ERR_INVALID_VALUE', `volume: the volatile volume of a ${q.klass} qube holds nothing the qube writes (its root layer is 'root')`);
   }
   throw new BulkheadError('ERR_INVALID_VALUE', `volume: '${volume}' is not one of private, volatile, root`);
 }
@@ -40,11 +41,15 @@ export async function resizeVolume(ctx: DaemonContext, name: string, volume: str
     const vp = volumePaths(ctx.paths.qubesDir, name);
     const running = isRunning(ctx, name);
     let applied: ResizeResult['applied'] = 'next start';
-    if (key === 'private_size' && (await isImage(vp.private))) {
-      const have = (await imageInfo(vp.private)).sizeBytes;
-      if (bytes < have) throw new BulkheadError('ERR_INVALID_VALUE', `private_size: ${formatSize(bytes)} is smaller than the private volume of '${name}' (${formatSize(have)}); shrinking is refused`);
-      if (!running) await growImageOffline(vp.private, bytes);
-      applied = !running || (await growImageOnline(vp.private, bytes)) ? 'now' : 'next start';
+    const img = key === 'private_size' ? vp.private : key === 'root_size' ? vp.root : null;
+    if (img !== null && (await isImage(img))) {
+      const what = key === 'private_size' ? 'private' : 'root';
+      const have = (await imageInfo(img)).sizeBytes;
+      if (bytes < have) throw new BulkheadError('ERR_INVALID_VALUE', `${key}: ${formatSize(bytes)} is smaller than the ${what} volume of '${name}' (${formatSize(have)}); shrinking is refused`);
+      if (!running) await growImageOffline(img, bytes);
+      applied = !running || (await growImageOnline(img, bytes)) ? 'now' : 'next start';
+    } else if (key === 'root_size') {
+      throw new BulkheadError('ERR_VOLUME', `root_size: the root volume of '${name}' was made before sizes existed (a directory, unbounded); it cannot be resized`);
     } else if (running) {
       const dir = key === 'private_size' ? vp.private : vp.root;
       await remount(dir, bytes, key);

@@ -32,12 +32,15 @@ export function buildSpec(ctx: DaemonContext, q: QubeRecord, sys: SystemView): Q
   const num = (k: string) => effective(q, k, sys) as number;
   // A persistent private volume made with a size is an ext4 image, loop-mounted while the qube runs.
   const image = q.klass !== 'disposable' && statSync(vp.private, { throwIfNoEntry: false })?.isFile() === true;
+  // So is a template's or standalone's persistent root layer (upper and work inside it).
+  const rootImage = !usesTemplate(q.klass) && statSync(vp.root, { throwIfNoEntry: false })?.isFile() === true;
   return {
     name: q.name,
     id: runtimeId(ctx, q.name),
     hostname: q.name,
     lowerDir: volumePaths(ctx.paths.qubesDir, src.name).rootfs,
-    rootRwDir: vp.root,
+    rootRwDir: rootImage ? vp.rootMnt : vp.root,
+    rootImage: rootImage ? vp.root : undefined,
     volatileRoot: usesTemplate(q.klass),
     privateDir: image ? vp.privateMnt : vp.private,
     privateImage: image ? vp.private : undefined,

@@ -10,6 +10,8 @@ import { rootSource } from './spec.js';
 
 const vclass = (k: QubeClass) => k as VolumeClass;
 const privateBytes = (ctx: DaemonContext, q: QubeRecord) => effective(q, 'private_size', ctx.store.system()) as number;
+/** A template's or standalone's persistent root layer is bounded by root_size (app qubes and disposables: volatile_size, a tmpfs). */
+const rootBytes = (ctx: DaemonContext, q: QubeRecord) => (q.klass === 'template' || q.klass === 'standalone' ? effective(q, 'root_size', ctx.store.system()) as number : undefined);
 
 export async function createVolumes(ctx: DaemonContext, q: QubeRecord, copyRootFrom?: string): Promise<void> {
   await createQubeVolumes(ctx.paths.qubesDir, q.name, {
@@ -17,6 +19,7 @@ export async function createVolumes(ctx: DaemonContext, q: QubeRecord, copyRootF
     uidBase: uidBaseOf(ctx, q.qid),
     copyRootFrom: copyRootFrom ? volumePaths(ctx.paths.qubesDir, copyRootFrom).rootfs : undefined,
     privateBytes: privateBytes(ctx, q),
+    rootBytes: rootBytes(ctx, q),
   });
 }
 
@@ -35,7 +38,7 @@ export async function volumeHasData(ctx: DaemonContext, name: string): Promise<b
 }
 
 export async function prepareVolumesAtStart(ctx: DaemonContext, q: QubeRecord): Promise<void> {
-  await prepareVolumesForStart(ctx.paths.qubesDir, q.name, { class: vclass(q.klass), uidBase: uidBaseOf(ctx, q.qid), privateBytes: privateBytes(ctx, q) });
+  await prepareVolumesForStart(ctx.paths.qubesDir, q.name, { class: vclass(q.klass), uidBase: uidBaseOf(ctx, q.qid), privateBytes: privateBytes(ctx, q), rootBytes: rootBytes(ctx, q) });
 }
 
 export async function commitVolumesAtStop(ctx: DaemonContext, q: QubeRecord): Promise<void> {

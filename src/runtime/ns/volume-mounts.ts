@@ -1,5 +1,5 @@
 // Size-bounded volumes of a running qube: tmpfs for the data discarded at stop, loop-mounted ext4 images for persistent ones.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BulkheadError } from '../../errors/index.js';
 import { run } from '../../exec/index.js';
@@ -37,12 +37,12 @@ export async function mountVolumes(spec: QubeRuntimeSpec, idmapMount: string): P
     checkBytes(spec.privateTmpfsBytes, 'privateTmpfsBytes');
     ensureDir(spec.privateDir, spec.uidBase, spec.uidBase, 0o755, 'privateDir');
     ops.push('tmpfs', tmpfsSource(spec, 'private'), spec.privateDir, `size=${spec.privateTmpfsBytes},mode=0755,uid=${spec.uidBase},gid=${spec.uidBase}`);
-  } else if (spec.privateImage !== undefined) {
-    // A mount namespace copied from the host while the image is mounted (ip netns exec, unshare)
-    // holds a copy of its mount, and with it the file system and loop device, for as long as that
-    // copy lives; a second mount of the image at the next start would then corrupt it. Mounted
-    // below a shared mount, the unmount at stop reaches every slave or shared copy too.
-    const parent = dirname(spec.privateDir);
+  }
+  // A mount namespace copied from the host while an image is mounted (ip netns exec, unshare)
+  // holds a copy of its mount, and with it the file system and loop device, for as long as that
+  // copy lives; a second mount of the image at the next start would then corrupt it. Mounted
+  // below a shared mount, the unmount at stop reaches every slave or shared copy too.
+  for (const parent of sharedParents(spec)) {
     mkdirSync(parent, { recursive: true, mode: 0o700 });
     ops.push('shared', parent);
   }
@@ -55,11 +55,30 @@ export async function mountVolumes(spec: QubeRuntimeSpec, idmapMount: string): P
     // -o loop attaches a loop device with autoclear: the unmount in cleanup releases it.
     await mount(['-t', 'ext4', '-o', 'loop,nosuid,nodev,errors=remount-ro', spec.privateImage, spec.privateDir], `the private volume image of ${spec.name}`);
   }
+  if (spec.rootImage !== undefined && !spec.volatileRoot) {
+    ensureDir(spec.rootRwDir, 0, 0, 0o700, 'rootRwDir');
+    await mount(['-t', 'ext4', '-o', 'loop,nosuid,nodev,errors=remount-ro', spec.rootImage, spec.rootRwDir], `the root volume image of ${spec.name}`);
+    // overlayfs wants a clean work dir; it never carries data (prepareQubeDirs makes it again).
+    rmSync(`${spec.rootRwDir}/work`, { recursive: true, force: true });
+  }
+}
+
+/** Directories made shared bind mounts of themselves, below which the images are mounted. */
+function sharedParents(spec: QubeRuntimeSpec): string[] {
+  const out = new Set<string>();
+  if (spec.privateTmpfsBytes === undefined && spec.privateImage !== undefined && spec.privateDir) out.add(dirname(spec.privateDir));
+  if (spec.rootImage !== undefined && !spec.volatileRoot && spec.rootRwDir) out.add(dirname(spec.rootRwDir));
+  return [...out];
 }
 
 /** Where mountVolumes may have mounted something, innermost last (for one umount call). */
 export function volumeMountPoints(spec: QubeRuntimeSpec): string[] {
   // A spec rebuilt for an orphan (no record left) may lack the paths: nothing of it to unmount then.
-  const points = [spec.privateDir, ...(spec.privateImage !== undefined && spec.privateDir ? [dirname(spec.privateDir)] : []), ...(spec.volatileRoot ? [spec.rootRwDir] : [])];
+  const points = [
+    spec.privateDir,
+    ...(spec.rootImage !== undefined && !spec.volatileRoot ? [spec.rootRwDir] : []),
+    ...sharedParents(spec),
+    ...(spec.volatileRoot ? [spec.rootRwDir] : []),
+  ];
   return points.filter((p): p is string => typeof p === 'string' && p.startsWith('/'));
 }
