@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   commitTemplateRoot, listRootRevisions, recoverVolumes, revertTemplateRoot, rootSteps, volumePathsOf,
 } from '../../src/storage/index.js';
+import { makeImage } from '../../src/storage/image.js';
 import { CLI } from './helpers/daemon.js';
 import { coreDaemon, type CoreDaemon } from './core-fixture.js';
 import { manifest, tempArea } from './storage-helpers.js';
@@ -57,7 +58,36 @@ async function fakeTemplate(area: string): Promise<string> {
   return dir;
 }
 
-describe('template root commits on disk: content, owners, crash at every step', { timeout: 300_000 }, () => {
+/** Loop devices whose backing file is below `dir`. */
+const loopsBelow = (dir: string) => sh(['losetup', '-n', '-O', 'NAME,BACK-FILE', '--list']).split('\n')
+  .map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 2 && f[1]!.startsWith(`${dir}/`)).map((f) => f[0]!);
+
+/** The template's root volume as an ext4 image (what a template made with root_size has) holding the upper and work of the directory. */
+async function rootToImage(dir: string): Promise<void> {
+  const p = volumePathsOf(dir);
+  await makeImage(`${p.root}.img`, 64 * 1024 * 1024, p.root, { uid: 0, gid: 0 });
+  await fsp.rm(p.root, { recursive: true });
+  await fsp.rename(`${p.root}.img`, p.root);
+}
+
+/** Run `fn` on the upper of a volume directory: the directory, or inside the image mounted (read-write only when asked). An absent upper reads as empty. */
+async function withUpperTree<T>(dir: string, fn: (upper: string) => Promise<T>, rw = false): Promise<T> {
+  const p = volumePathsOf(dir);
+  if (!(await fsp.lstat(p.root)).isFile()) return fn(p.rootUpper);
+  const mnt = await fsp.mkdtemp(join(dir, '..', 'look-'));
+  sh(['mount', '-t', 'ext4', '-o', `loop,nosuid,nodev,${rw ? 'rw' : 'ro,noload'}`, p.root, mnt]);
+  try {
+    return await fn(join(mnt, 'upper'));
+  } finally {
+    sh(['umount', mnt]);
+    await fsp.rmdir(mnt);
+  }
+}
+const upperManifest = (dir: string) => withUpperTree(dir, async (u) => (existsSync(u) ? manifest(u) : []));
+const upperEntries = (dir: string) => withUpperTree(dir, async (u) => (existsSync(u) ? fsp.readdir(u) : []));
+
+for (const kind of ['directory', 'image'] as const)
+describe(`template root commits on disk (root volume: ${kind}): content, owners, crash at every step`, { timeout: 300_000 }, () => {
   let area = '';
   let fixture = '';
   let oldRoot: string[] = [];
@@ -67,16 +97,21 @@ describe('template root commits on disk: content, owners, crash at every step', 
   const fresh = () => { const d = join(area, `copy${n++}`); sh(['cp', '-a', fixture, d]); return d; };
 
   before(async () => {
-    area = await tempArea('tplroot');
+    area = await tempArea(`tplroot-${kind}`);
     fixture = await fakeTemplate(area);
-    oldRoot = await manifest(volumePathsOf(fixture).rootfs);
     oldUpper = await manifest(volumePathsOf(fixture).rootUpper);
+    if (kind === 'image') {
+      await rootToImage(fixture);
+      assert.deepEqual(await upperManifest(fixture), oldUpper, 'the image holds the upper as it was (whiteout and opaque mark included)');
+    }
+    oldRoot = await manifest(volumePathsOf(fixture).rootfs);
     const c = fresh();
     const r = await commitTemplateRoot(c, { uidBase: UID_BASE, keep: 1, inUse: new Set() });
     assert.ok(r.savedAs);
     newRoot = await manifest(volumePathsOf(c).rootfs);
     assert.deepEqual(await manifest(join(volumePathsOf(c).rootRevisions, r.savedAs!)), oldRoot, 'the previous root is kept unchanged');
-    assert.deepEqual(await fsp.readdir(volumePathsOf(c).rootUpper), [], 'the upper is empty after the commit');
+    assert.deepEqual(await upperEntries(c), [], 'the upper is empty after the commit');
+    assert.deepEqual(loopsBelow(area), [], 'the commit released the image');
     // Unchanged files share their inode with the kept root; changed ones are new files.
     const ino = async (root: string, rel: string) => (await fsp.lstat(join(root, rel))).ino;
     const kept = join(volumePathsOf(c).rootRevisions, r.savedAs!);
@@ -119,13 +154,16 @@ describe('template root commits on disk: content, owners, crash at every step', 
       const rolledBack = stopAfter === 'buildMerged';
       assert.deepEqual(await manifest(p.rootfs), rolledBack ? oldRoot : newRoot);
       if (rolledBack) {
-        assert.deepEqual(await manifest(p.rootUpper), oldUpper, 'the upper is untouched');
+        assert.deepEqual(await upperManifest(dir), oldUpper, 'the upper is untouched');
         assert.deepEqual(await listRootRevisions(dir), []);
       } else {
-        assert.deepEqual(await fsp.readdir(p.rootUpper), []);
+        assert.deepEqual(await upperEntries(dir), []);
         assert.deepEqual(await manifest(join(p.rootRevisions, saveAs)), oldRoot);
       }
       assert.deepEqual(leftovers(dir), []);
+      assert.deepEqual(mountedBelow(dir), []);
+      assert.deepEqual(loopsBelow(dir), []);
+      if (kind === 'image') assert.ok((await fsp.lstat(p.root)).isFile(), 'the root volume is still an image');
       // A commit after recovery works (and finds nothing more to do when rolled forward).
       const again = await commitTemplateRoot(dir, { uidBase: UID_BASE, keep: 5, inUse: new Set() });
       assert.equal(again.savedAs === null, !rolledBack);
@@ -138,14 +176,26 @@ describe('template root commits on disk: content, owners, crash at every step', 
     const p = volumePathsOf(dir);
     const mnt = join(dir, '.root-merge-crashed');
     await fsp.mkdir(mnt);
-    sh(['mount', '-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${p.rootUpper}:${p.rootfs}`, mnt]);
+    let upper = p.rootUpper;
+    if (kind === 'image') {
+      // As the commit mounts it: below a shared bind mount of its own directory.
+      const img = join(dir, '.root-image-crashed');
+      await fsp.mkdir(join(img, 'fs'), { recursive: true });
+      sh(['mount', '--bind', img, img]);
+      sh(['mount', '--make-shared', img]);
+      sh(['mount', '-t', 'ext4', '-o', 'loop,ro,nosuid,nodev,noexec', p.root, join(img, 'fs')]);
+      upper = join(img, 'fs', 'upper');
+      assert.equal(loopsBelow(dir).length, 1);
+    }
+    sh(['mount', '-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${upper}:${p.rootfs}`, mnt]);
     sh(['cp', '-a', p.rootfs, join(dir, '.incoming-rootfs-commit-half')]);
-    assert.equal(mountedBelow(dir).length, 1);
+    assert.equal(mountedBelow(dir).length, kind === 'image' ? 3 : 1);
     await recoverVolumes(dir);
     assert.deepEqual(mountedBelow(dir), []);
+    assert.deepEqual(loopsBelow(dir), [], 'the loop device is released');
     assert.deepEqual(leftovers(dir), []);
     assert.deepEqual(await manifest(p.rootfs), oldRoot);
-    assert.deepEqual(await manifest(p.rootUpper), oldUpper);
+    assert.deepEqual(await upperManifest(dir), oldUpper);
   });
 
   for (const stopAfter of ['writeJournal', 'saveCurrent', 'restoreRevision'] as const) {
@@ -174,7 +224,7 @@ describe('template root commits on disk: content, owners, crash at every step', 
     // A qube runs from the current (old) root; the template changes again and keeps no revisions.
     const st = await fsp.stat(p.rootfs);
     const inUse = new Set([`${st.dev}:${st.ino}`]);
-    await fsp.writeFile(join(p.rootUpper, 'third'), '3\n');
+    await withUpperTree(dir, async (u) => { await fsp.mkdir(u, { recursive: true }); await fsp.writeFile(join(u, 'third'), '3\n'); }, true);
     const c2 = await commitTemplateRoot(dir, { uidBase: UID_BASE, keep: 0, inUse });
     assert.deepEqual(c2.pruned, [r.savedAs], 'only the root nobody runs from is deleted');
     assert.deepEqual((await listRootRevisions(dir)).map((x) => x.name), [c2.savedAs]);
