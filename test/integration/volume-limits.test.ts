@@ -58,7 +58,7 @@ describe('volume size limits', { timeout: 900_000 }, () => {
 
   after(async () => {
     if (!d) return;
-    for (const n of ['small', 'vq', 'other', 'tsm', 'tapp']) d.cli(['kill', n]);
+    for (const n of ['small', 'vq', 'other', 'tsm', 'tapp', 'sa', 'sa2']) d.cli(['kill', n]);
     // Whatever a failed test left mounted or attached in this state directory goes now.
     for (const m of mountsBelow(d.home)) spawnSync('umount', ['-l', m]);
     for (const l of loopsBelow(d.home)) spawnSync('losetup', ['-d', l]);
@@ -174,6 +174,21 @@ describe('volume size limits', { timeout: 900_000 }, () => {
     d.ok(['shutdown', 'tsm'], undefined, 120_000);
     assert.deepEqual(mountsBelow(`${d.home}/qubes/tsm`), []);
     assert.deepEqual(loopsBelow(`${d.home}/qubes/tsm`), []);
+  });
+
+  it('standalone root layer: bounded, kept across restarts, and a clone gets a copy of the image with its owners moved to its range', () => {
+    d.ok(['create', 'sa', '--class', 'standalone', '--template', 'debian-12', '--label', 'purple', '--prop', 'root_size=32M']);
+    d.ok(['start', 'sa'], undefined, 120_000);
+    const r = sh('sa', 'echo mine > /etc/bh-sa && chown user:user /etc/bh-sa && dd if=/dev/zero of=/opt/fill bs=1M count=64 2>&1; echo rc=$?; rm -f /opt/fill', 'root');
+    assert.match(r.stdout, /No space left on device[\s\S]*rc=1/, r.stdout);
+    d.ok(['shutdown', 'sa'], undefined, 120_000);
+    d.ok(['clone', 'sa', 'sa2']);
+    assert.match(d.ok(['volume', 'info', 'sa2']), /sa2:root\s+yes\s+\S+ MiB\s+32\.0 MiB \(image\)/);
+    d.ok(['start', 'sa', 'sa2'], undefined, 120_000);
+    for (const q of ['sa', 'sa2']) assert.equal(sh(q, 'cat /etc/bh-sa; stat -c %U /etc/bh-sa').stdout, 'mine\nuser\n', `${q}: the root layer survives the restart (and the clone)`);
+    d.ok(['kill', 'sa', 'sa2']);
+    assert.deepEqual(loopsBelow(`${d.home}/qubes/sa`), []);
+    assert.deepEqual(loopsBelow(`${d.home}/qubes/sa2`), []);
   });
 
   it("disposable: its private volume ends in ENOSPC at its disposable template's private_size", () => {
