@@ -149,7 +149,7 @@ export async function withImageMountedShared<T>(img: string, dir: string, opts: 
   await fsp.mkdir(dir, { mode: 0o700 });
   await fsp.mkdir(fs, { mode: 0o700 });
   try {
-    await tool('mount', ['--bind', dir, dir], `binding ${dir}`);
+    await tool('mount', ['--bind', '-o', 'nosuid,nodev,noexec', dir, dir], `binding ${dir}`);
     await tool('mount', ['--make-shared', dir], `sharing ${dir}`);
     await tool('mount', ['-t', 'ext4', '-o', `loop,nosuid,nodev,noexec,${opts}`, img, fs], `mounting ${img}`);
     try {
