@@ -13,6 +13,13 @@ export function withPrivateTree<T>(volDir: string, fn: (tree: string) => T): T {
   if (!st?.isFile()) return fn(priv);
   const live = join(volDir, 'mnt', 'private');
   if (existsSync(live) && isMountPoint(live)) return fn(live);
+  // An image still held by a loop device (a lazily released mount of a stopped qube) may not be
+  // written back yet: read it only once it is released, as the admin side does before a commit.
+  const deadline = Date.now() + 15_000;
+  while (spawnSync('losetup', ['-j', priv], { encoding: 'utf8' }).stdout.trim() !== '') {
+    if (Date.now() > deadline) throw new Error(`${priv} is still attached to a loop device`);
+    spawnSync('sleep', ['0.05']);
+  }
   // Mount points below the state directory carry the test run's prefix; ro,noload: nothing is written to the image.
   const mnt = mkdtempSync(join(volDir, 'mnt', 'test-'));
   const m = spawnSync('mount', ['-t', 'ext4', '-o', 'loop,ro,noload,nosuid,nodev,noexec', priv, mnt], { encoding: 'utf8' });
