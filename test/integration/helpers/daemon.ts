@@ -81,4 +81,18 @@ export async function killLeftovers(home: string): Promise<void> {
     const name = inst.id.slice(prefix.length + 1);
     await rt.kill({ id: inst.id, name, runDir: join(home, 'run', 'qubes', name), rootRwDir: join(home, 'qubes', name, 'root'), volatileRoot: true } as never).catch(() => undefined);
   }
+  unmountBelow(home);
+}
+
+/**
+ * Unmounts whatever is still mounted below `home` (a qube's volume images and their shared bind,
+ * tmpfs volumes), innermost first: a qube started behind the test's back (autostart during a
+ * teardown) or a failed test must not leave a mount or a loop device (autoclear) behind.
+ */
+function unmountBelow(home: string): void {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((mp) => mp.startsWith(`${home}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const mp of new Set(points)) spawnSync('umount', ['-l', mp]);
 }
