@@ -82,6 +82,9 @@ export async function killLeftovers(home: string): Promise<void> {
     await rt.kill({ id: inst.id, name, runDir: join(home, 'run', 'qubes', name), rootRwDir: join(home, 'qubes', name, 'root'), volatileRoot: true } as never).catch(() => undefined);
   }
   unmountBelow(home);
+  // Network namespaces of qubes killed here never saw the daemon's post-stop hook.
+  const named = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0] ?? '');
+  for (const ns of named) if (ns.startsWith(`${prefix}-`)) spawnSync('ip', ['netns', 'delete', ns], { timeout: 10_000 });
 }
 
 /**
