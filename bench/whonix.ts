@@ -28,7 +28,7 @@ function cgroupMemory(id: string): number {
   for (const dir of cgroupDirs(layout, `/bulkhead/${id}`)) {
     for (const f of ['memory.current', 'memory.usage_in_bytes']) {
       if (layout !== 'v2' && !dir.includes('/memory/')) continue;
-      try { return Number(readFileSync(`${dir}/${f}`, 'utf8').trim()); } catch { /* next */ }
+      try { return Number(readFileSync(`${dir}/${f}`, 'utf8').split(' ')[0]); } catch { /* next */ }
     }
   }
   return NaN;
@@ -93,7 +93,7 @@ async function oneRun(i: number): Promise<Record<string, number | string>> {
     const torPids = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => {
       try { return comm(p) === 'tor' && readlinkSync(`/proc/${p}/ns/pid`) === pidns; } catch { return false; }
     });
-    const filterPid = Number(readFileSync(`${d.home}/run/whonix/sys-whonix/control-filter.pid`, 'utf8').trim());
+    const filterPid = Number(readFileSync(`${d.home}/run/whonix/sys-whonix/control-filter.pid`, 'utf8').split(' ')[0]);
     // The lab: every process whose network namespace is one of the lab's (tor nodes, obfs4proxy, onion page server, web and DNS servers).
     const lab = JSON.parse(d.ok(['lab', 'status', '--json'])) as { hosts: { netns: string }[] };
     const nsOf = (p: number) => { try { return readlinkSync(`/proc/${p}/ns/net`); } catch { return ''; } };

@@ -1,23 +1,11 @@
-// One daemon per state directory: a pid file created exclusively, stale ones detected by /proc.
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+// One daemon per state directory: a pid file created exclusively, stale ones detected by pid and start time.
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { BulkheadError } from '../errors/index.js';
+import { livePid, pidRecordText } from '../exec/index.js';
 
-function alive(pid: number): boolean {
-  try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmd.includes('bulkheadd') || cmd.includes('daemon/main');
-  } catch {
-    return false;
-  }
-}
-
+/** The pid of the daemon that wrote the file, while that very process runs (a reused pid is not it). */
 export function readPid(pidFile: string): number | null {
-  try {
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null;
-  } catch {
-    return null;
-  }
+  return livePid(pidFile);
 }
 
 /** Claim the state directory; throws ERR_STATE_LOCKED when another daemon holds it. */
@@ -25,7 +13,7 @@ export function claimInstance(pidFile: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(pidFile, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, pidRecordText(process.pid));
       closeSync(fd);
       return () => rmSync(pidFile, { force: true });
     } catch (e) {

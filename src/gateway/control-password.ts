@@ -30,6 +30,6 @@ export function hashControlPassword(password: string, salt: Buffer = randomBytes
 
 /** The AUTHENTICATE line for a password (a quoted string; the password is hex, so no escaping is needed). */
 export function authenticateLine(password: string): string {
-  if (!/^[0-9a-f]{16,128}$/.test(password)) throw bad('password', 'must be 16-128 lower-case hex digits');
+  if (!/^[0-9a-f]{16,128}$/.test(password)) throw bad('control password', 'must be 16-128 lower-case hex digits');
   return `AUTHENTICATE "${password}"`;
 }

@@ -1,6 +1,7 @@
 // The lab's private Tor network as part of the lab world: attached to the lab router, started phased, described on disk.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LAB_DNS_ADDR } from '../model/lab-plan.js';
 import { labAttachHost } from './attach.js';
 import { readLabState } from './state.js';
 import { startTorNetwork, type TorNetwork } from './tor/index.js';
@@ -12,7 +13,6 @@ export const LAB_TOR_ADDRESSES = {
   bridge: '203.0.113.31',
   onion: '203.0.113.41',
 };
-const LAB_DNS = '192.0.2.53';
 export const TOR_INFO_FILE = 'tor-network.json';
 
 let running: { prefix: string; net: TorNetwork } | null = null;
@@ -37,7 +37,7 @@ export async function labTorUp(prefix: string, stateDir: string): Promise<TorNet
   let net: TorNetwork | null = null;
   for (let attempt = 1; !net; attempt++) {
     try {
-      net = await startTorNetwork({ prefix, stateDir: torDir, netns, addresses: LAB_TOR_ADDRESSES, dnsResolverAddr: LAB_DNS });
+      net = await startTorNetwork({ prefix, stateDir: torDir, netns, addresses: LAB_TOR_ADDRESSES, dnsResolverAddr: LAB_DNS_ADDR });
     } catch (e) {
       if (attempt >= 3) throw e;
       await new Promise((r) => setTimeout(r, 3000));

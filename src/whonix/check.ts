@@ -9,7 +9,7 @@ import { labStateDir } from '../cli/verbs/lab.js';
 import { readLabState } from '../lab/state.js';
 import { ONION_PAGE } from '../lab/tor/index.js';
 import { LAB_PAGE_MARKER } from '../lab/web-server.js';
-import { isGatewayQube } from './gateway.js';
+import { isGateway } from '../model/index.js';
 import { gatewayControl, type GatewayControl } from './gateway-control.js';
 import { readLabTor } from './lab-tor.js';
 import { delta, describeSeen, observeLab, totalOther, type LabObserver, type Observation } from './lab-observer.js';
@@ -56,7 +56,7 @@ export function workstationGateway(ctx: DaemonContext, name: string): string {
   const q = sys.qubes.get(name);
   if (!q) throw new BulkheadError('ERR_NO_SUCH_QUBE', `no qube named '${name}'`);
   const n = effective(q, 'netvm', sys);
-  if (typeof n !== 'string' || !isGatewayQube(sys.qubes.get(n))) {
+  if (typeof n !== 'string' || !isGateway(sys.qubes.get(n))) {
     throw new BulkheadError('ERR_INVALID_VALUE', `'${name}' is not a workstation: its netvm is ${typeof n === 'string' && n ? `'${n}', not a gateway` : 'none'}`);
   }
   return n;

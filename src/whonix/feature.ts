@@ -1,9 +1,9 @@
 // The gateway feature (Whonix): hooks that run tor in gateways and give workstations their only link.
-import { effective } from '../model/index.js';
+import { effective, isGateway } from '../model/index.js';
 import type { DaemonContext, QubeHooks } from '../daemon/context.js';
 import { isRunning } from '../daemon/lifecycle/power.js';
 import { attachWorkstation, detachWorkstation } from './workstation.js';
-import { gatewayInput, isGatewayQube, loadGatewayRules, prepareGateway, reloadTor, startControlFilter, startTor, stopControlFilter, TOR_FILES_IN_QUBE } from './gateway.js';
+import { gatewayInput, loadGatewayRules, prepareGateway, reloadTor, startControlFilter, startTor, stopControlFilter, TOR_FILES_IN_QUBE } from './gateway.js';
 import { writeGatewayFiles } from './files.js';
 import { generateTorrc } from '../gateway/index.js';
 import { workstationMounts } from './files.js';
@@ -20,7 +20,7 @@ function gatewayOf(ctx: DaemonContext, name: string): string | null {
   const q = sys.qubes.get(name);
   if (!q) return null;
   const n = effective(q, 'netvm', sys);
-  return typeof n === 'string' && isGatewayQube(sys.qubes.get(n)) ? n : null;
+  return typeof n === 'string' && isGateway(sys.qubes.get(n)) ? n : null;
 }
 
 /** Re-plan a running gateway after its workstation set changed: torrc, rules, tor reload, filter. Listener blocks of the others do not move. */
@@ -43,7 +43,7 @@ export function gatewayProfileVeto(): QubeHooks {
     async preStart(ctx, name) {
       const sys = ctx.store.system();
       const q = sys.qubes.get(name);
-      if (!q || !isGatewayQube(q)) return;
+      if (!q || !isGateway(q)) return;
       const why = startRefusal(name, gatewayNetwork(sys, q), uplinkOf(sys, q));
       if (why) throw new BulkheadError('ERR_NETWORK', why);
     },
@@ -56,7 +56,7 @@ export function whonixFeature(): { hooks: QubeHooks; attached: Map<string, strin
   const hooks: QubeHooks = {
     async preStart(ctx, name) {
       const q = ctx.store.requireQube(name);
-      if (isGatewayQube(q)) {
+      if (isGateway(q)) {
         const { filesDir } = await prepareGateway(ctx, name);
         return { mounts: [{ source: filesDir, destination: TOR_FILES_IN_QUBE, readonly: true }] };
       }
@@ -71,7 +71,7 @@ export function whonixFeature(): { hooks: QubeHooks; attached: Map<string, strin
       return { mounts: await workstationMounts(ctx, name), hostname: WS_HOSTNAME, env: { TZ: 'UTC' }, ...(extraCaps ? { extraCaps } : {}) };
     },
     async postStart(ctx, name) {
-      if (!isGatewayQube(ctx.store.requireQube(name))) return;
+      if (!isGateway(ctx.store.requireQube(name))) return;
       // Workstations that kept running while their gateway was away get their link back (as Qubes re-attaches).
       const input = await gatewayInput(ctx, name);
       let relinked = false;
@@ -88,7 +88,7 @@ export function whonixFeature(): { hooks: QubeHooks; attached: Map<string, strin
     },
     async postStop(ctx, name) {
       const q = ctx.store.getQube(name);
-      if (q && isGatewayQube(q)) {
+      if (q && isGateway(q)) {
         unwatchTor(ctx, name);
         await stopControlFilter(ctx, name);
       }
@@ -117,14 +117,14 @@ export function whonixFeature(): { hooks: QubeHooks; attached: Map<string, strin
     async daemonStart(ctx) {
       for (const q of ctx.store.listQubes()) {
         if (!isRunning(ctx, q.name)) continue;
-        if (isGatewayQube(q)) watchTor(ctx, q.name);
+        if (isGateway(q)) watchTor(ctx, q.name);
         const gw = gatewayOf(ctx, q.name);
         if (gw) attached.set(q.name, gw);
       }
     },
   };
   hooks.daemonStop = async (ctx) => {
-    for (const q of ctx.store.listQubes()) if (isGatewayQube(q)) unwatchTor(ctx, q.name);
+    for (const q of ctx.store.listQubes()) if (isGateway(q)) unwatchTor(ctx, q.name);
   };
   return { hooks, attached };
 }

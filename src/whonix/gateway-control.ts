@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
-import { TorControl } from '../lab/tor/index.js';
+import { TorControl } from '../tor-control/index.js';
 import { TOR_CONTROL_PORT } from '../gateway/index.js';
 import type { DaemonContext } from '../daemon/context.js';
 import { qubeNetns } from '../netvm/names.js';

@@ -1,10 +1,10 @@
 // A gateway qube: tor inside it with a generated torrc, its nft ruleset (fail-closed), the control-port filter.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BulkheadError } from '../errors/index.js';
-import { run } from '../exec/index.js';
+import { livePid, pidRecordText, run } from '../exec/index.js';
 import {
   assignSlots, gatewayRouting, gatewayRuleset, generateTorrc, hashControlPassword, listenerOf, lockdownRuleset, planGateway,
   CONTROL_FILTER_PORT, DEFAULT_LOCKDOWN_TABLE, type GatewayInput, type WorkstationLink,
@@ -17,6 +17,7 @@ import { uidBaseOf } from '../daemon/context.js';
 import { rootSource } from '../daemon/lifecycle/spec.js';
 import { volumePaths } from '../storage/index.js';
 import { qubeNetns, vifName } from '../netvm/names.js';
+import { execIn, type ExecResult } from './exec-in.js';
 import { readLabTor } from './lab-tor.js';
 import { gatewayNetwork, startRefusal, uplinkOf } from './profile.js';
 import { storedBridges } from './bridges.js';
@@ -35,10 +36,6 @@ export const FILTER_GID = 65534;
 export const TOR_DATA_DIR = TOR_DATA_DIR_IN_QUBE;
 export const TOR_FILES_IN_QUBE = TOR_FILES_DIR_IN_QUBE;
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-export function isGatewayQube(q: QubeRecord | undefined): boolean {
-  return !!q && !!q.features['gateway'];
-}
 
 /** Workstations of a gateway: every qube whose netvm is it, in qid order. */
 export function workstationsOf(ctx: DaemonContext, gateway: string): QubeRecord[] {
@@ -139,32 +136,24 @@ export async function loadGatewayRules(ctx: DaemonContext, gateway: string, inpu
   await run('ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', DEFAULT_LOCKDOWN_TABLE], { allowFail: true });
 }
 
-function execIn(ctx: DaemonContext, name: string, argv: string[], user: string): Promise<{ code: number; out: string }> {
-  const child = ctx.runtime.exec(`${ctx.prefix}-${name}`, argv, { user });
-  let out = '';
-  // The gateway chooses what it prints: keep at most 64 KiB.
-  const add = (d: Buffer) => { if (out.length < 65536) out = (out + d.toString()).slice(0, 65536); };
-  child.stdout.on('data', add);
-  child.stderr.on('data', add);
-  child.stdin.end();
-  return new Promise((r) => child.on('close', (code) => r({ code: code ?? 1, out })));
-}
+/** What the gateway printed, cut short for an error message (the gateway chooses it). */
+const shortOutput = (r: ExecResult) => `${r.stdout}${r.stderr}`.trim().slice(0, 2000);
 
 /**
  * Start tor's supervisor inside the gateway as debian-tor (it outlives the exec: its parent becomes the
  * qube's init). The supervisor runs tor and restarts it with back-off (tor-supervisor.ts).
  */
 export async function startTor(ctx: DaemonContext, gateway: string): Promise<void> {
-  const mk = await execIn(ctx, gateway, ['install', '-d', '-o', 'debian-tor', '-g', 'debian-tor', '-m', '0700', TOR_DATA_DIR], 'root');
-  if (mk.code !== 0) throw new BulkheadError('ERR_RUNTIME', `gateway '${gateway}': cannot make ${TOR_DATA_DIR}: ${mk.out.trim()}`);
+  const mk = await execIn(ctx, gateway, ['install', '-d', '-o', 'debian-tor', '-g', 'debian-tor', '-m', '0700', TOR_DATA_DIR], { user: 'root' });
+  if (mk.code !== 0) throw new BulkheadError('ERR_RUNTIME', `gateway '${gateway}': cannot make ${TOR_DATA_DIR}: ${shortOutput(mk)}`);
   const start = await execIn(ctx, gateway, ['sh', '-c',
-    `setsid -f sh ${TOR_FILES_IN_QUBE}/${SUPERVISOR_FILE} >/dev/null 2>&1 </dev/null`], 'debian-tor');
-  if (start.code !== 0) throw new BulkheadError('ERR_RUNTIME', `gateway '${gateway}': tor did not start: ${start.out.trim()}`);
+    `setsid -f sh ${TOR_FILES_IN_QUBE}/${SUPERVISOR_FILE} >/dev/null 2>&1 </dev/null`], { user: 'debian-tor' });
+  if (start.code !== 0) throw new BulkheadError('ERR_RUNTIME', `gateway '${gateway}': tor did not start: ${shortOutput(start)}`);
 }
 
 /** Ask tor in the gateway to re-read its torrc (new workstation listeners, same control password). */
 export async function reloadTor(ctx: DaemonContext, gateway: string): Promise<void> {
-  await execIn(ctx, gateway, ['sh', '-c', 'kill -HUP $(pidof tor)'], 'debian-tor');
+  await execIn(ctx, gateway, ['sh', '-c', 'kill -HUP $(pidof tor)'], { user: 'debian-tor' });
 }
 
 function filterPidFile(ctx: DaemonContext, gateway: string): string {
@@ -185,7 +174,7 @@ export async function startControlFilter(ctx: DaemonContext, gateway: string, in
   if (!plan.workstations.length) return;
   const password = await readControlPassword(ctx, gateway);
   const listens = plan.workstations.flatMap((w) => ['--listen', `${GW_ADDR}:${listenerOf(w, CONTROL_FILTER_PORT).port}`]);
-  const main = join(REPO, 'dist', 'gateway-proxy', 'main.js');
+  const main = join(REPO, 'dist', 'control-filter', 'main.js');
   const child = spawn('ip', ['netns', 'exec', qubeNetns(ctx, gateway),
     'setpriv', '--no-new-privs', '--inh-caps=-all', '--ambient-caps=-all', '--bounding-set=-all,+setuid,+setgid', '--',
     process.execPath, main, ...listens, '--tor-control', '127.0.0.1:9052', '--run-as', `${FILTER_UID}:${FILTER_GID}`,
@@ -193,16 +182,15 @@ export async function startControlFilter(ctx: DaemonContext, gateway: string, in
   child.stdin?.on('error', () => undefined);
   child.stdin?.end(`${password}\n`);
   child.unref();
-  if (child.pid) await writeFile(filterPidFile(ctx, gateway), `${child.pid}\n`);
+  if (child.pid) await writeFile(filterPidFile(ctx, gateway), pidRecordText(child.pid));
 }
 
 export async function stopControlFilter(ctx: DaemonContext, gateway: string): Promise<void> {
   const f = filterPidFile(ctx, gateway);
-  let pid: number;
-  try { pid = Number((await readFile(f, 'utf8')).trim()); } catch { return; }
-  try {
-    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-    if (cmd.includes('gateway-proxy')) process.kill(pid, 'SIGTERM');
-  } catch { /* gone */ }
+  // Only the process this file was written for: its pid and start time both match.
+  const pid = livePid(f);
+  if (pid !== null) {
+    try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+  }
   await rm(f, { force: true });
 }

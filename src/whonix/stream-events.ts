@@ -1,5 +1,5 @@
 // tor's STREAM events (control-spec 4.1.2) parsed into records, and which circuits carried whose streams.
-import type { ControlReply } from '../lab/tor/index.js';
+import type { ControlReply } from '../tor-control/index.js';
 
 export interface StreamEvent {
   id: number;

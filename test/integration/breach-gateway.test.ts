@@ -105,7 +105,7 @@ describe('breach: a compromised gateway cannot read host files through the admin
 
   it('the filter runs as nobody with no capability and no_new_privs; the password is in no argv and no file of the gateway', async () => {
     const dir = join(d.home, 'run', 'whonix', 'sys-whonix');
-    const pid = Number(readFileSync(join(dir, 'control-filter.pid'), 'utf8'));
+    const pid = Number(readFileSync(join(dir, 'control-filter.pid'), 'utf8').split(' ')[0]);
     // It drops once it has loaded its code and listens (a moment after the workstation started).
     let status = '';
     for (let i = 0; i < 150 && !/^Uid:\s+65534\b/m.test(status); i++) {

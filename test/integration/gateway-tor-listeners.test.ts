@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../src/exec/index.js';
 import { generateTorrc, hashControlPassword, newControlPassword, planGateway, type GatewayInput } from '../../src/gateway/index.js';
-import { connectTor, startControlFilter, loadProfile, ReplyReader } from '../../src/gateway-proxy/index.js';
+import { startControlFilter, loadProfile } from '../../src/control-filter/index.js';
+import { ReplyParser, replyText, TorControl, type ControlTarget } from '../../src/tor-control/index.js';
 import { connect } from 'node:net';
 
 const RUN = process.env.BULKHEAD_TEST_RUN ?? 'bht' + randomBytes(3).toString('hex');
@@ -73,12 +74,13 @@ test('tor binds every planned listener; the filter answers through it', async ()
   assert.equal(tor.exitCode, null, `tor exited: ${log}`);
   assert.ok(!existsSync(join(input.dataDir, 'control_auth_cookie')), 'tor writes no cookie file');
   // A wrong password is refused by real tor; the admin's is accepted.
-  await assert.rejects(connectTor(plan.torControl, newControlPassword()), /refused the control password/);
+  const target: ControlTarget = 'socketPath' in plan.torControl ? { path: plan.torControl.socketPath } : plan.torControl;
+  await assert.rejects(TorControl.open({ target, password: newControlPassword() }), /refused the control password/);
 
-  const direct = await connectTor(plan.torControl, password);
+  const direct = await TorControl.open({ target, password });
   try {
     for (const [key, kind] of [['socks', 'socks'], ['trans', 'trans'], ['dns', 'dns']] as const) {
-      const answer = await direct.command(`GETINFO net/listeners/${key}`);
+      const answer = replyText(await direct.command(`GETINFO net/listeners/${key}`));
       const bound = [...answer.matchAll(/"10\.152\.152\.10:(\d+)"/g)].map((m) => Number(m[1])).sort();
       const planned = plan.workstations.flatMap((w) => w.listeners.filter((l) => l.kind === kind).map((l) => l.port)).sort();
       assert.deepEqual(bound, planned, `${key} listeners`);
@@ -95,8 +97,8 @@ test('tor binds every planned listener; the filter answers through it', async ()
     const s = connect(filter.address.port, '127.0.0.1');
     s.setEncoding('utf8');
     const waiters: ((r: string) => void)[] = [];
-    const reader = new ReplyReader((r) => waiters.shift()?.(r));
-    s.on('data', (d: string) => reader.feed(d));
+    const parser = new ReplyParser();
+    s.on('data', (d: string) => { for (const r of parser.push(d)) if (r.status !== 650) waiters.shift()?.(replyText(r)); });
     const ask = (l: string) => new Promise<string>((res) => { waiters.push(res); s.write(l + '\r\n'); });
     assert.match(await ask('PROTOCOLINFO 1'), /^250-PROTOCOLINFO 1\r\n250-AUTH METHODS=NULL\r\n250-VERSION Tor="0\.4\./);
     assert.match(await ask('GETINFO version'), /^250-version=0\.4\.\S+/);

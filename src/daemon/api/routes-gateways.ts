@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { nameParam } from './schemas.js';
 import type { DaemonContext } from '../context.js';
 import { MAX_BRIDGE_LINE, MAX_BRIDGES } from '../../gateway/index.js';
-import { isGatewayQube } from '../../whonix/gateway.js';
+import { isGateway } from '../../model/index.js';
 import { gatewayNetwork } from '../../whonix/profile.js';
 import { torState } from '../../whonix/tor-watch.js';
 import { BRIDGES_FEATURE, clearBridges, requireGateway, setBridges, storedBridges } from '../../whonix/bridges.js';
@@ -31,7 +31,7 @@ export function gatewayRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   /** Every gateway: its network profile, how many bridges, and tor's state when it runs (ls, dashboard). */
   app.get('/gateways', async () => {
     const sys = ctx.store.system();
-    const gateways = [...sys.qubes.values()].filter((q) => isGatewayQube(q)).map((q) => ({
+    const gateways = [...sys.qubes.values()].filter((q) => isGateway(q)).map((q) => ({
       name: q.name, network: gatewayNetwork(sys, q), bridges: safeBridges(q).length, tor: torState(ctx, q.name),
     }));
     return { gateways };

@@ -1,6 +1,6 @@
 // A lab tor client (for tests and checks): SOCKS inside the lab namespace, optionally only through the obfs4 bridge.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import type { TorControl } from './control.js';
+import type { TorControl } from '../../tor-control/index.js';
 import { startTor } from './node.js';
 import { stopProcesses } from './process.js';
 import { bootstrapProgress, waitUntil } from './ready.js';

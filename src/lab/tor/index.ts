@@ -1,8 +1,6 @@
 // Public surface of lab/tor: the lab's private Tor network, lab clients, and the tor control-port client.
 export { startTorNetwork, ONION_PAGE, type TorNetwork, type TorNetworkOptions, type TorNodeInfo, type TorTimings } from './network.js';
 export { startLabClient, removeLabClientDir, type LabClient, type LabClientOptions } from './client.js';
-export { TorControl, type ControlOptions, type ControlTarget } from './control.js';
-export { parseGetinfo, ReplyParser, type ControlReply, type ReplyLine } from './control-reply.js';
 export { planTorNetwork, DEFAULT_BASE_PORT, type TorAddresses, type TorPlan, type TorNodePlan, type TorRole } from './plan.js';
 export { nodeTorrc, clientTorrc } from './torrc.js';
 export { dirAuthorityLine, fillBridgeLine, parseFingerprint } from './lines.js';

@@ -1,7 +1,7 @@
 // Starting one lab tor in a namespace and connecting to its control socket.
 import { readFile } from 'node:fs/promises';
 import { BulkheadError } from '../../errors/index.js';
-import { TorControl } from './control.js';
+import { TorControl } from '../../tor-control/index.js';
 import { isRunning, spawnInNetns, stopProcesses, type LabProcess } from './process.js';
 import { waitUntil } from './ready.js';
 

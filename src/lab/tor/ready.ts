@@ -1,6 +1,6 @@
 // Readiness probes of the lab network, read from tor's control port: consensus with microdescriptors, bootstrap, onion upload.
 import { BulkheadError } from '../../errors/index.js';
-import type { TorControl } from './control.js';
+import type { TorControl } from '../../tor-control/index.js';
 
 /** Polls `probe` until it returns a value; an ERR_EXEC error (a process died) ends the wait at once, as does `cancelled()`. */
 export async function waitUntil<T>(what: string, timeoutMs: number, intervalMs: number, probe: () => Promise<T | undefined>, cancelled: () => boolean = () => false): Promise<T> {

@@ -40,7 +40,7 @@ export function testDaemon(tag: string): TestDaemon {
     start() { d.ok(['daemon', 'start']); },
     stop() { cli(['daemon', 'stop']); },
     daemonPid() {
-      try { return Number(readFileSync(join(home, 'admin', 'bulkheadd.pid'), 'utf8')); } catch { return null; }
+      try { return Number(readFileSync(join(home, 'admin', 'bulkheadd.pid'), 'utf8').split(' ')[0]); } catch { return null; }
     },
     async destroy() {
       if (existsSync(join(home, 'admin', 'admin.sock'))) {

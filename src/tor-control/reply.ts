@@ -1,5 +1,5 @@
-// Parsing of tor control-protocol replies (control-spec §2.3): status lines, data blocks, GETINFO maps.
-import { BulkheadError } from '../../errors/index.js';
+// Tor control-protocol replies (control-spec §2.3): status lines, data blocks, GETINFO maps, and their text form.
+import { BulkheadError } from '../errors/index.js';
 
 export interface ReplyLine {
   /** Text after the status code and separator. */
@@ -75,4 +75,18 @@ export function parseGetinfo(reply: ControlReply): Map<string, string> {
     out.set(key, l.data ? l.data.join('\n') : l.text.slice(eq + 1));
   }
   return out;
+}
+
+/** The reply as tor sent it (CRLF endings, data blocks dot-stuffed): what a filter passes on. */
+export function replyText(reply: ControlReply): string {
+  const code = String(reply.status);
+  const out: string[] = [];
+  reply.lines.forEach((l, i) => {
+    if (l.data) {
+      out.push(`${code}+${l.text}`, ...l.data.map((d) => (d.startsWith('.') ? `.${d}` : d)), '.');
+    } else {
+      out.push(`${code}${i === reply.lines.length - 1 ? ' ' : '-'}${l.text}`);
+    }
+  });
+  return out.map((l) => `${l}\r\n`).join('');
 }

@@ -2,7 +2,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { startControlFilter, loadProfile, ReplyReader, MAX_QUEUED, type ControlFilter } from './index.js';
+import { startControlFilter, loadProfile, MAX_QUEUED, type ControlFilter } from './index.js';
+import { ReplyParser, replyText } from '../tor-control/index.js';
 import { newControlPassword, MAX_LINE } from '../gateway/index.js';
 
 const password = newControlPassword();
@@ -58,8 +59,9 @@ async function client(port: number) {
   s.setEncoding('utf8');
   const replies: string[] = [];
   const waiters: ((r: string) => void)[] = [];
-  const reader = new ReplyReader((r) => (waiters.length ? waiters.shift()!(r) : replies.push(r)));
-  s.on('data', (d: string) => reader.feed(d));
+  const parser = new ReplyParser();
+  const got = (r: string) => (waiters.length ? waiters.shift()!(r) : replies.push(r));
+  s.on('data', (d: string) => { for (const r of parser.push(d)) if (r.status !== 650) got(replyText(r)); });
   s.on('error', () => s.destroy()); // the filter may reset a connection it closes with data unread
   const closed = new Promise<void>((r) => s.on('close', () => r()));
   await new Promise<void>((r) => s.once('connect', () => r()));
@@ -210,17 +212,4 @@ test('a reply from tor larger than the bound closes the workstation connection',
     await filter.close();
     tor.stop();
   }
-});
-
-test('reply framing: mid lines, data blocks, async events', () => {
-  const got: string[] = [];
-  const r = new ReplyReader((x) => got.push(x));
-  r.feed('650 BW 1 2\r\n250-a=1\r\n25');
-  r.feed('0+b=\r\nline 250 OK\r\n.\r\n250 OK\r\n510 x\r\n');
-  assert.deepEqual(got, ['250-a=1\r\n250+b=\r\nline 250 OK\r\n.\r\n250 OK\r\n', '510 x\r\n']);
-  const small = new ReplyReader(() => undefined, 100);
-  assert.equal(small.feed('250-a=' + 'x'.repeat(50) + '\r\n'), true);
-  assert.equal(small.feed('250 OK\r\n'), true, 'a complete reply resets the count');
-  assert.equal(small.feed('250-a=' + 'x'.repeat(60) + '\r\n250-b='), true);
-  assert.equal(small.feed('y'.repeat(40)), false, 'an unfinished reply over the bound');
 });

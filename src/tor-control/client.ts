@@ -1,8 +1,9 @@
-// A small client for tor's control protocol: cookie or password authentication, GETINFO, SETCONF, SIGNAL and events.
+// The one client of tor's control protocol (the lab, the admin side and the control filter): cookie or password authentication, GETINFO, SETCONF, SIGNAL and events.
 import { connect, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { BulkheadError } from '../../errors/index.js';
-import { parseGetinfo, ReplyParser, type ControlReply } from './control-reply.js';
+import { BulkheadError } from '../errors/index.js';
+import { authenticateLine } from '../gateway/index.js';
+import { parseGetinfo, ReplyParser, type ControlReply } from './reply.js';
 
 export type ControlTarget = { path: string } | { host: string; port: number };
 
@@ -25,9 +26,12 @@ export class TorControl {
   private readonly listeners = new Set<EventListener>();
   private readonly parser: ReplyParser;
   private closedError: Error | null = null;
+  /** Settles once the connection is gone, whoever ended it. */
+  readonly closed: Promise<void>;
 
   private constructor(private readonly socket: Socket, private readonly timeoutMs: number, maxReply = Infinity) {
     this.parser = new ReplyParser(maxReply);
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => {
       try {
         for (const reply of this.parser.push(chunk.toString('latin1'))) this.dispatch(reply);
@@ -51,12 +55,20 @@ export class TorControl {
     });
     const ctl = new TorControl(socket, timeoutMs, opts.maxReply);
     try {
+      let line: string;
+      let what: string;
       if (opts.password !== undefined) {
-        if (!/^[0-9a-f]{16,128}$/.test(opts.password)) throw new BulkheadError('ERR_INVALID_VALUE', 'control password: must be 16-128 lower-case hex digits');
-        await ctl.command(`AUTHENTICATE "${opts.password}"`);
+        line = authenticateLine(opts.password);
+        what = 'control password';
       } else {
         const secret = opts.cookieFile ? (await readFile(opts.cookieFile)).toString('hex') : '';
-        await ctl.command(secret ? `AUTHENTICATE ${secret}` : 'AUTHENTICATE');
+        line = secret ? `AUTHENTICATE ${secret}` : 'AUTHENTICATE';
+        what = 'control cookie';
+      }
+      const answer = await ctl.raw(line);
+      if (answer.status !== 250) {
+        const text = answer.lines.map((l) => l.text).join(' | ').slice(0, 200);
+        throw new BulkheadError('ERR_PERMISSION', `tor refused the ${what}: ${answer.status} ${text}`);
       }
     } catch (e) {
       ctl.close();

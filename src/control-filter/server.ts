@@ -1,7 +1,12 @@
 // The control-port filter: a TCP server for workstations that passes only what a profile allows to tor.
 import { createServer, type Server, type Socket } from 'node:net';
-import { filterControlLine, rewriteResponse, MAX_LINE, type ControlProfile, type TorControl } from '../gateway/index.js';
-import { connectTor, type TorConnection } from './tor-control.js';
+import { filterControlLine, rewriteResponse, MAX_LINE, type ControlProfile, type TorControl as TorControlAddress } from '../gateway/index.js';
+import { replyText, TorControl, type ControlTarget } from '../tor-control/index.js';
+
+/** Whatever listens on tor's control port is inside the gateway: a reply larger than this closes the connection. */
+export const MAX_TOR_REPLY = 1024 * 1024;
+/** A command tor has not answered in this time ends the workstation's connection. */
+const TOR_TIMEOUT_MS = 30_000;
 
 /** Commands a workstation may have waiting for an answer on one connection; one more closes it. */
 export const MAX_QUEUED = 32;
@@ -11,7 +16,7 @@ export const MAX_UNREAD = 4 * 1024 * 1024;
 export interface ControlFilterOptions {
   listenHost: string;
   listenPort: number;
-  torControl: TorControl;
+  torControl: TorControlAddress;
   /** The admin's control password for this gateway's tor (handed over on stdin, never read from the gateway). */
   password: string;
   profile: ControlProfile;
@@ -29,7 +34,7 @@ export interface ControlFilter {
 function session(client: Socket, opts: ControlFilterOptions): void {
   const log = opts.log ?? (() => {});
   const who = `${client.remoteAddress}:${client.remotePort}`;
-  let tor: TorConnection | undefined;
+  let tor: TorControl | undefined;
   let torVersion: string | undefined;
   let buf = '';
   let chain = Promise.resolve();
@@ -50,12 +55,12 @@ function session(client: Socket, opts: ControlFilterOptions): void {
       finish();
     }
   };
-  const ensureTor = async (): Promise<TorConnection> => {
+  const ensureTor = async (): Promise<TorControl> => {
     if (tor) return tor;
-    tor = await connectTor(opts.torControl, opts.password);
+    const target: ControlTarget = 'socketPath' in opts.torControl ? { path: opts.torControl.socketPath } : opts.torControl;
+    tor = await TorControl.open({ target, password: opts.password, maxReply: MAX_TOR_REPLY, timeoutMs: TOR_TIMEOUT_MS });
     tor.closed.then(finish, finish);
-    const v = /^250-version=(\S+)/m.exec(await tor.command('GETINFO version'));
-    torVersion = v?.[1];
+    torVersion = (await tor.getinfoOne('version')).split(' ')[0] || undefined;
     return tor;
   };
 
@@ -74,7 +79,7 @@ function session(client: Socket, opts: ControlFilterOptions): void {
       return;
     }
     const t = await ensureTor();
-    const answer = await t.command(decision.forward);
+    const answer = replyText(await t.raw(decision.forward));
     write(rewriteResponse(opts.profile, decision.forward, answer, { 'socks-address': opts.socksAddress, 'client-address': client.remoteAddress }));
   };
 

@@ -1,7 +1,7 @@
-// Tests of the tor control-reply parser: single, multi-line, data blocks, dot-unstuffing, split chunks, events.
+// Tests of the tor control-reply parser: single, multi-line, data blocks, dot-unstuffing, split chunks, events, text form.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGetinfo, ReplyParser } from './control-reply.js';
+import { parseGetinfo, ReplyParser, replyText } from './reply.js';
 
 test('single-line and multi-line replies', () => {
   const p = new ReplyParser();
@@ -37,4 +37,22 @@ test('a bounded parser throws on a reply longer than its bound; complete replies
   assert.throws(() => p.push(`250-${'y'.repeat(60)}\r\n250-${'y'.repeat(60)}\r\n`), /longer than 100 characters/);
   assert.throws(() => new ReplyParser(100).push('2'.repeat(101)), /longer than 100/);
   assert.equal(new ReplyParser().push(`250 ${'z'.repeat(200_000)}\r\n`).length, 1, 'unbounded by default');
+});
+
+test('reply framing: mid lines, data blocks, async events', () => {
+  const p = new ReplyParser();
+  const got = [...p.push('650 BW 1 2\r\n250-a=1\r\n25'), ...p.push('0+b=\r\nline 250 OK\r\n.\r\n250 OK\r\n510 x\r\n')];
+  assert.deepEqual(got.filter((r) => r.status !== 650).map(replyText), ['250-a=1\r\n250+b=\r\nline 250 OK\r\n.\r\n250 OK\r\n', '510 x\r\n']);
+  const small = new ReplyParser(100);
+  assert.doesNotThrow(() => small.push('250-a=' + 'x'.repeat(50) + '\r\n'));
+  assert.doesNotThrow(() => small.push('250 OK\r\n'), 'a complete reply resets the count');
+  assert.doesNotThrow(() => small.push('250-a=' + 'x'.repeat(60) + '\r\n250-b='));
+  assert.throws(() => small.push('y'.repeat(40)), /longer than 100/, 'an unfinished reply over the bound');
+});
+
+test('the text form gives back what tor sent, dot-stuffing included', () => {
+  for (const text of ['250 OK\r\n', '552 Unrecognized key "x"\r\n', '250-version=0.4.8.1\r\n250 OK\r\n', '250+ns/all=\r\n..dot\r\nr x\r\n.\r\n250 OK\r\n']) {
+    const [r] = new ReplyParser().push(text);
+    assert.equal(replyText(r!), text);
+  }
 });

@@ -1,0 +1,43 @@
+// A process remembered by its pid and its kernel start time, so that a reused pid is never taken for it.
+import { readFileSync } from 'node:fs';
+
+export interface PidRecord { pid: number; start: string }
+
+/** The process's start time in clock ticks since boot (/proc/PID/stat field 22), or null when it is gone. */
+export function startTimeOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and ')': the fields after it start at the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The text of a pid file for a process that runs now: `PID START`. */
+export function pidRecordText(pid: number): string {
+  const start = startTimeOf(pid);
+  if (start === null) throw new Error(`process ${pid} is not running`);
+  return `${pid} ${start}\n`;
+}
+
+export function parsePidRecord(text: string): PidRecord | null {
+  const m = /^(\d{1,10}) (\d{1,20})\n?$/.exec(text);
+  if (!m) return null;
+  const pid = Number(m[1]);
+  return pid > 1 ? { pid, start: m[2]! } : null;
+}
+
+/** True while the very process the record was written for still runs. */
+export function recordAlive(rec: PidRecord): boolean {
+  return startTimeOf(rec.pid) === rec.start;
+}
+
+/** The pid of the recorded process if it still runs, else null (a missing, malformed or stale file). */
+export function livePid(file: string): number | null {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch { return null; }
+  const rec = parsePidRecord(text);
+  return rec && recordAlive(rec) ? rec.pid : null;
+}
