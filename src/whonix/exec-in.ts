@@ -1,5 +1,6 @@
 // Run a command inside a running qube and collect its output, with a deadline.
 import type { DaemonContext } from '../daemon/context.js';
+import { runtimeId } from '../daemon/lifecycle/spec.js';
 
 export interface ExecResult { code: number; stdout: string; stderr: string; ms: number }
 
@@ -9,7 +10,7 @@ const keep = (acc: string, d: Buffer) => (acc.length >= MAX_EXEC_OUTPUT ? acc : 
 
 export function execIn(ctx: DaemonContext, name: string, argv: string[], opts: { user?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
   const t0 = Date.now();
-  const child = ctx.runtime.exec(`${ctx.prefix}-${name}`, argv, { user: opts.user ?? 'user' });
+  const child = ctx.runtime.exec(runtimeId(ctx, name), argv, { user: opts.user ?? 'user' });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => { stdout = keep(stdout, d); });

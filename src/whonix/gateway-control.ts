@@ -7,6 +7,7 @@ import { BulkheadError } from '../errors/index.js';
 import { TorControl } from '../tor-control/index.js';
 import { TOR_CONTROL_PORT } from '../gateway/index.js';
 import type { DaemonContext } from '../daemon/context.js';
+import { runtimeId } from '../daemon/lifecycle/spec.js';
 import { qubeNetns } from '../netvm/names.js';
 import { readControlPassword, whonixDir } from './files.js';
 
@@ -59,7 +60,7 @@ export async function openGatewayControl(t: GatewayControlTarget): Promise<Gatew
 
 /** The control line of a running gateway qube of this daemon. */
 export async function gatewayControl(ctx: DaemonContext, gateway: string): Promise<GatewayControl> {
-  const inst = await ctx.runtime.state(`${ctx.prefix}-${gateway}`);
+  const inst = await ctx.runtime.state(runtimeId(ctx, gateway));
   if (!inst || inst.status !== 'running') throw new BulkheadError('ERR_QUBE_NOT_RUNNING', `gateway '${gateway}' is not running`);
   return openGatewayControl({
     netns: qubeNetns(ctx, gateway),

@@ -14,7 +14,7 @@ import { applyRuleset } from '../net/nft.js';
 import { netnsSysctl } from '../net/index.js';
 import type { DaemonContext } from '../daemon/context.js';
 import { uidBaseOf } from '../daemon/context.js';
-import { rootSource } from '../daemon/lifecycle/spec.js';
+import { rootSource, runtimeId } from '../daemon/lifecycle/spec.js';
 import { volumePaths } from '../storage/index.js';
 import { qubeNetns, vifName } from '../netvm/names.js';
 import { execIn, type ExecResult } from './exec-in.js';
@@ -168,7 +168,7 @@ function filterPidFile(ctx: DaemonContext, gateway: string): string {
  */
 export async function startControlFilter(ctx: DaemonContext, gateway: string, input: GatewayInput): Promise<void> {
   await stopControlFilter(ctx, gateway);
-  const inst = await ctx.runtime.state(`${ctx.prefix}-${gateway}`);
+  const inst = await ctx.runtime.state(runtimeId(ctx, gateway));
   if (!inst) throw new BulkheadError('ERR_QUBE_NOT_RUNNING', `gateway '${gateway}' is not running`);
   const plan = planGateway(input);
   if (!plan.workstations.length) return;
