@@ -8,7 +8,7 @@ import { BulkheadError } from '../errors/index.js';
 import { setExecLogger } from '../exec/index.js';
 import { createNsRuntime } from '../runtime/ns/index.js';
 import { openDatabase, StateStore } from '../state/index.js';
-import { startApiServer, type RouteModule } from './api/server.js';
+import { startApiServer, type RouteModule } from '../api/server.js';
 import type { DaemonContext, QubeHooks } from './context.js';
 import { AdminEvents } from './events.js';
 import { claimInstance } from './instance.js';
@@ -16,13 +16,13 @@ import { KeyedLock } from './locks.js';
 import { resolvePaths } from './paths.js';
 import { reconcile } from './reconcile.js';
 import { autostartQubes } from './lifecycle/autostart.js';
-import { loadFeatures } from './features.js';
+import { loadFeatures } from '../features/index.js';
 import { recoverPool } from '../storage/index.js';
 import { checkBeforeStart, checkSocketFree } from './start-check.js';
 import { startErrorLine } from './start-error.js';
 import { checkDaemonFiles } from './trust-check.js';
 import { claimUidSlots } from './uid-claim.js';
-import { NATIVE_BUILD } from '../rpc/broker/share.js';
+import { NATIVE_BUILD } from '../features/rpc/broker/share.js';
 
 /** The checkout this daemon runs from (dist/daemon/main.js or src/daemon/main.ts, two levels up). */
 const REPO = fileURLToPath(new URL('../../', import.meta.url));

@@ -3,8 +3,8 @@ import { accessSync, constants } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
-import { requirePeerCred } from '../rpc/broker/peer.js';
-import { NATIVE_BUILD } from '../rpc/broker/share.js';
+import { requirePeerCred } from '../features/rpc/broker/peer.js';
+import { NATIVE_BUILD } from '../features/rpc/broker/share.js';
 import type { Paths } from './paths.js';
 
 /**

@@ -1,6 +1,6 @@
 // Verb check WORKSTATION [--json]: Whonix's systemcheck, run by the daemon; exit code 1 when any check fails.
 import { apiClient } from '../client.js';
-import type { CheckReport } from '../../whonix/check.js';
+import type { CheckReport } from '../../features/whonix/check.js';
 
 export function formatCheckReport(r: CheckReport): string {
   const lines = [`bulkhead check ${r.workstation} (gateway ${r.gateway}, network profile ${r.network})`];

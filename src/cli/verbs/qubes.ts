@@ -1,7 +1,7 @@
 // Verbs on qubes: create, ls, start, shutdown, kill, pause, unpause, clone, remove (qvm-* names).
 import { apiClient } from '../client.js';
 import { table } from '../output.js';
-import type { TorState } from '../../whonix/tor-watch.js';
+import type { TorState } from '../../features/whonix/tor-watch.js';
 
 interface QubeView { name: string; klass: string; state: string; label: string; template: string | null; netvm: string | null; tor?: TorState; tor_network?: string }
 interface GatewayView { name: string; network: string; bridges: number; tor: TorState | null }

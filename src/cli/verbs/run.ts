@@ -1,7 +1,7 @@
 // Verb run: a command in a qube or a new disposable, stdin/stdout/stderr passed through, exit code returned.
 import http from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
-import { encodeData, encodeEof, FrameReader, FrameType, payload, StreamId } from '../../rpc/frame.js';
+import { encodeData, encodeEof, FrameReader, FrameType, payload, StreamId } from '../../features/rpc/frame.js';
 import { resolvePaths } from '../../daemon/paths.js';
 
 export interface RunOptions { user?: string; dispvm?: string | boolean; autostart?: boolean }

@@ -1,0 +1,54 @@
+// Admin API of gateways: each gateway's network profile, tor state and bridges (GET /gateways; GET|PUT|DELETE /gateways/:name/bridges).
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { nameParam } from './schemas.js';
+import type { DaemonContext } from '../daemon/context.js';
+import { MAX_BRIDGE_LINE, MAX_BRIDGES } from '../gateway/index.js';
+import { isGateway } from '../model/index.js';
+import { gatewayNetwork } from '../features/whonix/profile.js';
+import { torState } from '../features/whonix/tor-watch.js';
+import { BRIDGES_FEATURE, clearBridges, requireGateway, setBridges, storedBridges } from '../features/whonix/bridges.js';
+import { refreshGateway } from '../features/whonix/feature.js';
+
+/** Lines as the user gave them (a file's lines, comments included, so errors name the file's line numbers). */
+const bridgesBody = z.object({
+  lines: z.array(z.string().max(MAX_BRIDGE_LINE)).min(1).max(MAX_BRIDGES * 4),
+  /** How a line is named in errors: `line` (of a file) or `argument`. */
+  source: z.enum(['line', 'argument']).optional(),
+}).strict();
+
+export function gatewayRoutes(app: FastifyInstance, ctx: DaemonContext): void {
+  const view = (name: string) => {
+    const gw = requireGateway(ctx, name);
+    const sys = ctx.store.system();
+    return { gateway: name, network: gatewayNetwork(sys, gw), bridges: safeBridges(gw) };
+  };
+  /** Stored lines even when someone wrote a bad value through `features` (shown, and refused at start). */
+  const safeBridges = (gw: Parameters<typeof storedBridges>[0]) => {
+    try { return storedBridges(gw).map((b) => b.line); } catch { return (gw.features[BRIDGES_FEATURE] ?? '').split('\n'); }
+  };
+
+  /** Every gateway: its network profile, how many bridges, and tor's state when it runs (ls, dashboard). */
+  app.get('/gateways', async () => {
+    const sys = ctx.store.system();
+    const gateways = [...sys.qubes.values()].filter((q) => isGateway(q)).map((q) => ({
+      name: q.name, network: gatewayNetwork(sys, q), bridges: safeBridges(q).length, tor: torState(ctx, q.name),
+    }));
+    return { gateways };
+  });
+  app.get('/gateways/:name/bridges', async (req) => view(nameParam.parse(req.params).name));
+  app.put('/gateways/:name/bridges', async (req) => {
+    const { name } = nameParam.parse(req.params);
+    const body = bridgesBody.parse(req.body);
+    setBridges(ctx, name, body.lines, body.source ?? 'line');
+    // A running gateway re-reads its torrc now (its listeners do not move).
+    await refreshGateway(ctx, name);
+    return view(name);
+  });
+  app.delete('/gateways/:name/bridges', async (req) => {
+    const { name } = nameParam.parse(req.params);
+    clearBridges(ctx, name);
+    await refreshGateway(ctx, name);
+    return view(name);
+  });
+}
