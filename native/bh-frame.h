@@ -1,4 +1,4 @@
-/* RPC frames (docs/rpc-wire.md), header-only: encoder and incremental decoder matching src/rpc/frame.ts. */
+/* RPC frames (docs/rpc-wire.md), header-only: encoder and incremental decoder matching src/features/rpc/frame.ts. */
 #ifndef BH_FRAME_H
 #define BH_FRAME_H
 #include <stddef.h>

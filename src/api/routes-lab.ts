@@ -1,41 +1,40 @@
-// Admin API: the lab world (up, down, status); it carries the daemon's prefix so sealing checks see it all.
+// Admin API: the lab world (up, down, status) as data; it carries the daemon's prefix so sealing checks see it all.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { labCommand, labStateDir } from '../cli/verbs/lab.js';
-import { labTorDown, labTorRunning, labTorUp } from '../lab/index.js';
+import { labDown, labStateDir, labStatus, labTorDown, labTorRunning, labTorUp, labUp, type LabStatus } from '../lab/index.js';
 import type { DaemonContext } from '../daemon/context.js';
 
-const query = z.object({ json: z.enum(['true', 'false']).optional(), tor: z.enum(['true', 'false']).optional() }).strict();
+const upQuery = z.object({ tor: z.enum(['true', 'false']).optional() }).strict();
+
+export interface LabTorView { onionAddress: string; nodes: { nick: string; role: string; address: string; pid: number }[] }
+export interface LabStatusReply { lab: LabStatus; tor: LabTorView | null }
+export interface LabUpReply { lab: LabStatus; ms: number; tor: { nodes: number; onionAddress: string; ms: number } | null }
+
+function torView(): LabTorView | null {
+  const tor = labTorRunning();
+  return tor ? { onionAddress: tor.onionAddress, nodes: tor.nodes.map((n) => ({ nick: n.nick, role: n.role, address: n.address, pid: n.pid })) } : null;
+}
 
 export function labRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   const dir = () => labStateDir(ctx.paths.home);
-  app.get('/lab/status', async (req) => {
-    const q = query.parse(req.query);
-    const r = await labCommand('status', { json: q.json === 'true', home: ctx.paths.home, prefix: ctx.prefix });
-    const tor = labTorRunning();
-    if (q.json === 'true') {
-      const st = JSON.parse(r.stdout) as Record<string, unknown>;
-      st.tor = tor ? { onionAddress: tor.onionAddress, nodes: tor.nodes.map((n) => ({ nick: n.nick, role: n.role, address: n.address, pid: n.pid })) } : null;
-      return { ...r, stdout: JSON.stringify(st, null, 2) + '\n' };
-    }
-    return { ...r, stdout: r.stdout + (tor ? `tor network: ${tor.nodes.length} nodes, onion ${tor.onionAddress}\n` : 'tor network: down\n') };
-  });
-  app.post('/lab/up', async (req) => {
-    const q = query.parse(req.query);
-    const r = await labCommand('up', { json: q.json === 'true', home: ctx.paths.home, prefix: ctx.prefix });
-    let extra = '';
-    if (q.tor !== 'false' && r.exitCode === 0) {
-      const started = Date.now();
+  app.get('/lab/status', async (): Promise<LabStatusReply> => ({ lab: await labStatus(ctx.prefix, dir()), tor: torView() }));
+  app.post('/lab/up', async (req): Promise<LabUpReply> => {
+    const q = upQuery.parse(req.query);
+    const started = Date.now();
+    const lab = await labUp(ctx.prefix, dir());
+    const ms = Date.now() - started;
+    let tor: LabUpReply['tor'] = null;
+    if (q.tor !== 'false' && lab.up) {
+      const t0 = Date.now();
       const net = await labTorUp(ctx.prefix, dir());
-      extra = `tor network ready: ${net.nodes.length} nodes, onion ${net.onionAddress} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`;
+      tor = { nodes: net.nodes.length, onionAddress: net.onionAddress, ms: Date.now() - t0 };
     }
     ctx.store.audit('admin', 'lab-up', null, { tor: q.tor !== 'false' });
-    return q.json === 'true' ? r : { ...r, stdout: r.stdout + extra };
+    return { lab, ms, tor };
   });
-  app.post('/lab/down', async (req) => {
-    const q = query.parse(req.query);
+  app.post('/lab/down', async () => {
     await labTorDown(dir());
-    const r = await labCommand('down', { json: q.json === 'true', home: ctx.paths.home, prefix: ctx.prefix });
+    const r = await labDown(ctx.prefix, dir());
     ctx.store.audit('admin', 'lab-down', null, {});
     return r;
   });

@@ -1,7 +1,7 @@
 // Request schemas of the admin API (zod); unknown fields are refused, as typed configs should.
 import { z } from 'zod';
 
-export const nameParam = z.object({ name: z.string().min(1).max(64) }).strict();
+export { nameParam } from '../daemon/feature.js';
 export const createBody = z.object({
   name: z.string(),
   class: z.string(),

@@ -11,7 +11,9 @@ import { labRoutes } from './routes-lab.js';
 import { volumeRoutes } from './routes-volumes.js';
 import { attachExec } from './exec-upgrade.js';
 
-export type RouteModule = (app: FastifyInstance, ctx: DaemonContext) => void;
+import type { RouteModule } from '../daemon/feature.js';
+
+export type { RouteModule };
 
 export async function startApiServer(ctx: DaemonContext, extra: RouteModule[] = []): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: ctx.log as unknown as FastifyBaseLogger, bodyLimit: 1 << 20 }) as unknown as FastifyInstance;

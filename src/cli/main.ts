@@ -85,9 +85,13 @@ policy.command('eval').description('decide one call against a policy directory a
 policy.command('lint').description('report every error in policy directories with file:line').argument('<dirs...>')
   .action(act(async (d: string[]) => (await import('./verbs/policy-lint.js')).policyLint(d)));
 
-program.command('lab').description('the sealed lab world: up, down, status').argument('<action>', 'up|down|status').option('--json', 'JSON output')
-  .option('--no-tor', 'up: without the private Tor network')
-  .action(act(async (a: string, o: { json?: boolean; tor?: boolean }) => (await import('./verbs/lab-cli.js')).labVerb(a, o)));
+const lab = program.command('lab').description('the sealed lab world: up, down, status');
+lab.command('up').description('start the lab hosts and its private Tor network').option('--json', 'JSON output').option('--no-tor', 'without the private Tor network')
+  .action(act(async (o: { json?: boolean; tor?: boolean }) => (await import('./verbs/lab.js')).labUpVerb(o)));
+lab.command('down').description('stop the lab and remove its namespaces').option('--json', 'JSON output')
+  .action(act(async (o: { json?: boolean }) => (await import('./verbs/lab.js')).labDownVerb(o)));
+lab.command('status').description('the lab hosts, uplinks and Tor network (exit 1 when down)').option('--json', 'JSON output')
+  .action(act(async (o: { json?: boolean }) => (await import('./verbs/lab.js')).labStatusVerb(o)));
 
 program.command('init').description("Qubes' first-boot defaults: default-dvm; with --uplink lab, sys-net and sys-firewall")
   .option('--uplink <kind>', 'lab (the sealed lab world)').option('--template <name>', 'template of the new qubes')

@@ -16,13 +16,14 @@ import { KeyedLock } from './locks.js';
 import { resolvePaths } from './paths.js';
 import { reconcile } from './reconcile.js';
 import { autostartQubes } from './lifecycle/autostart.js';
-import { loadFeatures } from '../features/index.js';
+import { FEATURES } from '../features/index.js';
+import { loadFeatures } from './feature.js';
 import { recoverPool } from '../storage/index.js';
 import { checkBeforeStart, checkSocketFree } from './start-check.js';
 import { startErrorLine } from './start-error.js';
 import { checkDaemonFiles } from './trust-check.js';
 import { claimUidSlots } from './uid-claim.js';
-import { NATIVE_BUILD } from '../features/rpc/broker/share.js';
+import { NATIVE_BUILD } from '../native/index.js';
 
 /** The checkout this daemon runs from (dist/daemon/main.js or src/daemon/main.ts, two levels up). */
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   };
   // Finish or roll back volume operations a crash cut short, before anything reads the pool.
   await recoverPool(paths.qubesDir).catch((e: unknown) => log.warn({ err: e }, 'volume recovery failed'));
-  await loadFeatures(ctx, hooks, routes);
+  await loadFeatures(ctx, FEATURES, hooks, routes);
   const report = await reconcile(ctx);
   log.info({ report }, 'reconciled');
   undo.push(async () => { for (const h of [...hooks].reverse()) await h.daemonStop?.(ctx).catch(() => undefined); });

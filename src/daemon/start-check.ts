@@ -3,8 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
-import { requirePeerCred } from '../features/rpc/broker/peer.js';
-import { NATIVE_BUILD } from '../features/rpc/broker/share.js';
+import { NATIVE_BUILD, requirePeerCred } from '../native/index.js';
 import type { Paths } from './paths.js';
 
 /**

@@ -6,5 +6,5 @@ export { labAttachUplink, labDetachUplink, labAttachHost, type LabUplink, type L
 export { labCheckSealed } from './seal.js';
 export { CA_CERT } from './ca.js';
 export { LAB_PAGE_MARKER } from './web-server.js';
-export { readLabState, type LabState } from './state.js';
+export { labStateDir, readLabState, type LabState } from './state.js';
 export { labTorUp, labTorDown, labTorRunning, LAB_TOR_ADDRESSES, TOR_INFO_FILE } from './tor-world.js';

@@ -37,6 +37,11 @@ export type LabUplinkRecord = z.infer<typeof Uplink>;
 export type LabProcRecord = z.infer<typeof Proc>;
 
 export const STATE_FILE = 'lab.json';
+
+/** The lab's state lives in $BULKHEAD_HOME/lab. */
+export function labStateDir(home: string): string {
+  return join(home, 'lab');
+}
 const LOCK_FILE = 'lab.lock';
 
 export function labFile(stateDir: string, name: string): string {

@@ -1,6 +1,6 @@
 // Order of qubes along the netvm chain: netvms start before the qubes that use them and stop after them.
 import { effective } from './properties.js';
-import type { SystemView } from './qube.js';
+import type { QubeRecord, SystemView } from './qube.js';
 
 /** Hops from `name` to the end of its netvm chain (0: no netvm); a cycle or a missing netvm ends it. */
 function depth(sys: SystemView, name: string): number {
@@ -50,4 +50,15 @@ export function shutdownSteps(sys: SystemView, names: Iterable<string>): string[
   const steps: string[][] = [];
   for (const [n, h] of height) (steps[h] ??= []).push(n);
   return steps.filter((s) => s !== undefined).map((s) => s.sort((a, b) => a.localeCompare(b)));
+}
+
+/** The uplink at the end of a qube's netvm chain (sys-net's feature `uplink`: `lab`, …), or null when the chain ends without one. */
+export function uplinkOf(sys: SystemView, q: QubeRecord): string | null {
+  let cur: QubeRecord | undefined = q;
+  for (let hops = 0; cur && hops < 64; hops++) {
+    const n = effective(cur, 'netvm', sys);
+    if (n === null) return cur === q ? null : (cur.features['uplink'] ?? null);
+    cur = sys.qubes.get(String(n));
+  }
+  return null;
 }

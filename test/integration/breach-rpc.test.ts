@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readAudit, type AuditEntry } from '../../src/state/index.js';
-import { encodeFrame, FrameType } from '../../src/rpc/frame.js';
+import { encodeFrame, FrameType } from '../../src/features/rpc/frame.js';
 import { ROOT } from './helpers/daemon.js';
 import { connectAs, NOBODY, rawCall, rpcWorld, type Ids, type RpcWorld } from './rpc-helpers.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import {
   encodeCall, encodeEof, encodeError, encodeExit, encodeFrame, encodeHello, FRAME_MAX_PAYLOAD, FrameError, FrameReader,
   FrameType, type StreamId,
-} from '../../src/rpc/frame.js';
+} from '../../src/features/rpc/frame.js';
 import { buildNative, ROOT } from './filecopy-helpers.js';
 
 const ECHO = join(ROOT, 'native/build/bh-frame-echo');

@@ -5,9 +5,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../src/exec/index.js';
-import { labCommand } from '../../src/cli/verbs/lab.js';
+import { labStatusText } from '../../src/cli/verbs/lab.js';
 import { labAttachHost, labAttachUplink, labCheckSealed, labDown, labStatus, labUp, readLabState, type LabUplink } from '../../src/lab/index.js';
 import { linkDelete, netnsAdd, netnsDelete, netnsExec, netnsList, writeNetnsResolvConf } from '../../src/net/index.js';
+
+/** The lab verb's contract without a daemon: the lab's functions, the CLI's text, exit 1 when down. */
+async function labCommand(action: 'up' | 'down' | 'status', o: { json: boolean; home: string; prefix: string }): Promise<{ stdout: string; exitCode: number }> {
+  const d = join(o.home, 'lab');
+  if (action === 'down') {
+    const r = await labDown(o.prefix, d);
+    return { stdout: o.json ? JSON.stringify({ up: false, ...r }) + '\n' : `lab down: ${r.stopped.length} process(es) stopped, ${r.namespaces.length} namespace(s) removed\n`, exitCode: 0 };
+  }
+  const st = action === 'up' ? await labUp(o.prefix, d) : await labStatus(o.prefix, d);
+  return { stdout: o.json ? JSON.stringify(st, null, 2) + '\n' : labStatusText(st), exitCode: st.up ? 0 : 1 };
+}
 
 const P = `${process.env.BULKHEAD_TEST_RUN ?? `bht${randomBytes(2).toString('hex')}`}-lab`;
 const CLIENT = `${P}-client`;

@@ -69,7 +69,7 @@ describe('file copy between qubes through the broker', { timeout: 900_000 }, () 
   });
 
   it('a malformed frame in the middle of a copy cuts the call, and the broker keeps serving', async () => {
-    const { encodeCall, encodeData, encodeHello, FrameType } = await import('../../src/rpc/frame.js');
+    const { encodeCall, encodeData, encodeHello, FrameType } = await import('../../src/features/rpc/frame.js');
     const s = connectAs(w.socketOf('work'), w.rootOf('work'));
     const bad = Buffer.from([3, 1, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]); // STDIN with a reserved byte set
     s.write(Buffer.concat([encodeHello(), encodeCall('personal', 'qubes.Filecopy'), ...encodeData(FrameType.STDIN, Buffer.alloc(100_000, 7)), bad]));

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeCall, encodeData, encodeEof, encodeFrame, FrameReader, FrameType, payload, StreamId } from '../../src/rpc/frame.js';
+import { encodeCall, encodeData, encodeEof, encodeFrame, FrameReader, FrameType, payload, StreamId } from '../../src/features/rpc/frame.js';
 import { CLI, ROOT, testDaemon, type TestDaemon } from './helpers/daemon.js';
 import { TEST_TARBALL as TEMPLATE_TAR } from '../support/cache.js';
 

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { forceRemoveNetns } from './net-fixture.js';
 import { whonixDaemon, withStreamEvents, type WhonixDaemon } from './whonix-fixture.js';
-import { circuitsOf } from '../../src/whonix/stream-events.js';
+import { circuitsOf } from '../../src/features/whonix/stream-events.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import type { CheckReport } from '../../src/whonix/check.js';
-import { CHECK_ROWS } from '../../src/whonix/profile.js';
+import type { CheckReport } from '../../src/features/whonix/check.js';
+import { CHECK_ROWS } from '../../src/features/whonix/profile.js';
 
 const ALL = [
   'tor-bootstrapped', 'trans-lab-page', 'trans-onion-page', 'socks-lab-page', 'socks-onion-page', 'dns-via-tor', 'stream-isolation',

@@ -6,12 +6,12 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { forceRemoveNetns } from './net-fixture.js';
 import { whonixDaemon, type WhonixDaemon } from './whonix-fixture.js';
-import { describeSeen, type Observation } from '../../src/whonix/lab-observer.js';
-import { loadGatewayRules } from '../../src/whonix/gateway.js';
+import { describeSeen, type Observation } from '../../src/features/whonix/lab-observer.js';
+import { loadGatewayRules } from '../../src/features/whonix/gateway.js';
 import { DEFAULT_GATEWAY_TABLE, DEFAULT_LOCKDOWN_TABLE, hashControlPassword, lockdownRuleset, newControlPassword, type GatewayInput } from '../../src/gateway/index.js';
 import { applyRuleset } from '../../src/net/nft.js';
 import type { DaemonContext } from '../../src/daemon/context.js';
-import { UDP_ICMP_PROBE } from '../../src/whonix/check.js';
+import { UDP_ICMP_PROBE } from '../../src/features/whonix/check.js';
 
 const RUN = process.env.BULKHEAD_TEST_RUN ?? `bht${randomBytes(2).toString('hex')}`;
 /**

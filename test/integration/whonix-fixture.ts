@@ -4,9 +4,9 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { crunState } from './core-fixture.js';
 import { labDaemon, type NetDaemon } from './net-fixture.js';
-import { openGatewayControl, type GatewayControl } from '../../src/whonix/gateway-control.js';
-import { observeLab, type LabObserver } from '../../src/whonix/lab-observer.js';
-import { streamEventsOf, type StreamEvent } from '../../src/whonix/stream-events.js';
+import { openGatewayControl, type GatewayControl } from '../../src/features/whonix/gateway-control.js';
+import { observeLab, type LabObserver } from '../../src/features/whonix/lab-observer.js';
+import { streamEventsOf, type StreamEvent } from '../../src/features/whonix/stream-events.js';
 
 export interface WhonixDaemon extends NetDaemon {
   /** Host pid of a running qube's init (crun state), or null. */

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { forceRemoveNetns } from './net-fixture.js';
 import { whonixDaemon, withStreamEvents, type WhonixDaemon } from './whonix-fixture.js';
-import type { GatewayControl } from '../../src/whonix/gateway-control.js';
-import { circuitsOf, parseKeyValues, type StreamEvent } from '../../src/whonix/stream-events.js';
+import type { GatewayControl } from '../../src/features/whonix/gateway-control.js';
+import { circuitsOf, parseKeyValues, type StreamEvent } from '../../src/features/whonix/stream-events.js';
 
 const SOCKS = '10.152.152.10:9050';
 const TAG = randomBytes(3).toString('hex');

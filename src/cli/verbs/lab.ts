@@ -1,16 +1,13 @@
-// `bulkhead lab up|down|status [--json]`: the sealed lab world that stands in for the internet.
-import { join } from 'node:path';
-import { labDown, labStatus, labUp, type LabStatus } from '../../lab/index.js';
+// `bulkhead lab up|down|status [--json]`: the sealed lab world that stands in for the internet (the daemon owns it, under its prefix).
+import type { LabDownReport, LabStatus } from '../../lab/index.js';
+import type { LabStatusReply, LabUpReply } from '../../api/routes-lab.js';
+import { apiClient } from '../client.js';
 import { table } from '../output.js';
 
-export type LabAction = 'up' | 'down' | 'status';
+type Out = { stdout: string; exitCode: number };
 
-/** The lab's state lives in $BULKHEAD_HOME/lab. */
-export function labStateDir(home: string): string {
-  return join(home, 'lab');
-}
-
-function statusText(st: LabStatus): string {
+/** The lab's status as the CLI prints it. */
+export function labStatusText(st: LabStatus): string {
   const rows = st.hosts.map((h) => [h.name, h.netns, h.addresses.join(','), h.names.join(','), h.running === undefined ? '-' : h.running ? `pid ${h.pid}` : 'stopped']);
   let out = `lab ${st.up ? 'up' : 'down'}${st.prefix ? ` (prefix ${st.prefix})` : ''}\n`;
   if (rows.length) out += table(rows, ['HOST', 'NETNS', 'ADDRESSES', 'NAMES', 'SERVER']);
@@ -20,18 +17,25 @@ function statusText(st: LabStatus): string {
   return out;
 }
 
-/** JSON shape: {up, prefix, hosts:[{name, netns, addresses, ...}], uplinks, caCert, problems}. `status` exits 1 when the lab is not up. */
-export async function labCommand(action: LabAction, opts: { json: boolean; home: string; prefix: string }): Promise<{ stdout: string; exitCode: number }> {
-  const dir = labStateDir(opts.home);
-  if (action === 'down') {
-    const r = await labDown(opts.prefix, dir);
-    if (opts.json) return { stdout: JSON.stringify({ up: false, ...r }) + '\n', exitCode: 0 };
-    return { stdout: `lab down: ${r.stopped.length} process(es) stopped, ${r.namespaces.length} namespace(s) removed\n`, exitCode: 0 };
-  }
-  const started = Date.now();
-  const st = action === 'up' ? await labUp(opts.prefix, dir) : await labStatus(opts.prefix, dir);
-  const exitCode = st.up ? 0 : 1;
-  if (opts.json) return { stdout: JSON.stringify(st, null, 2) + '\n', exitCode };
-  const took = action === 'up' ? `(${Date.now() - started} ms)\n` : '';
-  return { stdout: statusText(st) + took, exitCode };
+/** JSON: the lab's status and its Tor network. `status` exits 1 when the lab is not up. */
+export async function labStatusVerb(o: { json?: boolean }): Promise<Out> {
+  const r = await apiClient().request<LabStatusReply>('GET', '/lab/status');
+  const exitCode = r.lab.up ? 0 : 1;
+  if (o.json) return { stdout: JSON.stringify({ ...r.lab, tor: r.tor }, null, 2) + '\n', exitCode };
+  const tor = r.tor ? `tor network: ${r.tor.nodes.length} nodes, onion ${r.tor.onionAddress}\n` : 'tor network: down\n';
+  return { stdout: labStatusText(r.lab) + tor, exitCode };
+}
+
+export async function labUpVerb(o: { json?: boolean; tor?: boolean }): Promise<Out> {
+  const r = await apiClient().request<LabUpReply>('POST', `/lab/up?tor=${o.tor === false ? 'false' : 'true'}`, {});
+  const exitCode = r.lab.up ? 0 : 1;
+  if (o.json) return { stdout: JSON.stringify(r.lab, null, 2) + '\n', exitCode };
+  const tor = r.tor ? `tor network ready: ${r.tor.nodes} nodes, onion ${r.tor.onionAddress} (${(r.tor.ms / 1000).toFixed(1)} s)\n` : '';
+  return { stdout: `${labStatusText(r.lab)}(${r.ms} ms)\n${tor}`, exitCode };
+}
+
+export async function labDownVerb(o: { json?: boolean }): Promise<Out> {
+  const r = await apiClient().request<LabDownReport>('POST', '/lab/down', {});
+  if (o.json) return { stdout: JSON.stringify({ up: false, ...r }) + '\n', exitCode: 0 };
+  return { stdout: `lab down: ${r.stopped.length} process(es) stopped, ${r.namespaces.length} namespace(s) removed\n`, exitCode: 0 };
 }

@@ -3,7 +3,7 @@ import { BulkheadError } from '../../errors/index.js';
 import type { DaemonContext } from '../context.js';
 import { dispvmRefusal, effective, netPath } from '../../model/index.js';
 import { createQube, setFeature, setGlobal, setProperty } from './manage.js';
-import { uplinkOf } from '../../features/whonix/profile.js';
+import { uplinkOf } from '../../model/index.js';
 
 export interface InitRequest { template?: string; uplink?: 'lab' | 'host' | null; whonix?: boolean }
 export interface InitReport { created: string[]; kept: string[]; globals: Record<string, string> }

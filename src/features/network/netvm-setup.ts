@@ -4,7 +4,7 @@ import { compileNatTable } from '../../firewall/index.js';
 import { VIRTUAL_DNS4 } from '../../model/addresses.js';
 import { applyRuleset, loadFirewallBase } from '../../net/nft.js';
 import { labAttachUplink, labDetachUplink } from '../../lab/index.js';
-import { labStateDir } from '../../cli/verbs/lab.js';
+import { labStateDir } from '../../lab/index.js';
 import type { DaemonContext } from '../../daemon/context.js';
 import { QUBE_IF } from './names.js';
 import { setUpstream } from './links.js';

@@ -5,7 +5,7 @@ import { BulkheadError } from '../../errors/index.js';
 import { effective } from '../../model/index.js';
 import type { DaemonContext } from '../../daemon/context.js';
 import { isRunning } from '../../daemon/lifecycle/power.js';
-import { labStateDir } from '../../cli/verbs/lab.js';
+import { labStateDir } from '../../lab/index.js';
 import { readLabState } from '../../lab/state.js';
 import { ONION_PAGE } from '../../lab/tor/index.js';
 import { LAB_PAGE_MARKER } from '../../lab/web-server.js';

@@ -1,5 +1,5 @@
 // The gateway feature (Whonix): hooks that run tor in gateways and give workstations their only link.
-import { effective, isGateway } from '../../model/index.js';
+import { effective, isGateway, uplinkOf } from '../../model/index.js';
 import type { DaemonContext, QubeHooks } from '../../daemon/context.js';
 import { isRunning } from '../../daemon/lifecycle/power.js';
 import { attachWorkstation, detachWorkstation } from './workstation.js';
@@ -9,7 +9,7 @@ import { generateTorrc } from '../../gateway/index.js';
 import { workstationMounts } from './files.js';
 import { WS_HOSTNAME } from './identity.js';
 import { unwatchTor, watchTor } from './tor-watch.js';
-import { gatewayNetwork, startRefusal, uplinkOf } from './profile.js';
+import { gatewayNetwork, startRefusal } from './profile.js';
 import { BulkheadError } from '../../errors/index.js';
 
 /** A workstation feature: `1` grants its root CAP_NET_RAW and CAP_NET_ADMIN (the leak-test suite's attacker). */

@@ -9,7 +9,7 @@ import {
   assignSlots, gatewayRouting, gatewayRuleset, generateTorrc, hashControlPassword, listenerOf, lockdownRuleset, planGateway,
   CONTROL_FILTER_PORT, DEFAULT_LOCKDOWN_TABLE, type GatewayInput, type WorkstationLink,
 } from '../../gateway/index.js';
-import { effective, type QubeRecord } from '../../model/index.js';
+import { effective, type QubeRecord, uplinkOf } from '../../model/index.js';
 import { applyRuleset } from '../../net/nft.js';
 import { netnsSysctl } from '../../net/index.js';
 import type { DaemonContext } from '../../daemon/context.js';
@@ -19,7 +19,7 @@ import { volumePaths } from '../../storage/index.js';
 import { qubeNetns, vifName } from '../network/names.js';
 import { execIn, type ExecResult } from './exec-in.js';
 import { readLabTor } from './lab-tor.js';
-import { gatewayNetwork, startRefusal, uplinkOf } from './profile.js';
+import { gatewayNetwork, startRefusal } from './profile.js';
 import { storedBridges } from './bridges.js';
 import { GW_ADDR, WS_ADDR } from './identity.js';
 import { SUPERVISOR_FILE } from './tor-supervisor.js';

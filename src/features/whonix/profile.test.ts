@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { QubeRecord, SystemView } from '../../model/index.js';
-import { CHECK_ROWS, gatewayNetwork, isLabRow, labRowsSkipReason, startRefusal, uplinkOf } from './profile.js';
+import { CHECK_ROWS, gatewayNetwork, isLabRow, labRowsSkipReason, startRefusal } from './profile.js';
+import { uplinkOf } from '../../model/index.js';
 
 function q(name: string, props: QubeRecord['props'] = {}, features: Record<string, string> = {}): QubeRecord {
   return { name, uuid: name, qid: 1, klass: 'app', label: 'red', props, tags: [], features, createdAt: '' };

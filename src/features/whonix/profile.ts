@@ -7,17 +7,6 @@ export function gatewayNetwork(sys: SystemView, gw: QubeRecord): TorNetwork {
   return effective(gw, 'tor_network', sys) === 'lab' ? 'lab' : 'public';
 }
 
-/** The uplink at the end of a qube's netvm chain (sys-net's feature `uplink`: `lab`, …), or null when the chain ends without one. */
-export function uplinkOf(sys: SystemView, q: QubeRecord): string | null {
-  let cur: QubeRecord | undefined = q;
-  for (let hops = 0; cur && hops < 64; hops++) {
-    const n = effective(cur, 'netvm', sys);
-    if (n === null) return cur === q ? null : (cur.features['uplink'] ?? null);
-    cur = sys.qubes.get(String(n));
-  }
-  return null;
-}
-
 /**
  * Why this build must not start tor in a gateway with this profile behind this uplink, or null when it may.
  * The public profile is never started here: behind the lab it would try to reach the real Tor network from

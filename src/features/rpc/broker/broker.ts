@@ -11,7 +11,7 @@ import { handleCall, parseCall, REFUSED } from './call.js';
 import { Clipboard } from './clipboard.js';
 import { DispvmQuota } from './dispvm-limit.js';
 import { helloRole, readHandshake } from './handshake.js';
-import { peerCred, peerInRange, requirePeerCred, type UidRange } from './peer.js';
+import { peerCred, peerInRange, requirePeerCred, type UidRange } from '../../../native/peer.js';
 import { PolicySource, seedPolicyDir } from './policy-source.js';
 import { prepareShare, qubeMounts } from './share.js';
 import type { BindMount } from '../../../runtime/types.js';

@@ -1,5 +1,5 @@
 // Registers the RPC broker with the daemon: sockets and mounts at qube start, cleanup at stop, routes.
-import type { RouteModule } from '../../../api/server.js';
+import type { RouteModule } from '../../../daemon/feature.js';
 import type { DaemonContext, QubeHooks } from '../../../daemon/context.js';
 import { Broker } from './broker.js';
 import { rpcRoutes } from './routes.js';

@@ -10,7 +10,7 @@ import type { SystemView } from '../../../model/index.js';
 import { AUDIT_BOUNDS, boundAuditDetail, openDatabase, readAudit, StateStore, verifyAudit } from '../../../state/index.js';
 import { AuditBatcher } from './audit.js';
 import { DispvmQuota } from './dispvm-limit.js';
-import { peerCred, peerInRange } from './peer.js';
+import { peerCred, peerInRange } from '../../../native/peer.js';
 import { TokenBuckets } from './rate.js';
 
 const quiet = pino({ level: 'silent' });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { FrameType } from '../frame.js';
 import { relay, type RelayResult } from './relay.js';
 import { FrameScanner } from './scanner.js';
-import { NATIVE_BUILD } from './share.js';
+import { NATIVE_BUILD } from '../../../native/index.js';
 
 /** Services whose calls carry bulk data from caller to service. */
 export const BULK_SERVICES: ReadonlySet<string> = new Set(['qubes.Filecopy']);

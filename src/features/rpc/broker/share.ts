@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BulkheadError } from '../../../errors/index.js';
 import type { BindMount } from '../../../runtime/types.js';
+import { NATIVE_BUILD } from '../../../native/index.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
-export const NATIVE_BUILD = process.env.BULKHEAD_NATIVE_DIR ?? join(REPO, 'native', 'build');
 export const SERVICES_DIR = join(REPO, 'qubes-rpc');
 export const QUBE_TOOLS_DIR = join(REPO, 'qube-tools');
 

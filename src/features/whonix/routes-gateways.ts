@@ -1,14 +1,14 @@
 // Admin API of gateways: each gateway's network profile, tor state and bridges (GET /gateways; GET|PUT|DELETE /gateways/:name/bridges).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { nameParam } from './schemas.js';
-import type { DaemonContext } from '../daemon/context.js';
-import { MAX_BRIDGE_LINE, MAX_BRIDGES } from '../gateway/index.js';
-import { isGateway } from '../model/index.js';
-import { gatewayNetwork } from '../features/whonix/profile.js';
-import { torState } from '../features/whonix/tor-watch.js';
-import { BRIDGES_FEATURE, clearBridges, requireGateway, setBridges, storedBridges } from '../features/whonix/bridges.js';
-import { refreshGateway } from '../features/whonix/feature.js';
+import { nameParam } from '../../daemon/feature.js';
+import type { DaemonContext } from '../../daemon/context.js';
+import { MAX_BRIDGE_LINE, MAX_BRIDGES } from '../../gateway/index.js';
+import { isGateway } from '../../model/index.js';
+import { gatewayNetwork } from './profile.js';
+import { torState } from './tor-watch.js';
+import { BRIDGES_FEATURE, clearBridges, requireGateway, setBridges, storedBridges } from './bridges.js';
+import { refreshGateway } from './feature.js';
 
 /** Lines as the user gave them (a file's lines, comments included, so errors name the file's line numbers). */
 const bridgesBody = z.object({

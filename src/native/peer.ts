@@ -2,8 +2,8 @@
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { BulkheadError } from '../../../errors/index.js';
-import { NATIVE_BUILD } from './share.js';
+import { BulkheadError } from '../errors/index.js';
+import { NATIVE_BUILD } from './paths.js';
 
 export interface PeerCred { pid: number; uid: number; gid: number }
 
