@@ -1,5 +1,5 @@
 // At start, a root daemon refuses to run from files (or keep state under directories) that a user other than root can change.
-import { existsSync, lstatSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, realpathSync, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
 import { untrustedReason } from './trust-rule.js';
@@ -32,27 +32,27 @@ class Checker {
     }
   }
 
-  /** `p` alone (a symlink: also where it leads, and the directories above that). */
-  entry(p: string): void {
+  /** Checks `p` itself (not where a symlink leads); its lstat, or undefined when it does not exist. */
+  private one(p: string): Stats | undefined {
     const st = lstatSync(p, { throwIfNoEntry: false });
-    if (!st) return;
+    if (!st) return undefined;
     const why = untrustedReason(st, false);
     if (why) this.fail(p, why);
-    if (st.isSymbolicLink()) {
-      const target = realpathOrSelf(p);
-      this.ancestors(target);
-      const tst = lstatSync(target, { throwIfNoEntry: false });
-      const twhy = tst ? untrustedReason(tst, false) : null;
-      if (twhy) this.fail(target, twhy);
-    }
+    return st;
+  }
+
+  /** `p` alone (a symlink: also where it leads, and the directories above that). */
+  entry(p: string): void {
+    if (!this.one(p)?.isSymbolicLink()) return;
+    const target = realpathOrSelf(p);
+    this.ancestors(target);
+    this.one(target);
   }
 
   /** `p` and, for a directory, everything below it; a symlink's target is checked where it leads. */
   tree(p: string, depth = 0): void {
-    const st = lstatSync(p, { throwIfNoEntry: false });
+    const st = this.one(p);
     if (!st) return;
-    const why = untrustedReason(st, false);
-    if (why) this.fail(p, why);
     if (st.isSymbolicLink()) {
       const target = realpathOrSelf(p);
       if (target !== p && depth < 8) {
