@@ -1,5 +1,6 @@
-// The admin API client: HTTP over the daemon's Unix socket. Verbs talk only to this.
+// The admin API client, the CLI's only way to the daemon: HTTP over its Unix socket (requests, NDJSON streams, exec upgrades).
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { resolvePaths } from '../daemon/paths.js';
 
 export class ApiError extends Error {
@@ -33,9 +34,30 @@ export function rawRequest<T = unknown>(socketPath: string, method: string, path
 export interface ApiClient {
   socket: string;
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** POST whose answer is NDJSON (progress lines, then a result): each object as it arrives. */
+  stream(path: string, body: unknown, onLine: (o: Record<string, unknown>) => void): Promise<void>;
+  /** POST upgraded to a raw connection (exec): the socket and the answer's headers. */
+  upgrade(path: string, headers: Record<string, string>): Promise<{ socket: Duplex; headers: http.IncomingHttpHeaders }>;
+}
+
+/** The daemon's error body ({error, message}) or its text, as an ApiError. */
+function errorOf(status: number, text: string): ApiError {
+  try {
+    const p = JSON.parse(text) as { error?: string; message?: string };
+    return new ApiError(status, p.error ?? 'ERR_INTERNAL', p.message ?? text);
+  } catch {
+    return new ApiError(status, 'ERR_INTERNAL', text);
+  }
 }
 
 export function apiClient(socket = resolvePaths().socket): ApiClient {
+  const reachable = (e: unknown): Error => {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ECONNREFUSED') {
+      return new ApiError(503, 'ERR_NO_DAEMON', `bulkheadd is not running (no socket at ${socket}); start it with 'bulkhead daemon start'`);
+    }
+    return e as Error;
+  };
   return {
     socket,
     async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -43,17 +65,48 @@ export function apiClient(socket = resolvePaths().socket): ApiClient {
       try {
         r = await rawRequest<unknown>(socket, method, path, body);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'ECONNREFUSED') {
-          throw new ApiError(503, 'ERR_NO_DAEMON', `bulkheadd is not running (no socket at ${socket}); start it with 'bulkhead daemon start'`);
-        }
-        throw e;
+        throw reachable(e);
       }
       if (r.status >= 400) {
         const p = r.body as { error?: string; message?: string };
         throw new ApiError(r.status, p?.error ?? 'ERR_INTERNAL', p?.message ?? String(r.body));
       }
       return r.body as T;
+    },
+    stream(path, body, onLine) {
+      return new Promise((resolve, reject) => {
+        const data = Buffer.from(JSON.stringify(body));
+        const req = http.request({ socketPath: socket, method: 'POST', path, headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
+          let buf = '';
+          res.on('data', (c: Buffer) => {
+            buf += c.toString();
+            for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+              const line = buf.slice(0, i);
+              buf = buf.slice(i + 1);
+              if (line.trim()) onLine(JSON.parse(line) as Record<string, unknown>);
+            }
+          });
+          res.on('end', () => ((res.statusCode ?? 500) >= 400 ? reject(errorOf(res.statusCode ?? 500, buf)) : resolve()));
+        });
+        req.on('error', (e) => reject(reachable(e)));
+        req.end(data);
+      });
+    },
+    upgrade(path, headers) {
+      return new Promise((resolve, reject) => {
+        const req = http.request({ socketPath: socket, method: 'POST', path, headers: { ...headers, connection: 'Upgrade' } });
+        req.on('upgrade', (res, sock, head) => {
+          if (head.length) sock.unshift(head);
+          resolve({ socket: sock, headers: res.headers });
+        });
+        req.on('response', (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => reject(errorOf(res.statusCode ?? 500, Buffer.concat(chunks).toString())));
+        });
+        req.on('error', (e) => reject(reachable(e)));
+        req.end();
+      });
     },
   };
 }

@@ -1,5 +1,7 @@
 // IPv4/IPv6 address and prefix parsing for firewall rules, without node:net (this folder is pure).
 
+import { parseIpv4 } from '../model/addresses.js';
+
 export type IpFamily = 4 | 6;
 
 export interface IpPrefix {
@@ -9,18 +11,10 @@ export interface IpPrefix {
   prefix: number;
 }
 
-/** Parses dotted-quad IPv4 the way inet_pton does: four decimal parts 0-255, no leading zeros. */
+/** Dotted-quad IPv4 as its four bytes (the model's one parser: inet_pton's rules, no leading zeros). */
 export function parseIPv4(text: string): number[] | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out.push(n);
-  }
-  return out;
+  const n = parseIpv4(text);
+  return n === undefined ? null : [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
 }
 
 /** Parses IPv6 text (RFC 4291 forms, `::` compression, trailing dotted IPv4). No zone ids. */

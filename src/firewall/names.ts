@@ -3,7 +3,8 @@ import { BulkheadError } from '../errors/index.js';
 
 export const DEFAULT_TABLE = 'bulkhead';
 const QUBE_NAME_RE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,30}$/;
-const IFNAME_RE = /^[a-zA-Z0-9_.-]{1,15}$/;
+/** Linux allows 15 bytes; a name that starts with '.' or '-' could read as a path or an option to `ip`. */
+const IFNAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
 const TABLE_RE = /^[a-zA-Z][a-zA-Z0-9_]{0,31}$/;
 
 export function checkQubeName(name: string): string {
@@ -13,9 +14,10 @@ export function checkQubeName(name: string): string {
   return name;
 }
 
+/** The one check of an interface name, for nft text and for `ip` arguments alike. */
 export function checkIfname(name: string): string {
-  if (typeof name !== 'string' || !IFNAME_RE.test(name) || name === '.' || name === '..') {
-    throw new BulkheadError('ERR_INVALID_NAME', `interface name '${String(name).slice(0, 40)}' must be 1..15 of [a-zA-Z0-9_.-]`);
+  if (typeof name !== 'string' || !IFNAME_RE.test(name)) {
+    throw new BulkheadError('ERR_INVALID_NAME', `ifname: '${String(name).slice(0, 40)}' is not an interface name (1..15 of [A-Za-z0-9_.-], not starting with '.' or '-')`);
   }
   return name;
 }

@@ -1,4 +1,5 @@
 // The lab's long-lived servers: started detached inside a namespace, waited for until they listen, stopped by exactly their PIDs.
+import { pollFor, sleep } from '../exec/index.js';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
@@ -6,7 +7,6 @@ import { BulkheadError } from '../errors/index.js';
 import { netnsInode } from '../net/index.js';
 import type { LabProcRecord } from './state.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks) and the state letter; undefined if the PID is gone. */
 export async function procStat(pid: number): Promise<{ startTime: number; state: string } | undefined> {
@@ -107,20 +107,12 @@ export async function killAndWait(pid: number, startTime: number, graceMs = 1500
   } catch {
     return 'gone';
   }
-  const t1 = Date.now() + graceMs;
-  while (Date.now() < t1) {
-    if (!(await alive(pid, startTime))) return 'stopped';
-    await sleep(10);
-  }
+  if (await pollFor(async () => !(await alive(pid, startTime)), graceMs, 10)) return 'stopped';
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
     return 'stopped';
   }
-  const t2 = Date.now() + 5000;
-  while (Date.now() < t2) {
-    if (!(await alive(pid, startTime))) return 'stopped';
-    await sleep(10);
-  }
+  if (await pollFor(async () => !(await alive(pid, startTime)), 5000, 10)) return 'stopped';
   throw new BulkheadError('ERR_EXEC', `pid ${pid} did not exit after SIGKILL`);
 }

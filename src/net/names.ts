@@ -2,14 +2,10 @@
 import { BulkheadError } from '../errors/index.js';
 
 const NETNS = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
-const IFNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
 
 export function checkNetnsName(name: string): string {
   if (!NETNS.test(name)) throw new BulkheadError('ERR_INVALID_NAME', `netns: "${name}" is not a valid namespace name (1-64 of A-Za-z0-9_.-)`);
   return name;
 }
 
-export function checkIfname(name: string): string {
-  if (!IFNAME.test(name)) throw new BulkheadError('ERR_INVALID_NAME', `ifname: "${name}" is not a valid interface name (1-15 of A-Za-z0-9_.-)`);
-  return name;
-}
+export { checkIfname } from '../firewall/index.js';

@@ -1,6 +1,6 @@
 // Builds the list of targets an `ask` offers, walking the matching rules backwards as Qubes does.
 import type { CompiledRule } from './compile.js';
-import { lookup, type QubeView, type SystemView } from './system.js';
+import { lookup, type PolicyQube, type SystemView } from './system.js';
 import type { Token } from './types.js';
 
 const expansions = new WeakMap<SystemView, Map<Token, readonly string[]>>();
@@ -16,8 +16,8 @@ function expandCached(sys: SystemView, t: Token): readonly string[] {
 
 /** Every target a token could stand for (Qubes' `expand`); keywords `@dispvm`/`@adminvm` stay as words. */
 export function expandToken(sys: SystemView, t: Token): string[] {
-  const names = (keep: (q: QubeView) => boolean): string[] => sys.list.filter(keep).map((q) => q.name);
-  const templates = (keep: (q: QubeView) => boolean): string[] =>
+  const names = (keep: (q: PolicyQube) => boolean): string[] => sys.list.filter(keep).map((q) => q.name);
+  const templates = (keep: (q: PolicyQube) => boolean): string[] =>
     sys.list.filter((q) => q.dispvmTemplate && keep(q)).map((q) => `@dispvm:${q.name}`);
   switch (t.kind) {
     case 'name':
@@ -58,7 +58,7 @@ function canOffer(sys: SystemView, c: string): boolean {
 const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Replaces the keywords, then drops the source, internal qubes and whatever does not exist. */
-export function finishCandidates(sys: SystemView, source: QubeView, raw: Iterable<string>): string[] {
+export function finishCandidates(sys: SystemView, source: PolicyQube, raw: Iterable<string>): string[] {
   const out = new Set<string>();
   for (let c of raw) {
     if (c === '@dispvm') {
@@ -79,7 +79,7 @@ const MAX_REMEMBERED = 4096;
  * immutable, so the answer cannot change; the memory is bounded.
  */
 export function candidatesFor(
-  sys: SystemView, source: QubeView, rules: readonly CompiledRule[], argument: string,
+  sys: SystemView, source: PolicyQube, rules: readonly CompiledRule[], argument: string,
 ): readonly string[] {
   let perSys = collected.get(rules);
   if (!perSys) { perSys = new WeakMap(); collected.set(rules, perSys); }
@@ -97,7 +97,7 @@ export function candidatesFor(
 
 /** Qubes' collect_targets_for_ask: later rules first; a deny takes away, an allow or ask adds. */
 export function collectCandidates(
-  sys: SystemView, source: QubeView, rules: readonly CompiledRule[], argument: string,
+  sys: SystemView, source: PolicyQube, rules: readonly CompiledRule[], argument: string,
 ): string[] {
   const set = new Set<string>();
   for (let i = rules.length - 1; i >= 0; i--) {

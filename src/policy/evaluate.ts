@@ -2,7 +2,7 @@
 import { candidatesFor, finishCandidates } from './candidates.js';
 import { compilePolicy, type CompiledRule } from './compile.js';
 import { resolveRequested, resolveTargetToken, targetName, type Intended } from './intended.js';
-import { lookup, viewOf, type QubeView, type SystemView } from './system.js';
+import { lookup, viewOf, type PolicyQube, type SystemView } from './system.js';
 import type { Decision, Policy, PolicyLoad, PolicyRequest, SystemSnapshot } from './types.js';
 
 const SERVICE = /^[A-Za-z0-9._-]+$/;
@@ -27,7 +27,7 @@ function startsNothing(sys: SystemView, target: string): boolean {
   return sys.qubes.get(target)?.running === true;
 }
 
-function findRule(rules: readonly CompiledRule[], req: PolicyRequest, src: QubeView, it: Intended, sys: SystemView) {
+function findRule(rules: readonly CompiledRule[], req: PolicyRequest, src: PolicyQube, it: Intended, sys: SystemView) {
   for (const c of rules) {
     if (c.argument !== null && c.argument !== req.argument) continue;
     if (c.source(src, sys) && c.target(it, src, sys)) return c;

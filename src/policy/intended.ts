@@ -1,15 +1,15 @@
 // Resolves what a caller asked for (and redirect targets) against the system, as Qubes' IntendedTarget does.
-import { lookup, type QubeView, type SystemView } from './system.js';
+import { lookup, type PolicyQube, type SystemView } from './system.js';
 import { parseToken } from './tokens.js';
 import type { Token } from './types.js';
 
 /** A resolved call target. */
 export type Intended =
-  | { kind: 'qube'; q: QubeView }
+  | { kind: 'qube'; q: PolicyQube }
   | { kind: 'adminvm' }
   | { kind: 'default' }
   | { kind: 'dispvm' }
-  | { kind: 'dispvm-template'; q: QubeView };
+  | { kind: 'dispvm-template'; q: PolicyQube };
 
 /** Resolves a token that names a target; a qube that does not exist becomes `@default`. */
 export function resolveTargetToken(sys: SystemView, t: Token): Intended | string {
@@ -44,7 +44,7 @@ export function resolveRequested(sys: SystemView, untrusted: string): Intended |
 }
 
 /** How the target appears in a decision: a qube name, `dom0`, or `@dispvm:TEMPLATE`. */
-export function targetName(sys: SystemView, source: QubeView, it: Intended): string | null {
+export function targetName(sys: SystemView, source: PolicyQube, it: Intended): string | null {
   switch (it.kind) {
     case 'qube': return it.q.name;
     case 'adminvm': return 'dom0';

@@ -1,10 +1,10 @@
 // Precompiled matchers for the source and target fields of a rule.
-import { lookup, type QubeView, type SystemView } from './system.js';
+import { lookup, type PolicyQube, type SystemView } from './system.js';
 import type { Intended } from './intended.js';
 import type { Token } from './types.js';
 
-export type SourceMatcher = (src: QubeView, sys: SystemView) => boolean;
-export type TargetMatcher = (it: Intended, src: QubeView, sys: SystemView) => boolean;
+export type SourceMatcher = (src: PolicyQube, sys: SystemView) => boolean;
+export type TargetMatcher = (it: Intended, src: PolicyQube, sys: SystemView) => boolean;
 
 const isAdmin = (it: Intended): boolean => it.kind === 'adminvm' || (it.kind === 'qube' && it.q.admin);
 
@@ -62,7 +62,7 @@ export function compileTarget(t: Token): TargetMatcher {
     case 'dispvm-tag': {
       const v = t.value;
       return (it, src, sys) => {
-        let tpl: QubeView | undefined;
+        let tpl: PolicyQube | undefined;
         if (it.kind === 'dispvm-template') tpl = it.q;
         else if (it.kind === 'dispvm' && src.defaultDispvm !== null) tpl = lookup(sys, src.defaultDispvm);
         return tpl !== undefined && tpl.dispvmTemplate && tpl.tags.has(v);

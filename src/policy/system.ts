@@ -1,7 +1,7 @@
 // A prepared view of the system snapshot: dom0 implied, qubes found by name or uuid, tags as sets.
 import type { QubeClass, SystemQube, SystemSnapshot } from './types.js';
 
-export interface QubeView {
+export interface PolicyQube {
   readonly name: string;
   readonly qubesType: string;
   readonly admin: boolean;
@@ -13,10 +13,10 @@ export interface QubeView {
 }
 
 export interface SystemView {
-  readonly qubes: ReadonlyMap<string, QubeView>;
+  readonly qubes: ReadonlyMap<string, PolicyQube>;
   readonly byUuid: ReadonlyMap<string, string>;
   /** Qubes in snapshot order (dom0 first when implied), for building ask candidates. */
-  readonly list: readonly QubeView[];
+  readonly list: readonly PolicyQube[];
 }
 
 /** Qubes' type names for bulkhead's classes (`@type:` tokens). */
@@ -38,13 +38,13 @@ const cache = new WeakMap<SystemSnapshot, SystemView>();
 export function viewOf(snapshot: SystemSnapshot): SystemView {
   const hit = cache.get(snapshot);
   if (hit) return hit;
-  const qubes = new Map<string, QubeView>();
+  const qubes = new Map<string, PolicyQube>();
   const byUuid = new Map<string, string>();
-  const list: QubeView[] = [];
+  const list: PolicyQube[] = [];
   const add = (name: string, q: SystemQube): void => {
     // dom0 is the admin qube whatever the snapshot says.
     const admin = name === 'dom0' || q.class === 'admin';
-    const v: QubeView = {
+    const v: PolicyQube = {
       name,
       qubesType: admin ? 'AdminVM' : QUBES_TYPE[q.class],
       admin,
@@ -67,7 +67,7 @@ export function viewOf(snapshot: SystemSnapshot): SystemView {
 }
 
 /** The qube a name or `uuid:` reference points to, if it exists. */
-export function lookup(sys: SystemView, ref: string): QubeView | undefined {
+export function lookup(sys: SystemView, ref: string): PolicyQube | undefined {
   if (ref.startsWith('uuid:')) {
     const name = sys.byUuid.get(ref.slice(5).toLowerCase());
     return name === undefined ? undefined : sys.qubes.get(name);

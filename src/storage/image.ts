@@ -1,7 +1,7 @@
 // Persistent volumes as ext4 images: one sparse file per volume, bounded by its size, loop-mounted only while in use.
 import { promises as fsp } from 'node:fs';
 import { BulkheadError } from '../errors/index.js';
-import { run } from '../exec/index.js';
+import { pollFor, run } from '../exec/index.js';
 
 export interface ImageInfo {
   /** The volume's size: what the qube can fill (the image file's length). */
@@ -115,13 +115,9 @@ export async function loopsOf(img: string): Promise<string[]> {
  * system is still live and may still write back, so nothing may copy, check or grow the file.
  */
 export async function waitImageReleased(img: string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const held = await loopsOf(img);
-    if (held.length === 0) return;
-    if (Date.now() > end) throw new BulkheadError('ERR_VOLUME', `${img} is still in use by ${held.join(', ')} (mounted somewhere?)`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  let held: string[] = [];
+  if (await pollFor(async () => (held = await loopsOf(img)).length === 0, timeoutMs, 25)) return;
+  throw new BulkheadError('ERR_VOLUME', `${img} is still in use by ${held.join(', ')} (mounted somewhere?)`);
 }
 
 /** Mount an image read-only at `dir` for the admin to look into, run `fn`, unmount (its loop device goes with it). */

@@ -7,7 +7,6 @@ export * from './volume.js';
 export * from './template-root.js';
 export * from './template-sets.js';
 export * from './template-progress.js';
-export { progressReporter, type ProgressReporter } from './progress-bar.js';
 export { QUBE_USER, withUser, type UserEntry, type AccountTexts } from './passwd.js';
 export { ensureLayout, extractTarball, importTemplate, installRoot, validateRootfs, type ImportResult, type InstallOptions } from './template.js';
 export {

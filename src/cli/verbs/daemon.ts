@@ -1,4 +1,5 @@
 // Verb daemon start|stop|status|install|uninstall: runs bulkheadd in the background, or as a systemd service.
+import { pollFor, sleep } from '../../exec/index.js';
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -8,7 +9,6 @@ import { resolvePaths } from '../../daemon/paths.js';
 import { startErrorLine } from '../../daemon/start-error.js';
 import { apiClient } from '../client.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Removes `dir` and its parents up to `top` while they are empty (rmdir never removes content). */
 function removeEmptyUpTo(dir: string, top: string): void {
@@ -96,12 +96,9 @@ export async function daemon(action: string, o: DaemonOptions = {}): Promise<str
     pid = readPid(paths.pidFile);
     if (!pid) return `${out}bulkheadd is not running\n`;
     process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 200; i++) {
-      if (!readPid(paths.pidFile)) {
-        if (failed) throw new Error(`${failed.message}\nbulkheadd stopped`);
-        return `${out}bulkheadd stopped\n`;
-      }
-      await sleep(50);
+    if (await pollFor(() => !readPid(paths.pidFile), 10_000, 50)) {
+      if (failed) throw new Error(`${failed.message}\nbulkheadd stopped`);
+      return `${out}bulkheadd stopped\n`;
     }
     throw new Error(`bulkheadd (pid ${pid}) did not stop within 10 s`);
   }

@@ -2,8 +2,10 @@
 import { apiClient } from '../client.js';
 import { table } from '../output.js';
 import type { TorState } from '../../features/whonix/tor-watch.js';
+import type { QubeView as ApiQubeView } from '../../api/view.js';
 
-interface QubeView { name: string; klass: string; state: string; label: string; template: string | null; netvm: string | null; tor?: TorState; tor_network?: string }
+/** A qube as `ls` shows it: the API's view, with its gateway's Tor state where it has one. */
+type QubeView = ApiQubeView & { tor?: TorState; tor_network?: string };
 interface GatewayView { name: string; network: string; bridges: number; tor: TorState | null }
 
 function parseProps(list: string[] = []): Record<string, string> {

@@ -1,33 +1,14 @@
 // Verb run: a command in a qube or a new disposable, stdin/stdout/stderr passed through, exit code returned.
-import http from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
 import { encodeData, encodeEof, FrameReader, FrameType, payload, StreamId } from '../../features/rpc/frame.js';
-import { resolvePaths } from '../../daemon/paths.js';
+import { apiClient } from '../client.js';
 
 export interface RunOptions { user?: string; dispvm?: string | boolean; autostart?: boolean }
 
-export function execRequest(path: string, params: unknown): Promise<{ socket: Duplex; qube: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      socketPath: resolvePaths().socket, method: 'POST', path,
-      headers: { connection: 'Upgrade', upgrade: 'bulkhead-exec', 'x-bulkhead-exec': Buffer.from(JSON.stringify(params)).toString('base64') },
-    });
-    req.on('upgrade', (res, socket, head) => {
-      if (head.length) socket.unshift(head);
-      resolve({ socket, qube: String(res.headers['x-bulkhead-qube'] ?? '') });
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        let msg = Buffer.concat(chunks).toString();
-        try { msg = (JSON.parse(msg) as { message: string }).message; } catch { /* plain */ }
-        reject(new Error(msg));
-      });
-    });
-    req.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? new Error('bulkheadd is not running; start it with \'bulkhead daemon start\'') : e));
-    req.end();
-  });
+/** Opens an exec connection (the admin API upgraded to framed stdio) for a qube or a new disposable. */
+export async function execRequest(path: string, params: unknown): Promise<{ socket: Duplex; qube: string }> {
+  const { socket, headers } = await apiClient().upgrade(path, { upgrade: 'bulkhead-exec', 'x-bulkhead-exec': Buffer.from(JSON.stringify(params)).toString('base64') });
+  return { socket, qube: String(headers['x-bulkhead-qube'] ?? '') };
 }
 
 /** Pump local stdio through the framed connection; resolves with the remote exit code. */

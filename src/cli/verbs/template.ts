@@ -1,36 +1,8 @@
 // Verb template build|import|list: Debian templates made with mmdebstrap, or imported roots.
-import http from 'node:http';
-import cliProgress from 'cli-progress';
-import { resolvePaths } from '../../daemon/paths.js';
 import { apiClient } from '../client.js';
+import { progressReporter, type Progress } from '../progress.js';
 import { table } from '../output.js';
 
-interface Progress { phase: string; done: number; total: number }
-
-function streamNdjson(path: string, body: unknown, onLine: (o: Record<string, unknown>) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const data = Buffer.from(JSON.stringify(body));
-    const req = http.request({ socketPath: resolvePaths().socket, method: 'POST', path, headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
-      let buf = '';
-      res.on('data', (c: Buffer) => {
-        buf += c.toString();
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (line.trim()) onLine(JSON.parse(line) as Record<string, unknown>);
-        }
-      });
-      res.on('end', () => {
-        if ((res.statusCode ?? 500) >= 400) {
-          try { reject(new Error((JSON.parse(buf) as { message: string }).message)); } catch { reject(new Error(buf)); }
-        } else resolve();
-      });
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 export async function templateVerb(action: string, name: string | undefined, source: string | undefined, o: { flavor?: string; refresh?: boolean }): Promise<string> {
   if (action === 'list') {
@@ -44,22 +16,12 @@ export async function templateVerb(action: string, name: string | undefined, sou
     return `imported ${name} in ${r.seconds.toFixed(1)} s\n`;
   }
   if (action !== 'build') throw new Error(`template: unknown action '${action}' (build, import, list)`);
-  const tty = process.stderr.isTTY;
-  const bar = tty ? new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {phase}', clearOnComplete: false }, cliProgress.Presets.shades_classic) : null;
-  let started = false;
-  let lastPhase = '';
+  const progress = progressReporter(process.stderr, `template ${name}`);
   let out = '';
   let err: string | null = null;
-  await streamNdjson('/templates/build', { name, flavor: o.flavor, refresh: o.refresh }, (line) => {
+  await apiClient().stream('/templates/build', { name, flavor: o.flavor, refresh: o.refresh }, (line) => {
     if (line.progress) {
-      const p = line.progress as Progress;
-      if (bar) {
-        if (!started) { bar.start(p.total, p.done, { phase: p.phase }); started = true; }
-        bar.update(p.done, { phase: p.phase });
-      } else if (p.phase !== lastPhase) {
-        process.stderr.write(`template ${name}: ${p.phase} (${Math.round((100 * p.done) / Math.max(1, p.total))}%)\n`);
-      }
-      lastPhase = p.phase;
+      progress.update(line.progress as Progress);
     } else if (line.result) {
       const r = line.result as { reused: boolean; fromCache?: boolean; seconds?: number };
       out = r.reused ? `template ${name} exists; reused\n` : `built ${name} in ${(r.seconds ?? 0).toFixed(1)} s${r.fromCache ? ' (from cache)' : ''}\n`;
@@ -67,7 +29,7 @@ export async function templateVerb(action: string, name: string | undefined, sou
       err = String(line.message);
     }
   });
-  bar?.stop();
+  progress.stop();
   if (err) throw new Error(err);
   return out;
 }

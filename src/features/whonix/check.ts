@@ -1,5 +1,6 @@
 // `bulkhead check WORKSTATION` (Whonix's systemcheck): Tor bootstrapped, pages through Tor, DNS via Tor, stream isolation, identity, no direct reach.
 // Rows that need the lab (its hosts, its packet observer) run only for a gateway of the lab profile; elsewhere they are reported skipped.
+import { pollFor } from '../../exec/index.js';
 import { randomBytes } from 'node:crypto';
 import { BulkheadError } from '../../errors/index.js';
 import { effective } from '../../model/index.js';
@@ -62,14 +63,6 @@ export function workstationGateway(ctx: DaemonContext, name: string): string {
   return n;
 }
 
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
 
 const short = (s: string) => s.trim().split('\n').slice(-2).join(' | ').slice(0, 200);
 
@@ -130,7 +123,7 @@ export async function checkWorkstation(ctx: DaemonContext, name: string): Promis
       const from = events.length;
       const before = observer ? await observer.read() : null;
       const result = await probe();
-      const got = await until(() => expect(events.slice(from)), 2000);
+      const got = await pollFor(() => expect(events.slice(from)), 2000, 50);
       const seen = observer && before ? delta(before, await observer.read()) : null;
       return { result, ev: events.slice(from), got, seen };
     };

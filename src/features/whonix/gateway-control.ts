@@ -1,4 +1,5 @@
 // The admin side's own line to tor's ControlPort inside a gateway: a one-connection socat bridge from the gateway's namespace to a root-only socket.
+import { waitUntil } from '../../exec/index.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
@@ -43,12 +44,10 @@ export async function openGatewayControl(t: GatewayControlTarget): Promise<Gatew
     void rm(sock, { force: true });
   };
   try {
-    const deadline = Date.now() + (t.timeoutMs ?? 10_000);
-    while (!(await stat(sock).then(() => true, () => false))) {
+    await waitUntil(`control bridge into ${t.netns}`, { timeoutMs: t.timeoutMs ?? 10_000, intervalMs: 20 }, async () => {
       if (bridge.exitCode !== null) throw new BulkheadError('ERR_NETWORK', `control bridge into ${t.netns} exited: ${err.trim()}`);
-      if (Date.now() > deadline) throw new BulkheadError('ERR_TIMEOUT', `control bridge into ${t.netns} did not come up`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      return (await stat(sock).then(() => true, () => false)) || undefined;
+    });
     // Whatever answers on tor's port is inside the gateway: its replies are bounded.
     const tor = await TorControl.open({ target: { path: sock }, password: t.password, timeoutMs: t.timeoutMs ?? 10_000, maxReply: MAX_GATEWAY_REPLY });
     return { tor, close: () => { tor.close(); end(); } };

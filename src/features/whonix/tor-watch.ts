@@ -1,4 +1,5 @@
 // The admin's watch on tor in each running gateway: one authenticated control connection, events when tor dies and when it is back.
+import { sleep } from '../../exec/index.js';
 import type { DaemonContext } from '../../daemon/context.js';
 import { gatewayControl, type GatewayControl } from './gateway-control.js';
 import type { TorNetwork } from '../../gateway/index.js';
@@ -23,7 +24,6 @@ const LONG_DOWN_MS = 60_000;
 
 const watches = new Map<string, { state: TorState; stop: () => void }>();
 const key = (ctx: DaemonContext, gateway: string) => `${ctx.prefix}/${gateway}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** tor's state in a gateway as the admin sees it, or null when it is not watched (not running). */
 export function torState(ctx: DaemonContext, gateway: string): TorState | null {

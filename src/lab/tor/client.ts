@@ -3,7 +3,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { TorControl } from '../../tor-control/index.js';
 import { startTor } from './node.js';
 import { stopProcesses } from './process.js';
-import { bootstrapProgress, waitUntil } from './ready.js';
+import { bootstrapProgress, torWait } from './ready.js';
+import { waitUntil } from '../../exec/index.js';
 import { clientTorrc } from './torrc.js';
 
 export interface LabClientOptions {
@@ -44,7 +45,7 @@ export async function startLabClient(o: LabClientOptions): Promise<LabClient> {
     await stopProcesses([tor.process], 5000);
   };
   try {
-    await waitUntil(`tor client ${o.nick} bootstrap`, o.bootstrapTimeoutMs ?? 60_000, 100, async () =>
+    await waitUntil(`tor client ${o.nick} bootstrap`, torWait(o.bootstrapTimeoutMs ?? 60_000, 100), async () =>
       (await bootstrapProgress(tor.control)) >= 100 ? true : undefined);
   } catch (e) {
     await stop();

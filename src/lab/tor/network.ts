@@ -8,7 +8,8 @@ import { clearRunState, prepareOnionKey } from './state-dir.js';
 import { startPageServer, type PageServer } from './page-server.js';
 import { consensusNodes, nodeByRole, planTorNetwork, type TorAddresses, type TorNodePlan, type TorPlan, type TorRole } from './plan.js';
 import { childPids, isRunning, rssKb, stopProcesses, type LabProcess } from './process.js';
-import { missingFromConsensus, onionUploaded, waitUntil } from './ready.js';
+import { missingFromConsensus, onionUploaded, torWait } from './ready.js';
+import { waitUntil } from '../../exec/index.js';
 import { startTor, type RunningTor } from './node.js';
 import { msUntilLaunchSlot, nodeTorrc } from './torrc.js';
 
@@ -131,7 +132,7 @@ export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwo
   try {
     await Promise.all(servers.map(launch));
     const bridge = nodeByRole(plan, 'bridge');
-    const template = await waitUntil('obfs4 bridge line', 20_000, 100, async () => {
+    const template = await waitUntil('obfs4 bridge line', torWait(20_000, 100), async () => {
       const t = await readFile(`${bridge.dataDir}/pt_state/obfs4_bridgeline.txt`, 'utf8');
       return /^Bridge obfs4 /m.test(t) ? t : undefined;
     });
@@ -162,7 +163,7 @@ export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwo
       let phase2Done = false;
       const nudges = nudgeLaggards(() => phase2Done, servers, running, () => net.timings.nodeReadyMs ?? {});
       try {
-        await Promise.all(servers.map((n) => waitUntil(`${opts.prefix} tor ${n.nick} full consensus`, opts.consensusTimeoutMs ?? 90_000, 250, async () => {
+        await Promise.all(servers.map((n) => waitUntil(`${opts.prefix} tor ${n.nick} full consensus`, torWait(opts.consensusTimeoutMs ?? 90_000, 250, () => phase2Done), async () => {
           const r = running.get(n.nick);
           if (!r || !isRunning(r.process)) throw new BulkheadError('ERR_EXEC', `tor ${n.nick} is not running: ${r?.process.tail().trim().split('\n').slice(-2).join(' | ') ?? ''}`);
           const ctl = r.control;
@@ -170,7 +171,7 @@ export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwo
           if (missing.length > 0) return undefined;
           (net.timings.nodeReadyMs ??= {})[n.nick] = Date.now() - t0;
           return true;
-        }, () => phase2Done)));
+        })));
       } finally {
         phase2Done = true;
       }

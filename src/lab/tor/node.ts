@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { BulkheadError } from '../../errors/index.js';
 import { TorControl } from '../../tor-control/index.js';
 import { isRunning, spawnInNetns, stopProcesses, type LabProcess } from './process.js';
-import { waitUntil } from './ready.js';
+import { torWait } from './ready.js';
+import { waitUntil } from '../../exec/index.js';
 
 export interface RunningTor {
   process: LabProcess;
@@ -22,7 +23,7 @@ async function logTail(dataDir: string): Promise<string> {
 export async function startTor(opts: { netns: string; torrcPath: string; emptyFile: string; dataDir: string; nick: string; timeoutMs?: number }): Promise<RunningTor> {
   const proc = spawnInNetns(opts.netns, 'tor', ['--defaults-torrc', opts.emptyFile, '-f', opts.torrcPath], { MALLOC_ARENA_MAX: '1' });
   try {
-    const control = await waitUntil(`tor ${opts.nick} control socket`, opts.timeoutMs ?? 20_000, 100, async () => {
+    const control = await waitUntil(`tor ${opts.nick} control socket`, torWait(opts.timeoutMs ?? 20_000, 100), async () => {
       if (!isRunning(proc)) {
         throw new BulkheadError('ERR_EXEC', `tor ${opts.nick} exited (${proc.child.exitCode ?? proc.child.signalCode}): ${proc.tail().trim().split('\n').slice(-3).join(' | ')} ${await logTail(opts.dataDir)}`);
       }

@@ -1,4 +1,5 @@
 // Phase 2 helper: relays that lag behind the authorities' first consensus get SIGNAL HUP.
+import { sleep } from '../../exec/index.js';
 import type { RunningTor } from './node.js';
 import type { TorNodePlan } from './plan.js';
 
@@ -10,7 +11,6 @@ import type { TorNodePlan } from './plan.js';
  */
 export async function nudgeLaggards(done: () => boolean, servers: TorNodePlan[], running: Map<string, RunningTor>, ready: () => Record<string, number>): Promise<string[]> {
   const nudged: string[] = [];
-  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
   const auths = servers.filter((n) => n.role === 'authority');
   while (!done() && !auths.every((a) => ready()[a.nick] !== undefined)) await sleep(200);
   await sleep(1000);

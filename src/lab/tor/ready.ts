@@ -1,27 +1,11 @@
 // Readiness probes of the lab network, read from tor's control port: consensus with microdescriptors, bootstrap, onion upload.
 import { BulkheadError } from '../../errors/index.js';
+import type { WaitOptions } from '../../exec/index.js';
 import type { TorControl } from '../../tor-control/index.js';
 
-/** Polls `probe` until it returns a value; an ERR_EXEC error (a process died) ends the wait at once, as does `cancelled()`. */
-export async function waitUntil<T>(what: string, timeoutMs: number, intervalMs: number, probe: () => Promise<T | undefined>, cancelled: () => boolean = () => false): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    if (cancelled()) throw new BulkheadError('ERR_INTERNAL', `${what}: cancelled`);
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      if (e instanceof BulkheadError && e.code === 'ERR_EXEC') throw e;
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      const why = last instanceof Error ? ` (last error: ${last.message})` : '';
-      throw new BulkheadError('ERR_TIMEOUT', `${what}: not ready after ${timeoutMs} ms${why}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+/** Waits on tor: a program that failed (ERR_EXEC) ends the wait at once; anything else is tried again until the deadline. */
+export const torWait = (timeoutMs: number, intervalMs: number, cancelled?: () => boolean): WaitOptions =>
+  ({ timeoutMs, intervalMs, cancelled, fatal: (e: unknown) => e instanceof BulkheadError && e.code === 'ERR_EXEC' });
 
 /** Fingerprints (of `expected`) that this tor does not yet have both in its consensus and as a microdescriptor. */
 export async function missingFromConsensus(ctl: TorControl, expected: readonly string[]): Promise<string[]> {

@@ -4,7 +4,8 @@ import { run } from '../../exec/index.js';
 import type { TorAddresses } from './plan.js';
 import { startPageServer, type PageServer } from './page-server.js';
 import { isRunning, spawnInNetns, stopProcesses, type LabProcess } from './process.js';
-import { waitUntil } from './ready.js';
+import { torWait } from './ready.js';
+import { waitUntil } from '../../exec/index.js';
 
 export const WEB_PAGE = 'bulkhead lab';
 export const WEB_NAME = 'web.lab.test';
@@ -57,7 +58,7 @@ export async function createTorSandbox(opts: { netns: string; net?: string; rela
       `--address=/${WEB_NAME}/${webAddr}`, '--log-facility=-',
     ]);
     procs.push(dns);
-    await waitUntil('lab resolver', 5000, 100, async () => {
+    await waitUntil('lab resolver', torWait(5000, 100), async () => {
       if (!isRunning(dns)) throw new BulkheadError('ERR_EXEC', `dnsmasq exited: ${dns.tail()}`);
       const r = await run('ip', ['netns', 'exec', ns, 'ss', '-Hlun', `src ${dnsAddr}:53`], { allowFail: true });
       return r.stdout.includes(`${dnsAddr}:53`) ? true : undefined;

@@ -1,9 +1,10 @@
-// Shows template-build progress on a stream: a cli-progress bar on a terminal, plain lines otherwise.
+// The CLI's one progress display (template builds, backups): a cli-progress bar on a terminal, a line per phase otherwise.
 import cliProgress from 'cli-progress';
-import type { BuildProgress } from './template-progress.js';
+/** Work done out of total, in a named phase. */
+export interface Progress { phase: string; done: number; total: number }
 
 export interface ProgressReporter {
-  update(p: BuildProgress): void;
+  update(p: Progress): void;
   stop(): void;
 }
 
@@ -37,7 +38,7 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, la
     update(p) {
       if (p.phase === lastPhase) return;
       lastPhase = p.phase;
-      stream.write(`${label}: ${p.phase} (${Math.floor((100 * p.done) / Math.max(1, p.total))}%)\n`);
+      stream.write(`${label}: ${p.phase} (${Math.round((100 * p.done) / Math.max(1, p.total))}%)\n`);
     },
     stop() {},
   };
