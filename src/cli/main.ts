@@ -29,10 +29,18 @@ const program = new Command('bulkhead')
   .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `bulkhead: ${s}` : s) });
 program.exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 
-program.command('daemon').description('start, stop or show the admin daemon; install or uninstall its systemd unit').argument('<action>', 'start|stop|status|install|uninstall')
-  .option('--shutdown-qubes', 'stop: first shut every qube down in netvm-chain order').option('--timeout <seconds>', 'stop --shutdown-qubes: the whole shutdown ends within this (default 60), then kills')
-  .option('--force', 'install: replace a differing unit; uninstall: remove a unit bulkhead did not write').option('--unit-dir <dir>', 'install, uninstall: where the unit goes (default /etc/systemd/system)')
-  .action(act(async (a: string, o: { shutdownQubes?: boolean; timeout?: string; force?: boolean; unitDir?: string }) => (await import('./verbs/daemon.js')).daemon(a, o)));
+type DaemonOpts = { shutdownQubes?: boolean; timeout?: string; force?: boolean; unitDir?: string };
+const daemonAct = (a: string) => act(async (o: DaemonOpts) => (await import('./verbs/daemon.js')).daemon(a, o));
+const daemonCmd = program.command('daemon').description('start, stop or show the admin daemon; install or uninstall its systemd unit');
+daemonCmd.command('start').description('run bulkheadd in the background for this session').action(daemonAct('start'));
+daemonCmd.command('stop').description('stop bulkheadd (qubes keep running unless --shutdown-qubes)')
+  .option('--shutdown-qubes', 'first shut every qube down in netvm-chain order').option('--timeout <seconds>', 'with --shutdown-qubes: the whole shutdown ends within this (default 60), then kills')
+  .action(daemonAct('stop'));
+daemonCmd.command('status').description('whether bulkheadd runs, its pid, prefix and state directory').action(daemonAct('status'));
+daemonCmd.command('install').description('write the systemd unit (started at boot, restarted on failure)')
+  .option('--force', 'replace a differing unit').option('--unit-dir <dir>', 'where the unit goes (default /etc/systemd/system)').action(daemonAct('install'));
+daemonCmd.command('uninstall').description('disable and remove the systemd unit')
+  .option('--force', 'remove a unit bulkhead did not write').option('--unit-dir <dir>', 'where the unit is (default /etc/systemd/system)').action(daemonAct('uninstall'));
 
 program.command('create').description('create a qube (qvm-create)').argument('<name>')
   .addOption(new Option('--class <class>', 'app|template|standalone').default('app'))
@@ -73,9 +81,14 @@ program.command('run').description('run a command in a qube or a new disposable 
   .passThroughOptions()
   .action(act(async (n: string | undefined, cmd: string[], o: { user?: string; dispvm?: string | boolean; autostart?: boolean }) => (await import('./verbs/run.js')).runVerb(n, cmd, o)));
 
-program.command('template').description('build, import or list templates').argument('<action>', 'build|import|list').argument('[name]').argument('[source]', 'directory or tarball (import)')
+const template = program.command('template').description('build, import or list templates');
+template.command('build').description('build a Debian template with mmdebstrap (cached)').argument('<name>')
   .option('--flavor <set>', 'package set: debian-12, debian-12-gateway, debian-12-workstation').option('--refresh', 'rebuild even when cached')
-  .action(act(async (a: string, n: string | undefined, s: string | undefined, o: { flavor?: string; refresh?: boolean }) => (await import('./verbs/template.js')).templateVerb(a, n, s, o)));
+  .action(act(async (n: string, o: { flavor?: string; refresh?: boolean }) => (await import('./verbs/template.js')).templateVerb('build', n, undefined, o)));
+template.command('import').description('import a root filesystem as a template').argument('<name>').argument('<source>', 'directory or tarball')
+  .action(act(async (n: string, s: string) => (await import('./verbs/template.js')).templateVerb('import', n, s, {})));
+template.command('list').description('the templates and whether they run')
+  .action(act(async () => (await import('./verbs/template.js')).templateVerb('list', undefined, undefined, {})));
 
 const policy = program.command('policy').description('evaluate or lint RPC policy offline');
 policy.command('eval').description('decide one call against a policy directory and a system description')
@@ -106,10 +119,14 @@ program.command('check').description("check a workstation as Whonix's systemchec
   .action(act(async (n: string, o: { json?: boolean }) => (await import('./verbs/check.js')).checkVerb(n, o)));
 
 const gateway = program.command('gateway').description('gateways (Whonix-Gateway): their bridges');
-gateway.command('bridges').description("set, list or clear a gateway's bridges (obfs4 or plain lines; used from its next start, at once if it runs)")
-  .argument('<action>', 'set|list|clear').argument('<gateway>').argument('[lines...]', "set: bridge lines, each one argument ('obfs4 IP:PORT FINGERPRINT cert=... iat-mode=0' or 'IP:PORT [FINGERPRINT]')")
-  .option('--file <file>', 'set: read bridge lines from a file (blank lines and # comments skipped)').option('--json', 'JSON output')
-  .action(act(async (a: string, g: string, l: string[], o: { file?: string; json?: boolean }) => (await import('./verbs/gateway.js')).bridgesVerb(a, g, l, o)));
+const bridges = gateway.command('bridges').description("set, list or clear a gateway's bridges (obfs4 or plain lines; used from its next start, at once if it runs)");
+bridges.command('set').description("replace the gateway's bridges").argument('<gateway>').argument('[lines...]', "bridge lines, each one argument ('obfs4 IP:PORT FINGERPRINT cert=... iat-mode=0' or 'IP:PORT [FINGERPRINT]')")
+  .option('--file <file>', 'read bridge lines from a file (blank lines and # comments skipped)').option('--json', 'JSON output')
+  .action(act(async (g: string, l: string[], o: { file?: string; json?: boolean }) => (await import('./verbs/gateway.js')).bridgesVerb('set', g, l, o)));
+bridges.command('list').description("the gateway's bridges").argument('<gateway>').option('--json', 'JSON output')
+  .action(act(async (g: string, o: { json?: boolean }) => (await import('./verbs/gateway.js')).bridgesVerb('list', g, [], o)));
+bridges.command('clear').description('remove every bridge: the gateway connects to the Tor network directly').argument('<gateway>').option('--json', 'JSON output')
+  .action(act(async (g: string, o: { json?: boolean }) => (await import('./verbs/gateway.js')).bridgesVerb('clear', g, [], o)));
 
 const rpc = program.command('rpc').description('RPC calls between qubes: pending asks and their answers');
 rpc.command('pending').description('list calls waiting for an answer (policy said ask)').option('--json', 'JSON output')
@@ -117,13 +134,25 @@ rpc.command('pending').description('list calls waiting for an answer (policy sai
 rpc.command('answer').description('answer a pending call: allow [--target QUBE] or deny').argument('<id>').argument('<answer>', 'allow|deny')
   .option('--target <qube>', 'which candidate receives the call (allow)')
   .action(act(async (id: string, a: string, o: { target?: string }) => (await import('./verbs/rpc.js')).rpcAnswer(id, a, o)));
-program.command('clipboard').description("copy a qube's clipboard to the admin side, or paste it into a qube (policy qubes.ClipboardPaste)")
-  .argument('<action>', 'copy|paste').argument('<qube>')
-  .action(act(async (a: string, q: string) => (await import('./verbs/rpc.js')).clipboardVerb(a, q)));
+const clipboard = program.command('clipboard').description("copy a qube's clipboard to the admin side, or paste it into a qube (policy qubes.ClipboardPaste)");
+clipboard.command('copy').description("take the qube's clipboard into the admin's global clipboard").argument('<qube>')
+  .action(act(async (q: string) => (await import('./verbs/rpc.js')).clipboardVerb('copy', q)));
+clipboard.command('paste').description('give the global clipboard to the qube, once, if the policy allows').argument('<qube>')
+  .action(act(async (q: string) => (await import('./verbs/rpc.js')).clipboardVerb('paste', q)));
 
-program.command('volume').description("a qube's volumes and sizes; revisions and revert of its private volume or a template's root; resize (qvm-volume)").argument('<action>', 'list|info|revisions|revert|resize').argument('[name]').argument('[volume-or-revision]', 'root, private, or a revision of the private volume; the volume to resize').argument('[revision-or-size]', 'revision (revert), new size (resize: bytes, or 2G, 512M)')
-  .option('--json', 'JSON output')
-  .action(act(async (a: string, n: string | undefined, r: string | undefined, x: string | undefined, o: { json?: boolean }) => (await import('./verbs/volume.js')).volumeVerb(a, n, r, x, o)));
+const volume = program.command('volume').description("a qube's volumes and sizes; revisions and revert of its private volume or a template's root; resize (qvm-volume)");
+const volumeAct = (a: string) => act(async (n: string | undefined, r: string | undefined, x: string | undefined, o: { json?: boolean }) => (await import('./verbs/volume.js')).volumeVerb(a, n, r, x, o));
+volume.command('list').description("a qube's volumes and sizes").argument('<name>').option('--json', 'JSON output')
+  .action(act(async (n: string, o: { json?: boolean }) => (await import('./verbs/volume.js')).volumeVerb('list', n, undefined, undefined, o)));
+volume.command('info').description("a qube's volumes: sizes, limits, where they live").argument('<name>').option('--json', 'JSON output')
+  .action(act(async (n: string, o: { json?: boolean }) => (await import('./verbs/volume.js')).volumeVerb('info', n, undefined, undefined, o)));
+volume.command('revisions').description("the kept revisions of a qube's private volume (or a template's root)").argument('<name>').argument('[volume]', 'root or private').option('--json', 'JSON output')
+  .action(act(async (n: string, v: string | undefined, o: { json?: boolean }) => (await import('./verbs/volume.js')).volumeVerb('revisions', n, v, undefined, o)));
+volume.command('revert').description('go back to a revision of the private volume, or of a template\'s root (`revert T root [REV]`)')
+  .argument('<name>').argument('[volume-or-revision]', 'root, private, or a revision of the private volume').argument('[revision]', 'a revision (after root or private)').option('--json', 'JSON output')
+  .action(volumeAct('revert'));
+volume.command('resize').description('grow a volume (never shrinks)').argument('<name>').argument('<volume>', 'private, root or volatile').argument('<size>', 'bytes, or 2G, 512M').option('--json', 'JSON output')
+  .action(volumeAct('resize'));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`bulkhead: ${e instanceof Error ? e.message : String(e)}\n`);
