@@ -2,9 +2,8 @@
 import { BulkheadError } from '../../errors/index.js';
 import { checkIfname, ipBatch, netnsSysctl, sysctlNoIpv6On } from '../index.js';
 import type { UplinkPaths } from './record.js';
-import { SYSNET_IF as QUBE_IF } from './host-side.js';
 import type { HostUplinkConfig } from '../../uplink/index.js';
-import { describeHost, faultPoint, hostIp, hostNetnsRef, type HostSide } from './host-side.js';
+import { SYSNET_IF, describeHost, faultPoint, hostIp, hostNetnsRef, type HostSide } from './host-side.js';
 import { readNic, restoreNic } from './nic-state.js';
 import { dropRecord, saveRecord, type ExclusiveRecord } from './record.js';
 
@@ -31,9 +30,9 @@ export async function takeNic(ctx: UplinkPaths, side: HostSide, qube: string, ns
   }
   faultPoint(side, 'exclusive-moved');
   await netnsSysctl(ns, sysctlNoIpv6On(nic)); // before it is up under any name: no IPv6 address ever appears in sys-net
-  const lines = [`link set dev ${nic} name ${QUBE_IF}`, `link set dev ${QUBE_IF} up`];
+  const lines = [`link set dev ${nic} name ${SYSNET_IF}`, `link set dev ${SYSNET_IF} up`];
   const s = cfg.settings;
-  if (s.address && s.gateway) lines.push(`address add ${s.address} dev ${QUBE_IF}`, `route add default via ${s.gateway} dev ${QUBE_IF} onlink`);
+  if (s.address && s.gateway) lines.push(`address add ${s.address} dev ${SYSNET_IF}`, `route add default via ${s.gateway} dev ${SYSNET_IF} onlink`);
   await ipBatch(lines, { netns: ns });
   faultPoint(side, 'exclusive-configured');
 }
@@ -48,7 +47,7 @@ export async function giveBackNic(side: HostSide, ns: string | null, rec: Exclus
   if (ns !== null) {
     const out = await ipBatch(['link show'], { netns: ns, json: true, force: true }).catch(() => '');
     const links = (out.trim() ? (JSON.parse(out.trim().split('\n')[0]!) as RawLink[]) : []);
-    const here = links.find((l) => rec.mac !== '' && l.address === rec.mac && l.ifname !== 'lo') ?? (rec.mac === '' ? links.find((l) => l.ifname === QUBE_IF) : undefined);
+    const here = links.find((l) => rec.mac !== '' && l.address === rec.mac && l.ifname !== 'lo') ?? (rec.mac === '' ? links.find((l) => l.ifname === SYSNET_IF) : undefined);
     if (here?.ifname) {
       const cur = checkIfname(here.ifname);
       const lines = [`link set dev ${cur} down`, `address flush dev ${cur}`];

@@ -2,9 +2,8 @@
 import { BulkheadError } from '../../errors/index.js';
 import { checkIfname, checkNetnsName, netnsSysctl, p2pLines, sysctlNoIpv6On, ipBatch } from '../index.js';
 import type { UplinkPaths } from './record.js';
-import { SYSNET_IF as QUBE_IF } from './host-side.js';
 import { compileHostNatTable, dropHostNatTable, hostNatTableName } from '../../uplink/index.js';
-import { describeHost, faultPoint, hostIp, hostRun, hostSysctlGet, hostSysctlSet, type HostSide } from './host-side.js';
+import { SYSNET_IF, describeHost, faultPoint, hostIp, hostRun, hostSysctlGet, hostSysctlSet, type HostSide } from './host-side.js';
 import { readNic } from './nic-state.js';
 import { allRecords, dropForward, dropRecord, readForward, saveForward, saveRecord, type NatRecord } from './record.js';
 
@@ -52,12 +51,12 @@ export async function attachNat(ctx: UplinkPaths, side: HostSide, qube: string, 
     await saveForward(ctx, { hostNetns: side.netns, previous: previous === '1' ? '1' : '0' });
   }
   await hostIp(side, [`link delete ${rec.veth}`], { force: true }); // a leftover of a crash
-  await hostIp(side, [`link add ${rec.veth} type veth peer name ${QUBE_IF} netns ${ns}`]);
+  await hostIp(side, [`link add ${rec.veth} type veth peer name ${SYSNET_IF} netns ${ns}`]);
   faultPoint(side, 'nat-veth');
   // A host without IPv6 has no such key: nothing to switch off there.
   await hostSysctlSet(side, `net.ipv6.conf.${rec.veth}.disable_ipv6`, '1').catch(() => undefined);
-  await netnsSysctl(ns, sysctlNoIpv6On(QUBE_IF));
-  const down = { netns: ns, ifname: QUBE_IF, addresses: [rec.sysNetAddr] };
+  await netnsSysctl(ns, sysctlNoIpv6On(SYSNET_IF));
+  const down = { netns: ns, ifname: SYSNET_IF, addresses: [rec.sysNetAddr] };
   const up = { netns: ns, ifname: rec.veth, addresses: [rec.hostAddr] };
   await ipBatch(p2pLines(down, up, { defaultRoute: true, loUp: true }), { netns: ns });
   await hostIp(side, p2pLines(up, down));
