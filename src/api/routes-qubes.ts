@@ -123,7 +123,8 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
 }
 
 export function initRoutes(app: FastifyInstance, ctx: DaemonContext): void {
-  const body = z.object({ template: z.string().optional(), uplink: z.enum(['lab', 'host']).nullish(), whonix: z.boolean().optional() }).strict();
+  const host = z.object({ nic: z.string().max(64).optional(), mode: z.string().max(32).optional(), address: z.string().max(64).optional(), gateway: z.string().max(64).optional(), dns: z.array(z.string().max(64)).max(8).optional() }).strict();
+  const body = z.object({ template: z.string().optional(), uplink: z.enum(['lab', 'host']).nullish(), whonix: z.boolean().optional(), host: host.optional() }).strict();
   app.post('/init', async (req) => {
     const { initSystem } = await import('../daemon/lifecycle/init.js');
     return initSystem(ctx, body.parse(req.body ?? {}));

@@ -106,10 +106,14 @@ lab.command('down').description('stop the lab and remove its namespaces').option
 lab.command('status').description('the lab hosts, uplinks and Tor network (exit 1 when down)').option('--json', 'JSON output')
   .action(act(async (o: { json?: boolean }) => (await import('./verbs/lab.js')).labStatusVerb(o)));
 
-program.command('init').description("Qubes' first-boot defaults: default-dvm; with --uplink lab, sys-net and sys-firewall")
-  .option('--uplink <kind>', 'lab (the sealed lab world)').option('--template <name>', 'template of the new qubes')
+program.command('init').description("Qubes' first-boot defaults: default-dvm; with --uplink lab|host, sys-net and sys-firewall")
+  .option('--uplink <kind>', "lab (the sealed lab world) or host (the host's network)").option('--template <name>', 'template of the new qubes')
+  .option('--nic <iface>', "host: the host's interface (default: the one of its default route)")
+  .option('--mode <mode>', 'host: exclusive (the NIC moves into sys-net; the host keeps no network) or nat (the host keeps it and routes sys-net)')
+  .option('--address <cidr>', 'host, exclusive: static address (e.g. 192.168.1.20/24) instead of DHCP').option('--gateway <ip>', 'host, exclusive: static default gateway')
+  .option('--dns <ip...>', "host: DNS servers for sys-net (instead of DHCP's or the host's)")
   .option('--whonix', 'also sys-whonix (gateway), anon-whonix (workstation) and whonix-dvm')
-  .action(act(async (o: { uplink?: string; template?: string; whonix?: boolean }) => (await import('./verbs/init.js')).initVerb(o)));
+  .action(act(async (o: { uplink?: string; template?: string; whonix?: boolean; nic?: string; mode?: string; address?: string; gateway?: string; dns?: string[] }) => (await import('./verbs/init.js')).initVerb(o)));
 program.command('firewall').description('list or edit a qube\'s firewall (qvm-firewall)').argument('<name>').argument('[action]', 'list|add|del|reset').argument('[rule...]')
   .option('--before <n>', 'insert before rule N').option('--json', 'JSON output')
   .action(act(async (n: string, a: string | undefined, r: string[], o: { before?: string; json?: boolean }) => (await import('./verbs/firewall.js')).firewallVerb(n, a, r, o)));

@@ -1,7 +1,9 @@
-// Verb init: Qubes' first-boot defaults (default-dvm; with --uplink lab also sys-net and sys-firewall).
+// Verb init: Qubes' first-boot defaults (default-dvm; with --uplink lab|host also sys-net and sys-firewall).
 import { apiClient } from '../client.js';
 
-export async function initVerb(o: { uplink?: string; template?: string; whonix?: boolean }): Promise<string> {
+export interface InitOptions { uplink?: string; template?: string; whonix?: boolean; nic?: string; mode?: string; address?: string; gateway?: string; dns?: string[] }
+
+export async function initVerb(o: InitOptions): Promise<string> {
   let out = '';
   if (o.whonix) {
     // Gateway and workstation templates (built once, then reused from the cache).
@@ -9,9 +11,12 @@ export async function initVerb(o: { uplink?: string; template?: string; whonix?:
     out += await templateVerb('build', 'whonix-gw', undefined, { flavor: 'debian-12-gateway' });
     out += await templateVerb('build', 'whonix-ws', undefined, { flavor: 'debian-12-workstation' });
   }
-  const r = await apiClient().request<{ created: string[]; kept: string[]; globals: Record<string, string> }>('POST', '/init', { uplink: o.uplink, template: o.template, whonix: o.whonix });
+  const hostOpts = { nic: o.nic, mode: o.mode, address: o.address, gateway: o.gateway, dns: o.dns };
+  const host = Object.values(hostOpts).some((v) => v !== undefined) ? hostOpts : undefined;
+  const r = await apiClient().request<{ created: string[]; kept: string[]; globals: Record<string, string>; uplink?: string }>('POST', '/init', { uplink: o.uplink, template: o.template, whonix: o.whonix, host });
   for (const c of r.created) out += `created ${c}\n`;
   for (const k of r.kept) out += `kept ${k}\n`;
   for (const [k, v] of Object.entries(r.globals)) out += `${k} = ${v}\n`;
+  if (r.uplink) out += `sys-net uplink = ${r.uplink}\n`;
   return out;
 }

@@ -5,7 +5,7 @@ import type { DaemonContext, QubeHooks } from '../../daemon/context.js';
 import { isRunning, startQube } from '../../daemon/lifecycle/power.js';
 import { attachLink, detachLink, makeQubeNetns, removeResolvConf, resolvConfFor, type Attachment } from './links.js';
 import { netnsPath, qubeNetns, QUBE_IF, vifName } from './names.js';
-import { setupNetvm, teardownNetvm } from './netvm-setup.js';
+import { finishNetvm, resumeNetvms, setupNetvm, teardownNetvm } from './netvm-setup.js';
 import { run } from '../../exec/index.js';
 import { qubeLinkPlan } from '../../model/addresses.js';
 import { FirewallTimer } from './expiry.js';
@@ -46,6 +46,9 @@ export function networkFeature(): NetworkFeature {
         mounts.push({ source: await resolvConfFor(ctx, name), destination: '/etc/resolv.conf', readonly: true });
       }
       return { netnsPath: netnsPath(ns), mounts };
+    },
+    async postStart(ctx, name) {
+      if (providesNetwork(ctx, name) && !isGateway(ctx.store.requireQube(name))) await finishNetvm(ctx, name, qubeNetns(ctx, name));
     },
     async postStop(ctx, name) {
       const a = attachments.get(name);
@@ -90,6 +93,7 @@ export function networkFeature(): NetworkFeature {
         attachments.set(q.name, { netvm, ifname: vifName(q.qid), address: plan.address, gateway: plan.gateway });
       }
       timer.start(ctx);
+      await resumeNetvms(ctx).catch((e: unknown) => ctx.log.warn({ err: e }, 'host uplink: DHCP renewals not resumed'));
     },
     async daemonStop() {
       timer.stop();
