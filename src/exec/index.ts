@@ -1,3 +1,4 @@
 // Public surface of exec/: running external programs.
 export { run, runSync, setExecLogger, type RunOptions, type RunResult, type RunSyncResult } from './run.js';
 export { livePid, parsePidRecord, pidRecordText, recordAlive, startTimeOf, type PidRecord } from './pid-record.js';
+export { spawnPipe, type PipeOptions, type PipeProcess } from './pipe.js';
