@@ -57,3 +57,35 @@ export function apiClient(socket = resolvePaths().socket): ApiClient {
     },
   };
 }
+
+/**
+ * A request whose answer is newline-delimited JSON (long operations: template build, backups):
+ * each line goes to `onLine` as it arrives; an HTTP error status rejects with its message.
+ */
+export function streamNdjson(path: string, body: unknown, onLine: (o: Record<string, unknown>) => void, socketPath = resolvePaths().socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const data = Buffer.from(JSON.stringify(body));
+    const req = http.request({ socketPath, method: 'POST', path, headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
+      let buf = '';
+      res.on('data', (c: Buffer) => {
+        buf += c.toString();
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          if (line.trim()) onLine(JSON.parse(line) as Record<string, unknown>);
+        }
+      });
+      res.on('end', () => {
+        if ((res.statusCode ?? 500) >= 400) {
+          try { reject(new Error((JSON.parse(buf) as { message: string }).message)); } catch { reject(new Error(buf)); }
+        } else resolve();
+      });
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new ApiError(503, 'ERR_NO_DAEMON', `bulkheadd is not running (no socket at ${socketPath}); start it with 'bulkhead daemon start'`));
+      else reject(e);
+    });
+    req.end(data);
+  });
+}

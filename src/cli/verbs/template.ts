@@ -1,36 +1,9 @@
 // Verb template build|import|list: Debian templates made with mmdebstrap, or imported roots.
-import http from 'node:http';
 import cliProgress from 'cli-progress';
-import { resolvePaths } from '../../daemon/paths.js';
-import { apiClient } from '../client.js';
+import { apiClient, streamNdjson } from '../client.js';
 import { table } from '../output.js';
 
 interface Progress { phase: string; done: number; total: number }
-
-function streamNdjson(path: string, body: unknown, onLine: (o: Record<string, unknown>) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const data = Buffer.from(JSON.stringify(body));
-    const req = http.request({ socketPath: resolvePaths().socket, method: 'POST', path, headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
-      let buf = '';
-      res.on('data', (c: Buffer) => {
-        buf += c.toString();
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (line.trim()) onLine(JSON.parse(line) as Record<string, unknown>);
-        }
-      });
-      res.on('end', () => {
-        if ((res.statusCode ?? 500) >= 400) {
-          try { reject(new Error((JSON.parse(buf) as { message: string }).message)); } catch { reject(new Error(buf)); }
-        } else resolve();
-      });
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 export async function templateVerb(action: string, name: string | undefined, source: string | undefined, o: { flavor?: string; refresh?: boolean }): Promise<string> {
   if (action === 'list') {
