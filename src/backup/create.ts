@@ -10,7 +10,7 @@ import type { QubeRecord } from '../model/index.js';
 import { MANIFEST_VERSION, entryName, type Manifest, type ManifestEntry, type ManifestQube } from './manifest.js';
 import { selectForBackup } from './plan.js';
 import { policyReferences } from './policy-refs.js';
-import { imageSource, treeSource } from './streams.js';
+import { volumeSource } from './streams.js';
 import { BackupWriter, type WriterOptions } from './writer.js';
 
 export interface BackupProgress { phase: string; done: number; total: number }
@@ -22,18 +22,29 @@ export interface CreateOptions extends WriterOptions {
   templates?: boolean;
 }
 
-export interface CreateResult { file: string; qubes: string[]; entries: number; bytes: number; sourceBytes: number; seconds: number }
+export interface CreateResult {
+  file: string; qubes: string[]; entries: number;
+  /** The backup file's length. */
+  bytes: number;
+  /** The volumes' sizes (image lengths, tree sizes): what Qubes counts. */
+  volumeBytes: number;
+  /** What was read (an image's allocated blocks only). */
+  sourceBytes: number;
+  seconds: number;
+}
 
-interface Planned { entry: ManifestEntry; path: string }
+interface Planned { entry: ManifestEntry; path: string; /** What tar will read (an image's allocated blocks): the progress total. */ readBytes: number }
 
 async function entriesOf(ctx: DaemonContext, q: QubeRecord): Promise<Planned[]> {
   const p = volumePaths(ctx.paths.qubesDir, q.name);
   const out: Planned[] = [];
   const add = async (volume: ManifestEntry['volume'], path: string) => {
     if (await isImage(path)) {
-      out.push({ entry: { name: entryName(q.name, volume, 'image'), qube: q.name, volume, format: 'image', bytes: (await fsp.stat(path)).size }, path });
+      const st = await fsp.stat(path);
+      out.push({ entry: { name: entryName(q.name, volume, 'image'), qube: q.name, volume, format: 'image', bytes: st.size }, path, readBytes: st.blocks * 512 });
     } else if (await isDir(path)) {
-      out.push({ entry: { name: entryName(q.name, volume, 'tar'), qube: q.name, volume, format: 'tar', bytes: (await treeUsage(path)).apparentBytes }, path });
+      const bytes = (await treeUsage(path)).apparentBytes;
+      out.push({ entry: { name: entryName(q.name, volume, 'tree'), qube: q.name, volume, format: 'tree', bytes }, path, readBytes: bytes });
     } else if (volume === 'private') {
       throw new BulkheadError('ERR_VOLUME', `'${q.name}' has no private volume at ${path}`);
     }
@@ -76,7 +87,7 @@ export async function createBackup(ctx: DaemonContext, o: CreateOptions, onProgr
     });
   }
   const manifest: Manifest = { version: MANIFEST_VERSION, createdAt: new Date().toISOString(), bulkhead: '0.1.0', qubes: mq, entries: planned.map((p) => p.entry) };
-  const total = planned.reduce((s, p) => s + p.entry.bytes, 0);
+  const total = planned.reduce((s, p) => s + p.readBytes, 0);
   let done = 0;
   let lastReport = 0;
   const progress = (phase: string, force = false) => {
@@ -98,7 +109,7 @@ export async function createBackup(ctx: DaemonContext, o: CreateOptions, onProgr
           if (p.entry.qube !== q.name) continue;
           if (p.entry.format === 'image') await waitImageReleased(p.path);
           const count = (n: number) => { done += n; progress(p.entry.name); };
-          await w.entry(i, p.entry.name, p.entry.format === 'image' ? imageSource(p.path, count) : treeSource(p.path, count));
+          await w.entry(i, p.entry.name, volumeSource(dirname(p.path), basename(p.path), count));
         }
       });
     }
@@ -118,7 +129,10 @@ export async function createBackup(ctx: DaemonContext, o: CreateOptions, onProgr
   const dh = await fsp.open(dir, 'r');
   await dh.sync().finally(() => dh.close());
   progress('done', true);
-  const result = { file: o.file, qubes: qubes.map((q) => q.name), entries: planned.length, bytes, sourceBytes: total, seconds: (Date.now() - started) / 1000 };
+  const result: CreateResult = {
+    file: o.file, qubes: qubes.map((q) => q.name), entries: planned.length, bytes,
+    volumeBytes: planned.reduce((s, p) => s + p.entry.bytes, 0), sourceBytes: total, seconds: (Date.now() - started) / 1000,
+  };
   ctx.store.audit('admin', 'backup-created', null, { file: o.file, qubes: result.qubes, bytes });
   return result;
 }

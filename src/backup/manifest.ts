@@ -27,17 +27,18 @@ const qubeSchema = z.object({
   policyRefs: z.array(policyRef).max(1024),
 }).strict();
 
-/** What an entry holds: an ext4 image file byte for byte, or a tar stream of a directory tree. */
+/** Which volume an entry holds. Every entry is one zstd-compressed tar stream whose one top-level member is named after the volume. */
 export const ENTRY_VOLUMES = ['private', 'root', 'rootfs'] as const;
 export type EntryVolume = (typeof ENTRY_VOLUMES)[number];
 
 const entrySchema = z.object({
-  /** The chunk name bound into every record of the entry: `QUBE/VOLUME.img` or `QUBE/VOLUME.tar`. */
+  /** The chunk name bound into every record of the entry: `QUBE/VOLUME.img` or `QUBE/VOLUME.tree`. */
   name: z.string().max(128),
   qube: z.string().max(64),
   volume: z.enum(ENTRY_VOLUMES),
-  format: z.enum(['image', 'tar']),
-  /** Uncompressed bytes: an image's exact length; a tree's estimated size (progress only). */
+  /** The member is an ext4 image (one regular file, sparse) or a directory tree. */
+  format: z.enum(['image', 'tree']),
+  /** An image's exact length (checked after restore); a tree's size (progress only). */
   bytes: z.number().int().min(0).max(2 ** 50),
 }).strict();
 
@@ -53,8 +54,8 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestQube = z.infer<typeof qubeSchema>;
 export type ManifestEntry = z.infer<typeof entrySchema>;
 
-export function entryName(qube: string, volume: EntryVolume, format: 'image' | 'tar'): string {
-  return `${qube}/${volume}.${format === 'image' ? 'img' : 'tar'}`;
+export function entryName(qube: string, volume: EntryVolume, format: 'image' | 'tree'): string {
+  return `${qube}/${volume}.${format === 'image' ? 'img' : 'tree'}`;
 }
 
 const bad = (msg: string) => new BulkheadError('ERR_BACKUP', `manifest: ${msg}`);
@@ -95,7 +96,7 @@ export function parseManifest(untrustedText: string): Manifest {
     if (!names.has(e.qube)) throw bad(`entries.${i}: qube '${e.qube}' is not among the backup's qubes`);
     if (e.name !== entryName(e.qube, e.volume, e.format)) throw bad(`entries.${i}: name '${e.name}' does not match its qube, volume and format`);
     if (entryNames.has(e.name)) throw bad(`entries.${i}: '${e.name}' appears twice`);
-    if (e.volume === 'rootfs' && e.format !== 'tar') throw bad(`entries.${i}: a root filesystem is a tar stream`);
+    if (e.volume === 'rootfs' && e.format !== 'tree') throw bad(`entries.${i}: a root filesystem is a directory tree`);
     const q = m.qubes.find((x) => x.name === e.qube)!;
     if (e.volume !== 'private' && q.klass === 'app') throw bad(`entries.${i}: an app qube has no ${e.volume} volume in a backup`);
     entryNames.add(e.name);

@@ -7,11 +7,11 @@ import { BulkheadError } from '../errors/index.js';
 import { effective, withQube, type PropValue, type QubeRecord, type SystemView } from '../model/index.js';
 import { removeQubeVolumes } from '../storage/index.js';
 import type { BackupProgress } from './create.js';
-import type { Manifest, ManifestQube } from './manifest.js';
+import type { Manifest, ManifestEntry, ManifestQube } from './manifest.js';
 import { planRestore, type ConflictMode, type RestoreItem } from './plan.js';
 import { BackupReader, type EntrySink } from './reader.js';
 import { adoptStaged, makeStaging, stagedPath } from './stage.js';
-import { imageSink, treeSink } from './streams.js';
+import { volumeSink } from './streams.js';
 
 export interface RestoreOptions {
   file: string;
@@ -119,10 +119,9 @@ export async function restoreBackup(ctx: DaemonContext, o: RestoreOptions, onPro
     await r.entries(async (e): Promise<EntrySink | null> => {
       const it = byFrom.get(e.qube);
       if (!it) return null;
-      const dest = stagedPath(staging.get(it.as)!, e.volume);
-      if (e.format === 'image') return imageSink(dest, e.bytes);
-      await fsp.mkdir(dest, { mode: 0o755 });
-      return treeSink(dest);
+      const dir = staging.get(it.as)!;
+      const sink = volumeSink(dir, e.volume);
+      return { ...sink, end: async () => { await sink.end(); await checkStaged(stagedPath(dir, e.volume), e); } };
     }, report);
     report({ done: r.size, total: r.size, entry: 'creating qubes' }, true);
 
@@ -156,6 +155,14 @@ export async function restoreBackup(ctx: DaemonContext, o: RestoreOptions, onPro
   } finally {
     for (const dir of staging.values()) await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
     await r.close();
+  }
+}
+
+/** The unpacked member is what the manifest says: an image of its exact length, or a directory. */
+async function checkStaged(path: string, e: ManifestEntry): Promise<void> {
+  const st = await fsp.lstat(path).catch(() => null);
+  if (e.format === 'image' ? !st?.isFile() || st.size !== e.bytes : !st?.isDirectory()) {
+    throw new BulkheadError('ERR_BACKUP', `${e.name}: the unpacked volume is not ${e.format === 'image' ? `an image of ${e.bytes} bytes` : 'a directory'}`);
   }
 }
 

@@ -11,20 +11,25 @@ export interface PipeProcess {
   done: Promise<void>;
   /** SIGKILL (the caller gives up: `done` then rejects, and callers ignore it). */
   kill(): void;
+  pid: number | undefined;
 }
 
 export interface PipeOptions {
   /** Send the program's stdout nowhere (it writes a file itself). */
   discardStdout?: boolean;
-  /** The program reads this open file as its stdin (no copy through Node); `stdin` is then unusable. */
-  stdinFd?: number;
+  /**
+   * The program writes into this: another program's stdin (no copy through Node; the caller then
+   * destroys its own end so that the reader sees the end of the data). `stdout` is then unusable.
+   * (Never the other way round: a child's stdout stream in this process starts reading at once.)
+   */
+  stdoutTo?: Writable;
   env?: NodeJS.ProcessEnv;
 }
 
 /** Start `cmd args` with piped stdin and stdout; no timeout (the data decides how long it runs). */
 export function spawnPipe(cmd: string, args: readonly string[], opts: PipeOptions = {}): PipeProcess {
   const started = Date.now();
-  const child = spawn(cmd, args as string[], { env: opts.env ?? process.env, stdio: [opts.stdinFd ?? 'pipe', opts.discardStdout ? 'ignore' : 'pipe', 'pipe'] });
+  const child = spawn(cmd, args as string[], { env: opts.env ?? process.env, stdio: ['pipe', opts.stdoutTo ?? (opts.discardStdout ? 'ignore' : 'pipe'), 'pipe'] });
   const err: Buffer[] = [];
   let errBytes = 0;
   child.stderr!.on('data', (d: Buffer) => {
@@ -46,5 +51,5 @@ export function spawnPipe(cmd: string, args: readonly string[], opts: PipeOption
   });
   done.catch(() => undefined);
   const stdout = child.stdout ?? (null as unknown as Readable);
-  return { stdin: child.stdin!, stdout, done, kill: () => { if (child.exitCode === null) child.kill('SIGKILL'); } };
+  return { pid: child.pid, stdin: child.stdin!, stdout, done, kill: () => { if (child.exitCode === null) child.kill('SIGKILL'); } };
 }

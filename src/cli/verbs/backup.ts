@@ -45,8 +45,8 @@ const mb = (bytes: number, s: number) => `${(bytes / MIB).toFixed(1)} MiB in ${s
 
 export async function backupCreate(file: string, qubes: string[], o: { passphraseFile?: string; templates?: boolean }): Promise<string> {
   const passphrase = await getPassphrase(o.passphraseFile, true);
-  const r = await withProgress<{ file: string; qubes: string[]; entries: number; bytes: number; sourceBytes: number; seconds: number }>('backup', '/backup/create', { file: resolve(file), qubes, passphrase, templates: o.templates });
-  return `backed up ${r.qubes.join(', ')} to ${r.file}: ${r.entries} volumes, ${mb(r.sourceBytes, r.seconds)} (${(r.sourceBytes / 1e6 / Math.max(0.001, r.seconds)).toFixed(0)} MB/s), file ${(r.bytes / MIB).toFixed(1)} MiB\n`;
+  const r = await withProgress<{ file: string; qubes: string[]; entries: number; bytes: number; volumeBytes: number; sourceBytes: number; seconds: number }>('backup', '/backup/create', { file: resolve(file), qubes, passphrase, templates: o.templates });
+  return `backed up ${r.qubes.join(', ')} to ${r.file}: ${r.entries} volumes, ${mb(r.volumeBytes, r.seconds)} (${(r.volumeBytes / 1e6 / Math.max(0.001, r.seconds)).toFixed(0)} MB/s), ${(r.sourceBytes / MIB).toFixed(1)} MiB of data read, file ${(r.bytes / MIB).toFixed(1)} MiB\n`;
 }
 
 interface RestoreResult {
