@@ -84,7 +84,10 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
 
   it('backs up an app qube and a standalone, verifies, and restores them after removal', () => {
     const file = join(dir, 'all.bhb');
+    // A policy line naming work: recorded in the backup, shown at restore, never applied.
+    writeFileSync(join(d.home, 'policy.d', '30-backup-test.policy'), 'qubes.Filecopy * work sa allow\n');
     const out = d.ok(['backup', 'create', file, 'work', 'sa', '--passphrase-file', pass()], undefined, 300_000);
+    rmSync(join(d.home, 'policy.d', '30-backup-test.policy'));
     assert.match(out, /backed up sa, work/);
     assert.equal(d.cli(['backup', 'create', file, 'work', '--passphrase-file', pass()]).code === 0, false, 'an existing file is never overwritten');
     const v = d.ok(['backup', 'verify', file, '--passphrase-file', pass()], undefined, 300_000);
@@ -94,6 +97,8 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
     const r = d.ok(['backup', 'restore', file, '--passphrase-file', pass()], undefined, 300_000);
     assert.match(r, /restored sa \(standalone\)/);
     assert.match(r, /restored work \(app\)/);
+    assert.match(r, /work: 30-backup-test\.policy:1: qubes\.Filecopy \* work sa allow/);
+    assert.ok(!existsSync(join(d.home, 'policy.d', '30-backup-test.policy')), 'policy is shown, not written');
     assert.deepEqual(comparable(record('work')), comparable(workRecord));
     assert.equal(homeState('work'), workBefore, 'home of work: same entries, owners, modes, sizes, links and contents');
     assert.equal(treeState(rootfsOf('sa')), saBefore, "the standalone's own root: entries, owners, modes, links, contents");
