@@ -4,7 +4,7 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 import { uidBaseOf, type DaemonContext } from '../daemon/context.js';
 import { isRunning } from '../daemon/lifecycle/power.js';
 import { BulkheadError } from '../errors/index.js';
-import { policyDir } from '../rpc/broker/index.js';
+import { policyDir } from '../features/rpc/broker/index.js';
 import { isDir, isImage, randomSuffix, treeUsage, volumePaths, waitImageReleased } from '../storage/index.js';
 import type { QubeRecord } from '../model/index.js';
 import { MANIFEST_VERSION, entryName, type Manifest, type ManifestEntry, type ManifestQube } from './manifest.js';

@@ -5,3 +5,4 @@ export { BackupReader, type EntrySink, type ReadProgress } from './reader.js';
 export { BackupWriter, type WriterOptions } from './writer.js';
 export { planRestore, selectForBackup, conflictName, type ConflictMode, type RestorePlan } from './plan.js';
 export { backupRoutes } from './routes.js';
+export { backup } from './feature.js';
