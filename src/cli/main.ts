@@ -158,6 +158,19 @@ volume.command('revert').description('go back to a revision of the private volum
 volume.command('resize').description('grow a volume (never shrinks)').argument('<name>').argument('<volume>', 'private, root or volatile').argument('<size>', 'bytes, or 2G, 512M').option('--json', 'JSON output')
   .action(volumeAct('resize'));
 
+const backup = program.command('backup').description('encrypted, authenticated backups of qubes (qvm-backup, qvm-backup-restore)');
+backup.command('create').description('back up stopped qubes (records, firewall, private volumes, standalone and template roots) into a new FILE').argument('<file>').argument('<qubes...>')
+  .option('--passphrase-file <file>', 'read the passphrase from this file (else asked at the terminal)').option('--templates', 'also back up the templates the qubes boot from')
+  .action(act(async (f: string, q: string[], o: { passphraseFile?: string; templates?: boolean }) => (await import('./verbs/backup.js')).backupCreate(f, q, o)));
+// Qubes OS backups: a --qubes option here hands the file to src/backup/qubes/.
+backup.command('restore').description('restore qubes from FILE (all, or those named); the whole file is verified before any qube appears').argument('<file>').argument('[qubes...]')
+  .option('--passphrase-file <file>', 'read the passphrase from this file (else asked at the terminal)')
+  .option('--rename-conflicts', 'restore a qube whose name is taken as NAME1, NAME2, …').option('--skip-conflicts', 'skip a qube whose name is taken (the default)')
+  .action(act(async (f: string, q: string[], o: { passphraseFile?: string; renameConflicts?: boolean; skipConflicts?: boolean }) => (await import('./verbs/backup.js')).backupRestore(f, q, o)));
+backup.command('verify').description('check every record of FILE (passphrase, integrity, order, completeness) without restoring').argument('<file>')
+  .option('--passphrase-file <file>', 'read the passphrase from this file (else asked at the terminal)')
+  .action(act(async (f: string, o: { passphraseFile?: string }) => (await import('./verbs/backup.js')).backupVerify(f, o)));
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`bulkhead: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

@@ -2,3 +2,4 @@
 export { run, runSync, setExecLogger, type RunOptions, type RunResult, type RunSyncResult } from './run.js';
 export { livePid, parsePidRecord, pidRecordText, recordAlive, startTimeOf, type PidRecord } from './pid-record.js';
 export { pollFor, sleep, waitUntil, type WaitOptions } from './wait.js';
+export { spawnPipe, type PipeOptions, type PipeProcess } from './pipe.js';

@@ -26,6 +26,10 @@ let log: Logger = () => {};
 export function setExecLogger(l: Logger): void {
   log = l;
 }
+/** The log line of a program that ended (for the streaming form in pipe.ts). */
+export function execLog(msg: string): void {
+  log(msg);
+}
 
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000;

@@ -3,10 +3,11 @@ import type { FeatureFactory } from '../daemon/feature.js';
 import { network } from './network/index.js';
 import { whonix } from './whonix/index.js';
 import { rpc } from './rpc/index.js';
+import { backup } from '../backup/feature.js';
 
 /**
  * Order matters: the network feature makes a qube's namespace and links before the gateway feature
  * looks at a gateway's or a workstation's; RPC sockets come last. Vetoes (the gateway's network
- * profile) run before every feature's hooks.
+ * profile) run before every feature's hooks. Backups add routes only.
  */
-export const FEATURES: readonly FeatureFactory[] = [network, whonix, rpc];
+export const FEATURES: readonly FeatureFactory[] = [network, whonix, rpc, backup];

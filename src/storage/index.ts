@@ -19,3 +19,5 @@ export {
   type BuildOptions,
   type BuildResult,
 } from './template-build.js';
+export { durableRename, exists, isDir, mkdirOwned, randomSuffix } from './fsops.js';
+export { isImage, waitImageReleased, withImageMounted } from './image.js';
