@@ -39,12 +39,15 @@ program.command('create').description('create a qube (qvm-create)').argument('<n
   .option('--template <template>', 'template to boot from')
   .requiredOption('--label <colour>', 'trust colour')
   .option('--prop <key=value>', 'set a property (repeatable)', collect)
-  .action(act(async (n: string, o: { class: string; template?: string; label: string; prop?: string[] }) => (await import('./verbs/qubes.js')).create(n, o)));
+  .option('--encrypted', 'encrypt the private volume (and a standalone\'s root) at rest under a passphrase')
+  .option('--passphrase-file <file>', 'with --encrypted: the passphrase (the file\'s content; else asked on the terminal)')
+  .action(act(async (n: string, o: { class: string; template?: string; label: string; prop?: string[]; encrypted?: boolean; passphraseFile?: string }) => (await import('./verbs/qubes.js')).create(n, o)));
 
 program.command('ls').description('list qubes (qvm-ls)').option('--json', 'JSON output')
   .action(act(async (o: { json?: boolean }) => (await import('./verbs/qubes.js')).ls(o)));
 program.command('start').description('start qubes (qvm-start)').argument('<names...>')
-  .action(act(async (n: string[]) => (await import('./verbs/qubes.js')).start(n)));
+  .option('--passphrase-file <file>', 'passphrase of an encrypted qube (else asked on the terminal)')
+  .action(act(async (n: string[], o: { passphraseFile?: string }) => (await import('./verbs/qubes.js')).start(n, o)));
 program.command('shutdown').description('shut qubes down (qvm-shutdown)').argument('[names...]')
   .option('--all', 'every running qube, in netvm-chain order: users first, sys-net last').option('--wait', 'wait for the qube to stop (the daemon always does)').option('--timeout <seconds>', 'kill after this long (with --all: the whole shutdown)').option('--force', 'even if other running qubes use it as netvm')
   .action(act(async (n: string[], o: { wait?: boolean; timeout?: string; force?: boolean; all?: boolean }) => (await import('./verbs/qubes.js')).shutdown(n, o)));
@@ -121,9 +124,10 @@ program.command('clipboard').description("copy a qube's clipboard to the admin s
   .argument('<action>', 'copy|paste').argument('<qube>')
   .action(act(async (a: string, q: string) => (await import('./verbs/rpc.js')).clipboardVerb(a, q)));
 
-program.command('volume').description("a qube's volumes and sizes; revisions and revert of its private volume or a template's root; resize (qvm-volume)").argument('<action>', 'list|info|revisions|revert|resize').argument('[name]').argument('[volume-or-revision]', 'root, private, or a revision of the private volume; the volume to resize').argument('[revision-or-size]', 'revision (revert), new size (resize: bytes, or 2G, 512M)')
+program.command('volume').description("a qube's volumes and sizes; revisions and revert of its private volume or a template's root; resize (qvm-volume); passphrase change of an encrypted qube").argument('<action>', 'list|info|revisions|revert|resize|passphrase').argument('[name]').argument('[volume-or-revision]', 'root, private, or a revision of the private volume; the volume to resize').argument('[revision-or-size]', 'revision (revert), new size (resize: bytes, or 2G, 512M)')
   .option('--json', 'JSON output')
-  .action(act(async (a: string, n: string | undefined, r: string | undefined, x: string | undefined, o: { json?: boolean }) => (await import('./verbs/volume.js')).volumeVerb(a, n, r, x, o)));
+  .option('--old-file <file>', 'passphrase: the current passphrase (else asked on the terminal)').option('--new-file <file>', 'passphrase: the new passphrase (else asked twice on the terminal)')
+  .action(act(async (a: string, n: string | undefined, r: string | undefined, x: string | undefined, o: { json?: boolean; oldFile?: string; newFile?: string }) => (await import('./verbs/volume.js')).volumeVerb(a, n, r, x, o)));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`bulkhead: ${e instanceof Error ? e.message : String(e)}\n`);

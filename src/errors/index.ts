@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'ERR_PERMISSION'
   | 'ERR_UID_RANGE'
   | 'ERR_UNSAFE_PATH'
+  | 'ERR_PASSPHRASE'
+  | 'ERR_CRYPT'
   | 'ERR_INTERNAL';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -37,6 +39,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_UID_RANGE: 409,
   ERR_UNSAFE_PATH: 500,
   ERR_PERMISSION: 403,
+  ERR_PASSPHRASE: 401,
+  ERR_CRYPT: 500,
   ERR_RUNTIME: 500,
   ERR_EXEC: 500,
   ERR_INTERNAL: 500,

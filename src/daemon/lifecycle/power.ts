@@ -5,6 +5,8 @@ import { effective, type QubeRecord } from '../../model/index.js';
 import type { QubeRuntimeSpec } from '../../runtime/types.js';
 import type { DaemonContext } from '../context.js';
 import { buildSpec, runtimeId } from './spec.js';
+import { unlockVolumeKey } from '../../crypt/index.js';
+import { volumePaths } from '../../storage/layout.js';
 import { commitVolumesAtStop, createVolumes, prepareVolumesAtStart, removeVolumes, withTemplateRoot } from './volumes.js';
 
 const ACTOR = 'admin';
@@ -22,7 +24,7 @@ export function isRunning(ctx: DaemonContext, name: string): boolean {
 }
 
 /** Start a qube and, first, the netvm chain it depends on (as Qubes does). */
-export async function startQube(ctx: DaemonContext, name: string, depth = 0): Promise<{ pid: number; alreadyRunning: boolean }> {
+export async function startQube(ctx: DaemonContext, name: string, depth = 0, opts: { passphrase?: string } = {}): Promise<{ pid: number; alreadyRunning: boolean }> {
   if (depth > 8) throw new BulkheadError('ERR_INVALID_VALUE', `netvm chain of '${name}' is too deep`);
   const q = ctx.store.requireQube(name);
   if (q.klass === 'admin') throw new BulkheadError('ERR_INVALID_VALUE', `'${name}' is the admin qube and always runs`);
@@ -36,6 +38,8 @@ export async function startQube(ctx: DaemonContext, name: string, depth = 0): Pr
     const sys = ctx.store.system();
     const rec = sys.qubes.get(name) as QubeRecord;
     const spec = buildSpec(ctx, rec, sys);
+    // An encrypted qube: a missing or wrong passphrase stops here, before anything changes.
+    if (spec.crypt) spec.crypt.key = (await unlockVolumeKey(volumePaths(ctx.paths.qubesDir, name).dir, name, opts.passphrase)).key;
     ctx.events.emit('qube-pre-start', { qube: name });
     try {
       await prepareVolumesAtStart(ctx, rec);
@@ -57,6 +61,7 @@ export async function startQube(ctx: DaemonContext, name: string, depth = 0): Pr
       for (const h of ctx.hooks) await h.postStart?.(ctx, name, inst.pid);
       return { pid: inst.pid, alreadyRunning: false };
     } catch (e) {
+      spec.crypt?.key?.fill(0);
       const reason = e instanceof Error ? e.message : String(e);
       await ctx.runtime.kill(spec).catch(() => undefined);
       for (const h of ctx.hooks) await h.postStop?.(ctx, name).catch(() => undefined);
