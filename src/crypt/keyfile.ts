@@ -13,13 +13,16 @@ export const KEY_FILE_FORMAT = 'bulkhead-volume-key';
 export interface ScryptParams { N: number; r: number; p: number }
 export const DEFAULT_SCRYPT: ScryptParams = { N: 1 << 17, r: 8, p: 1 };
 
-const b64 = (bytes: number) => z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).refine((s) => Buffer.from(s, 'base64').length === bytes, `must be ${bytes} bytes of base64`);
+/** Canonical base64 of exactly `bytes` bytes (one spelling per value: Node's decoder ignores stray padding bits). */
+const b64 = (bytes: number) => z.string().refine((s) => { const b = Buffer.from(s, 'base64'); return b.length === bytes && b.toString('base64') === s; }, `must be ${bytes} bytes of base64`);
 const pow2 = z.number().int().refine((n) => n >= 1 << 14 && n <= 1 << 22 && (n & (n - 1)) === 0, 'must be a power of two from 2^14 to 2^22');
 
 export const keyFileSchema = z.object({
   format: z.literal(KEY_FILE_FORMAT),
   version: z.literal(1),
-  kdf: z.object({ name: z.literal('scrypt'), N: pow2, r: z.number().int().min(1).max(32), p: z.number().int().min(1).max(16), salt: b64(32) }).strict(),
+  // Bounded: scrypt takes 128·N·r bytes, at most 1 GiB here, and p rounds of it.
+  kdf: z.object({ name: z.literal('scrypt'), N: pow2, r: z.number().int().min(1).max(32), p: z.number().int().min(1).max(16), salt: b64(32) }).strict()
+    .refine((k) => 128 * k.N * k.r <= 1 << 30, 'scrypt would need more than 1 GiB (128·N·r)'),
   cipher: z.literal('aes-256-gcm'),
   iv: b64(12),
   tag: b64(16),

@@ -75,7 +75,7 @@ describe('encrypted qubes', { timeout: 600_000 }, () => {
   after(async () => {
     try {
       if (d) {
-        for (const n of ['enc', 'plain', 'sa']) d.cli(['kill', n]);
+        for (const n of ['enc', 'encc', 'plain', 'sa']) d.cli(['kill', n]);
         await d.destroy();
       }
     } finally {
@@ -157,9 +157,27 @@ describe('encrypted qubes', { timeout: 600_000 }, () => {
     d.ok(['start', 'enc', '--passphrase-file', join(secrets, 'p2')]);
     assert.equal(sh('enc', 'cat /home/user/note').stdout, `${canary}\n`, 'the data survived the stop and the passphrase change');
     d.ok(['shutdown', 'enc']);
+    // A clone shares the master key and the passphrase, and gets its owners shifted without the key.
+    d.ok(['clone', 'enc', 'encc']);
+    const nokey = await d.api<{ error: string }>('POST', '/qubes/encc/start', {});
+    assert.equal(nokey.body.error, 'ERR_PASSPHRASE');
+    d.ok(['start', 'encc', '--passphrase-file', join(secrets, 'p2')]);
+    assert.equal(sh('encc', 'cat /home/user/note; echo more >> /home/user/note').stdout, `${canary}\n`, 'the clone reads the data as user');
+    d.ok(['shutdown', 'encc']);
     spawnSync('sync', ['-f', mnt]);
     assert.deepEqual(findInFile(img, Buffer.from(pass2)), [], 'the new passphrase is nowhere on the raw image');
     assert.deepEqual(findInFile(img, Buffer.from(canary)), [], 'still no plaintext canary');
+  });
+
+  it('disposables of an encrypted disposable template are amnesic: RAM only, no passphrase asked', () => {
+    d.ok(['create', 'edvm', '--template', 'debian-12', '--label', 'red', '--prop', 'private_size=32M', '--prop', 'template_for_dispvms=true', '--encrypted', '--passphrase-file', join(secrets, 'p1')]);
+    const dcanary = `canary-${randomBytes(12).toString('hex')}`;
+    const b64 = Buffer.from(dcanary).toString('base64');
+    const r = d.cli(['run', '--user', 'user', '--dispvm', 'edvm', '--', 'sh', '-c', `stat -f -c %T /home/user; for i in $(seq 1 2000); do echo ${b64} | base64 -d; echo; done > /home/user/x; sync; head -1 /home/user/x`], undefined, 120_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `tmpfs\n${dcanary}\n`);
+    spawnSync('sync', ['-f', mnt]);
+    assert.deepEqual(findInFile(img, Buffer.from(dcanary)), [], 'what the disposable wrote never reached the disk');
   });
 
   it('templates and disposables cannot be encrypted; a standalone\'s root layer is encrypted too', () => {
