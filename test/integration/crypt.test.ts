@@ -119,6 +119,9 @@ describe('encrypted qubes', { timeout: 600_000 }, () => {
 
   it('after shutdown the raw state image holds the plain qube\'s canary but not the encrypted one\'s, nor the passphrase', () => {
     d.ok(['shutdown', 'enc', 'plain']);
+    // The key went with the stop: the image is mounted nowhere and no loop device holds it (the file system and its keyring are gone).
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(join(d.home, 'qubes', 'enc', 'mnt', 'private')));
+    assert.equal(spawnSync('losetup', ['-j', join(d.home, 'qubes', 'enc', 'private')], { encoding: 'utf8' }).stdout, '');
     assert.match(d.ok(['volume', 'revisions', 'enc']), /^\d{4}-/m, 'a revision was committed (a copy of the encrypted image)');
     spawnSync('sync', ['-f', mnt]);
     const hits = findInFile(img, Buffer.from(plainCanary));
@@ -164,6 +167,13 @@ describe('encrypted qubes', { timeout: 600_000 }, () => {
     d.ok(['start', 'encc', '--passphrase-file', join(secrets, 'p2')]);
     assert.equal(sh('encc', 'cat /home/user/note; echo more >> /home/user/note').stdout, `${canary}\n`, 'the clone reads the data as user');
     d.ok(['shutdown', 'encc']);
+    // An image swapped for a plain one is refused, never filled in plaintext.
+    const enccImg = join(d.home, 'qubes', 'encc', 'private');
+    assert.equal(spawnSync('cp', ['--sparse=always', join(d.home, 'qubes', 'plain', 'private'), enccImg]).status, 0);
+    const swapped = await d.api<{ error: string; message: string }>('POST', '/qubes/encc/start', { passphrase: pass2 });
+    assert.equal(swapped.body.error, 'ERR_CRYPT', swapped.body.message);
+    assert.equal(JSON.parse(d.ok(['ls', '--json'])).find((q: { name: string }) => q.name === 'encc').state, 'halted');
+    assert.equal(spawnSync('losetup', ['-j', enccImg], { encoding: 'utf8' }).stdout, '', 'the failed start left no loop device');
     spawnSync('sync', ['-f', mnt]);
     assert.deepEqual(findInFile(img, Buffer.from(pass2)), [], 'the new passphrase is nowhere on the raw image');
     assert.deepEqual(findInFile(img, Buffer.from(canary)), [], 'still no plaintext canary');
