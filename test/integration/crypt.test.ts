@@ -87,6 +87,8 @@ describe('encrypted qubes', { timeout: 600_000 }, () => {
 
   it('a start without the passphrase or with a wrong one fails with ERR_PASSPHRASE and changes nothing', async () => {
     const before = keyFile();
+    assert.match(d.ok(['volume', 'info', 'enc']), /encrypted at rest/);
+    assert.doesNotMatch(d.ok(['volume', 'info', 'plain']), /encrypted/);
     const none = await d.api<{ error: string; message: string }>('POST', '/qubes/enc/start', {});
     assert.equal(none.status, 401);
     assert.equal(none.body.error, 'ERR_PASSPHRASE');
@@ -157,8 +159,11 @@ describe('encrypted qubes', { timeout: 600_000 }, () => {
     assert.equal(statSync(join(d.home, 'qubes', 'enc', 'private')).mtimeMs, imageBefore, 'the image is not rewritten');
     const old = await d.api<{ error: string }>('POST', '/qubes/enc/start', { passphrase: pass1 });
     assert.equal(old.body.error, 'ERR_PASSPHRASE');
+    // A revision (a copy of the encrypted image) is reverted to without the key, and opens with the new passphrase.
+    const rev = d.ok(['volume', 'revisions', 'enc']).trim().split('\n').pop() as string;
+    d.ok(['volume', 'revert', 'enc', rev]);
     d.ok(['start', 'enc', '--passphrase-file', join(secrets, 'p2')]);
-    assert.equal(sh('enc', 'cat /home/user/note').stdout, `${canary}\n`, 'the data survived the stop and the passphrase change');
+    assert.equal(sh('enc', 'cat /home/user/note').stdout, `${canary}\n`, 'the data survived the stop, a revert and the passphrase change');
     d.ok(['shutdown', 'enc']);
     // A clone shares the master key and the passphrase, and gets its owners shifted without the key.
     d.ok(['clone', 'enc', 'encc']);

@@ -3,7 +3,7 @@ import { apiClient } from '../client.js';
 import { table } from '../output.js';
 import { passphraseFrom } from '../passphrase.js';
 
-interface VolInfo { volumes: { kind: string; path: string; persistent: boolean; bound: string | null; sizeBytes: number | null; usage: { diskBytes: number } }[] }
+interface VolInfo { encrypted?: boolean; volumes: { kind: string; path: string; persistent: boolean; bound: string | null; sizeBytes: number | null; usage: { diskBytes: number } }[] }
 
 const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 
@@ -22,10 +22,11 @@ export async function volumeVerb(action: string, name: string | undefined, revis
   if (action === 'list' || action === 'info') {
     const v = await c.request<VolInfo>('GET', base);
     if (o.json) return JSON.stringify(v, null, 2) + '\n';
+    const note = v.encrypted ? 'private volume encrypted at rest (fscrypt)\n' : '';
     return table(v.volumes.map((x) => [
       `${name}:${x.kind}`, x.persistent ? 'yes' : 'no', mib(x.usage.diskBytes),
       x.sizeBytes === null ? 'unbounded' : `${mib(x.sizeBytes)} (${x.bound})`, x.path,
-    ]), ['VOLUME', 'PERSISTENT', 'USED', 'LIMIT', 'PATH']);
+    ]), ['VOLUME', 'PERSISTENT', 'USED', 'LIMIT', 'PATH']) + note;
   }
   if (action === 'resize') {
     const [volume, size] = [revision, extra];
