@@ -8,7 +8,7 @@ import { resizeVolume } from '../daemon/lifecycle/resize.js';
 import { isImage, waitImageReleased } from '../storage/image.js';
 import { effective } from '../model/index.js';
 import { nameParam, resizeBody, revertBody, rootRevertBody } from './schemas.js';
-import { readKeyFile } from '../../crypt/index.js';
+import { readKeyFile } from '../crypt/index.js';
 
 export function volumeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   app.get('/qubes/:name/volumes', async (req) => {

@@ -1,10 +1,9 @@
 // ext4 native encryption (fscrypt v2) of a mounted volume image, through native/bh-fscrypt: add, check and remove keys.
-import { fileURLToPath } from 'node:url';
 import { BulkheadError } from '../errors/index.js';
 import { run } from '../exec/index.js';
+import { NATIVE_BUILD } from '../native/paths.js';
 
-const DEFAULT_NATIVE = fileURLToPath(new URL('../../native/build', import.meta.url));
-const helper = () => `${process.env.BULKHEAD_NATIVE_DIR ?? DEFAULT_NATIVE}/bh-fscrypt`;
+const helper = () => `${NATIVE_BUILD}/bh-fscrypt`;
 
 /** The directory inside an encrypted image that holds the volume's data (ext4 refuses to encrypt its root directory, which holds lost+found). */
 export const ENCRYPTED_SUBDIR = 'crypt';
