@@ -2,7 +2,7 @@
 // `npm run lint:layers` (and scripts/test, before any test) fails on the first import against this order,
 // static, dynamic (`import()`) or type-only.
 const CORE = '^src/(model|policy|firewall|gateway|filecopy|uplink|errors)/';
-const SHELL = '^src/(exec|runtime|storage|net|lab|hostfs|service|state|tor-control|control-filter|native|policy-files)/';
+const SHELL = '^src/(exec|runtime|storage|crypt|net|lab|hostfs|service|state|tor-control|control-filter|native|policy-files)/';
 const DAEMON = '^src/daemon/';
 // src/backup/ is a feature (routes over the daemon's lifecycle) kept in its own folder.
 const FEATURES = '^src/(features|backup)/';

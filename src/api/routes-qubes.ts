@@ -6,7 +6,9 @@ import { createDisposable, destroyDisposable } from '../daemon/lifecycle/dispvm.
 import { addTag, cloneQube, createQube, removeFeature, removeQube, removeTag, resetProperty, setFeature, setGlobal, setProperty } from '../daemon/lifecycle/manage.js';
 import { shutdownAll } from '../daemon/lifecycle/shutdown-all.js';
 import { killQube, pauseQube, shutdownQube, startQube, unpauseQube } from '../daemon/lifecycle/power.js';
-import { cloneBody, createBody, dispvmBody, featureBody, nameParam, propBody, removeQuery, shutdownAllBody, shutdownBody } from './schemas.js';
+import { cloneBody, createBody, dispvmBody, featureBody, nameParam, propBody, removeQuery, shutdownAllBody, shutdownBody, startBody, passphraseBody } from './schemas.js';
+import { changePassphrase } from '../crypt/index.js';
+import { volumePaths } from '../storage/layout.js';
 import { viewProps, viewQube } from './view.js';
 import { z } from 'zod';
 
@@ -24,7 +26,7 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   });
   app.post('/qubes', async (req, reply) => {
     const b = createBody.parse(req.body);
-    const q = await createQube(ctx, { name: b.name, klass: b.class, label: b.label, template: b.template, props: b.props, tags: b.tags, features: b.features });
+    const q = await createQube(ctx, { name: b.name, klass: b.class, label: b.label, template: b.template, props: b.props, tags: b.tags, features: b.features, passphrase: b.passphrase });
     return reply.status(201).send(viewQube(q, store.system(), 'halted'));
   });
   app.get('/qubes/:name', async (req) => {
@@ -46,7 +48,15 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
 
   app.post('/qubes/:name/start', async (req) => {
     const q = qubeOf(req.params);
-    return startQube(ctx, q.name);
+    const b = startBody.parse(req.body ?? {});
+    return startQube(ctx, q.name, 0, { passphrase: b.passphrase });
+  });
+  app.post('/qubes/:name/passphrase', async (req) => {
+    const q = qubeOf(req.params);
+    const b = passphraseBody.parse(req.body);
+    await ctx.locks.run(q.name, () => changePassphrase(volumePaths(ctx.paths.qubesDir, q.name).dir, q.name, b.old, b.new));
+    ctx.store.audit('admin', 'passphrase-changed', q.name, {});
+    return { changed: q.name };
   });
   app.post('/qubes/:name/shutdown', async (req) => {
     const q = qubeOf(req.params);

@@ -8,11 +8,14 @@ import { resizeVolume } from '../daemon/lifecycle/resize.js';
 import { isImage, waitImageReleased } from '../storage/image.js';
 import { effective } from '../model/index.js';
 import { nameParam, resizeBody, revertBody, rootRevertBody } from './schemas.js';
+import { readKeyFile } from '../crypt/index.js';
 
 export function volumeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   app.get('/qubes/:name/volumes', async (req) => {
     const q = ctx.store.requireQube(nameParam.parse(req.params).name);
-    const info = await volumeInfo(ctx.paths.qubesDir, q.name, q.klass as VolumeClass);
+    const info: Awaited<ReturnType<typeof volumeInfo>> & { encrypted?: boolean } = await volumeInfo(ctx.paths.qubesDir, q.name, q.klass as VolumeClass);
+    // Encrypted at rest (fscrypt): its private volume, and a standalone's root layer.
+    info.encrypted = (await readKeyFile(info.dir)) !== null;
     // tmpfs volumes are made at start with the size the properties give.
     const sys = ctx.store.system();
     for (const v of info.volumes) {

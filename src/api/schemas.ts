@@ -1,7 +1,9 @@
 // Request schemas of the admin API (zod); unknown fields are refused, as typed configs should.
 import { z } from 'zod';
+import { MAX_PASSPHRASE_BYTES } from '../crypt/keyfile.js';
 
 export { nameParam } from '../daemon/feature.js';
+const passphraseField = z.string().min(1).max(MAX_PASSPHRASE_BYTES);
 export const createBody = z.object({
   name: z.string(),
   class: z.string(),
@@ -10,7 +12,13 @@ export const createBody = z.object({
   props: z.record(z.string(), z.string()).optional(),
   tags: z.array(z.string()).optional(),
   features: z.record(z.string(), z.string()).optional(),
+  /** Encrypt the qube under this passphrase (create --encrypted). Never stored, logged or audited. */
+  passphrase: passphraseField.optional(),
 }).strict();
+/** Start: the passphrase of an encrypted qube. */
+export const startBody = z.object({ passphrase: passphraseField.optional() }).strict();
+/** Passphrase change of an encrypted qube: the master key is rewrapped, the data stays. */
+export const passphraseBody = z.object({ old: passphraseField, new: passphraseField }).strict();
 export const shutdownBody = z.object({ wait: z.boolean().optional(), timeout: z.number().int().positive().max(3600).optional(), force: z.boolean().optional() }).strict();
 /** Shut every qube down (qvm-shutdown --all): the whole ordered shutdown ends within `timeout` seconds. */
 export const shutdownAllBody = z.object({ timeout: z.number().int().positive().max(3600).optional() }).strict();

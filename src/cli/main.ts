@@ -47,12 +47,15 @@ program.command('create').description('create a qube (qvm-create)').argument('<n
   .option('--template <template>', 'template to boot from')
   .requiredOption('--label <colour>', 'trust colour')
   .option('--prop <key=value>', 'set a property (repeatable)', collect)
-  .action(act(async (n: string, o: { class: string; template?: string; label: string; prop?: string[] }) => (await import('./verbs/qubes.js')).create(n, o)));
+  .option('--encrypted', 'encrypt the private volume (and a standalone\'s root) at rest under a passphrase')
+  .option('--passphrase-file <file>', 'with --encrypted: the passphrase (the file\'s content; else asked on the terminal)')
+  .action(act(async (n: string, o: { class: string; template?: string; label: string; prop?: string[]; encrypted?: boolean; passphraseFile?: string }) => (await import('./verbs/qubes.js')).create(n, o)));
 
 program.command('ls').description('list qubes (qvm-ls)').option('--json', 'JSON output')
   .action(act(async (o: { json?: boolean }) => (await import('./verbs/qubes.js')).ls(o)));
 program.command('start').description('start qubes (qvm-start)').argument('<names...>')
-  .action(act(async (n: string[]) => (await import('./verbs/qubes.js')).start(n)));
+  .option('--passphrase-file <file>', 'passphrase of an encrypted qube (else asked on the terminal)')
+  .action(act(async (n: string[], o: { passphraseFile?: string }) => (await import('./verbs/qubes.js')).start(n, o)));
 program.command('shutdown').description('shut qubes down (qvm-shutdown)').argument('[names...]')
   .option('--all', 'every running qube, in netvm-chain order: users first, sys-net last').option('--wait', 'wait for the qube to stop (the daemon always does)').option('--timeout <seconds>', 'kill after this long (with --all: the whole shutdown)').option('--force', 'even if other running qubes use it as netvm')
   .action(act(async (n: string[], o: { wait?: boolean; timeout?: string; force?: boolean; all?: boolean }) => (await import('./verbs/qubes.js')).shutdown(n, o)));
@@ -157,6 +160,9 @@ volume.command('revert').description('go back to a revision of the private volum
   .action(volumeAct('revert'));
 volume.command('resize').description('grow a volume (never shrinks)').argument('<name>').argument('<volume>', 'private, root or volatile').argument('<size>', 'bytes, or 2G, 512M').option('--json', 'JSON output')
   .action(volumeAct('resize'));
+volume.command('passphrase').description("change an encrypted qube's passphrase (the data is not encrypted again)").argument('<name>')
+  .option('--old-file <file>', 'the current passphrase (else asked on the terminal)').option('--new-file <file>', 'the new passphrase (else asked twice on the terminal)')
+  .action(act(async (n: string, o: { oldFile?: string; newFile?: string }) => (await import('./verbs/volume.js')).volumeVerb('passphrase', n, undefined, undefined, o)));
 
 const backup = program.command('backup').description('encrypted, authenticated backups of qubes (qvm-backup, qvm-backup-restore)');
 backup.command('create').description('back up stopped qubes (records, firewall, private volumes, standalone and template roots) into a new FILE').argument('<file>').argument('<qubes...>')

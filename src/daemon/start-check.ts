@@ -10,7 +10,7 @@ import type { Paths } from './paths.js';
  * Everything of native/build the daemon runs, loads or mounts into qubes (crun-v1 only on hybrid
  * cgroups, checked by the runtime); the `.node` addon is loaded, the rest executed.
  */
-export const NATIVE_HELPERS = ['idmap-mount', 'qube-init', 'seccomp-bpf', 'bh-agent', 'qrexec-client-vm', 'bh-filecopy', 'bh-rpc-relay', 'bh-saferead', 'peercred.node'];
+export const NATIVE_HELPERS = ['idmap-mount', 'qube-init', 'seccomp-bpf', 'bh-agent', 'qrexec-client-vm', 'bh-filecopy', 'bh-rpc-relay', 'bh-saferead', 'bh-fscrypt', 'peercred.node'];
 
 /** sun_path holds 108 bytes with its NUL; Node silently cuts a longer path, and no client finds the socket. */
 const SUN_PATH_MAX = 107;

@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'ERR_UNSAFE_PATH'
   | 'ERR_BACKUP'
   | 'ERR_BACKUP_PASSPHRASE'
+  | 'ERR_PASSPHRASE'
+  | 'ERR_CRYPT'
   | 'ERR_INTERNAL';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -40,6 +42,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_UNSAFE_PATH: 500,
   ERR_PERMISSION: 403,
   ERR_BACKUP_PASSPHRASE: 403,
+  ERR_PASSPHRASE: 401,
+  ERR_CRYPT: 500,
   ERR_RUNTIME: 500,
   ERR_EXEC: 500,
   ERR_INTERNAL: 500,

@@ -39,6 +39,13 @@ export interface QubeRuntimeSpec {
    * image's size. Unset (and volatileRoot false) = a directory on the pool's disk, unbounded.
    */
   rootImage?: string;
+  /**
+   * Encrypted images (fscrypt): after mounting privateImage (and rootImage when `root`), the
+   * runtime gives the kernel `key`, wipes it, and uses the encrypted directory `dataSubdir` of
+   * each image as the private directory (the root layer's upper and work); at cleanup it removes
+   * key `keyId` before unmounting. `key` is present only in the spec a start is given.
+   */
+  crypt?: { keyId: string; dataSubdir: string; private: boolean; root: boolean; key?: Buffer };
   /** The qube's own uid/gid range on the host: root inside = uidBase outside. */
   uidBase: number;
   uidCount: number;

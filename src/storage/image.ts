@@ -29,14 +29,14 @@ export async function isImage(p: string): Promise<boolean> {
  * and modes kept; its root owned by `owner`). 4 KiB blocks so online growth goes far; no blocks
  * reserved for root (a qube's root is not the host's and should get the whole size).
  */
-export async function makeImage(img: string, bytes: number, fromDir: string | null, owner: { uid: number; gid: number }): Promise<void> {
+export async function makeImage(img: string, bytes: number, fromDir: string | null, owner: { uid: number; gid: number }, extraMkfs: string[] = []): Promise<void> {
   const fh = await fsp.open(img, 'wx', 0o600);
   try {
     await fh.truncate(bytes);
   } finally {
     await fh.close();
   }
-  await tool('mkfs.ext4', ['-q', '-F', '-b', '4096', '-m', '0', ...(fromDir === null ? [] : ['-d', fromDir]),
+  await tool('mkfs.ext4', ['-q', '-F', '-b', '4096', '-m', '0', ...extraMkfs, ...(fromDir === null ? [] : ['-d', fromDir]),
     '-E', `root_owner=${owner.uid}:${owner.gid},lazy_itable_init=1,lazy_journal_init=1`, img], `creating ${img}`);
 }
 

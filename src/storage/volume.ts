@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
 import { treeUsage, type TreeUsage } from './du.js';
-import { copyTree, durableRename, exists, isDir, mkdirOwned, randomSuffix, removeTree } from './fsops.js';
+import { copyTree, durableRename, exists, isDir, mkdirOwned, randomSuffix, removeTree, syncFs } from './fsops.js';
 import {
   CREATING_PREFIX,
   TRASH_PREFIX,
@@ -19,6 +19,9 @@ import {
 import { growImageOffline, imageInfo, isImage, makeImage, waitImageReleased, withImageMounted } from './image.js';
 import { commitPrivate, listRevisions, recoverVolumes, type CommitResult, type RecoveryReport } from './revisions.js';
 import { shiftTreeOwners } from './shift.js';
+import { ENCRYPTED_SUBDIR, MKFS_ENCRYPT_OPTIONS, addKey, removeKey, setPolicy } from '../crypt/fscrypt.js';
+import { KEY_FILE_NAME, writeKeyFile } from '../crypt/volume-key.js';
+import type { KeyFile } from '../crypt/keyfile.js';
 import { clearLowerRoot } from './template-root.js';
 
 /** Inside a qube, `user` is uid/gid 1000. */
@@ -41,6 +44,34 @@ export interface CreateVolumesOptions {
    * image of this size (empty: the start makes `upper/` and `work/` in it). Unset = a directory, unbounded.
    */
   rootBytes?: number;
+  /**
+   * Encrypt the private image (and a standalone's root image) with this master key (fscrypt): its
+   * data lives in the encrypted directory `crypt/` of each image; the key file is written beside
+   * the volumes. Needs `privateBytes` (only an image can be encrypted). The caller wipes the key.
+   */
+  encrypt?: { key: Buffer; keyFile: KeyFile };
+}
+
+/**
+ * Make an empty encrypted image of `bytes` at `img`: an ext4 file system with the encrypt feature
+ * whose directory `crypt/` is encrypted with the master key; `fill(dataDir)` lays out what goes
+ * into it while the key is present. The key is removed and the image unmounted before returning.
+ */
+async function makeEncryptedImage(img: string, bytes: number, adminMnt: string, enc: { key: Buffer; keyFile: KeyFile }, dataOwner: { uid: number; gid: number }, dataMode: number, fill: (dataDir: string) => Promise<void>): Promise<void> {
+  await makeImage(img, bytes, null, { uid: 0, gid: 0 }, MKFS_ENCRYPT_OPTIONS);
+  await withImageMounted(img, adminMnt, true, async () => {
+    await addKey(adminMnt, enc.key, enc.keyFile.keyId);
+    try {
+      const data = join(adminMnt, ENCRYPTED_SUBDIR);
+      await fsp.mkdir(data, { mode: 0o700 });
+      await setPolicy(data, enc.keyFile.keyId);
+      await mkdirOwned(data, dataMode, dataOwner);
+      await fill(data);
+      await syncFs(adminMnt);
+    } finally {
+      await removeKey(adminMnt, enc.keyFile.keyId);
+    }
+  });
 }
 
 /** Turn the root directory `p.root` (just made, root-only place) into an empty image of `bytes`. */
@@ -59,6 +90,30 @@ async function privateToImage(p: VolumePaths, bytes: number, uidBase: number | u
   await fsp.rm(p.private, { recursive: true, force: true });
   await fsp.rename(img, p.private);
   await mkdirOwned(join(p.dir, 'mnt'), 0o700);
+}
+
+/** The private image (and a standalone's root image) of an encrypted qube, and its key file, in the `.creating-` directory `p`. */
+async function encryptedVolumes(p: VolumePaths, opts: CreateVolumesOptions): Promise<void> {
+  const enc = opts.encrypt;
+  if (!enc) return;
+  if (opts.privateBytes === undefined || opts.class === 'disposable' || opts.class === 'template') {
+    throw new BulkheadError('ERR_INVALID_VALUE', `a ${opts.class} qube${opts.privateBytes === undefined ? ' without a private_size' : ''} cannot be encrypted`);
+  }
+  const o = owners(opts.uidBase);
+  await mkdirOwned(join(p.dir, 'mnt'), 0o700);
+  await makeEncryptedImage(`${p.private}.img-new`, opts.privateBytes, p.adminMnt, enc, o.root ?? { uid: 0, gid: 0 }, 0o755, async (data) => {
+    await mkdirOwned(join(data, 'home'), 0o755, o.root);
+    await mkdirOwned(join(data, 'home', 'user'), 0o700, o.user);
+  });
+  await fsp.rm(p.private, { recursive: true, force: true });
+  await fsp.rename(`${p.private}.img-new`, p.private);
+  if (opts.rootBytes !== undefined && rootIsPersistent(opts.class)) {
+    // The runtime makes upper/ and work/ in crypt/ at every start (as in a plain root image).
+    await makeEncryptedImage(`${p.root}.img-new`, opts.rootBytes, p.adminMnt, enc, { uid: 0, gid: 0 }, 0o700, async () => {});
+    await fsp.rm(p.root, { recursive: true, force: true });
+    await fsp.rename(`${p.root}.img-new`, p.root);
+  }
+  await writeKeyFile(p.dir, enc.keyFile);
 }
 
 function owners(uidBase: number | undefined): { root?: { uid: number; gid: number }; user?: { uid: number; gid: number } } {
@@ -109,8 +164,12 @@ export async function createQubeVolumes(poolDir: string, name: string, opts: Cre
       if (!(await isDir(opts.copyRootFrom))) throw new BulkheadError('ERR_TEMPLATE', `root filesystem ${opts.copyRootFrom} is not a directory`);
       await copyTree(opts.copyRootFrom, tmp.rootfs);
     }
-    if (opts.privateBytes !== undefined && opts.class !== 'disposable') await privateToImage(tmp, opts.privateBytes, opts.uidBase);
-    if (opts.rootBytes !== undefined && rootIsPersistent(opts.class)) await rootToImage(tmp, opts.rootBytes);
+    if (opts.encrypt) {
+      await encryptedVolumes(tmp, opts);
+    } else {
+      if (opts.privateBytes !== undefined && opts.class !== 'disposable') await privateToImage(tmp, opts.privateBytes, opts.uidBase);
+      if (opts.rootBytes !== undefined && rootIsPersistent(opts.class)) await rootToImage(tmp, opts.rootBytes);
+    }
     await durableRename(tmpDir, final.dir);
   } catch (e) {
     await fsp.rm(tmpDir, { recursive: true, force: true });
@@ -171,6 +230,8 @@ export async function cloneQubeVolumes(poolDir: string, src: string, dst: string
       await mkdirOwned(t.rootWork, 0o700, owners(opts.toUidBase).root);
     }
     if (await isDir(s.rootfs)) await copyTree(s.rootfs, t.rootfs);
+    // An encrypted qube's clone shares its master key and passphrase (Qubes' clone copies the volume as it is).
+    if (await exists(join(s.dir, KEY_FILE_NAME))) await copyTree(join(s.dir, KEY_FILE_NAME), join(tmpDir, KEY_FILE_NAME));
     if (opts.fromUidBase !== undefined && opts.toUidBase !== undefined && opts.fromUidBase !== opts.toUidBase) {
       const shift = { fromBase: opts.fromUidBase, toBase: opts.toUidBase, count: UID_COUNT };
       if (await isImage(t.private)) {

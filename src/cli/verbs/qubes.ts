@@ -1,5 +1,6 @@
 // Verbs on qubes: create, ls, start, shutdown, kill, pause, unpause, clone, remove (qvm-* names).
-import { apiClient } from '../client.js';
+import { ApiError, apiClient } from '../client.js';
+import { passphraseFrom, promptPassphrase, readPassphraseFile } from '../passphrase.js';
 import { table } from '../output.js';
 import type { TorState } from '../../features/whonix/tor-watch.js';
 import type { QubeView as ApiQubeView } from '../../api/view.js';
@@ -18,9 +19,15 @@ function parseProps(list: string[] = []): Record<string, string> {
   return props;
 }
 
-export async function create(name: string, o: { class: string; template?: string; label: string; prop?: string[] }): Promise<string> {
-  const q = await apiClient().request<QubeView>('POST', '/qubes', { name, class: o.class, label: o.label, template: o.template, props: parseProps(o.prop) });
-  return `created ${q.name} (${q.klass}, ${q.label})\n`;
+export async function create(name: string, o: { class: string; template?: string; label: string; prop?: string[]; encrypted?: boolean; passphraseFile?: string }): Promise<string> {
+  if (o.passphraseFile !== undefined && !o.encrypted) throw new Error('--passphrase-file needs --encrypted');
+  let passphrase: string | undefined;
+  if (o.encrypted) {
+    passphrase = (await passphraseFrom(o.passphraseFile, `passphrase for ${name}`, true)) ?? undefined;
+    if (passphrase === undefined) throw new Error('--encrypted: give --passphrase-file FILE (no terminal to ask on)');
+  }
+  const q = await apiClient().request<QubeView>('POST', '/qubes', { name, class: o.class, label: o.label, template: o.template, props: parseProps(o.prop), ...(passphrase === undefined ? {} : { passphrase }) });
+  return `created ${q.name} (${q.klass}, ${q.label}${passphrase === undefined ? '' : ', encrypted'})\n`;
 }
 
 export async function ls(o: { json?: boolean }): Promise<string> {
@@ -44,11 +51,18 @@ export async function ls(o: { json?: boolean }): Promise<string> {
 }
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-export async function start(names: string[]): Promise<string> {
+export async function start(names: string[], o: { passphraseFile?: string } = {}): Promise<string> {
   const c = apiClient();
   let out = '';
+  // One file serves every qube named; without it, a terminal is asked once per encrypted qube.
+  const fromFile = o.passphraseFile === undefined ? undefined : await readPassphraseFile(o.passphraseFile);
   for (const n of names) {
-    const r = await c.request<{ pid: number; alreadyRunning: boolean }>('POST', `/qubes/${encodeURIComponent(n)}/start`, {});
+    const path = `/qubes/${encodeURIComponent(n)}/start`;
+    const r = await c.request<{ pid: number; alreadyRunning: boolean }>('POST', path, fromFile === undefined ? {} : { passphrase: fromFile }).catch(async (e: unknown) => {
+      const asked = e instanceof ApiError && e.code === 'ERR_PASSPHRASE' && fromFile === undefined ? await promptPassphrase(`passphrase for ${n}: `) : null;
+      if (asked === null) throw e;
+      return c.request<{ pid: number; alreadyRunning: boolean }>('POST', path, { passphrase: asked });
+    });
     out += r.alreadyRunning ? `${n} is already running\n` : '';
   }
   return out;

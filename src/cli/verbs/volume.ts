@@ -1,22 +1,32 @@
 // Verb volume list|info|revisions|revert|resize (qvm-volume): volumes of a qube and their sizes, revisions of its private volume or a template's root.
 import { apiClient } from '../client.js';
 import { table } from '../output.js';
+import { passphraseFrom } from '../passphrase.js';
 
-interface VolInfo { volumes: { kind: string; path: string; persistent: boolean; bound: string | null; sizeBytes: number | null; usage: { diskBytes: number } }[] }
+interface VolInfo { encrypted?: boolean; volumes: { kind: string; path: string; persistent: boolean; bound: string | null; sizeBytes: number | null; usage: { diskBytes: number } }[] }
 
 const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 
-export async function volumeVerb(action: string, name: string | undefined, revision: string | undefined, extra: string | undefined, o: { json?: boolean }): Promise<string> {
+export async function volumeVerb(action: string, name: string | undefined, revision: string | undefined, extra: string | undefined, o: { json?: boolean; oldFile?: string; newFile?: string }): Promise<string> {
   if (!name) throw new Error(`volume ${action}: give a qube name`);
   const c = apiClient();
   const base = `/qubes/${encodeURIComponent(name)}/volumes`;
+  if (action === 'passphrase') {
+    // The master key is rewrapped under the new passphrase; the data is not re-encrypted.
+    const old = await passphraseFrom(o.oldFile, `current passphrase of ${name}`, false, '--old-file');
+    const next = await passphraseFrom(o.newFile, `new passphrase of ${name}`, true, '--new-file');
+    if (old === null || next === null) throw new Error('volume passphrase: give --old-file FILE and --new-file FILE (no terminal to ask on)');
+    await c.request('POST', `/qubes/${encodeURIComponent(name)}/passphrase`, { old, new: next });
+    return `passphrase of ${name} changed\n`;
+  }
   if (action === 'list' || action === 'info') {
     const v = await c.request<VolInfo>('GET', base);
     if (o.json) return JSON.stringify(v, null, 2) + '\n';
+    const note = v.encrypted ? 'private volume encrypted at rest (fscrypt)\n' : '';
     return table(v.volumes.map((x) => [
       `${name}:${x.kind}`, x.persistent ? 'yes' : 'no', mib(x.usage.diskBytes),
       x.sizeBytes === null ? 'unbounded' : `${mib(x.sizeBytes)} (${x.bound})`, x.path,
-    ]), ['VOLUME', 'PERSISTENT', 'USED', 'LIMIT', 'PATH']);
+    ]), ['VOLUME', 'PERSISTENT', 'USED', 'LIMIT', 'PATH']) + note;
   }
   if (action === 'resize') {
     const [volume, size] = [revision, extra];

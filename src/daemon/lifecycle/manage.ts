@@ -1,4 +1,5 @@
 // Create, clone, remove, properties, tags, features: validated against the model, then one transaction each.
+import { checkPassphrase, newMasterKey } from '../../crypt/index.js';
 import { BulkheadError } from '../../errors/index.js';
 import {
   CREATABLE_CLASSES, checkPropertySet, checkStaysOnTor, effective, GLOBAL_PROPERTIES, isLabel, LABEL_NAMES, propertyDef,
@@ -18,6 +19,8 @@ export interface CreateRequest {
   props?: Record<string, string>;
   tags?: string[];
   features?: Record<string, string>;
+  /** Encrypt the private volume (and a standalone's root) under this passphrase. Never stored or logged. */
+  passphrase?: string;
 }
 
 /** Validate a create request against the system without changing anything; returns the typed props. */
@@ -64,15 +67,23 @@ export async function createQube(ctx: DaemonContext, req: CreateRequest, opts: {
   if (req.klass === 'disposable' && !opts.allowDisposable) req = { ...req, props: { auto_cleanup: 'false', ...(req.props ?? {}) } };
   const { klass, props } = planCreate(ctx.store.system(), req, opts.allowDisposable || req.klass === 'disposable');
   const copyRootFrom = (klass === 'template' || klass === 'standalone') && req.template ? req.template : undefined;
+  if (req.passphrase !== undefined && klass !== 'app' && klass !== 'standalone') {
+    // A template's root is read by its app qubes; a disposable's data is in RAM only (amnesic).
+    throw new BulkheadError('ERR_INVALID_VALUE', `encrypted: a ${klass} qube cannot be encrypted (only app qubes, disposable templates included, and standalones)`);
+  }
+  // The KDF before anything is written: a bad passphrase changes nothing.
+  const enc = req.passphrase === undefined ? undefined : await newMasterKey(checkPassphrase(req.passphrase));
   // The record first (it allocates the qid, hence the uid range that owns the volumes); if the
   // volumes cannot be made the record goes again. A crash in between is repaired at daemon start.
   const q = ctx.store.createQube(opts.actor ?? ACTOR, { name: req.name, klass, label: req.label as QubeRecord['label'], props, tags: req.tags, features: req.features });
   try {
-    await createVolumes(ctx, q, copyRootFrom);
+    await createVolumes(ctx, q, copyRootFrom, enc && { key: enc.key, keyFile: enc.file });
   } catch (e) {
     ctx.store.removeQube(opts.actor ?? ACTOR, req.name, { reason: 'volumes could not be created' });
     await removeVolumes(ctx, req.name).catch(() => undefined);
     throw e;
+  } finally {
+    enc?.key.fill(0);
   }
   ctx.events.emit('qube-created', { qube: q.name, klass });
   return q;

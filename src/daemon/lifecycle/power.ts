@@ -5,6 +5,8 @@ import { effective, type QubeRecord } from '../../model/index.js';
 import type { QubeRuntimeSpec } from '../../runtime/types.js';
 import type { DaemonContext } from '../context.js';
 import { buildSpec, runtimeId } from './spec.js';
+import { readKeyFile, unlockVolumeKey } from '../../crypt/index.js';
+import { volumePaths } from '../../storage/layout.js';
 import { commitVolumesAtStop, createVolumes, prepareVolumesAtStart, removeVolumes, withTemplateRoot } from './volumes.js';
 
 const ACTOR = 'admin';
@@ -22,12 +24,26 @@ export function isRunning(ctx: DaemonContext, name: string): boolean {
 }
 
 /** Start a qube and, first, the netvm chain it depends on (as Qubes does). */
-export async function startQube(ctx: DaemonContext, name: string, depth = 0): Promise<{ pid: number; alreadyRunning: boolean }> {
+export async function startQube(ctx: DaemonContext, name: string, depth = 0, opts: { passphrase?: string } = {}): Promise<{ pid: number; alreadyRunning: boolean }> {
   if (depth > 8) throw new BulkheadError('ERR_INVALID_VALUE', `netvm chain of '${name}' is too deep`);
   const q = ctx.store.requireQube(name);
   if (q.klass === 'admin') throw new BulkheadError('ERR_INVALID_VALUE', `'${name}' is the admin qube and always runs`);
-  const netvm = effective(q, 'netvm', ctx.store.system());
-  if (typeof netvm === 'string' && !isRunning(ctx, netvm)) await startQube(ctx, netvm, depth + 1);
+  // An encrypted qube: a missing or wrong passphrase stops here, before anything changes (its
+  // netvm chain is not started either). The key is wiped once the kernel has it, or on failure.
+  const volDir = volumePaths(ctx.paths.qubesDir, name).dir;
+  // (A running qube needs none, unless its passphrase is given: its record may say running after its end.)
+  const needKey = (opts.passphrase !== undefined || !isRunning(ctx, name)) && (await readKeyFile(volDir)) !== null;
+  const key = needKey ? (await unlockVolumeKey(volDir, name, opts.passphrase)).key : undefined;
+  try {
+    const netvm = effective(q, 'netvm', ctx.store.system());
+    if (typeof netvm === 'string' && !isRunning(ctx, netvm)) await startQube(ctx, netvm, depth + 1);
+    return await startLocked(ctx, name, key);
+  } finally {
+    key?.fill(0);
+  }
+}
+
+async function startLocked(ctx: DaemonContext, name: string, key: Buffer | undefined): Promise<{ pid: number; alreadyRunning: boolean }> {
   return ctx.locks.run(name, async () => {
     if (isRunning(ctx, name)) {
       const inst = await ctx.runtime.state(runtimeId(ctx, name));
@@ -36,6 +52,11 @@ export async function startQube(ctx: DaemonContext, name: string, depth = 0): Pr
     const sys = ctx.store.system();
     const rec = sys.qubes.get(name) as QubeRecord;
     const spec = buildSpec(ctx, rec, sys);
+    if (spec.crypt) {
+      // Became encrypted, or stopped, between the check above and the lock: no key, no start.
+      if (!key) throw new BulkheadError('ERR_PASSPHRASE', `'${name}' is encrypted: give its passphrase (--passphrase-file FILE)`);
+      spec.crypt.key = Buffer.from(key);
+    }
     ctx.events.emit('qube-pre-start', { qube: name });
     try {
       await prepareVolumesAtStart(ctx, rec);
@@ -57,6 +78,7 @@ export async function startQube(ctx: DaemonContext, name: string, depth = 0): Pr
       for (const h of ctx.hooks) await h.postStart?.(ctx, name, inst.pid);
       return { pid: inst.pid, alreadyRunning: false };
     } catch (e) {
+      spec.crypt?.key?.fill(0);
       const reason = e instanceof Error ? e.message : String(e);
       await ctx.runtime.kill(spec).catch(() => undefined);
       for (const h of ctx.hooks) await h.postStop?.(ctx, name).catch(() => undefined);

@@ -4,6 +4,7 @@ import { BulkheadError } from '../../errors/index.js';
 import { effective, usesTemplate, type QubeRecord, type SystemView } from '../../model/index.js';
 import type { QubeRuntimeSpec } from '../../runtime/types.js';
 import { volumePaths } from '../../storage/layout.js';
+import { ENCRYPTED_SUBDIR, readKeyFileSync } from '../../crypt/index.js';
 import { UID_RANGE, uidBaseOf, type DaemonContext } from '../context.js';
 import { qubeRunDir } from '../paths.js';
 
@@ -34,6 +35,8 @@ export function buildSpec(ctx: DaemonContext, q: QubeRecord, sys: SystemView): Q
   const image = q.klass !== 'disposable' && statSync(vp.private, { throwIfNoEntry: false })?.isFile() === true;
   // So is a template's or standalone's persistent root layer (upper and work inside it).
   const rootImage = !usesTemplate(q.klass) && statSync(vp.root, { throwIfNoEntry: false })?.isFile() === true;
+  // An encrypted qube (a key file beside its volumes): the key itself is added by the start.
+  const keyFile = image ? readKeyFileSync(vp.dir) : null;
   return {
     name: q.name,
     id: runtimeId(ctx, q.name),
@@ -44,6 +47,7 @@ export function buildSpec(ctx: DaemonContext, q: QubeRecord, sys: SystemView): Q
     volatileRoot: usesTemplate(q.klass),
     privateDir: image ? vp.privateMnt : vp.private,
     privateImage: image ? vp.private : undefined,
+    crypt: keyFile ? { keyId: keyFile.keyId, dataSubdir: ENCRYPTED_SUBDIR, private: true, root: rootImage && q.klass === 'standalone' } : undefined,
     // Data discarded at stop lives in RAM bounded by its size (and charged to the qube's memory cgroup).
     volatileBytes: usesTemplate(q.klass) ? num('volatile_size') : undefined,
     privateTmpfsBytes: q.klass === 'disposable' ? num('private_size') : undefined,

@@ -5,6 +5,7 @@ import {
   settleVolumesAfterStop, treeUsage, volumePaths, type VolumeClass,
 } from '../../storage/index.js';
 import type { DaemonContext } from '../context.js';
+import type { KeyFile } from '../../crypt/index.js';
 import { uidBaseOf } from '../context.js';
 import { rootSource } from './spec.js';
 
@@ -13,13 +14,14 @@ const privateBytes = (ctx: DaemonContext, q: QubeRecord) => effective(q, 'privat
 /** A template's or standalone's persistent root layer is bounded by root_size (app qubes and disposables: volatile_size, a tmpfs). */
 const rootBytes = (ctx: DaemonContext, q: QubeRecord) => (q.klass === 'template' || q.klass === 'standalone' ? effective(q, 'root_size', ctx.store.system()) as number : undefined);
 
-export async function createVolumes(ctx: DaemonContext, q: QubeRecord, copyRootFrom?: string): Promise<void> {
+export async function createVolumes(ctx: DaemonContext, q: QubeRecord, copyRootFrom?: string, encrypt?: { key: Buffer; keyFile: KeyFile }): Promise<void> {
   await createQubeVolumes(ctx.paths.qubesDir, q.name, {
     class: vclass(q.klass),
     uidBase: uidBaseOf(ctx, q.qid),
     copyRootFrom: copyRootFrom ? volumePaths(ctx.paths.qubesDir, copyRootFrom).rootfs : undefined,
     privateBytes: privateBytes(ctx, q),
     rootBytes: rootBytes(ctx, q),
+    encrypt,
   });
 }
 

@@ -60,10 +60,11 @@ export function prepareQubeDirs(spec: QubeRuntimeSpec): void {
   if (spec.volatileRoot) wipeUpper(spec);
   ensureDir(p.upper, spec.uidBase, spec.uidBase, 0o755, 'rootRwDir');
   ensureDir(p.work, spec.uidBase, spec.uidBase, 0o700, 'rootRwDir');
-  const parent = spec.privateDir.slice(0, spec.privateDir.lastIndexOf('/')) || '/';
+  // An encrypted image keeps the data in a directory below its mount point (p.privateData).
+  const parent = p.privateData.slice(0, p.privateData.lastIndexOf('/')) || '/';
   mkdirSync(parent, { recursive: true, mode: 0o700 });
-  ensureDir(spec.privateDir, spec.uidBase, spec.uidBase, 0o755, 'privateDir');
-  ensureDir(`${spec.privateDir}/home`, spec.uidBase, spec.uidBase, 0o755, 'privateDir');
+  ensureDir(p.privateData, spec.uidBase, spec.uidBase, 0o755, 'privateDir');
+  ensureDir(`${p.privateData}/home`, spec.uidBase, spec.uidBase, 0o755, 'privateDir');
   const u = spec.uidBase + QUBE_USER_ID;
   ensureDir(p.home, u, u, 0o700, 'privateDir');
 }

@@ -174,3 +174,38 @@ describe('user resolution', () => {
     assert.throws(() => resolveQubeUser(undefined, 'user'), /root is unknown/);
   });
 });
+
+describe('encrypted volumes in the spec', () => {
+  const keyId = '0123456789abcdef0123456789abcdef';
+  const enc: QubeRuntimeSpec = {
+    ...spec, volatileRoot: false, rootRwDir: '/p/work/mnt/root', rootImage: '/p/work/root', privateDir: '/p/work/mnt/private', privateImage: '/p/work/private',
+    crypt: { keyId, dataSubdir: 'crypt', private: true, root: true },
+  };
+
+  it('puts the private data, the upper and work in the encrypted directory of each image', () => {
+    const p = qubePaths(enc);
+    assert.equal(p.privateData, '/p/work/mnt/private/crypt');
+    assert.equal(p.home, '/p/work/mnt/private/crypt/home/user');
+    assert.equal(p.upper, '/p/work/mnt/root/crypt/upper');
+    assert.equal(p.work, '/p/work/mnt/root/crypt/work');
+    const plain = qubePaths({ ...enc, crypt: undefined });
+    assert.equal(plain.privateData, '/p/work/mnt/private');
+    assert.equal(plain.upper, '/p/work/mnt/root/upper');
+    const privOnly = qubePaths({ ...enc, crypt: { ...enc.crypt!, root: false } });
+    assert.equal(privOnly.upper, '/p/work/mnt/root/upper');
+  });
+
+  it('refuses a bad key id, a data directory that is not one plain name, and encryption without an image', () => {
+    assert.doesNotThrow(() => buildOciConfig(enc, opts));
+    const bad: [Partial<QubeRuntimeSpec>, RegExp][] = [
+      [{ crypt: { ...enc.crypt!, keyId: 'XYZ' } }, /crypt\.keyId/],
+      [{ crypt: { ...enc.crypt!, dataSubdir: '../x' } }, /crypt\.dataSubdir/],
+      [{ crypt: { ...enc.crypt!, dataSubdir: 'a/b' } }, /crypt\.dataSubdir/],
+      [{ privateImage: undefined }, /crypt\.private needs a private image/],
+      [{ privateTmpfsBytes: 1 << 26 }, /crypt\.private/],
+      [{ rootImage: undefined }, /crypt\.root needs a persistent root image/],
+      [{ volatileRoot: true }, /crypt\.root/],
+    ];
+    for (const [change, msg] of bad) assert.throws(() => buildOciConfig({ ...enc, ...change }, opts), msg, JSON.stringify(change));
+  });
+});

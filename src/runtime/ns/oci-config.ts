@@ -25,7 +25,8 @@ export interface OciConfigOptions {
 }
 
 /** Paths the runtime derives from a spec; shared with the effectful side so both agree. */
-export function qubePaths(spec: Pick<QubeRuntimeSpec, 'runDir' | 'rootRwDir' | 'privateDir'>) {
+export function qubePaths(spec: Pick<QubeRuntimeSpec, 'runDir' | 'rootRwDir' | 'privateDir' | 'crypt'>) {
+  const { privateData, rootData } = dataDirs(spec);
   return {
     bundle: spec.runDir,
     config: `${spec.runDir}/config.json`,
@@ -34,10 +35,22 @@ export function qubePaths(spec: Pick<QubeRuntimeSpec, 'runDir' | 'rootRwDir' | '
     lowerTmp: `${spec.runDir}/lower`,
     /** The private volume bound nosuid,nodev on the host; /rw and /home/user are bound from here. */
     privateMnt: `${spec.runDir}/private`,
-    upper: `${spec.rootRwDir}/upper`,
-    work: `${spec.rootRwDir}/work`,
-    home: `${spec.privateDir}/home/user`,
+    /** What the qube gets as /rw: privateDir, or the encrypted directory inside the image mounted there. */
+    privateData,
+    rootData,
+    upper: `${rootData}/upper`,
+    work: `${rootData}/work`,
+    home: `${privateData}/home/user`,
     homeMnt: `${spec.runDir}/private/home/user`,
+  };
+}
+
+/** Where the data of the private volume and the root layer is: an encrypted image keeps it in a subdirectory. */
+export function dataDirs(spec: Pick<QubeRuntimeSpec, 'rootRwDir' | 'privateDir' | 'crypt'>): { privateData: string; rootData: string } {
+  const c = spec.crypt;
+  return {
+    privateData: c?.private ? `${spec.privateDir}/${c.dataSubdir}` : spec.privateDir,
+    rootData: c?.root ? `${spec.rootRwDir}/${c.dataSubdir}` : spec.rootRwDir,
   };
 }
 
@@ -71,6 +84,12 @@ function checkSpec(spec: QubeRuntimeSpec): void {
   if (!Number.isInteger(spec.maxmemMiB) || spec.maxmemMiB < spec.memoryMiB) bad('maxmemMiB', 'must be an integer ≥ memoryMiB');
   if (!(spec.vcpus > 0)) bad('vcpus', 'must be positive');
   if (!Number.isInteger(spec.pidsMax) || spec.pidsMax < 1) bad('pidsMax', 'must be a positive integer');
+  if (spec.crypt) {
+    if (!/^[0-9a-f]{32}$/.test(spec.crypt.keyId)) bad('crypt.keyId', 'must be 32 hex digits');
+    if (!/^[a-z]+$/.test(spec.crypt.dataSubdir)) bad('crypt.dataSubdir', 'must be one plain name');
+    if (spec.crypt.private && (spec.privateImage === undefined || spec.privateTmpfsBytes !== undefined)) bad('crypt.private', 'needs a private image');
+    if (spec.crypt.root && (spec.rootImage === undefined || spec.volatileRoot)) bad('crypt.root', 'needs a persistent root image');
+  }
   for (const [i, m] of spec.mounts.entries()) {
     if (!m.source.startsWith('/') || !m.destination.startsWith('/')) bad(`mounts[${i}]`, 'needs absolute source and destination');
   }

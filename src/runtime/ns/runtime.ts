@@ -10,7 +10,7 @@ import { crunArgv, parseCrunList, parseCrunState, type CrunInvocation } from './
 import { prepareQubeDirs, removeTree, wipeUpper } from './host-fs.js';
 import { INIT_PATH_IN_QUBE, buildOciConfig, qubePaths } from './oci-config.js';
 import { resolveQubeUser } from './passwd.js';
-import { mountVolumes, volumeMountPoints } from './volume-mounts.js';
+import { lockVolumes, mountVolumes, volumeMountPoints } from './volume-mounts.js';
 import { pidAlive, waitPidGone } from './pids.js';
 import { qubeSeccompProfile, seccompProfileLines, type SeccompArch } from './seccomp.js';
 
@@ -125,6 +125,12 @@ export function createNsRuntime(opts: NsRuntimeOptions = {}): Runtime {
     }
     const hasState = existsSync(`${inv.stateRoot}/${spec.id}`);
     // The overlay and binds first, then the volumes under them (a loop image's device is released by its unmount).
+    // An encrypted qube: its binds of the encrypted directories go first, then the keys (nothing
+    // holds those files open any more, so the kernel forgets them entirely), then the images.
+    if (spec.crypt) {
+      await run(idmapMount, ['umount', p.merged, p.privateMnt, p.lowerTmp], { timeoutMs: 30_000, allowFail: true });
+      await lockVolumes(spec);
+    }
     const umount = [idmapMount, 'umount', p.merged, p.privateMnt, p.lowerTmp, ...volumeMountPoints(spec)];
     const argv = hasState ? [...umount, '--', ...crunArgv(inv, ['delete', '--force', spec.id])] : umount;
     const res = await run(argv[0] as string, argv.slice(1), { timeoutMs: 30_000, allowFail: true });
@@ -165,7 +171,7 @@ export function createNsRuntime(opts: NsRuntimeOptions = {}): Runtime {
       }
       const argv = [
         idmapMount, 'mount', ...(spec.volatileRoot ? ['--volatile'] : []), spec.lowerDir, p.lowerTmp, p.upper, p.work, p.merged, String(spec.uidBase), String(spec.uidCount),
-        spec.privateDir, p.privateMnt,
+        p.privateData, p.privateMnt,
         '--', ...crunArgv(inv, ['run', '--detach', `--pid-file=${p.pidFile}`, `--bundle=${p.bundle}`, spec.id]),
       ];
       let failure = 'init is not running';

@@ -5,6 +5,8 @@ import { BulkheadError } from '../../errors/index.js';
 import { run } from '../../exec/index.js';
 import type { QubeRuntimeSpec } from '../types.js';
 import { ensureDir } from './host-fs.js';
+import { dataDirs } from './oci-config.js';
+import { addKey, checkPolicy, removeKey } from '../../crypt/fscrypt.js';
 
 /** Mount source names carry the runtime id (which carries the state directory's prefix), so leftovers are attributable. */
 export const tmpfsSource = (spec: Pick<QubeRuntimeSpec, 'id'>, vol: string) => `bh-${vol}-${spec.id}`;
@@ -50,17 +52,47 @@ export async function mountVolumes(spec: QubeRuntimeSpec, idmapMount: string): P
     const r = await run(idmapMount, ['volumes', ...ops], { timeoutMs: 30_000, allowFail: true });
     if (r.code !== 0) throw new BulkheadError('ERR_RUNTIME', `cannot mount the volumes of ${spec.name}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`);
   }
-  if (spec.privateTmpfsBytes === undefined && spec.privateImage !== undefined) {
-    ensureDir(spec.privateDir, spec.uidBase, spec.uidBase, 0o755, 'privateDir');
-    // -o loop attaches a loop device with autoclear: the unmount in cleanup releases it.
-    await mount(['-t', 'ext4', '-o', 'loop,nosuid,nodev,errors=remount-ro', spec.privateImage, spec.privateDir], `the private volume image of ${spec.name}`);
+  const key = spec.crypt?.key;
+  try {
+    if (spec.privateTmpfsBytes === undefined && spec.privateImage !== undefined) {
+      ensureDir(spec.privateDir, spec.uidBase, spec.uidBase, 0o755, 'privateDir');
+      // -o loop attaches a loop device with autoclear: the unmount in cleanup releases it.
+      await mount(['-t', 'ext4', '-o', 'loop,nosuid,nodev,errors=remount-ro', spec.privateImage, spec.privateDir], `the private volume image of ${spec.name}`);
+      if (spec.crypt?.private) await unlock(spec, spec.privateDir, key);
+    }
+    if (spec.rootImage !== undefined && !spec.volatileRoot) {
+      ensureDir(spec.rootRwDir, 0, 0, 0o700, 'rootRwDir');
+      await mount(['-t', 'ext4', '-o', 'loop,nosuid,nodev,errors=remount-ro', spec.rootImage, spec.rootRwDir], `the root volume image of ${spec.name}`);
+      if (spec.crypt?.root) await unlock(spec, spec.rootRwDir, key);
+      // overlayfs wants a clean work dir; it never carries data (prepareQubeDirs makes it again).
+      rmSync(`${dataDirs(spec).rootData}/work`, { recursive: true, force: true });
+    }
+  } finally {
+    // The kernel holds the key from here on; the daemon's copy goes now (the cleanup removes the kernel's).
+    key?.fill(0);
+    if (spec.crypt) delete spec.crypt.key;
   }
-  if (spec.rootImage !== undefined && !spec.volatileRoot) {
-    ensureDir(spec.rootRwDir, 0, 0, 0o700, 'rootRwDir');
-    await mount(['-t', 'ext4', '-o', 'loop,nosuid,nodev,errors=remount-ro', spec.rootImage, spec.rootRwDir], `the root volume image of ${spec.name}`);
-    // overlayfs wants a clean work dir; it never carries data (prepareQubeDirs makes it again).
-    rmSync(`${spec.rootRwDir}/work`, { recursive: true, force: true });
-  }
+}
+
+/**
+ * Give the kernel the key of the image mounted at `mountDir` and make sure its data directory is
+ * encrypted with exactly that key: an image whose data directory was swapped for a plain one
+ * must not start and take the qube's writes in plaintext.
+ */
+async function unlock(spec: QubeRuntimeSpec, mountDir: string, key: Buffer | undefined): Promise<void> {
+  const c = spec.crypt;
+  if (!c) return;
+  if (!key) throw new BulkheadError('ERR_PASSPHRASE', `${spec.name} is encrypted and no key was given`);
+  await addKey(mountDir, key, c.keyId);
+  await checkPolicy(`${mountDir}/${c.dataSubdir}`, c.keyId);
+}
+
+/** Take the keys of an encrypted qube's images back from the kernel (the file systems are still mounted; nothing mounted is no error). */
+export async function lockVolumes(spec: QubeRuntimeSpec): Promise<void> {
+  const c = spec.crypt;
+  if (!c) return;
+  if (c.private && spec.privateDir) await removeKey(spec.privateDir, c.keyId);
+  if (c.root && spec.rootRwDir) await removeKey(spec.rootRwDir, c.keyId);
 }
 
 /** Directories made shared bind mounts of themselves, below which the images are mounted. */
