@@ -4,7 +4,8 @@
 const CORE = '^src/(model|policy|firewall|gateway|filecopy|errors)/';
 const SHELL = '^src/(exec|runtime|storage|net|lab|hostfs|service|state|tor-control|control-filter|native|policy-files)/';
 const DAEMON = '^src/daemon/';
-const FEATURES = '^src/features/';
+// forensics/: the residue proof and acquisition drive the daemon's lifecycle and the RPC broker, as features do.
+const FEATURES = '^src/(features|forensics)/';
 const API = '^src/api/';
 const CLI = '^src/cli/';
 // Entry points compose the layers and may import any of them.

@@ -3,10 +3,12 @@ import type { FeatureFactory } from '../daemon/feature.js';
 import { network } from './network/index.js';
 import { whonix } from './whonix/index.js';
 import { rpc } from './rpc/index.js';
+import { forensicsResidue } from '../forensics/feature.js';
 
 /**
  * Order matters: the network feature makes a qube's namespace and links before the gateway feature
- * looks at a gateway's or a workstation's; RPC sockets come last. Vetoes (the gateway's network
- * profile) run before every feature's hooks.
+ * looks at a gateway's or a workstation's; RPC sockets come next; forensics (residue proof,
+ * acquisition) uses the RPC broker. Vetoes (the gateway's network profile, amnesic disposables over
+ * unencrypted swap) run before every feature's hooks.
  */
-export const FEATURES: readonly FeatureFactory[] = [network, whonix, rpc];
+export const FEATURES: readonly FeatureFactory[] = [network, whonix, rpc, forensicsResidue];

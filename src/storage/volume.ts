@@ -41,6 +41,11 @@ export interface CreateVolumesOptions {
    * image of this size (empty: the start makes `upper/` and `work/` in it). Unset = a directory, unbounded.
    */
   rootBytes?: number;
+  /**
+   * Disposable only: false puts its private volume on disk, an ext4 image of privateBytes like an
+   * app qube's (`amnesic=false`); otherwise it stays a directory on which a tmpfs is mounted at start.
+   */
+  amnesic?: boolean;
 }
 
 /** Turn the root directory `p.root` (just made, root-only place) into an empty image of `bytes`. */
@@ -109,7 +114,8 @@ export async function createQubeVolumes(poolDir: string, name: string, opts: Cre
       if (!(await isDir(opts.copyRootFrom))) throw new BulkheadError('ERR_TEMPLATE', `root filesystem ${opts.copyRootFrom} is not a directory`);
       await copyTree(opts.copyRootFrom, tmp.rootfs);
     }
-    if (opts.privateBytes !== undefined && opts.class !== 'disposable') await privateToImage(tmp, opts.privateBytes, opts.uidBase);
+    const privateInRam = opts.class === 'disposable' && opts.amnesic !== false;
+    if (opts.privateBytes !== undefined && !privateInRam) await privateToImage(tmp, opts.privateBytes, opts.uidBase);
     if (opts.rootBytes !== undefined && rootIsPersistent(opts.class)) await rootToImage(tmp, opts.rootBytes);
     await durableRename(tmpDir, final.dir);
   } catch (e) {
@@ -272,8 +278,9 @@ export async function settleVolumesAfterStop(poolDir: string, name: string, opts
     await clearLowerRoot(p.dir);
   }
   await wipeDir(p.volatile, p.dir);
-  if (!keepsRevisions(opts.class)) return null;
+  // Also before a non-amnesic disposable's image is deleted: no loop device may still write to it.
   if (await isImage(p.private)) await waitImageReleased(p.private);
+  if (!keepsRevisions(opts.class)) return null;
   return commitPrivate(p.dir, opts.revisionsToKeep ?? 1);
 }
 

@@ -16,8 +16,8 @@ export interface CoreDaemon extends TestDaemon {
 }
 
 /** A daemon on a private state directory, with the debian-12 template imported from the cached tarball. */
-export async function coreDaemon(tag: string): Promise<CoreDaemon> {
-  const d = testDaemon(tag) as CoreDaemon;
+export async function coreDaemon(tag: string, home?: string): Promise<CoreDaemon> {
+  const d = testDaemon(tag, home) as CoreDaemon;
   d.api = (method, path, body) => apiCall(join(d.home, 'admin', 'admin.sock'), method, path, body);
   d.start();
   if (!existsSync(TEMPLATE_TARBALL)) throw new Error(`template tarball ${TEMPLATE_TARBALL} is missing (scripts/test-rootfs makes it)`);

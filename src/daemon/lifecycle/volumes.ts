@@ -20,6 +20,7 @@ export async function createVolumes(ctx: DaemonContext, q: QubeRecord, copyRootF
     copyRootFrom: copyRootFrom ? volumePaths(ctx.paths.qubesDir, copyRootFrom).rootfs : undefined,
     privateBytes: privateBytes(ctx, q),
     rootBytes: rootBytes(ctx, q),
+    amnesic: q.klass === 'disposable' ? effective(q, 'amnesic', ctx.store.system()) !== false : undefined,
   });
 }
 

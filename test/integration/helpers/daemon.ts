@@ -25,8 +25,8 @@ function result(r: SpawnSyncReturns<Buffer>): CliResult {
   return { code: r.status ?? -1, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? '' };
 }
 
-export function testDaemon(tag: string): TestDaemon {
-  const home = mkdtempSync(`/var/tmp/${process.env.BULKHEAD_TEST_RUN ?? 'bht'}-${tag}-`);
+/** `home`: a state directory the caller made (e.g. a mounted image); else a fresh one in /var/tmp. */
+export function testDaemon(tag: string, home = mkdtempSync(`/var/tmp/${process.env.BULKHEAD_TEST_RUN ?? 'bht'}-${tag}-`)): TestDaemon {
   const env = { ...process.env, BULKHEAD_HOME: home };
   const cli = (args: string[], input?: string | Buffer, timeoutMs = 120_000) =>
     result(spawnSync(CLI, args, { env, input, timeout: timeoutMs, maxBuffer: 1 << 28 }));
