@@ -100,7 +100,16 @@ export async function runResidue(ctx: DaemonContext, broker: Broker, req: Residu
     const r = await execIn(ctx, name, canaryScript(bytes), canary);
     for (const p of CANARY_PATHS) writes.push({ place: p, ok: r.code === 0, ...(r.code ? { detail: r.out } : {}) });
     if (r.code !== 0) throw new BulkheadError('ERR_FORENSICS', `the canary could not be written in '${name}' (exit ${r.code}): ${r.out}`);
-    const clip = await broker.clipboard.copy(name);
+    // A service that exits before our end of its input is written (bulkhead.ClipboardRead does)
+    // can lose the race with it and end "without an exit code": the clipboard file stays, so ask again.
+    let clip: { bytes: number } | null = null;
+    for (let attempt = 1; clip === null; attempt++) {
+      try {
+        clip = await broker.clipboard.copy(name);
+      } catch (e) {
+        if (attempt >= 3 || !/without an exit code/.test((e as Error).message)) throw e;
+      }
+    }
     const got = await adminCall(broker.agents, name, 'qubes.ClipboardPaste', Buffer.alloc(clip.bytes, canary.toString() + '\n'), { timeoutMs: 10_000, maxOutput: 4096, source: name });
     writes.push({ place: 'clipboard (copied out, pasted back)', ok: got.code === 0 });
     const stream = Buffer.from(encodeStream([{ kind: 'file', name: 'canary-copy.txt', data: Buffer.alloc(bytes, canary.toString() + '\n') }]));
