@@ -177,6 +177,18 @@ backup.command('verify').description('check every record of FILE (passphrase, in
   .option('--passphrase-file <file>', 'read the passphrase from this file (else asked at the terminal)')
   .action(act(async (f: string, o: { passphraseFile?: string }) => (await import('./verbs/backup.js')).backupVerify(f, o)));
 
+/** forensics residue|acquire: the proof that amnesic disposables leave nothing, and acquisition of a qube. */
+function registerForensicsResidue(forensics: Command): void {
+  forensics.command('residue').description('run a disposable that writes a random canary everywhere it can, end it, and scan the state directory, /tmp, /var/tmp, the journal and the raw device for it')
+    .option('--template <dvm>', 'disposable template (default: default_dispvm)').option('--device <path>', 'scan this block device or image raw (default: the state directory\'s own, if it has one)')
+    .option('--only <places>', 'comma-separated subset of state,tmp,journal,device').option('--bytes <n>', 'canary bytes per place (default 262144)').option('--json', 'JSON output')
+    .action(act(async (o: { template?: string; device?: string; only?: string; bytes?: string; json?: boolean }) => (await import('./verbs/forensics-residue.js')).residueVerb(o)));
+  forensics.command('acquire').description('acquire a running or halted qube: private volume as a raw ext4 image, root changes, processes and their memory (running), manifest with SHA-256')
+    .argument('<qube>').requiredOption('--out <dir>', 'new directory for the artefacts').option('--no-memory', 'running qube: leave out the memory of its processes').option('--json', 'JSON output')
+    .action(act(async (q: string, o: { out: string; memory: boolean; json?: boolean }) => (await import('./verbs/forensics-acquire.js')).acquireVerb(q, o)));
+}
+registerForensicsResidue(program.command('forensics').description('forensic transparency: residue proof, acquisition'));
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`bulkhead: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

@@ -28,6 +28,8 @@ export type ErrorCode =
   | 'ERR_BACKUP_PASSPHRASE'
   | 'ERR_PASSPHRASE'
   | 'ERR_CRYPT'
+  | 'ERR_SWAP'
+  | 'ERR_FORENSICS'
   | 'ERR_INTERNAL';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -39,6 +41,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_HAS_DATA: 409,
   ERR_STATE_LOCKED: 409,
   ERR_UID_RANGE: 409,
+  ERR_SWAP: 409,
+  ERR_FORENSICS: 500,
   ERR_UNSAFE_PATH: 500,
   ERR_PERMISSION: 403,
   ERR_BACKUP_PASSPHRASE: 403,

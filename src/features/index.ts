@@ -4,10 +4,12 @@ import { network } from './network/index.js';
 import { whonix } from './whonix/index.js';
 import { rpc } from './rpc/index.js';
 import { backup } from '../backup/feature.js';
+import { forensicsResidue } from '../forensics/feature.js';
 
 /**
  * Order matters: the network feature makes a qube's namespace and links before the gateway feature
- * looks at a gateway's or a workstation's; RPC sockets come last. Vetoes (the gateway's network
- * profile) run before every feature's hooks. Backups add routes only.
+ * looks at a gateway's or a workstation's; RPC sockets come next; forensics (residue proof,
+ * acquisition) uses the RPC broker; backups add routes only. Vetoes (the gateway's network profile,
+ * amnesic disposables over unencrypted swap) run before every feature's hooks.
  */
-export const FEATURES: readonly FeatureFactory[] = [network, whonix, rpc, backup];
+export const FEATURES: readonly FeatureFactory[] = [network, whonix, rpc, forensicsResidue, backup];

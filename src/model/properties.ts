@@ -60,6 +60,13 @@ function mustBe(sys: SystemView, name: string, field: string, pred: (q: QubeReco
   return target;
 }
 
+/** A disposable's value of `key` is its disposable template's (fallback when the template is gone). */
+function inheritFromTemplate(q: QubeRecord, sys: SystemView, key: string, fallback: PropValue): PropValue {
+  const t = q.props.template;
+  const tq = typeof t === 'string' ? sys.qubes.get(t) : undefined;
+  return tq && tq.klass === 'app' ? effective(tq, key, sys) : fallback;
+}
+
 export function effective(q: QubeRecord, key: string, sys: SystemView): PropValue {
   const def = PROPERTIES.get(key);
   if (!def) throw new BulkheadError('ERR_UNKNOWN_PROPERTY', `unknown property '${key}'`);
@@ -184,6 +191,20 @@ const DEFS: PropertyDef[] = [
     },
   },
   { name: 'pids_max', type: 'int', min: 16, max: 1 << 22, doc: 'Most processes the qube may hold', default: () => 4096 },
+  {
+    name: 'amnesic', type: 'bool', classes: ['app', 'disposable'],
+    doc: "Disposables' data (private volume, root changes) only in RAM, never on disk (a disposable template's setting; its disposables inherit it)",
+    // A disposable follows its disposable template; anything else defaults to RAM only.
+    default: (q, sys) => (q.klass === 'disposable' ? inheritFromTemplate(q, sys, 'amnesic', true) : true),
+  },
+  {
+    name: 'audit_level', type: 'string', classes: ['app', 'disposable'],
+    doc: "What the audit log keeps of disposables: minimal (name, times, template; never command lines or RPC arguments) or full (a disposable template's setting; its disposables inherit it)",
+    default: (q, sys) => (q.klass === 'disposable' ? inheritFromTemplate(q, sys, 'audit_level', 'minimal') : 'minimal'),
+    check: (v) => {
+      if (v !== 'minimal' && v !== 'full') throw new BulkheadError('ERR_INVALID_VALUE', `audit_level: '${String(v)}' is not minimal or full`);
+    },
+  },
 ];
 
 export const PROPERTIES: ReadonlyMap<string, PropertyDef> = new Map(DEFS.map((d) => [d.name, d]));

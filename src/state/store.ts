@@ -12,8 +12,26 @@ export const MAX_QID = 4095;
 
 interface QubeRow { name: string; uuid: string; qid: number; klass: string; label: string; created_at: string }
 
+/** Turns an audit row's detail into what the log keeps (the daemon's rule for disposables); returns it unchanged by default. */
+export type AuditRedactor = (event: string, qube: string | null, detail: unknown) => unknown;
+
 export class StateStore {
+  private redactor: AuditRedactor | null = null;
+
   constructor(readonly db: Database.Database) {}
+
+  setAuditRedactor(fn: AuditRedactor | null): void {
+    this.redactor = fn;
+  }
+
+  /** The detail as the audit log will keep it; call while the qubes the row names still exist. */
+  redactAudit(event: string, qube: string | null, detail: unknown): unknown {
+    return this.redactor ? this.redactor(event, qube, detail) : detail;
+  }
+
+  private append(actor: string, event: string, qube: string | null, detail: unknown): void {
+    appendAudit(this.db, actor, event, qube, this.redactAudit(event, qube, detail));
+  }
 
   private tx<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
@@ -105,7 +123,7 @@ export class StateStore {
       for (const t of init.tags ?? []) this.db.prepare('INSERT OR IGNORE INTO tags (qube, tag) VALUES (?, ?)').run(init.name, t);
       for (const [k, v] of Object.entries(init.features ?? {})) this.db.prepare('INSERT INTO features (qube, key, value) VALUES (?, ?, ?)').run(init.name, k, v);
       this.db.prepare('INSERT INTO power (qube, state, since) VALUES (?, ?, ?)').run(init.name, 'halted', createdAt);
-      appendAudit(this.db, actor, 'qube-created', init.name, { klass: init.klass, label: init.label, qid, uuid, props: init.props, tags: init.tags ?? [] });
+      this.append(actor, 'qube-created', init.name, { klass: init.klass, label: init.label, qid, uuid, props: init.props, tags: init.tags ?? [] });
       return this.requireQube(init.name);
     });
   }
@@ -125,8 +143,10 @@ export class StateStore {
   removeQube(actor: string, name: string, detail: Record<string, unknown> = {}): void {
     this.tx(() => {
       this.requireQube(name);
+      // Judged while the record still exists (a disposable's row is cut to its audit level).
+      const kept = this.redactAudit('qube-removed', name, detail);
       this.db.prepare('DELETE FROM qubes WHERE name = ?').run(name);
-      appendAudit(this.db, actor, 'qube-removed', name, detail);
+      appendAudit(this.db, actor, 'qube-removed', name, kept);
     });
   }
 
@@ -138,7 +158,7 @@ export class StateStore {
       } else {
         this.db.prepare('INSERT INTO props (qube, key, value) VALUES (?, ?, ?) ON CONFLICT (qube, key) DO UPDATE SET value = excluded.value').run(name, key, JSON.stringify(value));
       }
-      appendAudit(this.db, actor, 'property-set', name, { key, value });
+      this.append(actor, 'property-set', name, { key, value });
     });
   }
 
@@ -146,7 +166,7 @@ export class StateStore {
     this.tx(() => {
       this.requireQube(name);
       this.db.prepare('DELETE FROM props WHERE qube = ? AND key = ?').run(name, key);
-      appendAudit(this.db, actor, 'property-reset', name, { key });
+      this.append(actor, 'property-reset', name, { key });
     });
   }
 
@@ -154,7 +174,7 @@ export class StateStore {
     return this.tx(() => {
       this.requireQube(name);
       const r = this.db.prepare('INSERT OR IGNORE INTO tags (qube, tag) VALUES (?, ?)').run(name, tag);
-      if (r.changes) appendAudit(this.db, actor, 'tag-added', name, { tag });
+      if (r.changes) this.append(actor, 'tag-added', name, { tag });
       return r.changes > 0;
     });
   }
@@ -163,7 +183,7 @@ export class StateStore {
     return this.tx(() => {
       this.requireQube(name);
       const r = this.db.prepare('DELETE FROM tags WHERE qube = ? AND tag = ?').run(name, tag);
-      if (r.changes) appendAudit(this.db, actor, 'tag-removed', name, { tag });
+      if (r.changes) this.append(actor, 'tag-removed', name, { tag });
       return r.changes > 0;
     });
   }
@@ -172,7 +192,7 @@ export class StateStore {
     this.tx(() => {
       this.requireQube(name);
       this.db.prepare('INSERT INTO features (qube, key, value) VALUES (?, ?, ?) ON CONFLICT (qube, key) DO UPDATE SET value = excluded.value').run(name, key, value);
-      appendAudit(this.db, actor, 'feature-set', name, { key, value });
+      this.append(actor, 'feature-set', name, { key, value });
     });
   }
 
@@ -180,7 +200,7 @@ export class StateStore {
     return this.tx(() => {
       this.requireQube(name);
       const r = this.db.prepare('DELETE FROM features WHERE qube = ? AND key = ?').run(name, key);
-      if (r.changes) appendAudit(this.db, actor, 'feature-removed', name, { key });
+      if (r.changes) this.append(actor, 'feature-removed', name, { key });
       return r.changes > 0;
     });
   }
@@ -188,7 +208,7 @@ export class StateStore {
   setGlobal(actor: string, key: string, value: PropValue): void {
     this.tx(() => {
       this.db.prepare('INSERT INTO globals (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
-      appendAudit(this.db, actor, 'global-set', null, { key, value });
+      this.append(actor, 'global-set', null, { key, value });
     });
   }
 
@@ -196,7 +216,7 @@ export class StateStore {
   setPower(actor: string, name: string, state: PowerState, event: string, detail: Record<string, unknown> = {}): void {
     this.tx(() => {
       this.db.prepare('INSERT INTO power (qube, state, since) VALUES (?, ?, ?) ON CONFLICT (qube) DO UPDATE SET state = excluded.state, since = excluded.since').run(name, state, new Date().toISOString());
-      appendAudit(this.db, actor, event, name, detail);
+      this.append(actor, event, name, detail);
     });
   }
 
@@ -209,12 +229,12 @@ export class StateStore {
     this.tx(() => {
       this.requireQube(name);
       this.db.prepare('INSERT INTO firewall (qube, rules, updated_at) VALUES (?, ?, ?) ON CONFLICT (qube) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at').run(name, JSON.stringify(rules), new Date().toISOString());
-      appendAudit(this.db, actor, 'firewall-set', name, { rules });
+      this.append(actor, 'firewall-set', name, { rules });
     });
   }
 
   /** An audited event that changes no table (RPC decisions, exec, start failures). */
   audit(actor: string, event: string, qube: string | null, detail: unknown): void {
-    this.tx(() => void appendAudit(this.db, actor, event, qube, detail));
+    this.tx(() => void this.append(actor, event, qube, detail));
   }
 }

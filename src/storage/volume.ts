@@ -50,6 +50,11 @@ export interface CreateVolumesOptions {
    * the volumes. Needs `privateBytes` (only an image can be encrypted). The caller wipes the key.
    */
   encrypt?: { key: Buffer; keyFile: KeyFile };
+  /**
+   * Disposable only: false puts its private volume on disk, an ext4 image of privateBytes like an
+   * app qube's (`amnesic=false`); otherwise it stays a directory on which a tmpfs is mounted at start.
+   */
+  amnesic?: boolean;
 }
 
 /**
@@ -167,7 +172,8 @@ export async function createQubeVolumes(poolDir: string, name: string, opts: Cre
     if (opts.encrypt) {
       await encryptedVolumes(tmp, opts);
     } else {
-      if (opts.privateBytes !== undefined && opts.class !== 'disposable') await privateToImage(tmp, opts.privateBytes, opts.uidBase);
+      const privateInRam = opts.class === 'disposable' && opts.amnesic !== false;
+      if (opts.privateBytes !== undefined && !privateInRam) await privateToImage(tmp, opts.privateBytes, opts.uidBase);
       if (opts.rootBytes !== undefined && rootIsPersistent(opts.class)) await rootToImage(tmp, opts.rootBytes);
     }
     await durableRename(tmpDir, final.dir);
@@ -333,8 +339,9 @@ export async function settleVolumesAfterStop(poolDir: string, name: string, opts
     await clearLowerRoot(p.dir);
   }
   await wipeDir(p.volatile, p.dir);
-  if (!keepsRevisions(opts.class)) return null;
+  // Also before a non-amnesic disposable's image is deleted: no loop device may still write to it.
   if (await isImage(p.private)) await waitImageReleased(p.private);
+  if (!keepsRevisions(opts.class)) return null;
   return commitPrivate(p.dir, opts.revisionsToKeep ?? 1);
 }
 

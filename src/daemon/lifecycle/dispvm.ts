@@ -49,6 +49,8 @@ export async function createDisposable(ctx: DaemonContext, opts: { template?: st
       memory: String(effective(tq, 'memory', sys)), maxmem: String(effective(tq, 'maxmem', sys)), vcpus: String(effective(tq, 'vcpus', sys)),
       // Qubes: a disposable's volumes are the size of its disposable template's.
       private_size: String(effective(tq, 'private_size', sys)), volatile_size: String(effective(tq, 'volatile_size', sys)),
+      // Fixed for the disposable's life: its volumes are made in RAM or on disk by it at create.
+      amnesic: String(effective(tq, 'amnesic', sys)), audit_level: String(effective(tq, 'audit_level', sys)),
     },
     tags: tq.tags,
     features: tq.features,

@@ -31,8 +31,9 @@ export function buildSpec(ctx: DaemonContext, q: QubeRecord, sys: SystemView): Q
   const vp = volumePaths(ctx.paths.qubesDir, q.name);
   const src = rootSource(q, sys);
   const num = (k: string) => effective(q, k, sys) as number;
-  // A persistent private volume made with a size is an ext4 image, loop-mounted while the qube runs.
-  const image = q.klass !== 'disposable' && statSync(vp.private, { throwIfNoEntry: false })?.isFile() === true;
+  // A persistent private volume made with a size is an ext4 image, loop-mounted while the qube runs;
+  // so is a disposable's made with amnesic=false. An amnesic disposable's is a directory: a tmpfs goes on it.
+  const image = statSync(vp.private, { throwIfNoEntry: false })?.isFile() === true;
   // So is a template's or standalone's persistent root layer (upper and work inside it).
   const rootImage = !usesTemplate(q.klass) && statSync(vp.root, { throwIfNoEntry: false })?.isFile() === true;
   // An encrypted qube (a key file beside its volumes): the key itself is added by the start.
@@ -50,7 +51,7 @@ export function buildSpec(ctx: DaemonContext, q: QubeRecord, sys: SystemView): Q
     crypt: keyFile ? { keyId: keyFile.keyId, dataSubdir: ENCRYPTED_SUBDIR, private: true, root: rootImage && q.klass === 'standalone' } : undefined,
     // Data discarded at stop lives in RAM bounded by its size (and charged to the qube's memory cgroup).
     volatileBytes: usesTemplate(q.klass) ? num('volatile_size') : undefined,
-    privateTmpfsBytes: q.klass === 'disposable' ? num('private_size') : undefined,
+    privateTmpfsBytes: q.klass === 'disposable' && !image ? num('private_size') : undefined,
     uidBase: uidBaseOf(ctx, q.qid),
     uidCount: UID_RANGE,
     memoryMiB: num('memory'),

@@ -22,6 +22,7 @@ export async function createVolumes(ctx: DaemonContext, q: QubeRecord, copyRootF
     privateBytes: privateBytes(ctx, q),
     rootBytes: rootBytes(ctx, q),
     encrypt,
+    amnesic: q.klass === 'disposable' ? effective(q, 'amnesic', ctx.store.system()) !== false : undefined,
   });
 }
 

@@ -39,7 +39,10 @@ export async function adminCall(agents: AgentRegistry, qube: string, service: st
     };
     if (conn.rest.length) onData(conn.rest);
     sock.on('data', onData);
-    sock.on('error', (e) => finish(e));
+    // A service that exits without reading its input (bulkhead.ClipboardRead) may close the
+    // connection before our EOF frame is written: EPIPE then, while its output and exit code
+    // arrive; only a close without an exit code is a failure.
+    sock.on('error', (e) => { if ((e as NodeJS.ErrnoException).code !== 'EPIPE') finish(e); });
     sock.on('close', () => finish(new BulkheadError('ERR_EXEC', `${service} in '${qube}' ended without an exit code`)));
     sock.resume();
     for (const f of encodeData(FrameType.STDIN, input)) sock.write(f);

@@ -54,7 +54,8 @@ export class AuditBatcher {
       this.count(key, qube, event, now);
       return false;
     }
-    this.push({ actor, event, qube, detail: boundAuditDetail(detail) });
+    // Judged now, while a disposable the row names still exists (it may be gone when the batch is written).
+    this.push({ actor, event, qube, detail: boundAuditDetail(this.store.redactAudit(event, qube, detail)) });
     return true;
   }
 

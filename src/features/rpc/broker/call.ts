@@ -102,7 +102,7 @@ export async function handleCall(d: CallDeps, req: CallRequest, caller: Socket, 
   ctx.events.emit('rpc-decided', { id, result: dec.result, source: req.source, target: dec.target ?? req.target, service: full });
   if (dec.result !== 'allow' || !dec.target) {
     // Caller-chosen fields, cut like the audit row; over the source's audit rate, no log line either.
-    if (logged) ctx.log.info(boundAuditDetail({ ...base, reason: dec.reason }), 'rpc call refused');
+    if (logged) ctx.log.info(boundAuditDetail(ctx.store.redactAudit('rpc-refused', req.source, { ...base, reason: dec.reason })), 'rpc call refused');
     refuse(caller, dec.reason);
     return;
   }
@@ -133,7 +133,7 @@ export async function handleCall(d: CallDeps, req: CallRequest, caller: Socket, 
     d.audit.add('rpc', 'rpc-call-end', req.source, { ...base, target, exit: res.exit, end: res.end, bytesIn: res.bytesIn, bytesOut: res.bytesOut });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    ctx.log.warn(boundAuditDetail({ ...base, target, err: msg }), 'rpc call failed');
+    ctx.log.warn(boundAuditDetail(ctx.store.redactAudit('rpc-failed', req.source, { ...base, target, err: msg })), 'rpc call failed');
     d.audit.add('rpc', 'rpc-call-end', req.source, { ...base, target, exit: null, end: 'failed', reason: msg });
     if (!caller.destroyed) refuse(caller, msg);
   } finally {

@@ -31,6 +31,13 @@ export class Clipboard {
     if (!isRunning(this.d.ctx, qube)) throw new BulkheadError('ERR_QUBE_NOT_RUNNING', `'${qube}' is not running`);
   }
 
+  /** Empties the global clipboard if it holds `source`'s data (the residue proof leaves nothing in the admin's RAM). */
+  forget(source: string): void {
+    if (this.source !== source) return;
+    this.data = null;
+    this.source = null;
+  }
+
   /** Takes `qube`'s clipboard file into the global clipboard (Qubes: Ctrl-Shift-C). */
   async copy(qube: string): Promise<{ source: string; bytes: number }> {
     this.running(qube);
