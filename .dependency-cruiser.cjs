@@ -21,7 +21,7 @@ module.exports = {
       comment: 'The pure core imports only itself, zod and Node built-ins without effects (next rule): no files, processes, sockets or SQLite.',
       severity: 'error',
       from: { path: CORE, pathNot: TESTS },
-      to: { pathNot: [CORE, '^node_modules/zod/'], dependencyTypesNot: ['type-only', 'core'] },
+      to: { pathNot: [CORE, '(^|/)node_modules/zod/'], dependencyTypesNot: ['type-only', 'core'] },
     },
     {
       name: 'core-no-effectful-builtins',
