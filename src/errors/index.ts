@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'ERR_PERMISSION'
   | 'ERR_UID_RANGE'
   | 'ERR_UNSAFE_PATH'
+  | 'ERR_QUBES_BACKUP'
   | 'ERR_INTERNAL';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {

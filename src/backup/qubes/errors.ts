@@ -1,0 +1,16 @@
+// The one error of a Qubes backup restore: it names the member of the archive (or the field) at fault.
+import { BulkheadError } from '../../errors/index.js';
+
+export class QubesBackupError extends BulkheadError {
+  /** The archive member (`vm3/private.img.002.enc`), file or field the error is about. */
+  readonly where: string;
+  constructor(where: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_QUBES_BACKUP', `Qubes backup: ${where}: ${message}`, options);
+    this.name = 'QubesBackupError';
+    this.where = where;
+  }
+}
+
+export function fail(where: string, message: string): never {
+  throw new QubesBackupError(where, message);
+}
