@@ -25,6 +25,8 @@ export interface FixtureOptions {
   encryptor?: 'tool' | 'node';
   /** Rewrite the list of outer members (name order) before the archive is written: tamper tests. */
   arrange?: (names: string[]) => string[];
+  /** Change the encrypted members in the work directory before they are packed (tamper tests). */
+  beforePack?: (workDir: string) => Promise<void>;
   /** Header text override (tamper tests). */
   headerText?: string;
   compress?: boolean;
@@ -101,6 +103,7 @@ export async function makeQubesBackup(opts: FixtureOptions): Promise<string> {
       names.push(`${plainName}.enc`);
     }
   }
+  await opts.beforePack?.(work);
   const out = join(opts.dir, 'qubes-backup');
   await fsp.writeFile(out, '');
   // Qubes' send worker appends one `tar -cO --posix` archive per member.
@@ -183,3 +186,26 @@ export const SAMPLE_FIREWALL_XML = `<firewall version="2">
   </rules>
 </firewall>
 `;
+
+export const SAMPLE_NOTES = 'notes written in a Qubes qube\n';
+
+/** The sample backup: qubes.xml, q-firewall (vm5) and q-work (vm7: private.img in several chunks, firewall.xml). */
+export async function makeSampleBackup(dir: string, o: Partial<FixtureOptions> & { xml?: string } = {}): Promise<string> {
+  const src = join(dir, 'src');
+  await fsp.mkdir(src, { recursive: true });
+  await fsp.writeFile(join(src, 'qubes.xml'), o.xml ?? sampleQubesXml());
+  await fsp.writeFile(join(src, 'firewall.xml'), SAMPLE_FIREWALL_XML);
+  const imgDir = join(src, 'img');
+  await fsp.mkdir(imgDir, { recursive: true });
+  // Random bytes do not compress: the private.img's inner archive spans several chunks.
+  const img = await makePrivateImg(imgDir, { 'notes.txt': SAMPLE_NOTES, 'Documents/random.bin': randomBytes(96 * 1024) }, 32 * 1024 * 1024);
+  return makeQubesBackup({
+    dir, passphrase: o.passphrase ?? 'correct horse', chunkBytes: o.chunkBytes ?? 32 * 1024, logN: o.logN ?? 10, ...o,
+    files: o.files ?? [
+      { name: 'qubes.xml', source: join(src, 'qubes.xml') },
+      { name: 'vm5/private.img', source: img },
+      { name: 'vm7/private.img', source: img },
+      { name: 'vm7/firewall.xml', source: join(src, 'firewall.xml') },
+    ],
+  });
+}
