@@ -59,6 +59,11 @@ export function planRestore(domains: QubesDomain[], host: HostView, selected: st
     else if (host.qubes.has(d.name)) skipped.push({ name: d.name, reason: 'a qube of that name exists already' });
     else chosen.push(d);
   }
+  // Templates are never restored: say which bulkhead template stands in for each one a restored qube used.
+  for (const t of new Set(chosen.map((d) => d.template).filter((t): t is string => t !== null))) {
+    const d = byName.get(t);
+    if (d?.klass === 'TemplateVM' && !wanted.includes(d)) skipped.push({ name: t, reason: `a template: qubes based on it use bulkhead's template '${host.qubes.get(t)?.klass === 'template' ? t : host.defaultTemplate ?? '(none)'}'` });
+  }
   const restored = new Set(chosen.map((d) => d.name));
   const providesNet = (n: string) => (restored.has(n) ? truthy(byName.get(n)?.props.get('provides_network')) : host.qubes.get(n)?.providesNetwork === true);
   const dispTemplate = (n: string) => (restored.has(n) ? truthy(byName.get(n)?.props.get('template_for_dispvms')) : host.qubes.get(n)?.dispTemplate === true);
