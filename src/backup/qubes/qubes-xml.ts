@@ -44,7 +44,11 @@ export function parseXmlDocument(untrusted: Buffer, where: string): Node {
     ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, parseAttributeValue: false,
     trimValues: true, isArray: (tag) => ARRAYS.has(tag), processEntities: true, htmlEntities: false,
   });
-  return parser.parse(text) as Node;
+  try {
+    return parser.parse(text) as Node;
+  } catch (e) {
+    fail(where, `is not well-formed XML (${(e as Error).message})`);
+  }
 }
 
 function obj(v: unknown): Node {
