@@ -1,6 +1,6 @@
 // Opening a Qubes v4 backup file: index it, authenticate its header, and stream one backed-up file out of its chunks (keys derived in parallel).
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -9,12 +9,14 @@ import { fail, QubesBackupError } from './errors.js';
 import { chunkPassphrase, headerPassphrase, HEADER_NAME, MAX_HEADER_BYTES, parseBackupHeader, type BackupHeader } from './header.js';
 import { InnerTarParser, type InnerSink } from './inner-tar.js';
 import { indexOuterTar, type OuterMember } from './outer-tar.js';
-import { deriveKey, kdfBytes, openScryptFile, parseScryptHeader, SCRYPT_HEADER_BYTES } from './scrypt-file.js';
+import { deriveKey, kdfBytes, MAX_KDF_BYTES, openScryptFile, parseScryptHeader, SCRYPT_HEADER_BYTES } from './scrypt-file.js';
 
 /** Largest chunk read (Qubes writes 100 MiB chunks); a chunk is held in memory while it is checked. */
 export const MAX_CHUNK_BYTES = 512 * 1024 * 1024;
-/** Memory the key derivations running at once may take together. */
-const KDF_BUDGET_BYTES = 2 * 1024 * 1024 * 1024;
+/** Memory the key derivations running at once may take together: half the host's memory, as the scrypt tool's decrypt allows one. */
+const KDF_BUDGET_BYTES = Math.floor(totalmem() / 2);
+/** What one derivation may ask for: the budget, and at most the format's own bound. */
+const KDF_MAX_BYTES = Math.min(KDF_BUDGET_BYTES, MAX_KDF_BYTES);
 
 export interface OpenBackup {
   path: string;
@@ -56,7 +58,7 @@ export async function openQubesBackup(path: string, passphrase: string): Promise
     const headerBytes = readMember(layout.header);
     const hmacFile = readMember(layout.headerHmac);
     const where = `${HEADER_NAME}.hmac`;
-    const dk = await deriveKey(headerPassphrase(passphrase), parseScryptHeader(hmacFile, where));
+    const dk = await deriveKey(headerPassphrase(passphrase), parseScryptHeader(hmacFile, where, KDF_MAX_BYTES));
     let authentic: Buffer;
     try {
       authentic = openScryptFile(hmacFile, dk, where);
@@ -95,7 +97,7 @@ export async function readBackedUpFile(b: OpenBackup, file: string, sink: InnerS
   let window = 1;
   const keyOf = (c: Chunk): Promise<Buffer> => {
     const head = b.readMember({ ...c, size: Math.min(c.size, SCRYPT_HEADER_BYTES + 32) });
-    const params = parseScryptHeader(head, c.name);
+    const params = parseScryptHeader(head, c.name, KDF_MAX_BYTES);
     return deriveKey(chunkPassphrase(b.header.backupId, c.plainName, b.passphrase), params);
   };
   const start = (i: number) => {
@@ -104,7 +106,7 @@ export async function readBackedUpFile(b: OpenBackup, file: string, sink: InnerS
     p.catch(() => undefined);
     keys[i] = p;
   };
-  const first = parseScryptHeader(b.readMember({ ...chunks[0]!, size: Math.min(chunks[0]!.size, SCRYPT_HEADER_BYTES + 32) }), chunks[0]!.name);
+  const first = parseScryptHeader(b.readMember({ ...chunks[0]!, size: Math.min(chunks[0]!.size, SCRYPT_HEADER_BYTES + 32) }), chunks[0]!.name, KDF_MAX_BYTES);
   window = opts.parallel ?? Math.max(1, Math.min(cpus().length * 2, Math.floor(KDF_BUDGET_BYTES / kdfBytes(first))));
   let current = chunks[0]!.name;
   async function* plaintexts(): AsyncGenerator<Buffer> {
