@@ -9,6 +9,7 @@ import { fail, QubesBackupError } from './errors.js';
 import { chunkPassphrase, headerPassphrase, HEADER_NAME, MAX_HEADER_BYTES, parseBackupHeader, type BackupHeader } from './header.js';
 import { InnerTarParser, type InnerSink } from './inner-tar.js';
 import { indexOuterTar, type OuterMember } from './outer-tar.js';
+import { DecryptPool } from './decrypt-pool.js';
 import { deriveKey, kdfBytes, MAX_KDF_BYTES, openScryptFile, parseScryptHeader, SCRYPT_HEADER_BYTES } from './scrypt-file.js';
 
 /** Largest chunk read (Qubes writes 100 MiB chunks); a chunk is held in memory while it is checked. */
@@ -81,7 +82,7 @@ export async function openQubesBackup(path: string, passphrase: string): Promise
 
 export interface ReadFileOptions {
   maxRealSize: number;
-  /** Key derivations in flight ahead of the chunk being decrypted (default: by cores and memory). */
+  /** Worker threads deriving keys and decrypting chunks at once (default: by cores, chunks and memory). */
   parallel?: number;
 }
 
@@ -93,30 +94,28 @@ export interface ReadFileOptions {
 export async function readBackedUpFile(b: OpenBackup, file: string, sink: InnerSink, opts: ReadFileOptions): Promise<void> {
   const chunks = b.layout.files.get(file);
   if (!chunks || chunks.length === 0) fail(file, 'is not in the backup');
-  const keys: Promise<Buffer>[] = [];
-  let window = 1;
-  const keyOf = (c: Chunk): Promise<Buffer> => {
-    const head = b.readMember({ ...c, size: Math.min(c.size, SCRYPT_HEADER_BYTES + 32) });
-    const params = parseScryptHeader(head, c.name, KDF_MAX_BYTES);
-    return deriveKey(chunkPassphrase(b.header.backupId, c.plainName, b.passphrase), params);
-  };
-  const start = (i: number) => {
-    if (i >= chunks.length || keys[i]) return;
-    const p = Promise.resolve().then(() => keyOf(chunks[i]!));
-    p.catch(() => undefined);
-    keys[i] = p;
-  };
+  if (b.header.compressed && b.header.compressionFilter !== 'gzip') fail(HEADER_NAME, `compression-filter ${b.header.compressionFilter} is not supported (gzip, Qubes' default, is)`);
   const first = parseScryptHeader(b.readMember({ ...chunks[0]!, size: Math.min(chunks[0]!.size, SCRYPT_HEADER_BYTES + 32) }), chunks[0]!.name, KDF_MAX_BYTES);
-  window = opts.parallel ?? Math.max(1, Math.min(cpus().length * 2, Math.floor(KDF_BUDGET_BYTES / kdfBytes(first))));
+  const threads = opts.parallel ?? Math.max(1, Math.min(cpus().length, chunks.length, Math.floor(KDF_BUDGET_BYTES / kdfBytes(first))));
+  const pool = new DecryptPool(threads);
+  const results: Promise<Buffer>[] = [];
+  const start = (i: number) => {
+    if (i >= chunks.length || results[i]) return;
+    const c = chunks[i]!;
+    if (c.size > MAX_CHUNK_BYTES) fail(c.name, `is ${c.size} bytes, more than the ${MAX_CHUNK_BYTES} accepted for a chunk`);
+    const p = pool.run({ path: b.path, offset: c.offset, size: c.size, name: c.name, passphrase: chunkPassphrase(b.header.backupId, c.plainName, b.passphrase), maxKdfBytes: KDF_MAX_BYTES });
+    p.catch(() => undefined);
+    results[i] = p;
+  };
   let current = chunks[0]!.name;
+  // One chunk more in flight than threads, so a thread is never idle while its result is consumed; results come back in chunk order.
   async function* plaintexts(): AsyncGenerator<Buffer> {
     for (let i = 0; i < chunks!.length; i++) {
-      for (let j = i; j < i + window; j++) start(j);
-      const c = chunks![i]!;
-      current = c.name;
-      const dk = await keys[i]!;
-      yield openScryptFile(b.readMember(c), dk, c.name);
-      delete keys[i];
+      for (let j = i; j <= i + threads; j++) start(j);
+      current = chunks![i]!.name;
+      const plain = await results[i]!;
+      delete results[i];
+      yield plain;
     }
   }
   // The member inside must be the file the chunks are named after (Qubes: `vm3/private.img` in `vm3/private.img.NNN`).
@@ -134,7 +133,6 @@ export async function readBackedUpFile(b: OpenBackup, file: string, sink: InnerS
       try { parser.push(chunk); done(); } catch (e) { done(e as Error); }
     },
   });
-  if (b.header.compressed && b.header.compressionFilter !== 'gzip') fail(HEADER_NAME, `compression-filter ${b.header.compressionFilter} is not supported (gzip, Qubes' default, is)`);
   try {
     if (b.header.compressed) await pipeline(Readable.from(plaintexts()), createGunzip(), into);
     else await pipeline(Readable.from(plaintexts()), into);
@@ -142,6 +140,8 @@ export async function readBackedUpFile(b: OpenBackup, file: string, sink: InnerS
     if (e instanceof QubesBackupError) throw e;
     // zlib: the compressed stream is damaged or ends early (a chunk missing at the end).
     throw new QubesBackupError(current, `its file ${file} does not decompress: ${(e as Error).message}`, { cause: e });
+  } finally {
+    await pool.close();
   }
   parser.finish();
 }

@@ -4,10 +4,13 @@ import { BulkheadError } from '../../errors/index.js';
 export class QubesBackupError extends BulkheadError {
   /** The archive member (`vm3/private.img.002.enc`), file or field the error is about. */
   readonly where: string;
-  constructor(where: string, message: string, options?: { cause?: unknown }) {
-    super('ERR_QUBES_BACKUP', `Qubes backup: ${where}: ${message}`, options);
+  /** What is wrong with it (the message without the prefix; carried across worker threads). */
+  readonly reason: string;
+  constructor(where: string, reason: string, options?: { cause?: unknown }) {
+    super('ERR_QUBES_BACKUP', `Qubes backup: ${where}: ${reason}`, options);
     this.name = 'QubesBackupError';
     this.where = where;
+    this.reason = reason;
   }
 }
 
