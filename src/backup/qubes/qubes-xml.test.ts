@@ -82,3 +82,24 @@ test('plan: refusals name the qube', () => {
   const custom = parseQubesXml(xml(sampleQubesXml().replace('>blue<', '>teal<'))).domains;
   assert.throws(() => planRestore(custom, host()), /qube 'q-work'.*label 'teal'/);
 });
+
+test('plan: a disposable template, a named disposable of it and a standalone', () => {
+  const extra = `    <domain id="domain-9" class="AppVM"><properties><property name="name">q-dvm</property><property name="label">label-1</property><property name="template">fedora-39</property><property name="template_for_dispvms">True</property></properties><features><feature name="backup-content">True</feature><feature name="backup-path">vm9</feature></features><tags/></domain>
+    <domain id="domain-10" class="DispVM"><properties><property name="name">q-disp</property><property name="label">label-1</property><property name="template">q-dvm</property><property name="netvm"></property></properties><features><feature name="backup-content">True</feature><feature name="backup-path">vm10</feature></features><tags/></domain>
+    <domain id="domain-11" class="StandaloneVM"><properties><property name="name">q-alone</property><property name="label">label-7</property><property name="default_dispvm">q-dvm</property></properties><features><feature name="backup-content">True</feature><feature name="backup-path">vm11</feature></features><tags/></domain>
+  </domains>`;
+  const d = parseQubesXml(xml(sampleQubesXml().replace('  </domains>', extra))).domains;
+  const p = planRestore(d, host(), ['q-dvm', 'q-disp', 'q-alone']);
+  const by = new Map(p.qubes.map((q) => [q.name, q]));
+  assert.equal(by.get('q-dvm')!.klass, 'app');
+  assert.equal(by.get('q-dvm')!.props.template_for_dispvms, 'true');
+  assert.equal(by.get('q-disp')!.klass, 'disposable');
+  assert.equal(by.get('q-disp')!.template, 'q-dvm');
+  assert.equal(by.get('q-alone')!.klass, 'standalone');
+  assert.equal(by.get('q-alone')!.template, 'debian-12');
+  assert.equal(by.get('q-alone')!.props.default_dispvm, 'q-dvm');
+  assert.match(by.get('q-alone')!.notes.join('\n'), /root\.img is not restored/);
+  assert.equal(p.qubes[p.qubes.length - 1]!.name, 'q-disp', 'a disposable comes after its disposable template');
+  // Without its disposable template the named disposable cannot be made.
+  assert.throws(() => planRestore(d, host(), ['q-disp']), /qube 'q-disp'.*disposable template 'q-dvm'/);
+});
