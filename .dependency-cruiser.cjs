@@ -2,7 +2,7 @@
 // `npm run lint:layers` (and scripts/test, before any test) fails on the first import against this order,
 // static, dynamic (`import()`) or type-only.
 const CORE = '^src/(model|policy|firewall|gateway|filecopy|errors)/';
-const SHELL = '^src/(exec|runtime|storage|net|lab|hostfs|service|state|tor-control|control-filter|native|policy-files)/';
+const SHELL = '^src/(exec|runtime|storage|net|lab|hostfs|service|state|tor-control|control-filter|native|policy-files|backup)/';
 const DAEMON = '^src/daemon/';
 const FEATURES = '^src/features/';
 const API = '^src/api/';

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import {
   deriveKey, fileSink, indexOuterTar, memorySink, openQubesBackup, openScryptFile, parseFirewallXml, parseQubesXml, parseScryptHeader, readBackedUpFile,
 } from '../../src/backup/qubes/index.js';
-import { makeSampleBackup, sealScryptFile, SCRYPT_TOOL } from '../../src/backup/qubes/fixture.test-util.js';
+import { makeSampleBackup, packOuter, sealScryptFile, SCRYPT_TOOL } from '../../src/backup/qubes/fixture.test-util.js';
 
 const RUN = process.env.BULKHEAD_TEST_RUN ?? 'bht';
 let base: string;
@@ -45,7 +45,17 @@ async function verifyAll(path: string, pass = PASS): Promise<Map<string, Buffer>
   return out;
 }
 
-const variant = async (tag: string, o: Parameters<typeof makeSampleBackup>[1]) => makeSampleBackup(join(base, tag), o);
+/** The good backup's chunks packed again, rearranged or changed (no new encryption: quick). */
+async function variant(tag: string, o: { arrange?: (names: string[]) => string[]; beforePack?: (work: string) => Promise<void> }): Promise<string> {
+  const dir = join(base, tag);
+  await fsp.mkdir(dir);
+  await fsp.cp(join(base, 'good', 'work'), join(dir, 'work'), { recursive: true });
+  await o.beforePack?.(join(dir, 'work'));
+  const fd = openSync(good, 'r');
+  const names = indexOuterTar((off, len) => { const b = Buffer.alloc(len); return b.subarray(0, readSync(fd, b, 0, len, off)); }, statSync(good).size).map((m) => m.name);
+  closeSync(fd);
+  return packOuter(join(dir, 'work'), (o.arrange ?? ((x) => x))(names), join(dir, 'qubes-backup'));
+}
 
 function memberOf(path: string, name: string): { offset: number; size: number } {
   const fd = openSync(path, 'r');

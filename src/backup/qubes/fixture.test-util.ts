@@ -106,11 +106,14 @@ export async function makeQubesBackup(opts: FixtureOptions): Promise<string> {
     }
   }
   await opts.beforePack?.(work);
-  const out = join(opts.dir, 'qubes-backup');
+  return packOuter(work, (opts.arrange ?? ((x) => x))(names), join(opts.dir, 'qubes-backup'));
+}
+
+/** The outer archive from the members in `work`, in the order given: Qubes' send worker appends one `tar -c --posix` archive per member. */
+export async function packOuter(work: string, names: string[], out: string): Promise<string> {
   await fsp.writeFile(out, '');
-  // Qubes' send worker appends one `tar -cO --posix` archive per member.
-  for (const n of (opts.arrange ?? ((x) => x))(names)) {
-    const part = join(opts.dir, 'part.tar');
+  for (const n of names) {
+    const part = `${out}.part.tar`;
     await run('tar', ['-c', '--posix', '-f', part, '-C', work, n], { timeoutMs: 600_000 });
     await fsp.appendFile(out, await fsp.readFile(part));
     await fsp.rm(part);
