@@ -2,7 +2,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { QubesBackupError } from './errors.js';
-import { deriveKey, openScryptFile, parseScryptHeader } from './scrypt-file.js';
+import { deriveKeySync, openScryptFile, parseScryptHeader } from './scrypt-file.js';
 import type { DecryptJob, DecryptReply } from './decrypt-pool.js';
 
 function readChunk(path: string, offset: number, size: number): Buffer {
@@ -35,7 +35,7 @@ parentPort!.on('message', (m: { id: number; job: DecryptJob }) => {
     try {
       const { path, offset, size, name, passphrase, maxKdfBytes } = m.job;
       const file = readChunk(path, offset, size);
-      const dk = await deriveKey(passphrase, parseScryptHeader(file, name, maxKdfBytes));
+      const dk = deriveKeySync(passphrase, parseScryptHeader(file, name, maxKdfBytes));
       const plain = owned(openScryptFile(file, dk, name));
       reply = { id: m.id, ok: true, data: plain };
       parentPort!.postMessage(reply, [plain.buffer as ArrayBuffer]);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deriveKey, kdfBytes, openScryptFile, parseScryptHeader } from './scrypt-file.js';
+import { deriveKey, deriveKeySync, kdfBytes, openScryptFile, parseScryptHeader } from './scrypt-file.js';
 import { sealScryptFile } from './fixture.test-util.js';
 
 test('a file sealed in the scrypt format opens with the right passphrase only', async () => {
@@ -8,6 +8,7 @@ test('a file sealed in the scrypt format opens with the right passphrase only', 
   const p = parseScryptHeader(f, 'f');
   assert.deepEqual([p.logN, p.r, p.p], [4, 8, 1]);
   assert.equal(openScryptFile(f, await deriveKey('pw', p), 'f').toString(), 'secret data');
+  assert.deepEqual(deriveKeySync('pw', p), await deriveKey('pw', p));
   assert.throws(() => openScryptFile(f, Buffer.alloc(64), 'f'), /f: wrong passphrase/);
 });
 

@@ -1,5 +1,5 @@
 // The file format of Tarsnap's `scrypt` tool (version 0), which Qubes wraps every backup file in: checked, then opened with node:crypto.
-import { createDecipheriv, createHash, createHmac, scrypt, timingSafeEqual } from 'node:crypto';
+import { createDecipheriv, createHash, createHmac, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { fail } from './errors.js';
 
 /**
@@ -56,6 +56,11 @@ export function deriveKey(passphrase: string, params: ScryptParams): Promise<Buf
       else resolve(dk);
     });
   });
+}
+
+/** The same key, derived on the calling thread (a worker thread: it keeps libuv's pool free for the daemon's file work). */
+export function deriveKeySync(passphrase: string, params: ScryptParams): Buffer {
+  return scryptSync(Buffer.from(passphrase, 'utf8'), params.salt, 64, { N: 2 ** params.logN, r: params.r, p: params.p, maxmem: kdfBytes(params) + 64 * 1024 * 1024 });
 }
 
 /**
