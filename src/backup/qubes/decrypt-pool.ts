@@ -30,7 +30,7 @@ export class DecryptPool {
       const w = ts ? new Worker(boot, { eval: true }) : new Worker(url);
       w.unref();
       w.on('message', (r: DecryptReply) => this.done(w, r));
-      w.on('error', (e) => this.fail(e));
+      w.on('error', (e) => this.fail(new QubesBackupError('decrypt worker', `failed: ${e.message}`)));
       this.workers.push(w);
       this.idle.push(w);
     }
