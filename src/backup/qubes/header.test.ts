@@ -1,3 +1,4 @@
+// Table tests of the backup-header parser: Qubes R4 headers, every refused form with its line or field, and the passphrases bound to names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chunkPassphrase, headerPassphrase, parseBackupHeader } from './header.js';

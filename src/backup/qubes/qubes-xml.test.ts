@@ -1,3 +1,4 @@
+// Tests of qubes.xml and firewall.xml reading and of the restore plan: classes, labels, templates mapped by name, netvm chain, refusals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFirewallXml } from './firewall-xml.js';

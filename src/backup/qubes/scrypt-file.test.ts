@@ -1,3 +1,4 @@
+// Tests of the scrypt file format: round trip, every flipped byte refused before decryption, cost bounds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deriveKey, deriveKeySync, kdfBytes, openScryptFile, parseScryptHeader } from './scrypt-file.js';

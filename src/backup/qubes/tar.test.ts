@@ -1,3 +1,4 @@
+// Tests of the outer index, the chunk layout and the streaming inner tar parser (plain and GNU sparse 1.0), with the forms each refuses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { layoutOf } from './chunks.js';
