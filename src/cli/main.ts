@@ -1,5 +1,6 @@
 // bulkhead: the CLI. Every verb is declared here and loads its code only when used.
 import { Command, Option } from 'commander';
+import { registerQubesBackupRestore } from './verbs/backup-qubes.js';
 
 type Out = string | { stdout: string; exitCode: number; stderr?: string };
 
@@ -188,6 +189,8 @@ function registerForensicsResidue(forensics: Command): void {
     .action(act(async (q: string, o: { out: string; memory: boolean; json?: boolean }) => (await import('./verbs/forensics-acquire.js')).acquireVerb(q, o)));
 }
 registerForensicsResidue(program.command('forensics').description('forensic transparency: residue proof, acquisition'));
+
+registerQubesBackupRestore(program, act);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`bulkhead: ${e instanceof Error ? e.message : String(e)}\n`);

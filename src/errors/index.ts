@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'ERR_CRYPT'
   | 'ERR_SWAP'
   | 'ERR_FORENSICS'
+  | 'ERR_QUBES_BACKUP'
   | 'ERR_INTERNAL';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
