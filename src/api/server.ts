@@ -9,7 +9,7 @@ import { initRoutes, qubeRoutes } from './routes-qubes.js';
 import { templateRoutes } from './routes-templates.js';
 import { labRoutes } from './routes-lab.js';
 import { volumeRoutes } from './routes-volumes.js';
-import { qubesBackupRoutes } from './routes-qubes-backup.js';
+import { qubesBackupRoutes } from '../backup/qubes/routes.js';
 import { attachExec } from './exec-upgrade.js';
 
 import type { RouteModule } from '../daemon/feature.js';

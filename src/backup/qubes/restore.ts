@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import {
   adoptHome, extractHome, fileSink, memorySink, openQubesBackup, parseFirewallXml, parseQubesXml, planRestore,
   QubesBackupError, readBackedUpFile, MAX_XML_BYTES, type HostView, type PlannedQube,
-} from '../../backup/qubes/index.js';
+} from './index.js';
 import { effective, MAX_VOLUME_BYTES, withQube, type QubeRecord, type SystemView } from '../../model/index.js';
 import { copyTree } from '../../storage/fsops.js';
 import { USER_ID, volumePaths } from '../../storage/index.js';
 import { withImageMounted } from '../../storage/image.js';
-import type { DaemonContext } from '../context.js';
-import { uidBaseOf } from '../context.js';
-import { createQube, planCreate, removeQube, type CreateRequest } from './manage.js';
+import type { DaemonContext } from '../../daemon/context.js';
+import { uidBaseOf } from '../../daemon/context.js';
+import { createQube, planCreate, removeQube, type CreateRequest } from '../../daemon/lifecycle/manage.js';
 
 export interface QubesRestoreRequest {
   file: string;

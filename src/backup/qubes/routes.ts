@@ -1,8 +1,8 @@
 // Admin API: restore qubes from a Qubes OS v4 backup file (qvm-backup-restore of a Qubes backup).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { DaemonContext } from '../daemon/context.js';
-import { restoreQubesBackup } from '../daemon/lifecycle/restore-qubes-backup.js';
+import type { DaemonContext } from '../../daemon/context.js';
+import { restoreQubesBackup } from './restore.js';
 
 const restoreQubesBody = z.object({
   /** An absolute path the admin named; read by the daemon (root). */
