@@ -4,8 +4,7 @@
 const CORE = '^src/(model|policy|firewall|gateway|filecopy|uplink|errors)/';
 const SHELL = '^src/(exec|runtime|storage|crypt|net|lab|hostfs|service|state|tor-control|control-filter|native|policy-files)/';
 const DAEMON = '^src/daemon/';
-// backup/ and forensics/ are features (routes and hooks over the daemon's lifecycle and the RPC broker).
-const FEATURES = '^src/(features|backup|forensics)/';
+const FEATURES = '^src/features/';
 const API = '^src/api/';
 const CLI = '^src/cli/';
 // Entry points compose the layers and may import any of them.

@@ -9,7 +9,6 @@ import { initRoutes, qubeRoutes } from './routes-qubes.js';
 import { templateRoutes } from './routes-templates.js';
 import { labRoutes } from './routes-lab.js';
 import { volumeRoutes } from './routes-volumes.js';
-import { qubesBackupRoutes } from '../backup/qubes/routes.js';
 import { attachExec } from './exec-upgrade.js';
 
 import type { RouteModule } from '../daemon/feature.js';
@@ -26,7 +25,6 @@ export async function startApiServer(ctx: DaemonContext, extra: RouteModule[] = 
   templateRoutes(app, ctx);
   labRoutes(app, ctx);
   volumeRoutes(app, ctx);
-  qubesBackupRoutes(app, ctx);
   attachExec(app.server, ctx);
   for (const m of extra) m(app, ctx);
   // The socket's directory is root-only: the socket is the admin boundary.

@@ -1,6 +1,5 @@
 // bulkhead: the CLI. Every verb is declared here and loads its code only when used.
 import { Command, Option } from 'commander';
-import { registerQubesBackupRestore } from './verbs/backup-qubes.js';
 
 type Out = string | { stdout: string; exitCode: number; stderr?: string };
 
@@ -169,11 +168,19 @@ const backup = program.command('backup').description('encrypted, authenticated b
 backup.command('create').description('back up stopped qubes (records, firewall, private volumes, standalone and template roots) into a new FILE').argument('<file>').argument('<qubes...>')
   .option('--passphrase-file <file>', 'read the passphrase from this file (else asked at the terminal)').option('--templates', 'also back up the templates the qubes boot from')
   .action(act(async (f: string, q: string[], o: { passphraseFile?: string; templates?: boolean }) => (await import('./verbs/backup.js')).backupCreate(f, q, o)));
-// Qubes OS backups: a --qubes option here hands the file to src/backup/qubes/.
-backup.command('restore').description('restore qubes from FILE (all, or those named); the whole file is verified before any qube appears').argument('<file>').argument('[qubes...]')
+type RestoreOpts = { qubes?: string; passphraseFile?: string; renameConflicts?: boolean; skipConflicts?: boolean; verifyOnly?: boolean; json?: boolean };
+backup.command('restore').description("restore qubes from bulkhead's FILE, or with --qubes from a Qubes OS 4.x backup (qvm-backup-restore); the whole file is verified before any qube appears")
+  .argument('[file-and-qubes...]', 'FILE [QUBE…] (all qubes, or those named); with --qubes only QUBE…')
+  .option('--qubes <file>', 'a Qubes OS 4.x backup file (format version 4)')
   .option('--passphrase-file <file>', 'read the passphrase from this file (else asked at the terminal)')
   .option('--rename-conflicts', 'restore a qube whose name is taken as NAME1, NAME2, …').option('--skip-conflicts', 'skip a qube whose name is taken (the default)')
-  .action(act(async (f: string, q: string[], o: { passphraseFile?: string; renameConflicts?: boolean; skipConflicts?: boolean }) => (await import('./verbs/backup.js')).backupRestore(f, q, o)));
+  .option('--verify-only', 'with --qubes: check the backup and the plan; create nothing').option('--json', 'with --qubes: JSON output')
+  .action(act(async (args: string[], o: RestoreOpts) => {
+    if (o.qubes !== undefined) return (await import('./verbs/backup-qubes.js')).restoreQubes(args, { ...o, qubes: o.qubes });
+    const [file, ...names] = args;
+    if (!file) throw new Error('backup restore: give FILE [QUBE…], or --qubes FILE for a Qubes OS backup');
+    return (await import('./verbs/backup.js')).backupRestore(file, names, o);
+  }));
 backup.command('verify').description('check every record of FILE (passphrase, integrity, order, completeness) without restoring').argument('<file>')
   .option('--passphrase-file <file>', 'read the passphrase from this file (else asked at the terminal)')
   .action(act(async (f: string, o: { passphraseFile?: string }) => (await import('./verbs/backup.js')).backupVerify(f, o)));
@@ -190,7 +197,6 @@ function registerForensicsResidue(forensics: Command): void {
 }
 registerForensicsResidue(program.command('forensics').description('forensic transparency: residue proof, acquisition'));
 
-registerQubesBackupRestore(program, act);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`bulkhead: ${e instanceof Error ? e.message : String(e)}\n`);

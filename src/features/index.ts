@@ -3,8 +3,8 @@ import type { FeatureFactory } from '../daemon/feature.js';
 import { network } from './network/index.js';
 import { whonix } from './whonix/index.js';
 import { rpc } from './rpc/index.js';
-import { backup } from '../backup/feature.js';
-import { forensicsResidue } from '../forensics/feature.js';
+import { backup } from './backup/feature.js';
+import { forensicsResidue } from './forensics/feature.js';
 
 /**
  * Order matters: the network feature makes a qube's namespace and links before the gateway feature

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { apiClient } from '../client.js';
 import { table } from '../output.js';
-import type { AcquireManifest } from '../../forensics/acquire/acquire.js';
+import type { AcquireManifest } from '../../features/forensics/acquire/acquire.js';
 
 export async function acquireVerb(qube: string, o: { out: string; memory: boolean; json?: boolean }): Promise<string> {
   const m = await apiClient().request<AcquireManifest>('POST', `/qubes/${encodeURIComponent(qube)}/forensics/acquire`, { out: resolve(o.out), memory: o.memory });

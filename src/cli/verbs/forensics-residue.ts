@@ -1,7 +1,7 @@
 // Verb forensics residue: runs the residue proof in the daemon and prints where the canaries were found.
 import { apiClient } from '../client.js';
 import { table } from '../output.js';
-import type { ResidueReport } from '../../forensics/residue/types.js';
+import type { ResidueReport } from '../../features/forensics/residue/types.js';
 
 const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 

@@ -1,5 +1,0 @@
-// The backup feature: its admin routes (create, restore, verify), registered like every feature from src/features/index.ts.
-import type { FeatureFactory } from '../daemon/feature.js';
-import { backupRoutes } from './routes.js';
-
-export const backup: FeatureFactory = () => ({ name: 'backup', hooks: [], routes: [backupRoutes] });
