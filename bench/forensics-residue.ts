@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync, closeSync, readFileSync, rmSync, writeSync, writeFileSync, ftruncateSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { scanDevice } from '../src/forensics/residue/device.js';
-import { copyHashed } from '../src/forensics/acquire/copy-hash.js';
+import { scanDevice } from '../src/features/forensics/residue/device.js';
+import { copyHashed } from '../src/features/forensics/acquire/copy-hash.js';
 
 const RUN = process.env.BULKHEAD_TEST_RUN ?? 'bhb';
 const GIB = 1024 * 1024 * 1024;

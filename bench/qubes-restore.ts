@@ -4,8 +4,8 @@ import { closeSync, openSync, promises as fsp, writeFileSync, writeSync } from '
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../src/exec/index.js';
-import { fileSink, openQubesBackup, readBackedUpFile } from '../src/backup/qubes/index.js';
-import { makeQubesBackup, SCRYPT_TOOL } from '../src/backup/qubes/fixture.test-util.js';
+import { fileSink, openQubesBackup, readBackedUpFile } from '../src/features/backup/qubes/index.js';
+import { makeQubesBackup, SCRYPT_TOOL } from '../src/features/backup/qubes/fixture.test-util.js';
 
 const MIB = 1024 * 1024;
 const IMAGE = 600 * MIB;

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { HEADER_BYTES, RECORD_HEADER_BYTES, RecordKind } from '../../src/backup/format.js';
+import { HEADER_BYTES, RECORD_HEADER_BYTES, RecordKind } from '../../src/features/backup/format.js';
 import { coreDaemon, lsJson, type CoreDaemon } from './core-fixture.js';
 
 describe('backup create, verify, restore', { timeout: 600_000 }, () => {

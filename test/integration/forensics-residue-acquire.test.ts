@@ -5,9 +5,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { coreDaemon, crunState, memoryCgroupOf, memoryCharged, type CoreDaemon } from './core-fixture.js';
-import { scanTree } from '../../src/forensics/residue/walk.js';
-import type { ResidueReport } from '../../src/forensics/residue/types.js';
-import type { AcquireManifest } from '../../src/forensics/acquire/acquire.js';
+import { scanTree } from '../../src/features/forensics/residue/walk.js';
+import type { ResidueReport } from '../../src/features/forensics/residue/types.js';
+import type { AcquireManifest } from '../../src/features/forensics/acquire/acquire.js';
 
 const RUN = process.env.BULKHEAD_TEST_RUN ?? 'bht';
 const IMG = `/var/tmp/${RUN}-residue.img`;

@@ -5,8 +5,8 @@ import { closeSync, openSync, promises as fsp, readFileSync, readSync, statSync,
 import { join } from 'node:path';
 import { coreDaemon, type CoreDaemon } from './core-fixture.js';
 import { withPrivateTree } from './helpers/private-volume.js';
-import { makeSampleBackup, packOuter, SAMPLE_NOTES } from '../../src/backup/qubes/fixture.test-util.js';
-import { indexOuterTar } from '../../src/backup/qubes/index.js';
+import { makeSampleBackup, packOuter, SAMPLE_NOTES } from '../../src/features/backup/qubes/fixture.test-util.js';
+import { indexOuterTar } from '../../src/features/backup/qubes/index.js';
 
 let d: CoreDaemon;
 let dir: string;

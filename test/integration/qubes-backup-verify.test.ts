@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   deriveKey, fileSink, indexOuterTar, memorySink, openQubesBackup, openScryptFile, parseFirewallXml, parseQubesXml, parseScryptHeader, readBackedUpFile,
-} from '../../src/backup/qubes/index.js';
-import { makeSampleBackup, packOuter, sealScryptFile, SCRYPT_TOOL } from '../../src/backup/qubes/fixture.test-util.js';
+} from '../../src/features/backup/qubes/index.js';
+import { makeSampleBackup, packOuter, sealScryptFile, SCRYPT_TOOL } from '../../src/features/backup/qubes/fixture.test-util.js';
 
 const RUN = process.env.BULKHEAD_TEST_RUN ?? 'bht';
 let base: string;
