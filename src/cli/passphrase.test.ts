@@ -19,6 +19,6 @@ it('reads the passphrase without its one trailing newline', async () => {
 
 it('refuses an empty, missing or oversized file, naming it', async () => {
   await assert.rejects(passphraseFromFile(file('e', '\n')), /e: the passphrase is empty/);
-  await assert.rejects(passphraseFromFile(join(dir, 'missing')), /missing: ENOENT/);
+  await assert.rejects(passphraseFromFile(join(dir, 'missing')), /missing: no such file/);
   await assert.rejects(passphraseFromFile(file('f', 'x'.repeat(5000))), /longer than 4096/);
 });

@@ -11,7 +11,7 @@ export async function readPassphraseFile(path: string, flag = '--passphrase-file
   try {
     fh = await fsp.open(path, 'r');
   } catch (e) {
-    throw new Error(`${flag} ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'ENOENT, no such file' : (e as Error).message}`);
+    throw new Error(`${flag} ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   try {
     const st = await fh.stat();
