@@ -1,5 +1,6 @@
 // bulkhead: the CLI. Every verb is declared here and loads its code only when used.
 import { Command, Option } from 'commander';
+import { registerFootprintReport } from './verbs/forensics.js';
 
 type Out = string | { stdout: string; exitCode: number; stderr?: string };
 
@@ -124,6 +125,9 @@ program.command('clipboard').description("copy a qube's clipboard to the admin s
 program.command('volume').description("a qube's volumes and sizes; revisions and revert of its private volume or a template's root; resize (qvm-volume)").argument('<action>', 'list|info|revisions|revert|resize').argument('[name]').argument('[volume-or-revision]', 'root, private, or a revision of the private volume; the volume to resize').argument('[revision-or-size]', 'revision (revert), new size (resize: bytes, or 2G, 512M)')
   .option('--json', 'JSON output')
   .action(act(async (a: string, n: string | undefined, r: string | undefined, x: string | undefined, o: { json?: boolean }) => (await import('./verbs/volume.js')).volumeVerb(a, n, r, x, o)));
+
+const forensics = program.command('forensics').description('what bulkhead leaves on the host, and the examiner\'s side: footprint, report, anchor');
+registerFootprintReport(forensics, act);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`bulkhead: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -1,0 +1,85 @@
+// `bulkhead forensics report --state DIR` and `forensics anchor`: read a state directory's database, never write it.
+import { once } from 'node:events';
+import { BulkheadError } from '../../errors/index.js';
+import { resolvePaths } from '../../daemon/paths.js';
+import {
+  chainText, eventLine, formatAnchor, headerText, HtmlCollector, inventoryText, json, jsonlLine, openEvidence, parseAnchor, ReportPass, type ReportHeader,
+} from '../../forensics/report/index.js';
+
+/** Exit status when the chain is broken or no longer holds the anchor. */
+export const EXIT_CHAIN_BROKEN = 3;
+const CHUNK = 1 << 20;
+
+/** Buffers output and writes it in large chunks, waiting when stdout is full. */
+class Out {
+  private buf: string[] = [];
+  private size = 0;
+  async put(s: string): Promise<void> {
+    this.buf.push(s);
+    this.size += s.length;
+    if (this.size >= CHUNK) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (!this.size) return;
+    const text = this.buf.join('');
+    this.buf = [];
+    this.size = 0;
+    if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+  }
+}
+
+function version(): string {
+  return `bulkhead ${process.env.npm_package_version ?? ''}`.trim();
+}
+
+export async function reportVerb(o: { state: string; json?: boolean; jsonl?: boolean; html?: boolean; anchor?: string }) {
+  if ([o.json, o.jsonl, o.html].filter(Boolean).length > 1) throw new BulkheadError('ERR_INVALID_VALUE', 'report: give at most one of --json, --jsonl, --html');
+  const anchor = o.anchor === undefined ? undefined : parseAnchor(o.anchor);
+  const ev = await openEvidence(o.state);
+  const out = new Out();
+  try {
+    const header: ReportHeader = { tool: version(), generatedAt: new Date().toISOString(), stateDir: ev.stateDir, files: ev.files };
+    const pass = new ReportPass(ev.db, ev.stateDir, anchor);
+    if (o.html) {
+      const html = new HtmlCollector();
+      for (const e of pass.events()) html.add(e);
+      await out.put(html.page(header, pass.summary()));
+    } else if (o.json) {
+      await out.put(json.open(header));
+      let first = true;
+      for (const e of pass.events()) { await out.put(json.event(e, first)); first = false; }
+      await out.put(json.close(pass.summary()));
+    } else if (o.jsonl) {
+      for (const e of pass.events()) await out.put(jsonlLine(e));
+    } else {
+      await out.put(headerText(header));
+      const lines: string[] = [];
+      for (const e of pass.events()) lines.push(eventLine(e));
+      const s = pass.summary();
+      await out.put(inventoryText(s.inventory, s.removed));
+      await out.put('timeline:\n');
+      for (const l of lines) await out.put(l);
+    }
+    await out.flush();
+    const s = pass.summary();
+    const ok = s.chain.ok;
+    // The chain's verdict always reaches stderr too, so a JSON or HTML consumer cannot miss it.
+    return { stdout: '', stderr: chainText(s.chain), exitCode: ok ? 0 : EXIT_CHAIN_BROKEN };
+  } finally {
+    ev.close();
+  }
+}
+
+export async function anchorVerb(o: { state?: string; json?: boolean }) {
+  const ev = await openEvidence(o.state ?? resolvePaths().home);
+  try {
+    const pass = new ReportPass(ev.db, ev.stateDir);
+    for (const _ of pass.events()) { /* walk the chain */ }
+    const c = pass.summary().chain;
+    if (!c.ok) return { stdout: '', stderr: chainText(c), exitCode: EXIT_CHAIN_BROKEN };
+    const a = { hash: c.head, length: c.rows };
+    return o.json ? `${JSON.stringify({ ...a, anchor: formatAnchor(a), at: new Date().toISOString() })}\n` : `${formatAnchor(a)}\n`;
+  } finally {
+    ev.close();
+  }
+}
