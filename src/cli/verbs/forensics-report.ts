@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { BulkheadError } from '../../errors/index.js';
 import { resolvePaths } from '../../daemon/paths.js';
 import {
-  chainText, eventLine, formatAnchor, headerText, HtmlCollector, inventoryText, json, jsonlLine, openEvidence, parseAnchor, ReportPass, type ReportHeader,
+  chainText, eventLine, formatAnchor, headerText, HtmlCollector, inventoryText, json, jsonlLine, openEvidence, parseAnchor, ReportPass, walkChain, type ReportHeader,
 } from '../../forensics/report/index.js';
 
 /** Exit status when the chain is broken or no longer holds the anchor. */
@@ -73,9 +73,7 @@ export async function reportVerb(o: { state: string; json?: boolean; jsonl?: boo
 export async function anchorVerb(o: { state?: string; json?: boolean }) {
   const ev = await openEvidence(o.state ?? resolvePaths().home);
   try {
-    const pass = new ReportPass(ev.db, ev.stateDir);
-    for (const _ of pass.events()) { /* walk the chain */ }
-    const c = pass.summary().chain;
+    const c = walkChain(ev.db);
     if (!c.ok) return { stdout: '', stderr: chainText(c), exitCode: EXIT_CHAIN_BROKEN };
     const a = { hash: c.head, length: c.rows };
     return o.json ? `${JSON.stringify({ ...a, anchor: formatAnchor(a), at: new Date().toISOString() })}\n` : `${formatAnchor(a)}\n`;

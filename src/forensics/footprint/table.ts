@@ -10,7 +10,7 @@ import { IN_QUBE as IN_QUBE_RPC } from '../../features/rpc/broker/in-qube.js';
 import { CGROUP_PARENT, CRUN_STATE_ROOT } from '../../runtime/ns/host-paths.js';
 import { qubePaths } from '../../runtime/ns/oci-config.js';
 import { UNIT_NAME } from '../../service/unit.js';
-import { CREATING_PREFIX, INCOMING_PREFIX, TRASH_PREFIX, volumePathsOf } from '../../storage/layout.js';
+import { CREATING_PREFIX, INCOMING_PREFIX, MERGE_PREFIX, ROOT_IMAGE_PREFIX, TRASH_PREFIX, volumePathsOf } from '../../storage/layout.js';
 import { SUPERVISOR_FILE } from '../../features/whonix/tor-supervisor.js';
 import { CONTROL_PASSWORD_FILE, GATEWAY_TOR_SUBDIR, TOR_DATA_DIR_IN_QUBE, WORKSTATION_FILES } from '../../features/whonix/tor-paths.js';
 import type { Artefact } from './types.js';
@@ -107,7 +107,7 @@ export function footprintTable(opts: FootprintOptions): Artefact[] {
     { id: 'qube-dir', layer: 'qube', pattern: v(vp.dir), kind: 'dir', presence: 'qube', survivesRemoval: false, survivesReboot: true, encrypted: false,
       reveals: "the qube's name; all its storage lives below", show: 'bulkhead volume list QUBE' },
     { id: 'private', layer: 'qube', pattern: v(vp.private), kind: 'image-or-dir', presence: 'qube', survivesRemoval: false, survivesReboot: true, encrypted: false,
-      reveals: "the qube's /home and /rw (an ext4 image, or a directory when made without a size): everything its user kept; a disposable's too unless it is amnesic", show: 'bulkhead forensics acquire QUBE --out DIR' },
+      reveals: "the qube's /home and /rw (an ext4 image, or a directory when made without a size): everything its user kept; a disposable's lives in a tmpfs while it runs when it has a size (see Amnesic disposables)", show: 'bulkhead forensics acquire QUBE --out DIR' },
     { id: 'private-tree', layer: 'qube', pattern: `${v(vp.private)}/**`, kind: 'tree', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,
       reveals: 'files of a directory private volume', show: 'ls -laR STATE/qubes/QUBE/private' },
     { id: 'mnt', layer: 'qube', pattern: v(join(vp.dir, 'mnt')), kind: 'dir', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,
@@ -143,7 +143,7 @@ export function footprintTable(opts: FootprintOptions): Artefact[] {
     { id: 'root-upper', layer: 'qube', pattern: `${v(vp.rootUpper)}`, kind: 'dir', presence: 'app-root', survivesRemoval: false, survivesReboot: true, encrypted: false,
       reveals: 'the overlay upper layer of an app qube or disposable', show: 'ls -la STATE/qubes/QUBE/root/upper' },
     { id: 'root-upper-tree', layer: 'qube', pattern: `${v(vp.rootUpper)}/**`, kind: 'tree', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,
-      reveals: 'every file the qube wrote outside /home and /rw since it started (logs, shell history of root, caches, package changes); deleted at stop, its blocks stay until reused', show: 'find STATE/qubes/QUBE/root/upper' },
+      reveals: 'every file the qube wrote outside /home and /rw since it started (logs, root\'s shell history, caches, package changes): in a tmpfs bounded by volatile_size when that is set, else on the disk, where its blocks stay after the stop until reused', show: 'find STATE/qubes/QUBE/root/upper' },
     { id: 'root-work', layer: 'qube', pattern: `${v(vp.rootWork)}`, kind: 'dir', presence: 'app-root', survivesRemoval: false, survivesReboot: true, encrypted: false,
       reveals: "overlayfs' work directory", show: 'ls -la STATE/qubes/QUBE/root/work' },
     { id: 'root-work-tree', layer: 'qube', pattern: `${v(vp.rootWork)}/**`, kind: 'tree', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,
@@ -170,6 +170,18 @@ export function footprintTable(opts: FootprintOptions): Artefact[] {
       reveals: 'a template root commit or revert in progress', show: 'cat STATE/qubes/TEMPLATE/root.journal.json' },
     { id: 'lower-record', layer: 'qube', pattern: v(vp.lowerRecord), kind: 'file', presence: 'running-app', survivesRemoval: false, survivesReboot: true, encrypted: false,
       reveals: 'which template root (device:inode) a running app qube or disposable boots from', show: 'cat STATE/qubes/QUBE/lower-root.json' },
+    { id: 'qube-incoming', layer: 'qube', pattern: v(join(vp.dir, `${INCOMING_PREFIX}*`)), kind: 'image-or-dir', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,
+      reveals: "a template's new root or root image being made (only during a root commit or an import)", show: 'ls -a STATE/qubes/TEMPLATE' },
+    { id: 'qube-incoming-tree', layer: 'qube', pattern: v(join(vp.dir, `${INCOMING_PREFIX}*/**`)), kind: 'tree', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,
+      reveals: 'its files', show: 'ls -aR STATE/qubes/TEMPLATE' },
+    { id: 'root-merge', layer: 'qube', pattern: v(join(vp.dir, `${MERGE_PREFIX}*`)), kind: 'dir', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,
+      reveals: "mount point of a template's merged root view during a root commit", show: 'findmnt -R STATE/qubes/TEMPLATE' },
+    { id: 'root-merge-tree', layer: 'qube', pattern: v(join(vp.dir, `${MERGE_PREFIX}*/**`)), kind: 'tree', presence: 'optional', survivesRemoval: false, survivesReboot: false, encrypted: false,
+      reveals: 'the merged view while mounted', show: 'findmnt -R STATE/qubes/TEMPLATE' },
+    { id: 'root-image-mount', layer: 'qube', pattern: v(join(vp.dir, `${ROOT_IMAGE_PREFIX}*`)), kind: 'dir', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,
+      reveals: "where a root commit mounts a template's root image", show: 'findmnt -R STATE/qubes/TEMPLATE' },
+    { id: 'root-image-mount-tree', layer: 'qube', pattern: v(join(vp.dir, `${ROOT_IMAGE_PREFIX}*/**`)), kind: 'tree', presence: 'optional', survivesRemoval: false, survivesReboot: false, encrypted: false,
+      reveals: 'the root image while mounted', show: 'findmnt -R STATE/qubes/TEMPLATE' },
     { id: 'qube-trash', layer: 'qube', pattern: v(join(vp.dir, `${TRASH_PREFIX}*`)), kind: 'image-or-dir', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,
       reveals: 'a volume being deleted when the daemon stopped', show: 'ls -a STATE/qubes/QUBE' },
     { id: 'qube-trash-tree', layer: 'qube', pattern: v(join(vp.dir, `${TRASH_PREFIX}*/**`)), kind: 'tree', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,

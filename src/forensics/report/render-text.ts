@@ -40,9 +40,10 @@ export const json = {
 /** One Timesketch/plaso line: message, datetime (ISO 8601), timestamp (µs), timestamp_desc, and our fields. */
 export function jsonlLine(e: TimelineEvent): string {
   const ms = Date.parse(e.time);
+  // Undefined fields are left out by JSON.stringify; one fixed shape keeps a million lines cheap.
   return `${JSON.stringify({
     message: e.message, datetime: e.time, timestamp: Number.isNaN(ms) ? 0 : ms * 1000, timestamp_desc: timestampDesc(e),
     data_type: `bulkhead:audit:${e.category}`, seq: e.seq, event: e.event, actor: e.actor, qube: e.qube,
-    ...(e.target ? { target: e.target } : {}), ...(e.service ? { service: e.service } : {}), ...(e.decision ? { decision: e.decision } : {}),
+    target: e.target, service: e.service, decision: e.decision,
   })}\n`;
 }

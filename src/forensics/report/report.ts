@@ -14,6 +14,23 @@ export interface ReportHeader {
 
 export interface ReportSummary { inventory: QubeInventory[]; removed: string[]; chain: ChainResult }
 
+type RawRow = [number, string, string, string, string | null, string, string, string];
+
+/** The audit log in seq order; rows fetched as arrays (about twice as fast as better-sqlite3's objects over a million rows). */
+export function* auditRows(db: Database.Database): Generator<AuditEntry> {
+  const stmt = db.prepare('SELECT seq, time, actor, event, qube, detail, prev_hash, hash FROM audit ORDER BY seq').raw();
+  for (const r of stmt.iterate() as IterableIterator<RawRow>) {
+    yield { seq: r[0], time: r[1], actor: r[2], event: r[3], qube: r[4], detail: r[5], prev_hash: r[6], hash: r[7] };
+  }
+}
+
+/** Only the chain: its head and length, or the first broken row. */
+export function walkChain(db: Database.Database, anchor?: Anchor): ChainResult {
+  const w = new ChainWalker(anchor);
+  for (const r of auditRows(db)) if (!w.feed(r)) break;
+  return w.result();
+}
+
 /** One pass: `events()` yields the timeline in seq order; `summary()` is complete once it has run. */
 export class ReportPass {
   private readonly walker: ChainWalker;
@@ -27,7 +44,7 @@ export class ReportPass {
 
   *events(): Generator<TimelineEvent> {
     const byName = new Map(this.inventory.map((q) => [q.name, q]));
-    for (const r of this.db.prepare('SELECT seq, time, actor, event, qube, detail, prev_hash, hash FROM audit ORDER BY seq').iterate() as IterableIterator<AuditEntry>) {
+    for (const r of auditRows(this.db)) {
       this.walker.feed(r);
       const e = toEvent(r);
       if (r.qube) {
