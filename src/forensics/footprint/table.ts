@@ -259,7 +259,7 @@ export function footprintTable(opts: FootprintOptions): Artefact[] {
 
     // ---- host, outside the state directory ----
     { id: 'packages', layer: 'host', scope: 'host', pattern: `dpkg:${SETUP_PACKAGES.join(',')}`, kind: 'kernel', presence: 'optional', survivesRemoval: null, survivesReboot: true, encrypted: false,
-      reveals: 'Debian packages installed by scripts/setup, in dpkg\'s status and logs with their install times', show: `grep -E ' install (${SETUP_PACKAGES.slice(0, 3).join('|')}|...)' /var/log/dpkg.log` },
+      reveals: 'Debian packages installed by scripts/setup, in dpkg\'s status and logs with their install times', show: `dpkg-query -W ${SETUP_PACKAGES.join(' ')}; grep ' install ' /var/log/dpkg.log` },
     { id: 'cli-link', layer: 'host', scope: 'host', pattern: CLI_LINK, kind: 'file', presence: 'optional', survivesRemoval: null, survivesReboot: true, encrypted: false,
       reveals: 'where the bulkhead checkout is (a link made by scripts/setup)', show: `readlink ${CLI_LINK}` },
     { id: 'systemd-unit', layer: 'host', scope: 'host', pattern: join(UNIT_DIR, UNIT_NAME), kind: 'file', presence: 'optional', survivesRemoval: null, survivesReboot: true, encrypted: false,
