@@ -12,6 +12,8 @@ export interface EvidenceFile { path: string; bytes: number; sha256: string }
 export interface Evidence {
   stateDir: string;
   db: Database.Database;
+  /** The scratch copy SQLite opened (for a second, read-only connection). */
+  dbPath: string;
   /** The database files as found, with their hashes (taken from what was copied). */
   files: EvidenceFile[];
   close(): void;
@@ -52,7 +54,7 @@ export async function openEvidence(stateDir: string): Promise<Evidence> {
     const db = new Database(join(scratch, 'state.db'), { fileMustExist: true });
     db.pragma('query_only = ON');
     return {
-      stateDir: p.home, db, files,
+      stateDir: p.home, db, files, dbPath: join(scratch, 'state.db'),
       close() { try { db.close(); } finally { rmSync(scratch, { recursive: true, force: true }); } },
     };
   } catch (e) {

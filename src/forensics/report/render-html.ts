@@ -37,7 +37,7 @@ export class HtmlCollector {
 
   page(h: ReportHeader, s: ReportSummary): string {
     const esc = escapeHtml;
-    const inv = s.inventory.map((q) => `<tr><td>${esc(q.name)}</td><td>${esc(q.klass)}</td><td>${esc(q.label)}</td><td>${esc(q.template ?? '-')}</td><td>${esc(q.netvm ?? '(default)')}</td><td>${esc(q.created)}</td><td>${esc(q.lastStarted ?? '-')}</td><td>${esc(q.power)}</td><td>${esc(q.volumes.filter((v) => v.kind !== 'absent').map((v) => `${v.volume}: ${v.kind} ${v.bytes} B`).join('; '))}</td><td>${q.revisions}</td></tr>`).join('\n');
+    const inv = s.inventory.map((q) => `<tr><td>${esc(q.name)}</td><td>${esc(q.klass)}</td><td>${esc(q.label)}</td><td>${esc(q.template ?? '-')}</td><td>${esc(q.netvm ?? '(default)')}</td><td>${esc(q.created)}</td><td>${esc(q.lastStarted ?? '-')}</td><td>${esc(q.power)}</td><td>${esc(q.volumes.filter((v) => v.kind !== 'absent').map((v) => `${v.volume}: ${v.kind} ${v.bytes} B`).join('; ') || 'none in this copy')}</td><td>${q.revisions}</td></tr>`).join('\n');
     const rows = this.rows.map((e) => `<tr class="c-${e.category}"><td>${e.seq}</td><td>${esc(e.time)}</td><td>${esc(e.category)}</td><td>${esc(e.qube ?? '')}</td><td>${esc(e.target ?? '')}</td><td>${esc(e.decision ?? '')}</td><td>${esc(e.message)}</td></tr>`).join('\n');
     const more = this.total > this.rows.length ? `<p>The table shows the first ${this.rows.length} of ${this.total} events; the whole timeline is in <code>--jsonl</code> or <code>--json</code>.</p>` : '';
     const ok = s.chain.ok;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { appendAudit } from '../../state/audit.js';
 import { openDatabase, StateStore } from '../../state/index.js';
-import { ChainWalker, HtmlCollector, jsonlLine, openEvidence, parseAnchor, ReportPass, toEvent, type ReportHeader } from './index.js';
+import { chainInWorker, ChainWalker, HtmlCollector, jsonlLine, openEvidence, parseAnchor, ReportPass, toEvent, type ReportHeader } from './index.js';
 
 let dir = '';
 const EVIL = '<img src=x onerror=alert(1)>';
@@ -43,7 +43,7 @@ test('the report reads a copy without changing a byte or adding a file', async (
   const ev = await openEvidence(dir);
   const pass = new ReportPass(ev.db, ev.stateDir);
   const events = [...pass.events()];
-  const s = pass.summary();
+  const s = await pass.summary();
   ev.close();
   assert.deepEqual(hashes(dir), beforeH);
   assert.equal(s.chain.ok, true);
@@ -65,7 +65,7 @@ test('HTML: self-contained, qube-supplied text escaped', async () => {
   const html = new HtmlCollector();
   for (const e of pass.events()) html.add(e);
   const header: ReportHeader = { tool: 'bulkhead', generatedAt: 'now', stateDir: dir, files: ev.files };
-  const page = html.page(header, pass.summary());
+  const page = html.page(header, await pass.summary());
   ev.close();
   assert.ok(!page.includes('<img'), 'no markup from a qube name or RPC argument');
   assert.ok(page.includes('&lt;img src=x onerror=alert(1)&gt;'));
@@ -98,12 +98,12 @@ async function tamper(fn: (db: Database.Database) => void): Promise<string> {
   return copy;
 }
 
-async function chainOf(home: string, anchor?: string) {
+async function chainOf(home: string, anchor?: string, worker = false) {
   const ev = await openEvidence(home);
-  const pass = new ReportPass(ev.db, ev.stateDir, anchor ? parseAnchor(anchor) : undefined);
+  const a = anchor ? parseAnchor(anchor) : undefined;
+  const pass = new ReportPass(ev.db, ev.stateDir, a, worker ? chainInWorker(ev.dbPath, a, ev.db) : undefined);
   for (const _ of pass.events()) { /* walk */ }
-  ev.close();
-  return pass.summary().chain;
+  try { return (await pass.summary()).chain; } finally { ev.close(); }
 }
 
 test('an anchor detects a truncated tail and a rewritten tail; an edit names the first broken row', async () => {
@@ -130,6 +130,10 @@ test('an anchor detects a truncated tail and a rewritten tail; an edit names the
   const edited = await tamper((db) => db.prepare("UPDATE audit SET detail = '{}' WHERE seq = 4").run());
   const e = await chainOf(edited);
   assert.deepEqual([e.ok, e.brokenAt], [false, 4]);
+  // The same verdicts when a worker thread walks the chain (as the CLI does).
+  assert.deepEqual(await chainOf(edited, undefined, true), e);
+  assert.deepEqual(await chainOf(truncated, anchor, true), t);
+  assert.deepEqual(await chainOf(dir, anchor, true), await chainOf(dir, anchor));
   for (const d of [truncated, rewritten, edited]) rmSync(d, { recursive: true, force: true });
 });
 
