@@ -1,5 +1,6 @@
 // `bulkhead forensics report --state DIR` and `forensics anchor`: read a state directory's database, never write it.
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { BulkheadError } from '../../errors/index.js';
 import { resolvePaths } from '../../daemon/paths.js';
 import {
@@ -26,8 +27,14 @@ class Out {
   }
 }
 
+/** The tool and version the report names (SP 800-86: record the tools used). */
 function version(): string {
-  return `bulkhead ${process.env.npm_package_version ?? ''}`.trim();
+  try {
+    const pj = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pj.version === 'string' ? `bulkhead ${pj.version}` : 'bulkhead';
+  } catch {
+    return 'bulkhead';
+  }
 }
 
 export async function reportVerb(o: { state: string; json?: boolean; jsonl?: boolean; html?: boolean; anchor?: string }) {
