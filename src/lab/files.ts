@@ -19,6 +19,8 @@ export const CERT_FILES = [CA_CERT, CA_KEY, SERVER_CERT, SERVER_KEY];
 export const WEB_SERVER_FILE = 'web-server.mjs';
 /** dnsmasq's pid file of the lab's DNS host. */
 export const DNS_PID_FILE = 'dns.pid';
+/** What clients of the lab's Tor network need: bridge line, onion address, exits. */
+export const TOR_INFO_FILE = 'tor-network.json';
 /** The private Tor network: one data directory per node below it. */
 export const TOR_DIR = 'tor';
 /** Log of each leaf host (`NAME.log`). */

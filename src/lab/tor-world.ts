@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAB_DNS_ADDR } from '../model/lab-plan.js';
 import { labAttachHost } from './attach.js';
-import { TOR_DIR } from './files.js';
+import { TOR_DIR, TOR_INFO_FILE } from './files.js';
 import { readLabState } from './state.js';
 import { startTorNetwork, type TorNetwork } from './tor/index.js';
 
@@ -14,7 +14,7 @@ export const LAB_TOR_ADDRESSES = {
   bridge: '203.0.113.31',
   onion: '203.0.113.41',
 };
-export const TOR_INFO_FILE = 'tor-network.json';
+export { TOR_INFO_FILE } from './files.js';
 
 let running: { prefix: string; net: TorNetwork } | null = null;
 

@@ -6,5 +6,7 @@ export const TOR_FILES_DIR_IN_QUBE = '/etc/bulkhead-tor';
 export const GATEWAY_TOR_SUBDIR = 'tor';
 /** Root-only file of the admin's directory of a gateway: tor's control password of this start. */
 export const CONTROL_PASSWORD_FILE = 'control-password';
+/** The pid record of a gateway's control filter (pid and start time), in the admin's directory of the gateway. */
+export const CONTROL_FILTER_PID_FILE = 'control-filter.pid';
 /** Identity files of a workstation, each bind-mounted read-only at /etc/NAME. */
 export const WORKSTATION_FILES = ['machine-id', 'timezone', 'resolv.conf', 'hosts'] as const;

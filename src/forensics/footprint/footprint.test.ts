@@ -45,7 +45,7 @@ test('paths seen under a running state directory each name their entry', () => {
     ['run/qubes/work/config.json', 'bundle-config'], ['run/qubes/work/pid', 'bundle-pid'], ['run/qubes/work/root', 'bundle-root'],
     ['run/rpc/work/sockets/agent.sock', 'rpc-agent-socket'], ['run/rpc-share/99aab3c72f398f3b/bin/bh-agent', 'rpc-share-version'],
     ['run/net/work/resolv.conf', 'net-resolv'], ['run/whonix/gw/tor/torrc', 'gateway-torrc'], ['run/whonix/gw/control-password', 'gateway-control-password'],
-    ['run/whonix/ws/machine-id', 'workstation-machine-id'], ['lab/lab.json', 'lab-record'], ['lab/web.log', 'lab-host-log'], ['lab/tor/auth1/keys/x', 'lab-tor-tree'],
+    ['run/whonix/ws/machine-id', 'workstation-machine-id'], ['run/whonix/gw/control-filter.pid', 'gateway-control-filter-pid'], ['lab/tor-network.json', 'lab-tor-info'], ['lab/lab.json', 'lab-record'], ['lab/web.log', 'lab-host-log'], ['lab/tor/auth1/keys/x', 'lab-tor-tree'],
     ['qubes/.trash-123', 'pool-trash'],
     // Nothing unlisted passes: an unknown file at any level names no entry.
     ['notes.txt', null], ['qubes/work/evil', null], ['run/qubes/work/extra', 'bundle-tree'], ['run/unknown', null], ['admin/other', null],

@@ -4,7 +4,7 @@ import { netQubeDir, policyDirOf, qubeRunDir, resolvePaths, rpcQubeDir, rpcShare
 import { DEFAULT_TABLE } from '../../firewall/names.js';
 import { NAT_TABLE } from '../../firewall/nat.js';
 import { DEFAULT_GATEWAY_TABLE, DEFAULT_LOCKDOWN_TABLE, DEFAULT_WORKSTATION_TABLE } from '../../gateway/index.js';
-import { CERT_FILES, DNS_PID_FILE, labStateDir, LOCK_FILE, STATE_FILE, TOR_DIR, WEB_SERVER_FILE } from '../../lab/files.js';
+import { CERT_FILES, DNS_PID_FILE, labStateDir, LOCK_FILE, STATE_FILE, TOR_DIR, TOR_INFO_FILE, WEB_SERVER_FILE } from '../../lab/files.js';
 import { netnsPath, qubeNetns, vifName } from '../../features/network/names.js';
 import { IN_QUBE as IN_QUBE_RPC } from '../../features/rpc/broker/in-qube.js';
 import { CGROUP_PARENT, CRUN_STATE_ROOT } from '../../runtime/ns/host-paths.js';
@@ -12,7 +12,7 @@ import { qubePaths } from '../../runtime/ns/oci-config.js';
 import { UNIT_NAME } from '../../service/unit.js';
 import { CREATING_PREFIX, INCOMING_PREFIX, MERGE_PREFIX, ROOT_IMAGE_PREFIX, TRASH_PREFIX, volumePathsOf } from '../../storage/layout.js';
 import { SUPERVISOR_FILE } from '../../features/whonix/tor-supervisor.js';
-import { CONTROL_PASSWORD_FILE, GATEWAY_TOR_SUBDIR, TOR_DATA_DIR_IN_QUBE, WORKSTATION_FILES } from '../../features/whonix/tor-paths.js';
+import { CONTROL_FILTER_PID_FILE, CONTROL_PASSWORD_FILE, GATEWAY_TOR_SUBDIR, TOR_DATA_DIR_IN_QUBE, WORKSTATION_FILES } from '../../features/whonix/tor-paths.js';
 import type { Artefact } from './types.js';
 
 /** Debian packages scripts/setup installs (a unit test holds this list to the script). */
@@ -228,6 +228,8 @@ export function footprintTable(opts: FootprintOptions): Artefact[] {
       reveals: "the script that runs tor in the gateway", show: `cat STATE/run/whonix/GATEWAY/tor/${SUPERVISOR_FILE}` },
     { id: 'gateway-control-password', layer: 'gateway', pattern: rel(join(wsDir, CONTROL_PASSWORD_FILE)), kind: 'file', presence: 'gateway', survivesRemoval: false, survivesReboot: true, encrypted: false,
       reveals: "the control password of the gateway's tor for this start (root only)", show: 'ls -l STATE/run/whonix/GATEWAY/control-password' },
+    { id: 'gateway-control-filter-pid', layer: 'gateway', pattern: rel(join(wsDir, CONTROL_FILTER_PID_FILE)), kind: 'file', presence: 'gateway', survivesRemoval: false, survivesReboot: true, encrypted: false,
+      reveals: "the pid and start time of the gateway's control-port filter", show: `cat STATE/run/whonix/GATEWAY/${CONTROL_FILTER_PID_FILE}` },
     { id: 'gateway-control-dir', layer: 'gateway', pattern: rel(join(wsDir, 'ctl')), kind: 'dir', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,
       reveals: "sockets of the control filter's connections", show: 'ls -la STATE/run/whonix/GATEWAY/ctl' },
     { id: 'gateway-control-socket', layer: 'gateway', pattern: rel(join(wsDir, 'ctl', 'ctl-*.sock')), kind: 'socket', presence: 'optional', survivesRemoval: false, survivesReboot: false, encrypted: false,
@@ -252,6 +254,8 @@ export function footprintTable(opts: FootprintOptions): Artefact[] {
     })),
     { id: 'lab-host-log', layer: 'lab', pattern: rel(join(lab, '*.log')), kind: 'file', presence: 'lab', survivesRemoval: null, survivesReboot: true, encrypted: false,
       reveals: 'requests each lab host served (web pages, DNS names asked)', show: 'tail STATE/lab/*.log' },
+    { id: 'lab-tor-info', layer: 'lab', pattern: rel(join(lab, TOR_INFO_FILE)), kind: 'file', presence: 'optional', survivesRemoval: null, survivesReboot: true, encrypted: false,
+      reveals: "the lab Tor network's bridge line, onion address and exits (while the lab runs Tor)", show: `jq . STATE/lab/${TOR_INFO_FILE}` },
     { id: 'lab-tor', layer: 'lab', pattern: rel(join(lab, TOR_DIR)), kind: 'dir', presence: 'optional', survivesRemoval: null, survivesReboot: true, encrypted: false,
       reveals: "the private Tor network's directory", show: 'ls STATE/lab/tor' },
     { id: 'lab-tor-tree', layer: 'lab', pattern: rel(join(lab, TOR_DIR, '**')), kind: 'tree', presence: 'optional', survivesRemoval: null, survivesReboot: true, encrypted: false,
