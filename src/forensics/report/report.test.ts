@@ -36,7 +36,9 @@ async function makeState(): Promise<string> {
 }
 
 before(async () => { dir = await makeState(); });
-after(() => rmSync(dir, { recursive: true, force: true }));
+/** Tampered copies, removed after the tests also when one fails. */
+const copies: string[] = [];
+after(() => { for (const d of [dir, ...copies]) rmSync(d, { recursive: true, force: true }); });
 
 test('the report reads a copy without changing a byte or adding a file', async () => {
   const beforeH = hashes(dir);
@@ -88,6 +90,7 @@ test('JSON lines carry the Timesketch fields', async () => {
 /** Opens a copy of the state database as a writer who ignores the append-only triggers would. */
 async function tamper(fn: (db: Database.Database) => void): Promise<string> {
   const copy = mkdtempSync(join(tmpdir(), `${process.env.BULKHEAD_TEST_RUN ?? 'bht'}-tamper-`));
+  copies.push(copy);
   const src = new Database(join(dir, 'state.db'), { readonly: true });
   await src.backup(join(copy, 'state.db'));
   src.close();
@@ -134,7 +137,6 @@ test('an anchor detects a truncated tail and a rewritten tail; an edit names the
   assert.deepEqual(await chainOf(edited, undefined, true), e);
   assert.deepEqual(await chainOf(truncated, anchor, true), t);
   assert.deepEqual(await chainOf(dir, anchor, true), await chainOf(dir, anchor));
-  for (const d of [truncated, rewritten, edited]) rmSync(d, { recursive: true, force: true });
 });
 
 test('anchors: bad forms are refused with the field named', () => {
