@@ -1,5 +1,6 @@
 // bulkhead: the CLI. Every verb is declared here and loads its code only when used.
 import { Command, Option } from 'commander';
+import { registerFootprintReport } from './verbs/forensics.js';
 
 type Out = string | { stdout: string; exitCode: number; stderr?: string };
 
@@ -197,6 +198,9 @@ function registerForensicsResidue(forensics: Command): void {
 }
 registerForensicsResidue(program.command('forensics').description('forensic transparency: residue proof, acquisition'));
 
+
+const forensics = program.command('forensics').description('what bulkhead leaves on the host, and the examiner\'s side: footprint, report, anchor');
+registerFootprintReport(forensics, act);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`bulkhead: ${e instanceof Error ? e.message : String(e)}\n`);

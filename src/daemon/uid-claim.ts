@@ -9,6 +9,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { UID_REGISTRY_DIR } from './paths.js';
 import { BulkheadError } from '../errors/index.js';
 import { MAX_QID } from '../state/index.js';
 import { firstOverlap, instanceRange, parseSubIdFile, pickSlotBase, showRange, type IdRange } from './uid-ranges.js';
@@ -32,7 +33,7 @@ export interface UidClaimOptions {
 
 function defaults(o: UidClaimOptions): Required<UidClaimOptions> {
   return {
-    registry: o.registry ?? process.env.BULKHEAD_UID_REGISTRY ?? '/run/bulkhead/uid-slots',
+    registry: o.registry ?? process.env.BULKHEAD_UID_REGISTRY ?? UID_REGISTRY_DIR,
     subIdFiles: o.subIdFiles ?? [process.env.BULKHEAD_SUBUID ?? '/etc/subuid', process.env.BULKHEAD_SUBGID ?? '/etc/subgid'],
   };
 }

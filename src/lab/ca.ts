@@ -4,11 +4,9 @@ import { run } from '../exec/index.js';
 import { LAB_HOSTS, LAB_WILDCARD_DOMAINS } from '../model/lab-plan.js';
 import { labFile } from './state.js';
 
-export const CA_CERT = 'ca.pem';
-export const CA_KEY = 'ca.key';
-export const SERVER_CERT = 'server.pem';
-export const SERVER_KEY = 'server.key';
-export const CERT_FILES = [CA_CERT, CA_KEY, SERVER_CERT, SERVER_KEY];
+import { CA_CERT, CA_KEY, SERVER_CERT, SERVER_KEY } from './files.js';
+
+export { CA_CERT, CA_KEY, CERT_FILES, SERVER_CERT, SERVER_KEY } from './files.js';
 
 /** Subject alternative names: every name and address of the lab's web hosts, and the wildcard domains. */
 export function serverSans(): string {

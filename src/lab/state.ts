@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, rm, rmdir, stat, writeFile } from 'node:
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BulkheadError } from '../errors/index.js';
+import { labStateDir, LOCK_FILE, STATE_FILE } from './files.js';
 
 const Proc = z.object({ name: z.string(), pid: z.number().int().positive(), startTime: z.number().int().nonnegative(), netns: z.string() }).strict();
 const Host = z
@@ -36,13 +37,7 @@ export type LabHostRecord = z.infer<typeof Host>;
 export type LabUplinkRecord = z.infer<typeof Uplink>;
 export type LabProcRecord = z.infer<typeof Proc>;
 
-export const STATE_FILE = 'lab.json';
-
-/** The lab's state lives in $BULKHEAD_HOME/lab. */
-export function labStateDir(home: string): string {
-  return join(home, 'lab');
-}
-const LOCK_FILE = 'lab.lock';
+export { labStateDir, STATE_FILE };
 
 export function labFile(stateDir: string, name: string): string {
   return join(stateDir, name);

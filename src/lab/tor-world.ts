@@ -3,6 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAB_DNS_ADDR } from '../model/lab-plan.js';
 import { labAttachHost } from './attach.js';
+import { TOR_DIR, TOR_INFO_FILE } from './files.js';
 import { readLabState } from './state.js';
 import { startTorNetwork, type TorNetwork } from './tor/index.js';
 
@@ -13,7 +14,7 @@ export const LAB_TOR_ADDRESSES = {
   bridge: '203.0.113.31',
   onion: '203.0.113.41',
 };
-export const TOR_INFO_FILE = 'tor-network.json';
+export { TOR_INFO_FILE } from './files.js';
 
 let running: { prefix: string; net: TorNetwork } | null = null;
 
@@ -30,7 +31,7 @@ export async function labTorUp(prefix: string, stateDir: string): Promise<TorNet
   const netns = existing ? existing.netns : (await labAttachHost(prefix, stateDir, 'tor', [
     ...LAB_TOR_ADDRESSES.authorities, ...LAB_TOR_ADDRESSES.relays, LAB_TOR_ADDRESSES.bridge, LAB_TOR_ADDRESSES.onion,
   ])).netns;
-  const torDir = join(stateDir, 'tor');
+  const torDir = join(stateDir, TOR_DIR);
   await mkdir(torDir, { recursive: true, mode: 0o700 });
   // Tor nodes of an earlier daemon exit a moment after it (they are owned by it); if they still hold
   // their ports or files, try again shortly.

@@ -5,6 +5,7 @@ import { checkLabPrefix, dnsmasqArgs, LAB_HOSTS, LAB_ROUTER_SERVICES, labNetns, 
 import { NetnsBatches, netnsAdd, netnsExists, netnsSysctl, p2pLines, SYSCTL_FORWARD, SYSCTL_NO_IPV6, vethCreate } from '../net/index.js';
 import { CERT_FILES, makeLabCerts, SERVER_CERT, SERVER_KEY } from './ca.js';
 import { labDownLocked } from './down.js';
+import { DNS_PID_FILE, hostLogFile } from './files.js';
 import { startDetached, waitListening } from './procs.js';
 import { labFile, readLabState, withLabLock, writeLabState, type LabHostRecord, type LabState } from './state.js';
 import { labStatus, type LabStatus } from './status.js';
@@ -55,7 +56,7 @@ function newState(prefix: string): LabState {
 async function build(state: LabState, stateDir: string): Promise<void> {
   const router = state.hosts.find((h) => h.role === 'router') as LabHostRecord;
   const leaves = state.hosts.filter((h) => h.role !== 'router');
-  state.files.push(...CERT_FILES, WEB_SERVER_FILE, ...leaves.map((h) => `${h.name}.log`), 'dns.pid');
+  state.files.push(...CERT_FILES, WEB_SERVER_FILE, ...leaves.map((h) => hostLogFile(h.name)), DNS_PID_FILE);
   await writeLabState(stateDir, state);
 
   // Certificates and the server script are made while the namespaces are wired.

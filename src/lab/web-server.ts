@@ -1,5 +1,5 @@
 // Source of the lab's web server (node:http on 80, node:https on 443), written into the lab's state directory at lab up.
-export const WEB_SERVER_FILE = 'web-server.mjs';
+export { WEB_SERVER_FILE } from './files.js';
 export const LAB_PAGE_MARKER = 'bulkhead lab';
 
 /** Usage: node web-server.mjs HOSTNAME CERT KEY. Routes: `/` page, `/ip` the client's address, `/bytes/N` N bytes. */

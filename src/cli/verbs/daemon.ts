@@ -52,7 +52,7 @@ export async function daemon(action: string, o: DaemonOptions = {}): Promise<str
     const main = fileURLToPath(new URL('../../daemon/main.js', import.meta.url));
     const isTs = main.endsWith('.ts') || import.meta.url.endsWith('.ts');
     const args = isTs ? ['--import', 'tsx', main.replace(/\.js$/, '.ts')] : [main];
-    const errFile = `${paths.adminDir}/bulkheadd.stderr`;
+    const errFile = paths.errFile;
     let errFd: number;
     // The first directory this start creates (none when the state directory exists): removed again if it fails.
     let made: string | undefined;

@@ -8,6 +8,7 @@ import { qubeLinkPlan, VIRTUAL_DNS4 } from '../../model/addresses.js';
 import { configurePointToPoint, linkDelete, netnsExec, netnsExists, netnsAdd, netnsDelete, netnsSysctl, vethCreate } from '../../net/index.js';
 import { attachQubeFirewall, detachQubeFirewall, applyQubeFirewall } from '../../net/nft.js';
 import { uidBaseOf, type DaemonContext } from '../../daemon/context.js';
+import { netQubeDir } from '../../daemon/paths.js';
 import { qubeNetns, QUBE_IF, vifName } from './names.js';
 
 /** The resolver a netvm itself uses (sys-net: the uplink's; chained netvms: the virtual one). */
@@ -50,7 +51,7 @@ export async function makeQubeNetns(ctx: DaemonContext, name: string, forward: b
 export async function resolvConfFor(ctx: DaemonContext, name: string): Promise<string> {
   // run/net/NAME/ is 0710 root:uidBase: only this qube's root passes it on the host; the file is
   // 0644 because every user inside the qube reads /etc/resolv.conf.
-  const dir = join(ctx.paths.runDir, 'net', name);
+  const dir = netQubeDir(ctx.paths, name);
   await mkdir(dir, { recursive: true, mode: 0o711 });
   await chown(dir, 0, uidBaseOf(ctx, ctx.store.requireQube(name).qid));
   await chmod(dir, 0o710);
@@ -60,7 +61,7 @@ export async function resolvConfFor(ctx: DaemonContext, name: string): Promise<s
 }
 
 export async function removeResolvConf(ctx: DaemonContext, name: string): Promise<void> {
-  await rm(join(ctx.paths.runDir, 'net', name), { recursive: true, force: true });
+  await rm(netQubeDir(ctx.paths, name), { recursive: true, force: true });
 }
 
 /** Create the veth, address both ends, and attach the qube's firewall in the netvm. */

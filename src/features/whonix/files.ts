@@ -5,10 +5,12 @@ import { newControlPassword } from '../../gateway/index.js';
 import { supervisorScript, SUPERVISOR_FILE } from './tor-supervisor.js';
 import { join } from 'node:path';
 import { uidBaseOf, type DaemonContext } from '../../daemon/context.js';
+import { whonixQubeDir } from '../../daemon/paths.js';
 import { GW_ADDR, WS_MACHINE_ID, WS_TIMEZONE } from './identity.js';
+import { CONTROL_PASSWORD_FILE, GATEWAY_TOR_SUBDIR } from './tor-paths.js';
 
 export function whonixDir(ctx: DaemonContext, name: string): string {
-  return join(ctx.paths.runDir, 'whonix', name);
+  return whonixQubeDir(ctx.paths, name);
 }
 
 /** Writes one file for qube `name`: its dir is 0710 root:uidBase, so only that qube's root passes. */
@@ -43,10 +45,10 @@ export async function workstationMounts(ctx: DaemonContext, name: string) {
 
 /** The gateway's torrc, tor's supervisor and an empty defaults file / GeoIP file, in one host directory mounted at /etc/bulkhead-tor. */
 export async function writeGatewayFiles(ctx: DaemonContext, name: string, torrc: string): Promise<string> {
-  const dir = join(whonixDir(ctx, name), 'tor');
-  await put(ctx, name, 'torrc', torrc, 'tor');
-  await put(ctx, name, 'empty', '', 'tor');
-  await put(ctx, name, SUPERVISOR_FILE, supervisorScript(), 'tor');
+  const dir = join(whonixDir(ctx, name), GATEWAY_TOR_SUBDIR);
+  await put(ctx, name, 'torrc', torrc, GATEWAY_TOR_SUBDIR);
+  await put(ctx, name, 'empty', '', GATEWAY_TOR_SUBDIR);
+  await put(ctx, name, SUPERVISOR_FILE, supervisorScript(), GATEWAY_TOR_SUBDIR);
   return dir;
 }
 
@@ -55,7 +57,7 @@ export async function writeGatewayFiles(ctx: DaemonContext, name: string, torrc:
  * admin's own directory (never in the directory mounted into the gateway). tor gets only its hash.
  */
 function passwordFile(ctx: DaemonContext, name: string): string {
-  return join(whonixDir(ctx, name), 'control-password');
+  return join(whonixDir(ctx, name), CONTROL_PASSWORD_FILE);
 }
 
 export async function newGatewayPassword(ctx: DaemonContext, name: string): Promise<string> {

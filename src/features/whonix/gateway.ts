@@ -23,7 +23,7 @@ import { gatewayNetwork, startRefusal } from './profile.js';
 import { storedBridges } from './bridges.js';
 import { GW_ADDR, WS_ADDR } from './identity.js';
 import { SUPERVISOR_FILE } from './tor-supervisor.js';
-import { TOR_DATA_DIR_IN_QUBE, TOR_FILES_DIR_IN_QUBE } from './tor-paths.js';
+import { CONTROL_FILTER_PID_FILE, TOR_DATA_DIR_IN_QUBE, TOR_FILES_DIR_IN_QUBE } from './tor-paths.js';
 import { newGatewayPassword, readControlPassword, whonixDir, writeGatewayFiles } from './files.js';
 import { resolveQubeUser } from '../../runtime/ns/passwd.js';
 
@@ -157,7 +157,7 @@ export async function reloadTor(ctx: DaemonContext, gateway: string): Promise<vo
 }
 
 function filterPidFile(ctx: DaemonContext, gateway: string): string {
-  return join(whonixDir(ctx, gateway), 'control-filter.pid');
+  return join(whonixDir(ctx, gateway), CONTROL_FILTER_PID_FILE);
 }
 
 /**

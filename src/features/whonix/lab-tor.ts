@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { BulkheadError } from '../../errors/index.js';
 import type { DaemonContext } from '../../daemon/context.js';
+import { labStateDir, TOR_INFO_FILE } from '../../lab/files.js';
 
 export const labTorInfo = z.object({
   dirAuthorityLines: z.array(z.string()).min(1),
@@ -15,7 +16,7 @@ export const labTorInfo = z.object({
 export type LabTorInfo = z.infer<typeof labTorInfo>;
 
 export function labTorFile(home: string): string {
-  return join(home, 'lab', 'tor-network.json');
+  return join(labStateDir(home), TOR_INFO_FILE);
 }
 
 export async function readLabTor(ctx: DaemonContext): Promise<LabTorInfo> {

@@ -1,4 +1,5 @@
 // cgroup layout of the host (pure v2, hybrid v1/v2, or v1) and the per-qube cgroup directories crun creates.
+import { CGROUP_PARENT } from './host-paths.js';
 import { existsSync, lstatSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 
 export type CgroupLayout = 'v2' | 'hybrid' | 'v1';
@@ -48,7 +49,7 @@ export function removeCgroupDirs(layout: CgroupLayout, path: string, root = ROOT
 }
 
 /** Removes the parent cgroup of all qubes (e.g. /bulkhead) where it is empty; for daemon shutdown. */
-export function removeEmptyCgroupParent(layout: CgroupLayout = detectCgroupLayout(), parent = '/bulkhead', root = ROOT): void {
+export function removeEmptyCgroupParent(layout: CgroupLayout = detectCgroupLayout(), parent = CGROUP_PARENT, root = ROOT): void {
   for (const dir of cgroupDirs(layout, parent, root)) rmdirQuiet(dir, true);
 }
 

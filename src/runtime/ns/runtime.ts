@@ -12,6 +12,7 @@ import { INIT_PATH_IN_QUBE, buildOciConfig, qubePaths } from './oci-config.js';
 import { resolveQubeUser } from './passwd.js';
 import { lockVolumes, mountVolumes, volumeMountPoints } from './volume-mounts.js';
 import { pidAlive, waitPidGone } from './pids.js';
+import { CGROUP_PARENT, CRUN_STATE_ROOT } from './host-paths.js';
 import { qubeSeccompProfile, seccompProfileLines, type SeccompArch } from './seccomp.js';
 
 export interface NsRuntimeOptions {
@@ -43,11 +44,11 @@ export function createNsRuntime(opts: NsRuntimeOptions = {}): Runtime {
     crunPath: opts.crunPath ?? '/usr/bin/crun',
     wrapperPath: `${nativeDir}/crun-v1`,
     layout,
-    stateRoot: opts.stateRoot ?? '/run/crun',
+    stateRoot: opts.stateRoot ?? CRUN_STATE_ROOT,
   };
   const idmapMount = `${nativeDir}/idmap-mount`;
   const initHostPath = `${nativeDir}/qube-init`;
-  const cgroupParent = opts.cgroupParent ?? '/bulkhead';
+  const cgroupParent = opts.cgroupParent ?? CGROUP_PARENT;
   const arch: SeccompArch = process.arch === 'arm64' ? 'arm64' : 'x64';
   for (const f of [idmapMount, initHostPath, ...(layout === 'hybrid' ? [inv.wrapperPath] : [])]) {
     if (!existsSync(f)) throw new BulkheadError('ERR_RUNTIME', `native helper ${f} is missing (run make -C native)`);

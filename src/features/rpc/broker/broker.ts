@@ -1,8 +1,9 @@
 // The RPC broker of one daemon: a socket pair per running qube (reachable and accepted only from that qube's uids), the agents, the live policy, asks and the clipboard.
 import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UID_RANGE, uidBaseOf, type DaemonContext } from '../../../daemon/context.js';
+import { rpcQubeDir, rpcShareDir } from '../../../daemon/paths.js';
 import { encodeError } from '../frame.js';
 import { AgentRegistry } from './agents.js';
 import { AskRegistry } from './asks.js';
@@ -53,7 +54,7 @@ export class Broker {
    * sees, bind-mounted read-only at /run/bulkhead/rpc (any process of the qube may call).
    */
   qubeDir(name: string): string {
-    return join(this.ctx.paths.runDir, 'rpc', name);
+    return rpcQubeDir(this.ctx.paths, name);
   }
 
   /** The directory mounted into the qube. */
@@ -65,7 +66,7 @@ export class Broker {
     requirePeerCred();
     // Older share versions go only when no qube may still have one mounted.
     const live = [...this.ctx.store.allPower().values()].some((p) => p !== 'halted');
-    this.share = prepareShare(join(this.ctx.paths.runDir, 'rpc-share'), { prune: !live });
+    this.share = prepareShare(rpcShareDir(this.ctx.paths), { prune: !live });
     seedPolicyDir(this.ctx.paths.home, this.ctx.store, this.ctx.log);
     this.policy.start();
   }
@@ -76,7 +77,7 @@ export class Broker {
     const q = this.ctx.store.requireQube(name);
     const uidBase = uidBaseOf(this.ctx, q.qid);
     const range: UidRange = { first: uidBase, count: UID_RANGE };
-    const top = join(this.ctx.paths.runDir, 'rpc');
+    const top = dirname(this.qubeDir(name));
     mkdirSync(top, { recursive: true, mode: 0o711 });
     chownSync(top, 0, 0);
     chmodSync(top, 0o711);
@@ -114,7 +115,7 @@ export class Broker {
     chownSync(join(dir, 'agent.sock'), uidBase, uidBase);
     chmodSync(join(dir, 'agent.sock'), 0o600);
     this.sockets.set(name, { dir, client, agent, conns });
-    if (!this.share) this.share = prepareShare(join(this.ctx.paths.runDir, 'rpc-share'));
+    if (!this.share) this.share = prepareShare(rpcShareDir(this.ctx.paths));
     return qubeMounts(this.share, dir);
   }
 

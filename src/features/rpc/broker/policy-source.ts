@@ -6,13 +6,14 @@ import type { Logger } from 'pino';
 import type { PolicyLoad, PolicyProblem } from '../../../policy/index.js';
 import { describeErrors, loadPolicyDirs } from '../../../policy-files/index.js';
 import type { StateStore } from '../../../state/index.js';
+import { policyDirOf } from '../../../daemon/paths.js';
 
 export const SHIPPED_POLICY_DIR = fileURLToPath(new URL('../../../../policy/default', import.meta.url));
 /** Internal global: policy.d was made once; from then on it is never made again, so a removed one stays removed. */
 const SEEDED_KEY = 'policy_d_seeded';
 
 export function policyDir(home: string): string {
-  return join(home, 'policy.d');
+  return policyDirOf(home);
 }
 
 /** The directories the daemon reads: its state directory's policy.d, never anything else. */

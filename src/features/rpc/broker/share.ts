@@ -12,7 +12,9 @@ export const SERVICES_DIR = join(REPO, 'qubes-rpc');
 export const QUBE_TOOLS_DIR = join(REPO, 'qube-tools');
 
 /** Inside a qube. */
-export const IN_QUBE = { rpc: '/run/bulkhead/rpc', bin: '/run/bulkhead/bin', services: '/run/bulkhead/qubes-rpc' } as const;
+import { IN_QUBE } from './in-qube.js';
+
+export { IN_QUBE };
 /** Binaries copied from native/build. */
 const NATIVE = ['bh-agent', 'qrexec-client-vm', 'bh-filecopy'];
 /** Commands that also appear on the qube's PATH (bind-mounted into /usr/local/bin). */
