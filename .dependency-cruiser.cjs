@@ -1,12 +1,10 @@
-// Layers point one way: pure core <- shell <- daemon <- features <- forensics <- API <- CLI (and the entry points that compose them).
+// Layers point one way: pure core <- shell <- daemon <- features <- API <- CLI (and the entry points that compose them).
 // `npm run lint:layers` (and scripts/test, before any test) fails on the first import against this order,
 // static, dynamic (`import()`) or type-only.
 const CORE = '^src/(model|policy|firewall|gateway|filecopy|uplink|errors)/';
 const SHELL = '^src/(exec|runtime|storage|crypt|net|lab|hostfs|service|state|tor-control|control-filter|native|policy-files)/';
 const DAEMON = '^src/daemon/';
 const FEATURES = '^src/features/';
-// Forensics reads the path definitions of every layer up to the features (the footprint) and the state it left.
-const FORENSICS = '^src/forensics/';
 const API = '^src/api/';
 const CLI = '^src/cli/';
 // Entry points compose the layers and may import any of them.
@@ -51,19 +49,6 @@ module.exports = {
       to: { path: [API, CLI] },
     },
     {
-      name: 'forensics-below-api',
-      comment: 'Forensics works on paths and copied state alone: no API, no CLI (and nothing below it imports forensics).',
-      severity: 'error',
-      from: above(FORENSICS),
-      to: { path: [API, CLI] },
-    },
-    {
-      name: 'nothing-below-imports-forensics',
-      severity: 'error',
-      from: { path: [CORE, SHELL, DAEMON, FEATURES], pathNot: [ENTRIES, TESTS] },
-      to: { path: FORENSICS },
-    },
-    {
       name: 'api-below-cli',
       severity: 'error',
       from: above(API),
@@ -73,7 +58,7 @@ module.exports = {
       name: 'everything-in-a-layer',
       comment: 'A new top-level folder under src/ must be given its layer here.',
       severity: 'error',
-      from: { path: '^src/', pathNot: [CORE, SHELL, DAEMON, FEATURES, FORENSICS, API, CLI, TESTS, '^src/[^/]+\\.ts$'] },
+      from: { path: '^src/', pathNot: [CORE, SHELL, DAEMON, FEATURES, API, CLI, TESTS, '^src/[^/]+\\.ts$'] },
       to: {},
     },
   ],

@@ -196,11 +196,9 @@ function registerForensicsResidue(forensics: Command): void {
     .argument('<qube>').requiredOption('--out <dir>', 'new directory for the artefacts').option('--no-memory', 'running qube: leave out the memory of its processes').option('--json', 'JSON output')
     .action(act(async (q: string, o: { out: string; memory: boolean; json?: boolean }) => (await import('./verbs/forensics-acquire.js')).acquireVerb(q, o)));
 }
-registerForensicsResidue(program.command('forensics').description('forensic transparency: residue proof, acquisition'));
-
-
-const forensics = program.command('forensics').description('what bulkhead leaves on the host, and the examiner\'s side: footprint, report, anchor');
+const forensics = program.command('forensics').description("forensic transparency: what bulkhead leaves on the host (footprint, residue proof), acquisition, and the examiner's report");
 registerFootprintReport(forensics, act);
+registerForensicsResidue(forensics);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`bulkhead: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -1,6 +1,6 @@
 // `bulkhead forensics footprint [--json|--markdown]`: the footprint table for this host's state directory.
 import { resolvePaths } from '../../daemon/paths.js';
-import { footprintJson, footprintMarkdown, footprintTable, footprintText } from '../../forensics/footprint/index.js';
+import { footprintJson, footprintMarkdown, footprintTable, footprintText } from '../../features/forensics/footprint/index.js';
 
 export async function footprintVerb(o: { json?: boolean; markdown?: boolean }): Promise<string> {
   const p = resolvePaths();

@@ -5,7 +5,7 @@ import { BulkheadError } from '../../errors/index.js';
 import { resolvePaths } from '../../daemon/paths.js';
 import {
   chainInWorker, chainText, eventLine, formatAnchor, headerText, HtmlCollector, inventoryText, json, jsonlLine, openEvidence, parseAnchor, ReportPass, walkChain, type ReportHeader,
-} from '../../forensics/report/index.js';
+} from '../../features/forensics/report/index.js';
 
 /** Exit status when the chain is broken or no longer holds the anchor. */
 export const EXIT_CHAIN_BROKEN = 3;

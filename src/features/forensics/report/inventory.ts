@@ -2,8 +2,8 @@
 import type Database from 'better-sqlite3';
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolvePaths } from '../../daemon/paths.js';
-import { volumePathsOf } from '../../storage/layout.js';
+import { resolvePaths } from '../../../daemon/paths.js';
+import { volumePathsOf } from '../../../storage/layout.js';
 
 export interface VolumeSize { volume: string; kind: 'image' | 'dir' | 'absent'; bytes: number; allocated: number; entries: number; truncated?: boolean }
 

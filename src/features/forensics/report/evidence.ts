@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, createReadStream, existsSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BulkheadError } from '../../errors/index.js';
-import { resolvePaths } from '../../daemon/paths.js';
+import { BulkheadError } from '../../../errors/index.js';
+import { resolvePaths } from '../../../daemon/paths.js';
 
 export interface EvidenceFile { path: string; bytes: number; sha256: string }
 

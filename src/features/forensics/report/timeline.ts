@@ -1,5 +1,5 @@
 // One audit row as a timeline event: its category, the qubes it joins (source → target), its decision, a one-line message (pure).
-import type { AuditEntry } from '../../state/audit.js';
+import type { AuditEntry } from '../../../state/audit.js';
 
 export type Category = 'lifecycle' | 'rpc' | 'filecopy' | 'clipboard' | 'exec' | 'firewall' | 'policy' | 'config' | 'volume' | 'admin';
 

@@ -1,18 +1,18 @@
 // The footprint: every artefact bulkhead creates, built from the code's own path definitions (pure).
 import { join, relative } from 'node:path';
-import { netQubeDir, policyDirOf, qubeRunDir, resolvePaths, rpcQubeDir, rpcShareDir, UID_REGISTRY_DIR, whonixQubeDir } from '../../daemon/paths.js';
-import { DEFAULT_TABLE } from '../../firewall/names.js';
-import { NAT_TABLE } from '../../firewall/nat.js';
-import { DEFAULT_GATEWAY_TABLE, DEFAULT_LOCKDOWN_TABLE, DEFAULT_WORKSTATION_TABLE } from '../../gateway/index.js';
-import { CERT_FILES, DNS_PID_FILE, labStateDir, LOCK_FILE, STATE_FILE, TOR_DIR, TOR_INFO_FILE, WEB_SERVER_FILE } from '../../lab/files.js';
-import { netnsPath, qubeNetns, vifName } from '../../features/network/names.js';
-import { IN_QUBE as IN_QUBE_RPC } from '../../features/rpc/broker/in-qube.js';
-import { CGROUP_PARENT, CRUN_STATE_ROOT } from '../../runtime/ns/host-paths.js';
-import { qubePaths } from '../../runtime/ns/oci-config.js';
-import { UNIT_NAME } from '../../service/unit.js';
-import { CREATING_PREFIX, INCOMING_PREFIX, MERGE_PREFIX, ROOT_IMAGE_PREFIX, TRASH_PREFIX, volumePathsOf } from '../../storage/layout.js';
-import { SUPERVISOR_FILE } from '../../features/whonix/tor-supervisor.js';
-import { CONTROL_FILTER_PID_FILE, CONTROL_PASSWORD_FILE, GATEWAY_TOR_SUBDIR, TOR_DATA_DIR_IN_QUBE, WORKSTATION_FILES } from '../../features/whonix/tor-paths.js';
+import { netQubeDir, policyDirOf, qubeRunDir, resolvePaths, rpcQubeDir, rpcShareDir, UID_REGISTRY_DIR, whonixQubeDir } from '../../../daemon/paths.js';
+import { DEFAULT_TABLE } from '../../../firewall/names.js';
+import { NAT_TABLE } from '../../../firewall/nat.js';
+import { DEFAULT_GATEWAY_TABLE, DEFAULT_LOCKDOWN_TABLE, DEFAULT_WORKSTATION_TABLE } from '../../../gateway/index.js';
+import { CERT_FILES, DNS_PID_FILE, labStateDir, LOCK_FILE, STATE_FILE, TOR_DIR, TOR_INFO_FILE, WEB_SERVER_FILE } from '../../../lab/files.js';
+import { netnsPath, qubeNetns, vifName } from '../../network/names.js';
+import { IN_QUBE as IN_QUBE_RPC } from '../../rpc/broker/in-qube.js';
+import { CGROUP_PARENT, CRUN_STATE_ROOT } from '../../../runtime/ns/host-paths.js';
+import { qubePaths } from '../../../runtime/ns/oci-config.js';
+import { UNIT_NAME } from '../../../service/unit.js';
+import { CREATING_PREFIX, INCOMING_PREFIX, MERGE_PREFIX, ROOT_IMAGE_PREFIX, TRASH_PREFIX, volumePathsOf } from '../../../storage/layout.js';
+import { SUPERVISOR_FILE } from '../../whonix/tor-supervisor.js';
+import { CONTROL_FILTER_PID_FILE, CONTROL_PASSWORD_FILE, GATEWAY_TOR_SUBDIR, TOR_DATA_DIR_IN_QUBE, WORKSTATION_FILES } from '../../whonix/tor-paths.js';
 import type { Artefact } from './types.js';
 
 /** Debian packages scripts/setup installs (a unit test holds this list to the script). */

@@ -1,6 +1,6 @@
 // The examiner's report of a state directory: header, inventory and chain result around one pass over the audit log.
 import type Database from 'better-sqlite3';
-import type { AuditEntry } from '../../state/audit.js';
+import type { AuditEntry } from '../../../state/audit.js';
 import { ChainWalker, type Anchor, type ChainResult } from './chain.js';
 import { readInventory, type QubeInventory } from './inventory.js';
 import { toEvent, type TimelineEvent } from './timeline.js';

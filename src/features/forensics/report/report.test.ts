@@ -6,8 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { appendAudit } from '../../state/audit.js';
-import { openDatabase, StateStore } from '../../state/index.js';
+import { appendAudit } from '../../../state/audit.js';
+import { openDatabase, StateStore } from '../../../state/index.js';
 import { chainInWorker, ChainWalker, HtmlCollector, jsonlLine, openEvidence, parseAnchor, ReportPass, toEvent, type ReportHeader } from './index.js';
 
 let dir = '';

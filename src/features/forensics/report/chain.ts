@@ -1,6 +1,6 @@
 // Walks the hash-chained audit log row by row: the first broken row, the head, and a recorded anchor checked (pure).
-import { BulkheadError } from '../../errors/index.js';
-import { GENESIS_HASH, hashEntry, type AuditEntry } from '../../state/audit.js';
+import { BulkheadError } from '../../../errors/index.js';
+import { GENESIS_HASH, hashEntry, type AuditEntry } from '../../../state/audit.js';
 
 export interface Anchor {
   /** Hash of row `length` when the anchor was taken. */
