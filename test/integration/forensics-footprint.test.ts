@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFile
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { fillPattern, footprintTable, stateMatcher, type Artefact, type Presence } from '../../src/forensics/footprint/index.js';
+import { fillPattern, footprintTable, stateMatcher, type Artefact, type Presence } from '../../src/features/forensics/footprint/index.js';
 import { cgroupDirs, detectCgroupLayout } from '../../src/runtime/ns/cgroups.js';
 import { CGROUP_PARENT } from '../../src/runtime/ns/host-paths.js';
 import { UID_REGISTRY_DIR } from '../../src/daemon/paths.js';
