@@ -27,8 +27,13 @@ export type ForwardRecord = z.infer<typeof forward>;
 /** Where a state directory keeps its uplink records, and the prefix its kernel objects carry. */
 export interface UplinkPaths { runDir: string; prefix: string }
 
+/** The directory of a state directory's uplink records (RUN/uplink). */
+export function uplinkRecordDir(runDir: string): string {
+  return join(runDir, 'uplink');
+}
+
 function dir(ctx: UplinkPaths): string {
-  return join(ctx.runDir, 'uplink');
+  return uplinkRecordDir(ctx.runDir);
 }
 
 async function writeJson(file: string, value: unknown): Promise<void> {

@@ -13,6 +13,9 @@ import type { DaemonContext } from '../../../daemon/context.js';
 import { uidBaseOf } from '../../../daemon/context.js';
 import { createQube, planCreate, removeQube, type CreateRequest } from '../../../daemon/lifecycle/manage.js';
 
+/** Staging directories of a restore, below the admin directory (root only); removed when it ends. */
+export const QUBES_RESTORE_STAGING_PREFIX = 'qubes-restore-';
+
 export interface QubesRestoreRequest {
   file: string;
   passphrase: string;
@@ -91,7 +94,7 @@ function dryRun(sys: SystemView, order: Staged[]): void {
 export async function restoreQubesBackup(ctx: DaemonContext, req: QubesRestoreRequest): Promise<QubesRestoreReport> {
   const t0 = Date.now();
   const b = await openQubesBackup(req.file, req.passphrase);
-  const staging = await fsp.mkdtemp(join(ctx.paths.adminDir, 'qubes-restore-'));
+  const staging = await fsp.mkdtemp(join(ctx.paths.adminDir, QUBES_RESTORE_STAGING_PREFIX));
   try {
     const xmlSink = memorySink(MAX_XML_BYTES);
     await readBackedUpFile(b, 'qubes.xml', xmlSink, { maxRealSize: MAX_XML_BYTES });

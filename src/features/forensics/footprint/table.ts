@@ -13,13 +13,16 @@ import { UNIT_NAME } from '../../../service/unit.js';
 import { CREATING_PREFIX, INCOMING_PREFIX, MERGE_PREFIX, ROOT_IMAGE_PREFIX, TRASH_PREFIX, volumePathsOf } from '../../../storage/layout.js';
 import { SUPERVISOR_FILE } from '../../whonix/tor-supervisor.js';
 import { CONTROL_FILTER_PID_FILE, CONTROL_PASSWORD_FILE, GATEWAY_TOR_SUBDIR, TOR_DATA_DIR_IN_QUBE, WORKSTATION_FILES } from '../../whonix/tor-paths.js';
+import { KEY_FILE_NAME } from '../../../crypt/volume-key.js';
+import { uplinkRecordDir } from '../../../net/host-uplink/record.js';
+import { QUBES_RESTORE_STAGING_PREFIX } from '../../backup/qubes/restore.js';
 import type { Artefact } from './types.js';
 
 /** Debian packages scripts/setup installs (a unit test holds this list to the script). */
 export const SETUP_PACKAGES = [
   'crun', 'nftables', 'iproute2', 'mmdebstrap', 'debootstrap', 'tor', 'obfs4proxy', 'conntrack', 'tcpdump', 'curl',
   'iperf3', 'hyperfine', 'uidmap', 'util-linux', 'dnsmasq-base', 'socat', 'netcat-openbsd', 'openssl', 'gcc', 'make', 'dnsutils',
-  'libc6-dev', 'python3', 'ca-certificates',
+  'libc6-dev', 'python3', 'ca-certificates', 'sleuthkit', 'scrypt', 'zstd',
 ] as const;
 
 /** Where the CLI is linked by scripts/setup. */
@@ -94,6 +97,14 @@ export function footprintTable(opts: FootprintOptions): Artefact[] {
       reveals: 'one socket directory per running qube', show: 'ls STATE/run/rpc' },
     { id: 'run-net', layer: 'host', pattern: rel(join(p.runDir, 'net')), kind: 'dir', presence: 'optional', survivesRemoval: null, survivesReboot: true, encrypted: false,
       reveals: 'one resolv.conf directory per running networked qube', show: 'ls STATE/run/net' },
+    { id: 'run-uplink', layer: 'host', pattern: rel(uplinkRecordDir(p.runDir)), kind: 'dir', presence: 'optional', survivesRemoval: null, survivesReboot: true, encrypted: false,
+      reveals: "what a host uplink changed on the host while sys-net ran (the NIC's name, MAC, addresses and routes, the nat veth, ip_forward before), kept to undo it", show: 'ls STATE/run/uplink' },
+    { id: 'run-uplink-tree', layer: 'host', pattern: `${rel(uplinkRecordDir(p.runDir))}/**`, kind: 'tree', presence: 'optional', survivesRemoval: null, survivesReboot: true, encrypted: false,
+      reveals: 'the records themselves (JSON), one per uplink and one for the forwarding setting', show: 'cat STATE/run/uplink/*' },
+    { id: 'qubes-restore-staging', layer: 'host', pattern: rel(join(p.adminDir, `${QUBES_RESTORE_STAGING_PREFIX}*`)), kind: 'dir', presence: 'optional', survivesRemoval: null, survivesReboot: true, encrypted: false,
+      reveals: "while a Qubes OS backup is restored (or after a crash in it): the decrypted home directories of its qubes", show: 'ls STATE/admin' },
+    { id: 'qubes-restore-staging-tree', layer: 'host', pattern: rel(join(p.adminDir, `${QUBES_RESTORE_STAGING_PREFIX}*/**`)), kind: 'tree', presence: 'optional', survivesRemoval: null, survivesReboot: true, encrypted: false,
+      reveals: 'the files of those home directories, in clear', show: 'ls -R STATE/admin' },
     { id: 'run-whonix', layer: 'host', pattern: rel(join(p.runDir, 'whonix')), kind: 'dir', presence: 'optional', survivesRemoval: null, survivesReboot: true, encrypted: false,
       reveals: 'one directory per gateway or workstation that ran', show: 'ls STATE/run/whonix' },
     { id: 'rpc-share', layer: 'host', pattern: rel(rpcShareDir(p)), kind: 'dir', presence: 'daemon', survivesRemoval: null, survivesReboot: true, encrypted: false,
@@ -107,9 +118,11 @@ export function footprintTable(opts: FootprintOptions): Artefact[] {
     { id: 'qube-dir', layer: 'qube', pattern: v(vp.dir), kind: 'dir', presence: 'qube', survivesRemoval: false, survivesReboot: true, encrypted: false,
       reveals: "the qube's name; all its storage lives below", show: 'bulkhead volume list QUBE' },
     { id: 'private', layer: 'qube', pattern: v(vp.private), kind: 'image-or-dir', presence: 'qube', survivesRemoval: false, survivesReboot: true, encrypted: false,
-      reveals: "the qube's /home and /rw (an ext4 image, or a directory when made without a size): everything its user kept; a disposable's lives in a tmpfs while it runs when it has a size (see Amnesic disposables)", show: 'bulkhead forensics acquire QUBE --out DIR' },
+      reveals: "the qube's /home and /rw (an ext4 image, or a directory when made without a size): everything its user kept; a disposable's lives in a tmpfs while it runs when it has a size (see Amnesic disposables); an encrypted qube's image holds its files' contents and names encrypted (fscrypt), not their sizes and times", show: 'bulkhead forensics acquire QUBE --out DIR' },
     { id: 'private-tree', layer: 'qube', pattern: `${v(vp.private)}/**`, kind: 'tree', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,
       reveals: 'files of a directory private volume', show: 'ls -laR STATE/qubes/QUBE/private' },
+    { id: 'volume-key', layer: 'qube', pattern: v(join(vp.dir, KEY_FILE_NAME)), kind: 'file', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: true,
+      reveals: "that the qube is encrypted, and its master key wrapped under the passphrase (scrypt, AES-256-GCM): a target for guessing the passphrase offline", show: 'bulkhead volume info QUBE' },
     { id: 'mnt', layer: 'qube', pattern: v(join(vp.dir, 'mnt')), kind: 'dir', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,
       reveals: 'mount points of the qube\'s image volumes', show: 'findmnt -R STATE/qubes/QUBE/mnt' },
     { id: 'mnt-private', layer: 'qube', pattern: v(vp.privateMnt), kind: 'dir', presence: 'optional', survivesRemoval: false, survivesReboot: true, encrypted: false,
