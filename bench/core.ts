@@ -3,7 +3,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { detectCgroupLayout, removeCgroupDirs } from '../src/runtime/ns/cgroups.js';
@@ -11,6 +10,7 @@ import { crunArgv } from '../src/runtime/ns/crun.js';
 import { CLI } from '../test/integration/helpers/daemon.js';
 import { coreDaemon, crunList, memoryCgroupOf, memoryCharged, type CoreDaemon } from '../test/integration/core-fixture.js';
 import { writeBareBundle } from '../test/integration/runtime-fixture.js';
+import { apiExec } from '../test/integration/helpers/api-exec.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 50);
 const DISP_ROUNDS = Number(process.env.BENCH_DISP_ROUNDS ?? 30);
@@ -49,14 +49,6 @@ function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<nu
   });
 }
 
-/** A qube command through the admin API's exec upgrade (what `bulkhead run` does, without spawning the CLI). */
-async function apiExec(path: string, params: Record<string, unknown>): Promise<number> {
-  const { execRequest, pumpStdio } = await import('../src/cli/verbs/run.js');
-  const { socket } = await execRequest(path, params);
-  const sink = new PassThrough();
-  sink.resume();
-  return pumpStdio(socket, Readable.from([]), sink, sink);
-}
 
 async function api(d: CoreDaemon, method: string, path: string, body?: unknown): Promise<number> {
   const t0 = performance.now();

@@ -2,10 +2,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { coreDaemon, TEMPLATE_TARBALL, type CoreDaemon } from '../test/integration/core-fixture.js';
 import { killLeftovers } from '../test/integration/helpers/daemon.js';
+import { apiExec } from '../test/integration/helpers/api-exec.js';
 
 const ROUNDS = Number(process.env.BENCH_DISP_ROUNDS ?? 30);
 
@@ -15,13 +15,6 @@ const pct = (xs: number[], p: number) => {
 };
 const stats = (xs: number[]) => ({ p50: pct(xs, 50), p95: pct(xs, 95), min: pct(xs, 0), n: xs.length });
 
-async function apiExec(path: string, params: Record<string, unknown>): Promise<number> {
-  const { execRequest, pumpStdio } = await import('../src/cli/verbs/run.js');
-  const { socket } = await execRequest(path, params);
-  const sink = new PassThrough();
-  sink.resume();
-  return pumpStdio(socket, Readable.from([]), sink, sink);
-}
 
 async function once(template: string, home: string): Promise<number> {
   process.env.BULKHEAD_HOME = home;

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { apiClient } from '../client.js';
 import { progressReporter, type Progress } from '../progress.js';
 import { getPassphrase } from '../passphrase.js';
+import type { RestoreResult } from '../../features/backup/restore.js';
 
 const MIB = 1024 * 1024;
 
@@ -33,14 +34,6 @@ export async function backupCreate(file: string, qubes: string[], o: { passphras
   return `backed up ${r.qubes.join(', ')} to ${r.file}: ${r.entries} volumes, ${mb(r.volumeBytes, r.seconds)} (${(r.volumeBytes / 1e6 / Math.max(0.001, r.seconds)).toFixed(0)} MB/s), ${(r.sourceBytes / MIB).toFixed(1)} MiB of data read, file ${(r.bytes / MIB).toFixed(1)} MiB\n`;
 }
 
-interface RestoreResult {
-  restored: { name: string; as: string; klass: string }[];
-  skipped: { name: string; reason: string }[];
-  warnings: string[];
-  policyRefs: { qube: string; file: string; line: number; text: string }[];
-  bytes: number;
-  seconds: number;
-}
 
 export async function backupRestore(file: string, qubes: string[], o: { passphraseFile?: string; renameConflicts?: boolean; skipConflicts?: boolean }): Promise<string> {
   if (o.renameConflicts && o.skipConflicts) throw new Error('backup restore: --rename-conflicts and --skip-conflicts exclude each other');
