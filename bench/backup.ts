@@ -26,7 +26,11 @@ async function main(): Promise<void> {
     writeFileSync(pass, 'benchmark passphrase\n', { mode: 0o600 });
     d.ok(['create', 'big', '--template', 'debian-12', '--label', 'red', '--prop', 'private_size=2G']);
     // A realistic mix: 1 GiB that does not compress (media, encrypted files), 160 MiB of text, the rest never written.
-    d.ok(['run', '--user', 'user', 'big', '--', 'sh', '-c', 'head -c 1G /dev/urandom > /home/user/random && seq 1 20000000 > /home/user/numbers'], undefined, 600_000);
+    d.ok(
+      ['run', '--user', 'user', 'big', '--', 'sh', '-c', 'head -c 1G /dev/urandom > /home/user/random && seq 1 20000000 > /home/user/numbers'],
+      undefined,
+      600_000,
+    );
     d.ok(['shutdown', 'big']);
     const create: number[] = [];
     const restore: number[] = [];
@@ -51,15 +55,28 @@ async function main(): Promise<void> {
     }
     const mbps = (xs: number[]) => xs.map((s) => Math.round(VOLUME / 1e6 / s));
     const result = {
-      benchmark: 'backup create / restore of a 2 GiB private volume (1 GiB random + 160 MiB text written), CLI to finished file / restored qube, scrypt included',
+      benchmark:
+        'backup create / restore of a 2 GiB private volume (1 GiB random + 160 MiB text written), CLI to finished file / restored qube, scrypt included',
       volume_bytes: VOLUME,
       file_bytes: fileBytes,
       // CPU seconds of the daemon with tar and zstd (2 cores: wall time on an idle machine is at least half of it).
       create: { seconds: create.map((s) => +s.toFixed(2)), cpu_seconds: createCpu, mb_per_s: mbps(create), median_mb_per_s: median(mbps(create)) },
       restore: { seconds: restore.map((s) => +s.toFixed(2)), cpu_seconds: restoreCpu, mb_per_s: mbps(restore), median_mb_per_s: median(mbps(restore)) },
       summary: [
-        { metric: 'backup create, 2 GiB private volume (median)', value: median(mbps(create)), unit: 'MB/s', target: `>= ${TARGET}`, meets: median(mbps(create)) >= TARGET },
-        { metric: 'backup restore, 2 GiB private volume (median)', value: median(mbps(restore)), unit: 'MB/s', target: `>= ${TARGET}`, meets: median(mbps(restore)) >= TARGET },
+        {
+          metric: 'backup create, 2 GiB private volume (median)',
+          value: median(mbps(create)),
+          unit: 'MB/s',
+          target: `>= ${TARGET}`,
+          meets: median(mbps(create)) >= TARGET,
+        },
+        {
+          metric: 'backup restore, 2 GiB private volume (median)',
+          value: median(mbps(restore)),
+          unit: 'MB/s',
+          target: `>= ${TARGET}`,
+          meets: median(mbps(restore)) >= TARGET,
+        },
       ],
       qubes_reference_mb_per_s: '25-150',
       host: { cpus: cpus().length, loadavg_1m_at_start: loadStart, loadavg_1m_at_end: load() },
@@ -75,4 +92,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => { process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`); process.exit(1); });
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

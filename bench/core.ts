@@ -39,7 +39,9 @@ function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<nu
     const t0 = performance.now();
     const child = spawn(cmd, args, { env: env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       const ms = performance.now() - t0;
@@ -48,7 +50,6 @@ function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<nu
     });
   });
 }
-
 
 async function api(d: CoreDaemon, method: string, path: string, body?: unknown): Promise<number> {
   const t0 = performance.now();
@@ -61,12 +62,14 @@ async function api(d: CoreDaemon, method: string, path: string, body?: unknown):
 async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<unknown>): Promise<string[]> {
   const errors: string[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) {
-      const x = items[next++] as T;
-      await fn(x).catch((e: unknown) => errors.push(e instanceof Error ? e.message : String(e)));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) {
+        const x = items[next++] as T;
+        await fn(x).catch((e: unknown) => errors.push(e instanceof Error ? e.message : String(e)));
+      }
+    }),
+  );
   return errors;
 }
 
@@ -77,13 +80,23 @@ function daemonProgramMs(d: CoreDaemon, from: number, re: RegExp): number[] {
   for (const line of text.split('\n')) {
     if (!line.includes(' ms)')) continue;
     let msg = '';
-    try { msg = String((JSON.parse(line) as { msg?: unknown }).msg ?? ''); } catch { continue; }
+    try {
+      msg = String((JSON.parse(line) as { msg?: unknown }).msg ?? '');
+    } catch {
+      continue;
+    }
     const m = / -> -?\d+ \((\d+) ms\)$/.exec(msg);
     if (m && re.test(msg)) out.push(Number(m[1]));
   }
   return out;
 }
-const logSize = (d: CoreDaemon) => { try { return readFileSync(join(d.home, 'bulkheadd.log'), 'utf8').length; } catch { return 0; } };
+const logSize = (d: CoreDaemon) => {
+  try {
+    return readFileSync(join(d.home, 'bulkheadd.log'), 'utf8').length;
+  } catch {
+    return 0;
+  }
+};
 
 /** Bytes charged to the memory cgroups of the running qubes whose crun id starts with idPrefix, and their count. */
 function chargedBytes(idPrefix: string): { bytes: number; qubes: number } {
@@ -142,7 +155,10 @@ async function main(): Promise<void> {
       const a = await timed(CLI, ['start', 'bq'], d.env);
       const b = await timed(CLI, ['run', 'bq', '--', 'true'], d.env);
       const c = await timed(CLI, ['shutdown', '--wait', 'bq'], d.env);
-      cli.start.push(a); cli.runTrue.push(b); cli.shutdown.push(c); cli.total.push(a + b + c);
+      cli.start.push(a);
+      cli.runTrue.push(b);
+      cli.shutdown.push(c);
+      cli.total.push(a + b + c);
     }
     const logFrom = logSize(d);
     const viaApi = { start: [] as number[], runTrue: [] as number[], shutdown: [] as number[], total: [] as number[] };
@@ -153,7 +169,10 @@ async function main(): Promise<void> {
       if (code !== 0) throw new Error(`true exited ${code}`);
       const b = performance.now() - t0;
       const c = await api(d, 'POST', '/qubes/bq/shutdown', { wait: true });
-      viaApi.start.push(a); viaApi.runTrue.push(b); viaApi.shutdown.push(c); viaApi.total.push(a + b + c);
+      viaApi.start.push(a);
+      viaApi.runTrue.push(b);
+      viaApi.shutdown.push(c);
+      viaApi.total.push(a + b + c);
     }
     await sleep(300); // pino writes asynchronously
     const inDaemon = {
@@ -183,7 +202,8 @@ async function main(): Promise<void> {
 
     // 5. Idle memory per running qube.
     const idleNames = Array.from({ length: IDLE_QUBES }, (_, i) => `idle${i}`);
-    for (const n of idleNames) await api(d, 'POST', '/qubes', { name: n, class: 'app', label: 'gray', template: 'debian-12', props: { memory: '64', maxmem: '64' } });
+    for (const n of idleNames)
+      await api(d, 'POST', '/qubes', { name: n, class: 'app', label: 'gray', template: 'debian-12', props: { memory: '64', maxmem: '64' } });
     await sleep(1000);
     const availBefore = meminfoKiB('MemAvailable');
     const slabBefore = meminfoKiB('SUnreclaim');
@@ -211,7 +231,9 @@ async function main(): Promise<void> {
     // 6. Many qubes at once.
     for (let i = 0; i < MASS; i++) mass.push(`m${i}`);
     const tc = performance.now();
-    const createErrors = await pool(mass, PARALLEL, (n) => api(d, 'POST', '/qubes', { name: n, class: 'app', label: 'gray', template: 'debian-12', props: { memory: '32', maxmem: '64' } }));
+    const createErrors = await pool(mass, PARALLEL, (n) =>
+      api(d, 'POST', '/qubes', { name: n, class: 'app', label: 'gray', template: 'debian-12', props: { memory: '32', maxmem: '64' } }),
+    );
     const createS = (performance.now() - tc) / 1000;
     await sleep(1000);
     const massAvailBefore = meminfoKiB('MemAvailable');
@@ -242,14 +264,23 @@ async function main(): Promise<void> {
       perQubeMiB: Number(((massAvailBefore - massAvailAfter) / 1024 / Math.max(1, running)).toFixed(2)),
       stopSeconds: Number(stopS.toFixed(1)),
       runningAfterStop: stillRunning,
-      errors: { create: createErrors.length, start: startErrors.length, stop: stopErrors.length, first: [...createErrors, ...startErrors, ...stopErrors].slice(0, 3) },
+      errors: {
+        create: createErrors.length,
+        start: startErrors.length,
+        stop: stopErrors.length,
+        first: [...createErrors, ...startErrors, ...stopErrors].slice(0, 3),
+      },
     };
   } finally {
     for (const n of mass) await d.api('POST', `/qubes/${n}/kill`).catch(() => undefined);
     await d.destroy();
   }
 
-  const app = result.appQube as { cliMs: Record<string, { p50: number; p95: number }>; apiMs: Record<string, { p50: number; p95: number }>; daemonExternalProgramsMs: Record<string, { p50: number }> };
+  const app = result.appQube as {
+    cliMs: Record<string, { p50: number; p95: number }>;
+    apiMs: Record<string, { p50: number; p95: number }>;
+    daemonExternalProgramsMs: Record<string, { p50: number }>;
+  };
   const disp = result.disposable as { cliMs: { p50: number; p95: number }; apiMs: { p50: number; p95: number } };
   const idle = result.idle as { cgroupChargedPerQubeKiB: number; memAvailableDeltaPerQubeMiB: number };
   const many = result.many as { running: number; memAvailableDeltaMiB: number; perQubeMiB: number; startSeconds: number; stopSeconds: number };
@@ -257,23 +288,70 @@ async function main(): Promise<void> {
   const over = result.overheadMs as Record<string, { p50: number }>;
   const summary = [
     { metric: 'bare crun run of /bin/true (template rootfs read-only), p50 / p95', value: `${bareS.p50} / ${bareS.p95}`, unit: 'ms' },
-    { metric: 'app qube start, API call alone, p50 / p95', value: `${app.apiMs.start!.p50} / ${app.apiMs.start!.p95}`, unit: 'ms', target: '≤ 30 ms p50', meets: app.apiMs.start!.p50 <= 30 },
+    {
+      metric: 'app qube start, API call alone, p50 / p95',
+      value: `${app.apiMs.start!.p50} / ${app.apiMs.start!.p95}`,
+      unit: 'ms',
+      target: '≤ 30 ms p50',
+      meets: app.apiMs.start!.p50 <= 30,
+    },
     { metric: 'app qube start via CLI (`bulkhead start`), p50 / p95', value: `${app.cliMs.start!.p50} / ${app.cliMs.start!.p95}`, unit: 'ms' },
     { metric: 'app qube start + run true + shutdown, API, p50 / p95', value: `${app.apiMs.total!.p50} / ${app.apiMs.total!.p95}`, unit: 'ms' },
     { metric: 'app qube start + run true + shutdown, CLI, p50 / p95', value: `${app.cliMs.total!.p50} / ${app.cliMs.total!.p95}`, unit: 'ms' },
     { metric: 'in the daemon: idmap-mount + overlay + crun run --detach, p50', value: app.daemonExternalProgramsMs.mountAndCrunRun!.p50, unit: 'ms' },
-    { metric: 'CLI overhead: node start / CLI with one API call / API call alone, p50', value: `${over.nodeStart!.p50} / ${over.cliOneApiCall!.p50} / ${over.apiCallOnly!.p50}`, unit: 'ms' },
-    { metric: 'disposable end to end (run --dispvm -- true), API, p50 / p95', value: `${disp.apiMs.p50} / ${disp.apiMs.p95}`, unit: 'ms', target: '≤ 100 ms p50', meets: disp.apiMs.p50 <= 100 },
-    { metric: 'disposable end to end via CLI, p50 / p95', value: `${disp.cliMs.p50} / ${disp.cliMs.p95}`, unit: 'ms', target: '≤ 100 ms p50', meets: disp.cliMs.p50 <= 100 },
-    { metric: `idle qube (${IDLE_QUBES} running): MemAvailable drop per qube`, value: idle.memAvailableDeltaPerQubeMiB, unit: 'MiB', target: '≤ 8 MiB', meets: idle.memAvailableDeltaPerQubeMiB <= 8 },
-    { metric: 'idle qube: memory cgroup charge per qube', value: idle.cgroupChargedPerQubeKiB, unit: 'KiB', target: '≤ 8 MiB', meets: idle.cgroupChargedPerQubeKiB <= 8192 },
-    { metric: `qubes running at once (of ${MASS}); MemAvailable drop; start / stop all`, value: `${many.running}; ${many.memAvailableDeltaMiB} MiB (${many.perQubeMiB} MiB each); ${many.startSeconds} s / ${many.stopSeconds} s`, unit: '', target: '500', meets: many.running >= 500 },
+    {
+      metric: 'CLI overhead: node start / CLI with one API call / API call alone, p50',
+      value: `${over.nodeStart!.p50} / ${over.cliOneApiCall!.p50} / ${over.apiCallOnly!.p50}`,
+      unit: 'ms',
+    },
+    {
+      metric: 'disposable end to end (run --dispvm -- true), API, p50 / p95',
+      value: `${disp.apiMs.p50} / ${disp.apiMs.p95}`,
+      unit: 'ms',
+      target: '≤ 100 ms p50',
+      meets: disp.apiMs.p50 <= 100,
+    },
+    {
+      metric: 'disposable end to end via CLI, p50 / p95',
+      value: `${disp.cliMs.p50} / ${disp.cliMs.p95}`,
+      unit: 'ms',
+      target: '≤ 100 ms p50',
+      meets: disp.cliMs.p50 <= 100,
+    },
+    {
+      metric: `idle qube (${IDLE_QUBES} running): MemAvailable drop per qube`,
+      value: idle.memAvailableDeltaPerQubeMiB,
+      unit: 'MiB',
+      target: '≤ 8 MiB',
+      meets: idle.memAvailableDeltaPerQubeMiB <= 8,
+    },
+    {
+      metric: 'idle qube: memory cgroup charge per qube',
+      value: idle.cgroupChargedPerQubeKiB,
+      unit: 'KiB',
+      target: '≤ 8 MiB',
+      meets: idle.cgroupChargedPerQubeKiB <= 8192,
+    },
+    {
+      metric: `qubes running at once (of ${MASS}); MemAvailable drop; start / stop all`,
+      value: `${many.running}; ${many.memAvailableDeltaMiB} MiB (${many.perQubeMiB} MiB each); ${many.startSeconds} s / ${many.stopSeconds} s`,
+      unit: '',
+      target: '500',
+      meets: many.running >= 500,
+    },
   ];
   const out = {
     benchmark: 'core through the daemon and CLI, beside a bare crun run',
-    rounds: ROUNDS, dispRounds: DISP_ROUNDS, cgroupLayout: layout, cpus: cpus().length, loadavgBefore: loadBefore,
+    rounds: ROUNDS,
+    dispRounds: DISP_ROUNDS,
+    cgroupLayout: layout,
+    cpus: cpus().length,
+    loadavgBefore: loadBefore,
     loadavgAfter: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
-    summary, ...result, node: process.version, date: new Date().toISOString(),
+    summary,
+    ...result,
+    node: process.version,
+    date: new Date().toISOString(),
   };
   mkdirSync(new URL('./results', import.meta.url), { recursive: true });
   writeFileSync(new URL('./results/core.json', import.meta.url), `${JSON.stringify(out, null, 2)}\n`);

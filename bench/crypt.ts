@@ -13,7 +13,10 @@ const MIB = Number(process.env.BENCH_CRYPT_MIB ?? 256);
 const RUN = process.env.BULKHEAD_TEST_RUN ?? 'bhb';
 const helper = fileURLToPath(new URL('../native/build/bh-fscrypt', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+};
 
 /** MB/s from dd's last line ("… copied, 1.23 s, 218 MB/s"), computed from bytes and seconds. */
 function ddRate(out: string): number {
@@ -23,10 +26,14 @@ function ddRate(out: string): number {
 }
 
 /** dd write (with fsync: fscrypt encrypts at write-back) and read (the file's cache dropped first: iflag=nocache) of MIB MiB. */
-const DD = (f: string) => `dd if=/dev/zero of=${f} bs=1M count=${MIB} conv=fsync 2>&1 | tail -1; dd if=${f} iflag=nocache count=0 2>/dev/null; dd if=${f} of=/dev/null bs=1M 2>&1 | tail -1; rm -f ${f}`;
+const DD = (f: string) =>
+  `dd if=/dev/zero of=${f} bs=1M count=${MIB} conv=fsync 2>&1 | tail -1; dd if=${f} iflag=nocache count=0 2>/dev/null; dd if=${f} of=/dev/null bs=1M 2>&1 | tail -1; rm -f ${f}`;
 
 function parseDd(out: string): { write: number; read: number } {
-  const lines = out.trim().split('\n').filter((l) => /copied/.test(l));
+  const lines = out
+    .trim()
+    .split('\n')
+    .filter((l) => /copied/.test(l));
   if (lines.length !== 2) throw new Error(`dd output: ${out}`);
   return { write: ddRate(lines[0] as string), read: ddRate(lines[1] as string) };
 }
@@ -86,7 +93,8 @@ async function onHost(): Promise<Record<string, unknown>> {
   let gc: ChildProcess | undefined;
   try {
     mkdirSync(mnt);
-    if (sh(`truncate -s ${4 * MIB + 512}M ${img} && mkfs.ext4 -q -F -O encrypt ${img} && mount -o loop,nosuid,nodev ${img} ${mnt}`).status !== 0) throw new Error('cannot make the layer image');
+    if (sh(`truncate -s ${4 * MIB + 512}M ${img} && mkfs.ext4 -q -F -O encrypt ${img} && mount -o loop,nosuid,nodev ${img} ${mnt}`).status !== 0)
+      throw new Error('cannot make the layer image');
     mounted = true;
     mkdirSync(join(mnt, 'plain'));
     mkdirSync(join(mnt, 'fscrypt'));
@@ -114,11 +122,18 @@ async function onHost(): Promise<Record<string, unknown>> {
       }
     }
     spawnSync(helper, ['remove', mnt, id]);
-    const kernelXts = /driver\s*:\s*(xts\S*)/.exec(spawnSync('grep', ['-A2', 'name         : xts(aes)', '/proc/crypto'], { encoding: 'utf8' }).stdout)?.[1] ?? 'none';
+    const kernelXts =
+      /driver\s*:\s*(xts\S*)/.exec(spawnSync('grep', ['-A2', 'name         : xts(aes)', '/proc/crypto'], { encoding: 'utf8' }).stdout)?.[1] ?? 'none';
     return {
       kernel_xts_aes_driver: kernelXts,
-      gocryptfs_status: gocryptfs ? (layers.gocryptfs ? 'installed, measured' : 'installed, mount failed') : 'not installed (apt-get install gocryptfs fuse3 to compare)',
-      ...Object.fromEntries(Object.entries(layers).map(([l, xs]) => [l, { write_mb_per_s: median(xs.map((x) => x.write)), read_mb_per_s: median(xs.map((x) => x.read)) }])),
+      gocryptfs_status: gocryptfs
+        ? layers.gocryptfs
+          ? 'installed, measured'
+          : 'installed, mount failed'
+        : 'not installed (apt-get install gocryptfs fuse3 to compare)',
+      ...Object.fromEntries(
+        Object.entries(layers).map(([l, xs]) => [l, { write_mb_per_s: median(xs.map((x) => x.write)), read_mb_per_s: median(xs.map((x) => x.read)) }]),
+      ),
     };
   } finally {
     if (gc) {
@@ -126,7 +141,10 @@ async function onHost(): Promise<Record<string, unknown>> {
       spawnSync('fusermount', ['-u', join(mnt, 'gc')]);
       const ended = new Promise((r) => child.once('exit', r));
       if (child.exitCode === null && child.signalCode === null) await Promise.race([ended, sleep(10_000)]);
-      if (child.exitCode === null && child.signalCode === null && child.pid) { process.kill(child.pid, 'SIGKILL'); await ended; }
+      if (child.exitCode === null && child.signalCode === null && child.pid) {
+        process.kill(child.pid, 'SIGKILL');
+        await ended;
+      }
     }
     if (mounted) spawnSync('umount', [mnt]);
     // Never remove below a file system still mounted (rm would empty it).

@@ -11,7 +11,10 @@ const RUNS = 5;
 function makeFile(path: string, size: number): void {
   const fd = openSync(path, 'w');
   const chunk = Buffer.allocUnsafe(1 << 24);
-  for (let done = 0; done < size; done += chunk.length) { randomFillSync(chunk); writeSync(fd, chunk, 0, Math.min(chunk.length, size - done)); }
+  for (let done = 0; done < size; done += chunk.length) {
+    randomFillSync(chunk);
+    writeSync(fd, chunk, 0, Math.min(chunk.length, size - done));
+  }
   closeSync(fd);
 }
 
@@ -48,7 +51,9 @@ async function smallFiles(base: string): Promise<Record<string, unknown>> {
 }
 
 await buildNative();
-const out: Record<string, unknown> = { benchmark: '1 GiB file copy, bh-filecopy pack | unpack through two pipes (sha256 checked in test/integration/filecopy.test.ts)' };
+const out: Record<string, unknown> = {
+  benchmark: '1 GiB file copy, bh-filecopy pack | unpack through two pipes (sha256 checked in test/integration/filecopy.test.ts)',
+};
 const shm = existsSync('/dev/shm') ? tempRoot('bench-filecopy', '/dev/shm') : undefined;
 const disk = tempRoot('bench-filecopy', tmpdir());
 try {

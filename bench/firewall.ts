@@ -26,8 +26,12 @@ function rulesFor(i: number): string[] {
 const targets: QubeFirewallTarget[] = [];
 for (let i = 0; i < QUBES; i++) {
   targets.push({
-    qubeName: `qube${i}`, qubeIPv4: `10.137.${i >> 8}.${i & 255}`, qubeIPv6: `fd09:24ef:4179::a89:${i.toString(16)}`,
-    ifname: `vif${i}`, dnsServers: { virtual: ['10.139.1.1', '10.139.1.2'] }, resolved: new Map(),
+    qubeName: `qube${i}`,
+    qubeIPv4: `10.137.${i >> 8}.${i & 255}`,
+    qubeIPv6: `fd09:24ef:4179::a89:${i.toString(16)}`,
+    ifname: `vif${i}`,
+    dnsServers: { virtual: ['10.139.1.1', '10.139.1.2'] },
+    resolved: new Map(),
   });
 }
 
@@ -105,7 +109,9 @@ async function main(): Promise<void> {
         apply_one_qube: round(median(applyOne)),
       },
       fastest_ms: {
-        compile_attach_all: min(compileAttach), check_attach_all: min(checkAttach), load_attach_all: min(loadAttach),
+        compile_attach_all: min(compileAttach),
+        check_attach_all: min(checkAttach),
+        load_attach_all: min(loadAttach),
       },
       compile_plus_apply_ms: round(total),
       apply_means: 'ip netns exec nft -c -f - (check) then ip netns exec nft -f - (load, one transaction)',

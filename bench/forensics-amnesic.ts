@@ -15,7 +15,6 @@ const pct = (xs: number[], p: number) => {
 };
 const stats = (xs: number[]) => ({ p50: pct(xs, 50), p95: pct(xs, 95), min: pct(xs, 0), n: xs.length });
 
-
 async function once(template: string, home: string): Promise<number> {
   process.env.BULKHEAD_HOME = home;
   const t0 = performance.now();
@@ -70,7 +69,20 @@ async function main(): Promise<void> {
     const amnesic = await rounds('bdvm', d.home);
     let onDisk: number[] | null = null;
     if (hasAmnesic) {
-      d.ok(['create', 'bdvm-disk', '--template', 'debian-12', '--label', 'red', '--prop', 'template_for_dispvms=true', '--prop', 'private_size=64M', '--prop', 'amnesic=false']);
+      d.ok([
+        'create',
+        'bdvm-disk',
+        '--template',
+        'debian-12',
+        '--label',
+        'red',
+        '--prop',
+        'template_for_dispvms=true',
+        '--prop',
+        'private_size=64M',
+        '--prop',
+        'amnesic=false',
+      ]);
       onDisk = await rounds('bdvm-disk', d.home);
     }
     const ab = process.env.BENCH_BASELINE ? await baseline(process.env.BENCH_BASELINE, d) : null;
@@ -84,12 +96,31 @@ async function main(): Promise<void> {
       loadavgBefore: loadBefore,
       loadavgAfter: loadAfter,
       summary: [
-        { metric: `disposable end to end, ${hasAmnesic ? 'amnesic (default)' : 'as built'}, API, p50 / p95`, value: `${stats(amnesic).p50} / ${stats(amnesic).p95}`, unit: 'ms' },
-        ...(onDisk ? [{ metric: 'disposable end to end, amnesic=false (private volume an ext4 image), API, p50 / p95', value: `${stats(onDisk).p50} / ${stats(onDisk).p95}`, unit: 'ms' }] : []),
-        ...(ab ? [{
-          metric: 'disposable end to end, before → after amnesic disposables (alternating rounds, same load), API, p50',
-          value: `${stats(ab.before).p50} → ${stats(ab.after).p50}`, unit: 'ms', target: 'after ≤ 1.1 × before', meets: stats(ab.after).p50 <= 1.1 * stats(ab.before).p50,
-        }] : []),
+        {
+          metric: `disposable end to end, ${hasAmnesic ? 'amnesic (default)' : 'as built'}, API, p50 / p95`,
+          value: `${stats(amnesic).p50} / ${stats(amnesic).p95}`,
+          unit: 'ms',
+        },
+        ...(onDisk
+          ? [
+              {
+                metric: 'disposable end to end, amnesic=false (private volume an ext4 image), API, p50 / p95',
+                value: `${stats(onDisk).p50} / ${stats(onDisk).p95}`,
+                unit: 'ms',
+              },
+            ]
+          : []),
+        ...(ab
+          ? [
+              {
+                metric: 'disposable end to end, before → after amnesic disposables (alternating rounds, same load), API, p50',
+                value: `${stats(ab.before).p50} → ${stats(ab.after).p50}`,
+                unit: 'ms',
+                target: 'after ≤ 1.1 × before',
+                meets: stats(ab.after).p50 <= 1.1 * stats(ab.before).p50,
+              },
+            ]
+          : []),
       ],
       ...(ab ? { beforeMs: stats(ab.before), afterMs: stats(ab.after) } : {}),
       amnesicMs: stats(amnesic),

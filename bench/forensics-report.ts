@@ -31,12 +31,58 @@ async function makeState(): Promise<string> {
       const dst = names[(i * 7 + 3) % QUBES]!;
       const k = i % 10;
       const [actor, event, detail] =
-        k === 0 ? ['admin', 'qube-started', { pid: 1000 + i, uidBase: 65536 }]
-        : k === 1 ? ['admin', 'qube-stopped', { reason: 'shutdown' }]
-        : k < 5 ? ['rpc', 'rpc-decision', { id: i.toString(16), source: src, requested: dst, service: 'qubes.Filecopy', argument: '+', result: 'allow', target: dst, rule: '/etc/policy.d/90-default.policy:12' }]
-        : k < 8 ? ['rpc', 'rpc-call-end', { id: i.toString(16), source: src, requested: '@default', service: 'qubes.OpenInVM', argument: '+', target: dst, exit: 0, end: 'exit', bytesIn: 100, bytesOut: 2000 }]
-        : k === 8 ? ['rpc', 'rpc-decision', { id: i.toString(16), source: src, requested: dst, service: 'bulkhead.Echo', argument: '+x', result: 'deny', rule: null, reason: 'no rule' }]
-        : ['admin', 'firewall-set', { rules: ['action=accept dsthost=10.0.0.1', 'action=drop'] }];
+        k === 0
+          ? ['admin', 'qube-started', { pid: 1000 + i, uidBase: 65536 }]
+          : k === 1
+            ? ['admin', 'qube-stopped', { reason: 'shutdown' }]
+            : k < 5
+              ? [
+                  'rpc',
+                  'rpc-decision',
+                  {
+                    id: i.toString(16),
+                    source: src,
+                    requested: dst,
+                    service: 'qubes.Filecopy',
+                    argument: '+',
+                    result: 'allow',
+                    target: dst,
+                    rule: '/etc/policy.d/90-default.policy:12',
+                  },
+                ]
+              : k < 8
+                ? [
+                    'rpc',
+                    'rpc-call-end',
+                    {
+                      id: i.toString(16),
+                      source: src,
+                      requested: '@default',
+                      service: 'qubes.OpenInVM',
+                      argument: '+',
+                      target: dst,
+                      exit: 0,
+                      end: 'exit',
+                      bytesIn: 100,
+                      bytesOut: 2000,
+                    },
+                  ]
+                : k === 8
+                  ? [
+                      'rpc',
+                      'rpc-decision',
+                      {
+                        id: i.toString(16),
+                        source: src,
+                        requested: dst,
+                        service: 'bulkhead.Echo',
+                        argument: '+x',
+                        result: 'deny',
+                        rule: null,
+                        reason: 'no rule',
+                      },
+                    ]
+                  : ['admin', 'firewall-set', { rules: ['action=accept dsthost=10.0.0.1', 'action=drop'] }];
       const row = { seq: ++seq, time: new Date(t0 + i * step).toISOString(), actor, event, qube: src, detail: JSON.stringify(detail) };
       const hash = hashEntry(prev, row);
       ins.run(row.seq, row.time, actor, event, src, row.detail, prev, hash);
@@ -59,12 +105,19 @@ function timed(args: string[]): Promise<{ seconds: number; cpuSeconds: number; b
     const child = spawn('bash', ['-c', 'set -o pipefail; "$@" | wc -c; rc=$?; times; exit $rc', 'bash', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       const seconds = Number(((performance.now() - t) / 1000).toFixed(2));
-      if (code !== 0) { reject(new Error(`bulkhead ${args.join(' ')} exited ${code}: ${err}`)); return; }
+      if (code !== 0) {
+        reject(new Error(`bulkhead ${args.join(' ')} exited ${code}: ${err}`));
+        return;
+      }
       const lines = out.trim().split('\n');
       const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s/.exec(lines[2] ?? '');
       const cpuSeconds = m ? Number((secs(m[1]!, m[2]!) + secs(m[3]!, m[4]!)).toFixed(2)) : NaN;
@@ -81,7 +134,12 @@ try {
   const runs: Record<string, { seconds: number; cpuSeconds: number; bytes: number }> = {};
   const load = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
   const loadBefore = load();
-  for (const [name, extra] of [['text', []], ['json', ['--json']], ['jsonl', ['--jsonl']], ['html', ['--html']]] as [string, string[]][]) {
+  for (const [name, extra] of [
+    ['text', []],
+    ['json', ['--json']],
+    ['jsonl', ['--jsonl']],
+    ['html', ['--html']],
+  ] as [string, string[]][]) {
     const r = await timed(['forensics', 'report', '--state', home, ...extra]);
     runs[name] = r;
   }
@@ -93,7 +151,13 @@ try {
     database_bytes: dbBytes,
     setup_seconds: makeSeconds,
     summary: [
-      ...Object.entries(runs).map(([n, r]) => ({ metric: `report ${n === 'text' ? '(text)' : `--${n}`}, ${ROWS} rows: wall (cpu ${r.cpuSeconds} s)`, value: r.seconds, unit: 's', target: `≤ ${TARGET_S} s`, meets: r.seconds <= TARGET_S })),
+      ...Object.entries(runs).map(([n, r]) => ({
+        metric: `report ${n === 'text' ? '(text)' : `--${n}`}, ${ROWS} rows: wall (cpu ${r.cpuSeconds} s)`,
+        value: r.seconds,
+        unit: 's',
+        target: `≤ ${TARGET_S} s`,
+        meets: r.seconds <= TARGET_S,
+      })),
       { metric: `anchor, ${ROWS} rows: wall (cpu ${anchor.cpuSeconds} s)`, value: anchor.seconds, unit: 's' },
     ],
     output_bytes: Object.fromEntries(Object.entries(runs).map(([n, r]) => [n, r.bytes])),

@@ -3,7 +3,17 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { run } from '../src/exec/index.js';
-import { createTorSandbox, startLabClient, startTorNetwork, ONION_PAGE, WEB_NAME, WEB_PAGE, type LabClient, type TorNetwork, type TorSandbox } from '../src/lab/tor/index.js';
+import {
+  createTorSandbox,
+  startLabClient,
+  startTorNetwork,
+  ONION_PAGE,
+  WEB_NAME,
+  WEB_PAGE,
+  type LabClient,
+  type TorNetwork,
+  type TorSandbox,
+} from '../src/lab/tor/index.js';
 
 interface Sample {
   launchedMs: number;
@@ -21,7 +31,10 @@ interface Sample {
 async function fetchMs(netns: string, socksPort: number, url: string, expect: string): Promise<number> {
   for (let i = 0; i < 10; i++) {
     const t0 = Date.now();
-    const r = await run('ip', ['netns', 'exec', netns, 'curl', '-sS', '--max-time', '30', '--socks5-hostname', `127.0.0.1:${socksPort}`, url], { allowFail: true, timeoutMs: 40_000 });
+    const r = await run('ip', ['netns', 'exec', netns, 'curl', '-sS', '--max-time', '30', '--socks5-hostname', `127.0.0.1:${socksPort}`, url], {
+      allowFail: true,
+      timeoutMs: 40_000,
+    });
     if (r.code === 0 && r.stdout.trim() === expect) return Date.now() - t0;
     await new Promise((res) => setTimeout(res, 500));
   }
@@ -40,11 +53,26 @@ async function once(i: number): Promise<Sample> {
     net = await startTorNetwork({ prefix, stateDir: `${dir}/lab`, netns: sb.netns, addresses: sb.addresses, dnsResolverAddr: sb.dnsAddr });
     const t = await net.waitReady();
     nodeReady.push({ ...t.nodeReadyMs, nudged: (t.nudgedNodes ?? []).length });
-    const c = await startLabClient({ netns: sb.netns, dataDir: `${dir}/c1`, nick: 'client1', dirAuthorityLines: net.dirAuthorityLines, socksPort: 6050, controlPort: 6051 });
+    const c = await startLabClient({
+      netns: sb.netns,
+      dataDir: `${dir}/c1`,
+      nick: 'client1',
+      dirAuthorityLines: net.dirAuthorityLines,
+      socksPort: 6050,
+      controlPort: 6051,
+    });
     clients.push(c);
     const firstWebFetchMs = await fetchMs(sb.netns, c.socksPort, `http://${WEB_NAME}/`, WEB_PAGE);
     const firstOnionFetchMs = await fetchMs(sb.netns, c.socksPort, `http://${net.onionAddress}/`, ONION_PAGE);
-    const b = await startLabClient({ netns: sb.netns, dataDir: `${dir}/c2`, nick: 'client2', dirAuthorityLines: net.dirAuthorityLines, socksPort: 6060, controlPort: 6061, bridgeLine: net.bridgeLine });
+    const b = await startLabClient({
+      netns: sb.netns,
+      dataDir: `${dir}/c2`,
+      nick: 'client2',
+      dirAuthorityLines: net.dirAuthorityLines,
+      socksPort: 6060,
+      controlPort: 6061,
+      bridgeLine: net.bridgeLine,
+    });
     clients.push(b);
     const bridgeFirstFetchMs = await fetchMs(sb.netns, b.socksPort, `http://${WEB_NAME}/`, WEB_PAGE);
     const mem = await net.memory();
@@ -88,10 +116,15 @@ for (let i = 0; i < runs; i++) {
   process.stdout.write(`  node ready ms: ${JSON.stringify(nodeReady[i])}\n`);
 }
 const keys = Object.keys(samples[0] ?? {}) as (keyof Sample)[];
-const summary = Object.fromEntries(keys.map((k) => {
-  const v = samples.map((s) => s[k]);
-  return [k, { median: median(v), min: Math.min(...v), max: Math.max(...v) }];
-}));
+const summary = Object.fromEntries(
+  keys.map((k) => {
+    const v = samples.map((s) => s[k]);
+    return [k, { median: median(v), min: Math.min(...v), max: Math.max(...v) }];
+  }),
+);
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-await writeFile(new URL('./results/lab-tor.json', import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), runs, cpus: (await import('node:os')).cpus().length, loadavg1AfterEachRun: loads, note: 'ms from the startTorNetwork call; tor RSS = the 7 lab nodes + 2 clients; helpers = obfs4proxy + onion page server', summary, samples }, null, 2)}\n`);
+await writeFile(
+  new URL('./results/lab-tor.json', import.meta.url),
+  `${JSON.stringify({ date: new Date().toISOString(), runs, cpus: (await import('node:os')).cpus().length, loadavg1AfterEachRun: loads, note: 'ms from the startTorNetwork call; tor RSS = the 7 lab nodes + 2 clients; helpers = obfs4proxy + onion page server', summary, samples }, null, 2)}\n`,
+);

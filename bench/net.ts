@@ -23,7 +23,11 @@ const summary = (xs: number[]) => ({ p50: pct(xs, 50), p95: pct(xs, 95), min: pc
 
 /** The firewall load benchmark lives in bench/firewall.ts (200 qubes × 5 rules); run it and keep its result beside ours. */
 function benchFirewall(): Record<string, unknown> {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./firewall.ts', import.meta.url))], { encoding: 'utf8', timeout: 600_000, env: process.env });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./firewall.ts', import.meta.url))], {
+    encoding: 'utf8',
+    timeout: 600_000,
+    env: process.env,
+  });
   if (r.status !== 0) throw new Error(`bench/firewall.ts failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
@@ -41,7 +45,10 @@ async function waitPort(ns: string, addr: string, port: number): Promise<void> {
 }
 
 function iperf(clientNs: string, addr: string, port: number): number {
-  const r = spawnSync('ip', ['netns', 'exec', clientNs, 'iperf3', '-c', addr, '-p', String(port), '-t', String(IPERF_SECONDS), '-J'], { encoding: 'utf8', timeout: (IPERF_SECONDS + 20) * 1000 });
+  const r = spawnSync('ip', ['netns', 'exec', clientNs, 'iperf3', '-c', addr, '-p', String(port), '-t', String(IPERF_SECONDS), '-J'], {
+    encoding: 'utf8',
+    timeout: (IPERF_SECONDS + 20) * 1000,
+  });
   if (r.status !== 0) throw new Error(`iperf3 client in ${clientNs}: ${r.stderr || r.stdout.slice(0, 300)}`);
   const j = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } };
   return Number((j.end.sum_received.bits_per_second / 1e9).toFixed(2));
@@ -75,7 +82,8 @@ async function benchPath(d: NetDaemon): Promise<Record<string, unknown>> {
   try {
     // Direct veth between two namespaces of this run, addressed like a qube's link.
     await netnsAdd([DIRECT_A, DIRECT_B]);
-    for (const ns of [DIRECT_A, DIRECT_B]) await netnsSysctl(ns, { 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1, 'net.ipv4.ping_group_range': '0 0' });
+    for (const ns of [DIRECT_A, DIRECT_B])
+      await netnsSysctl(ns, { 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1, 'net.ipv4.ping_group_range': '0 0' });
     await vethCreate([{ netns: DIRECT_A, ifname: 'eth0', peerNetns: DIRECT_B, peerIfname: 'eth0' }]);
     await configurePointToPoint({ netns: DIRECT_A, ifname: 'eth0', addresses: ['10.200.0.2'] }, { netns: DIRECT_B, ifname: 'eth0', addresses: ['10.200.0.1'] });
     spawnSync('ip', ['-n', DIRECT_B, 'link', 'set', 'lo', 'up']);
@@ -99,10 +107,17 @@ async function benchPath(d: NetDaemon): Promise<Record<string, unknown>> {
       iperfSeconds: IPERF_SECONDS,
       tcpGbitPerS: { direct: directGbit, chain: chainGbit, chainOverDirect: Number((Math.max(...chainGbit) / Math.max(...directGbit)).toFixed(2)) },
       rttMs: { direct: dr, chain: cr, addedP50: Number((cr.p50 - dr.p50).toFixed(3)), lost: { direct: 100 - directRtt.length, chain: 100 - chainRtt.length } },
-      path: 'work → sys-firewall (inet bulkhead) → sys-net (masquerade) → lab-router → lab-web; client run with ip netns exec in the qube\'s namespace',
+      path: "work → sys-firewall (inet bulkhead) → sys-net (masquerade) → lab-router → lab-web; client run with ip netns exec in the qube's namespace",
     };
   } finally {
-    for (const p of procs) if (p.exitCode === null && p.pid) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const p of procs)
+      if (p.exitCode === null && p.pid) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     await netnsDelete([DIRECT_A, DIRECT_B]).catch(() => undefined);
   }
 }
@@ -128,7 +143,13 @@ async function benchAttach(d: NetDaemon): Promise<Record<string, unknown>> {
 }
 
 async function main(): Promise<void> {
-  const host = { kernel: release(), cpus: cpus().length, loadavgBefore: loadavg().map((x) => x.toFixed(2)).join(' ') };
+  const host = {
+    kernel: release(),
+    cpus: cpus().length,
+    loadavgBefore: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
+  };
   const firewall = benchFirewall();
   process.stderr.write(`firewall: ${JSON.stringify(firewall)}\n`);
   const d = await netDaemon('benchnet');
@@ -145,7 +166,18 @@ async function main(): Promise<void> {
     await d.teardown();
     forceRemoveNetns(d.prefix);
   }
-  const out = { date: new Date().toISOString(), host: { ...host, loadavgAfter: loadavg().map((x) => x.toFixed(2)).join(' ') }, firewall, path, attach };
+  const out = {
+    date: new Date().toISOString(),
+    host: {
+      ...host,
+      loadavgAfter: loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' '),
+    },
+    firewall,
+    path,
+    attach,
+  };
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(new URL('./results/net.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');

@@ -7,8 +7,13 @@ const QUBES = 60;
 const qubes: Record<string, SystemQube> = {};
 for (let i = 0; i < QUBES; i++) {
   qubes[`vm${i}`] = {
-    class: i % 10 === 0 ? 'template' : 'app', tags: [`t${i % 7}`, ...(i % 5 === 0 ? ['anon-vm'] : [])],
-    running: i % 2 === 0, default_dispvm: 'dvm', template_for_dispvms: false, internal: false, uuid: null,
+    class: i % 10 === 0 ? 'template' : 'app',
+    tags: [`t${i % 7}`, ...(i % 5 === 0 ? ['anon-vm'] : [])],
+    running: i % 2 === 0,
+    default_dispvm: 'dvm',
+    template_for_dispvms: false,
+    internal: false,
+    uuid: null,
   };
 }
 qubes.dvm = { class: 'app', tags: [], running: false, default_dispvm: 'dvm', template_for_dispvms: true, internal: false, uuid: null };
@@ -20,11 +25,20 @@ const lines: string[] = [];
 for (let i = 0; lines.length < 989; i++) {
   const svc = `svc.S${i % 100}`;
   switch (i % 5) {
-    case 0: lines.push(`${svc} +arg${i % 3} vm${i % QUBES} vm${(i * 7) % QUBES} allow`); break;
-    case 1: lines.push(`${svc} * @tag:t${i % 7} @tag:t${(i + 3) % 7} deny`); break;
-    case 2: lines.push(`${svc} * @type:TemplateVM @default allow target=vm${i % QUBES}`); break;
-    case 3: lines.push(`${svc} * @anyvm @dispvm allow`); break;
-    default: lines.push(`${svc} * vm${i % QUBES} @anyvm ask`);
+    case 0:
+      lines.push(`${svc} +arg${i % 3} vm${i % QUBES} vm${(i * 7) % QUBES} allow`);
+      break;
+    case 1:
+      lines.push(`${svc} * @tag:t${i % 7} @tag:t${(i + 3) % 7} deny`);
+      break;
+    case 2:
+      lines.push(`${svc} * @type:TemplateVM @default allow target=vm${i % QUBES}`);
+      break;
+    case 3:
+      lines.push(`${svc} * @anyvm @dispvm allow`);
+      break;
+    default:
+      lines.push(`${svc} * vm${i % QUBES} @anyvm ask`);
   }
 }
 for (let i = 0; i < 10; i++) lines.push(`* * @tag:anon-vm vm${i} deny`);
@@ -37,8 +51,10 @@ const requests: PolicyRequest[] = [];
 for (let i = 0; i < 4096; i++) {
   const targets = [`vm${(i * 13) % QUBES}`, '@default', '@dispvm', `vm${(i * 7) % QUBES}`];
   requests.push({
-    source: `vm${(i * 31) % QUBES}`, target: targets[i % targets.length]!,
-    service: `svc.S${(i * 17) % 110}`, argument: `+arg${i % 4}`,
+    source: `vm${(i * 31) % QUBES}`,
+    target: targets[i % targets.length]!,
+    service: `svc.S${(i * 17) % 110}`,
+    argument: `+arg${i % 4}`,
   });
 }
 
@@ -70,9 +86,18 @@ runCold(NC);
 const coldPerSecond = Math.round(NC / (Number(process.hrtime.bigint() - t1) / 1e9));
 
 const result = {
-  benchmark: 'policy decisions per second', rules, qubes: QUBES + 2, decisions: N, seconds: Number(secs.toFixed(3)),
-  decisions_per_second: perSecond, cold_decisions_per_second: coldPerSecond, target_per_second: 200_000, meets_target: perSecond >= 200_000, results: counts,
-  node: process.version, date: new Date().toISOString(),
+  benchmark: 'policy decisions per second',
+  rules,
+  qubes: QUBES + 2,
+  decisions: N,
+  seconds: Number(secs.toFixed(3)),
+  decisions_per_second: perSecond,
+  cold_decisions_per_second: coldPerSecond,
+  target_per_second: 200_000,
+  meets_target: perSecond >= 200_000,
+  results: counts,
+  node: process.version,
+  date: new Date().toISOString(),
 };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/policy.json', import.meta.url), JSON.stringify(result, null, 2) + '\n');

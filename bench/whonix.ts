@@ -11,16 +11,33 @@ import { cgroupDirs, detectCgroupLayout } from '../src/runtime/ns/cgroups.js';
 const RUNS = Number(process.env.BENCH_WHONIX_RUNS ?? 3);
 const TARGET_COLD_S = 45;
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+};
 const r1 = (n: number) => Number(n.toFixed(1));
 
 function rssKb(pid: number): number {
-  try { return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0); } catch { return 0; }
+  try {
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 function anonKb(pid: number): number {
-  try { return Number(/^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0); } catch { return 0; }
+  try {
+    return Number(/^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
-const comm = (pid: number) => { try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return '?'; } };
+const comm = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+};
 
 /** Memory charged to a qube's cgroup (v1 memory.usage_in_bytes or v2 memory.current), bytes. */
 function cgroupMemory(id: string): number {
@@ -28,7 +45,11 @@ function cgroupMemory(id: string): number {
   for (const dir of cgroupDirs(layout, `/bulkhead/${id}`)) {
     for (const f of ['memory.current', 'memory.usage_in_bytes']) {
       if (layout !== 'v2' && !dir.includes('/memory/')) continue;
-      try { return Number(readFileSync(`${dir}/${f}`, 'utf8').split(' ')[0]); } catch { /* next */ }
+      try {
+        return Number(readFileSync(`${dir}/${f}`, 'utf8').split(' ')[0]);
+      } catch {
+        /* next */
+      }
     }
   }
   return NaN;
@@ -54,7 +75,10 @@ async function teardown(d: TestDaemon, prefix: string | null): Promise<void> {
   const ls = d.cli(['ls', '--json']);
   if (ls.code === 0) {
     const qubes = JSON.parse(ls.stdout) as { name: string; state: string; klass: string }[];
-    for (const q of qubes.filter((x) => !/^halted$/i.test(x.state) && x.klass !== 'AdminVM').sort((a, b) => WORKSTATION_ORDER(a.name) - WORKSTATION_ORDER(b.name))) d.cli(['kill', q.name]);
+    for (const q of qubes
+      .filter((x) => !/^halted$/i.test(x.state) && x.klass !== 'AdminVM')
+      .sort((a, b) => WORKSTATION_ORDER(a.name) - WORKSTATION_ORDER(b.name)))
+      d.cli(['kill', q.name]);
   }
   d.cli(['lab', 'down']);
   await d.destroy();
@@ -90,16 +114,38 @@ async function oneRun(i: number): Promise<Record<string, number | string>> {
     const gwInit = crunState(gwId)?.pid ?? 0;
     if (!gwInit) throw new Error('sys-whonix is not running');
     const pidns = readlinkSync(`/proc/${gwInit}/ns/pid`);
-    const torPids = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => {
-      try { return comm(p) === 'tor' && readlinkSync(`/proc/${p}/ns/pid`) === pidns; } catch { return false; }
-    });
+    const torPids = readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number)
+      .filter((p) => {
+        try {
+          return comm(p) === 'tor' && readlinkSync(`/proc/${p}/ns/pid`) === pidns;
+        } catch {
+          return false;
+        }
+      });
     const filterPid = Number(readFileSync(`${d.home}/run/whonix/sys-whonix/control-filter.pid`, 'utf8').split(' ')[0]);
     // The lab: every process whose network namespace is one of the lab's (tor nodes, obfs4proxy, onion page server, web and DNS servers).
     const lab = JSON.parse(d.ok(['lab', 'status', '--json'])) as { hosts: { netns: string }[] };
-    const nsOf = (p: number) => { try { return readlinkSync(`/proc/${p}/ns/net`); } catch { return ''; } };
-    const netnsInode = (ns: string) => { try { return `net:[${statSync(`/run/netns/${ns}`).ino}]`; } catch { return ''; } };
+    const nsOf = (p: number) => {
+      try {
+        return readlinkSync(`/proc/${p}/ns/net`);
+      } catch {
+        return '';
+      }
+    };
+    const netnsInode = (ns: string) => {
+      try {
+        return `net:[${statSync(`/run/netns/${ns}`).ino}]`;
+      } catch {
+        return '';
+      }
+    };
     const labNs = new Set(lab.hosts.map((h) => netnsInode(h.netns)));
-    const labProcs = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => labNs.has(nsOf(p)));
+    const labProcs = readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number)
+      .filter((p) => labNs.has(nsOf(p)));
     const byComm = (name: string) => labProcs.filter((p) => comm(p) === name);
     const torNodes = byComm('tor');
     const others = labProcs.filter((p) => comm(p) !== 'tor');
@@ -123,7 +169,10 @@ async function oneRun(i: number): Promise<Record<string, number | string>> {
       controlFilterRssMiB: r1(sum([filterPid])),
       labTorNodes: torNodes.length,
       labTorNodesRssMiB: r1(sum(torNodes)),
-      labOtherProcs: others.map((p) => comm(p)).sort().join('+'),
+      labOtherProcs: others
+        .map((p) => comm(p))
+        .sort()
+        .join('+'),
       labOtherRssMiB: r1(sum(others)),
       labTotalRssMiB: r1(sum(labProcs)),
     };
@@ -147,14 +196,32 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, loadavg1AtEnd: Number(loadavg()[0]?.toFixed(2)) },
     runs,
     summary: [
-      { metric: `nothing → page through Tor from anon-whonix (daemon, template import, lab + Tor network, init --whonix, start, fetch), median of ${RUNS}`, value: cold, unit: 's', target: `≤ ${TARGET_COLD_S} s`, meets: cold <= TARGET_COLD_S },
+      {
+        metric: `nothing → page through Tor from anon-whonix (daemon, template import, lab + Tor network, init --whonix, start, fetch), median of ${RUNS}`,
+        value: cold,
+        unit: 's',
+        target: `≤ ${TARGET_COLD_S} s`,
+        meets: cold <= TARGET_COLD_S,
+      },
       { metric: '  of which: lab up (lab world + private Tor network)', value: m('labUpS'), unit: 's' },
       { metric: '  of which: init --uplink lab --whonix (templates from cache)', value: m('initWhonixS'), unit: 's' },
-      { metric: '  of which: start anon-whonix (sys-net, sys-firewall, sys-whonix with tor, anon-whonix) + first fetch', value: r1(m('startAnonWhonixS') + m('firstFetchS')), unit: 's' },
+      {
+        metric: '  of which: start anon-whonix (sys-net, sys-firewall, sys-whonix with tor, anon-whonix) + first fetch',
+        value: r1(m('startAnonWhonixS') + m('firstFetchS')),
+        unit: 's',
+      },
       { metric: 'second workstation: create + start + first page through Tor', value: m('secondWorkstationS'), unit: 's' },
       { metric: 'second workstation: first page through Tor after its start', value: m('secondFirstFetchS'), unit: 's' },
-      { metric: 'gateway memory: sys-whonix cgroup charge / tor RSS (anonymous part) / control filter RSS (host side)', value: `${m('gatewayCgroupMiB')} / ${m('gatewayTorRssMiB')} (${m('gatewayTorAnonMiB')}) / ${m('controlFilterRssMiB')}`, unit: 'MiB' },
-      { metric: `lab memory (RSS of every process in the lab's namespaces): ${runs[0]?.['labTorNodes']} tor nodes + ${runs[0]?.['labOtherProcs']} = total`, value: `${m('labTorNodesRssMiB')} + ${m('labOtherRssMiB')} = ${m('labTotalRssMiB')}`, unit: 'MiB' },
+      {
+        metric: 'gateway memory: sys-whonix cgroup charge / tor RSS (anonymous part) / control filter RSS (host side)',
+        value: `${m('gatewayCgroupMiB')} / ${m('gatewayTorRssMiB')} (${m('gatewayTorAnonMiB')}) / ${m('controlFilterRssMiB')}`,
+        unit: 'MiB',
+      },
+      {
+        metric: `lab memory (RSS of every process in the lab's namespaces): ${runs[0]?.['labTorNodes']} tor nodes + ${runs[0]?.['labOtherProcs']} = total`,
+        value: `${m('labTorNodesRssMiB')} + ${m('labOtherRssMiB')} = ${m('labTotalRssMiB')}`,
+        unit: 'MiB',
+      },
     ],
   };
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });

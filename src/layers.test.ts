@@ -25,7 +25,10 @@ test('each breach of the layers is caught: effects in the core, shell above the 
   const dir = mkdtempSync(join(tmpdir(), 'bh-layers-'));
   try {
     copyFileSync(join(REPO, '.dependency-cruiser.cjs'), join(dir, '.dependency-cruiser.cjs'));
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src/**/*.ts'] }));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src/**/*.ts'] }),
+    );
     const files: Record<string, string> = {
       'src/model/reads.ts': "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n",
       'src/model/ok.ts': "import { createHash } from 'node:crypto';\nexport const h = createHash;\n",

@@ -30,7 +30,11 @@ async function handle(ctx: DaemonContext, req: IncomingMessage, socket: Duplex, 
   if (!m) throw new BulkheadError('ERR_BAD_REQUEST', `no exec endpoint at ${req.url}`);
   const raw = String(req.headers['x-bulkhead-exec'] ?? '');
   let untrusted: unknown;
-  try { untrusted = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')); } catch { throw new BulkheadError('ERR_BAD_REQUEST', 'x-bulkhead-exec: not base64 JSON'); }
+  try {
+    untrusted = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
+  } catch {
+    throw new BulkheadError('ERR_BAD_REQUEST', 'x-bulkhead-exec: not base64 JSON');
+  }
   const p = execParams.parse(untrusted);
   let name: string;
   let disposable = false;
@@ -64,10 +68,16 @@ async function handle(ctx: DaemonContext, req: IncomingMessage, socket: Duplex, 
   if (head.length) onData(head);
   socket.on('data', onData);
   child.stdin.on('error', () => undefined);
-  socket.on('close', () => { if (!finished) child.kill('SIGKILL'); });
+  socket.on('close', () => {
+    if (!finished) child.kill('SIGKILL');
+  });
   socket.on('error', () => undefined);
-  child.stdout.on('data', (d: Buffer) => { for (const fr of encodeData(FrameType.STDOUT, d)) socket.write(fr); });
-  child.stderr.on('data', (d: Buffer) => { for (const fr of encodeData(FrameType.STDERR, d)) socket.write(fr); });
+  child.stdout.on('data', (d: Buffer) => {
+    for (const fr of encodeData(FrameType.STDOUT, d)) socket.write(fr);
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    for (const fr of encodeData(FrameType.STDERR, d)) socket.write(fr);
+  });
   const code = await new Promise<number>((resolve) => {
     child.on('close', (c, sig) => resolve(c ?? (sig ? 128 + (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2 } as Record<string, number>)[sig] ?? 1) : 1)));
     child.on('error', () => resolve(126));

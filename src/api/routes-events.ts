@@ -14,7 +14,10 @@ export function eventRoutes(app: FastifyInstance, ctx: DaemonContext): void {
     req.raw.on('close', off);
   });
   app.get('/audit', async (req) => {
-    const q = z.object({ qube: z.string().optional(), since: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(100000).optional() }).strict().parse(req.query);
+    const q = z
+      .object({ qube: z.string().optional(), since: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(100000).optional() })
+      .strict()
+      .parse(req.query);
     return { entries: readAudit(ctx.store.db, q) };
   });
   app.get('/audit/verify', async () => verifyAudit(ctx.store.db));

@@ -6,9 +6,19 @@ import type { DaemonContext } from '../daemon/context.js';
 
 const upQuery = z.object({ tor: z.enum(['true', 'false']).optional() }).strict();
 
-export interface LabTorView { onionAddress: string; nodes: { nick: string; role: string; address: string; pid: number }[] }
-export interface LabStatusReply { lab: LabStatus; tor: LabTorView | null }
-export interface LabUpReply { lab: LabStatus; ms: number; tor: { nodes: number; onionAddress: string; ms: number } | null }
+export interface LabTorView {
+  onionAddress: string;
+  nodes: { nick: string; role: string; address: string; pid: number }[];
+}
+export interface LabStatusReply {
+  lab: LabStatus;
+  tor: LabTorView | null;
+}
+export interface LabUpReply {
+  lab: LabStatus;
+  ms: number;
+  tor: { nodes: number; onionAddress: string; ms: number } | null;
+}
 
 function torView(): LabTorView | null {
   const tor = labTorRunning();

@@ -3,10 +3,33 @@ import type { FastifyInstance } from 'fastify';
 import { BulkheadError } from '../errors/index.js';
 import type { DaemonContext } from '../daemon/context.js';
 import { createDisposable, destroyDisposable } from '../daemon/lifecycle/dispvm.js';
-import { addTag, cloneQube, createQube, removeFeature, removeQube, removeTag, resetProperty, setFeature, setGlobal, setProperty } from '../daemon/lifecycle/manage.js';
+import {
+  addTag,
+  cloneQube,
+  createQube,
+  removeFeature,
+  removeQube,
+  removeTag,
+  resetProperty,
+  setFeature,
+  setGlobal,
+  setProperty,
+} from '../daemon/lifecycle/manage.js';
 import { shutdownAll } from '../daemon/lifecycle/shutdown-all.js';
 import { killQube, pauseQube, shutdownQube, startQube, unpauseQube } from '../daemon/lifecycle/power.js';
-import { cloneBody, createBody, dispvmBody, featureBody, nameParam, propBody, removeQuery, shutdownAllBody, shutdownBody, startBody, passphraseBody } from './schemas.js';
+import {
+  cloneBody,
+  createBody,
+  dispvmBody,
+  featureBody,
+  nameParam,
+  propBody,
+  removeQuery,
+  shutdownAllBody,
+  shutdownBody,
+  startBody,
+  passphraseBody,
+} from './schemas.js';
 import { changePassphrase } from '../crypt/index.js';
 import { volumePaths } from '../storage/layout.js';
 import { viewProps, viewQube } from './view.js';
@@ -26,7 +49,16 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   });
   app.post('/qubes', async (req, reply) => {
     const b = createBody.parse(req.body);
-    const q = await createQube(ctx, { name: b.name, klass: b.class, label: b.label, template: b.template, props: b.props, tags: b.tags, features: b.features, passphrase: b.passphrase });
+    const q = await createQube(ctx, {
+      name: b.name,
+      klass: b.class,
+      label: b.label,
+      template: b.template,
+      props: b.props,
+      tags: b.tags,
+      features: b.features,
+      passphrase: b.passphrase,
+    });
     return reply.status(201).send(viewQube(q, store.system(), 'halted'));
   });
   app.get('/qubes/:name', async (req) => {
@@ -73,8 +105,16 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
     await killQube(ctx, q.name);
     return { state: store.power(q.name) };
   });
-  app.post('/qubes/:name/pause', async (req) => { const q = qubeOf(req.params); await pauseQube(ctx, q.name); return { state: 'paused' }; });
-  app.post('/qubes/:name/unpause', async (req) => { const q = qubeOf(req.params); await unpauseQube(ctx, q.name); return { state: 'running' }; });
+  app.post('/qubes/:name/pause', async (req) => {
+    const q = qubeOf(req.params);
+    await pauseQube(ctx, q.name);
+    return { state: 'paused' };
+  });
+  app.post('/qubes/:name/unpause', async (req) => {
+    const q = qubeOf(req.params);
+    await unpauseQube(ctx, q.name);
+    return { state: 'running' };
+  });
 
   app.get('/qubes/:name/prefs', async (req) => {
     const q = qubeOf(req.params);
@@ -84,7 +124,8 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
     const { name, key } = keyParams.parse(req.params);
     const q = store.requireQube(name);
     const p = viewProps(q, store.system()).find((x) => x.name === key);
-    if (!p) throw new BulkheadError('ERR_UNKNOWN_PROPERTY', `unknown property '${key}' for ${q.klass === 'app' || q.klass === 'admin' ? 'an' : 'a'} ${q.klass} qube`);
+    if (!p)
+      throw new BulkheadError('ERR_UNKNOWN_PROPERTY', `unknown property '${key}' for ${q.klass === 'app' || q.klass === 'admin' ? 'an' : 'a'} ${q.klass} qube`);
     return p;
   });
   app.put('/qubes/:name/prefs/:key', async (req) => {
@@ -99,17 +140,29 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   });
 
   app.get('/qubes/:name/tags', async (req) => ({ tags: qubeOf(req.params).tags }));
-  app.put('/qubes/:name/tags/:tag', async (req) => { const { name, tag } = tagParams.parse(req.params); store.requireQube(name); addTag(ctx, name, tag); return { tags: store.requireQube(name).tags }; });
-  app.delete('/qubes/:name/tags/:tag', async (req) => { const { name, tag } = tagParams.parse(req.params); store.requireQube(name); removeTag(ctx, name, tag); return { tags: store.requireQube(name).tags }; });
+  app.put('/qubes/:name/tags/:tag', async (req) => {
+    const { name, tag } = tagParams.parse(req.params);
+    store.requireQube(name);
+    addTag(ctx, name, tag);
+    return { tags: store.requireQube(name).tags };
+  });
+  app.delete('/qubes/:name/tags/:tag', async (req) => {
+    const { name, tag } = tagParams.parse(req.params);
+    store.requireQube(name);
+    removeTag(ctx, name, tag);
+    return { tags: store.requireQube(name).tags };
+  });
 
   app.get('/qubes/:name/features', async (req) => ({ features: qubeOf(req.params).features }));
   app.put('/qubes/:name/features/:key', async (req) => {
-    const { name, key } = keyParams.parse(req.params); store.requireQube(name);
+    const { name, key } = keyParams.parse(req.params);
+    store.requireQube(name);
     setFeature(ctx, name, key, featureBody.parse(req.body).value);
     return { features: store.requireQube(name).features };
   });
   app.delete('/qubes/:name/features/:key', async (req) => {
-    const { name, key } = keyParams.parse(req.params); store.requireQube(name);
+    const { name, key } = keyParams.parse(req.params);
+    store.requireQube(name);
     removeFeature(ctx, name, key);
     return { features: store.requireQube(name).features };
   });
@@ -133,8 +186,18 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
 }
 
 export function initRoutes(app: FastifyInstance, ctx: DaemonContext): void {
-  const host = z.object({ nic: z.string().max(64).optional(), mode: z.string().max(32).optional(), address: z.string().max(64).optional(), gateway: z.string().max(64).optional(), dns: z.array(z.string().max(64)).max(8).optional() }).strict();
-  const body = z.object({ template: z.string().optional(), uplink: z.enum(['lab', 'host']).nullish(), whonix: z.boolean().optional(), host: host.optional() }).strict();
+  const host = z
+    .object({
+      nic: z.string().max(64).optional(),
+      mode: z.string().max(32).optional(),
+      address: z.string().max(64).optional(),
+      gateway: z.string().max(64).optional(),
+      dns: z.array(z.string().max(64)).max(8).optional(),
+    })
+    .strict();
+  const body = z
+    .object({ template: z.string().optional(), uplink: z.enum(['lab', 'host']).nullish(), whonix: z.boolean().optional(), host: host.optional() })
+    .strict();
   app.post('/init', async (req) => {
     const { initSystem } = await import('../daemon/lifecycle/init.js');
     return initSystem(ctx, body.parse(req.body ?? {}));

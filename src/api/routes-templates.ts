@@ -29,7 +29,10 @@ async function prepareTemplateQube(ctx: DaemonContext, name: string, label: stri
 
 export function templateRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   app.get('/templates', async () => ({
-    templates: ctx.store.listQubes().filter((q) => q.klass === 'template').map((q) => ({ name: q.name, label: q.label, running: isRunning(ctx, q.name), rootfs: volumePaths(ctx.paths.qubesDir, q.name).rootfs })),
+    templates: ctx.store
+      .listQubes()
+      .filter((q) => q.klass === 'template')
+      .map((q) => ({ name: q.name, label: q.label, running: isRunning(ctx, q.name), rootfs: volumePaths(ctx.paths.qubesDir, q.name).rootfs })),
   }));
 
   // Progress goes out as newline-delimited JSON while mmdebstrap runs; the last line is the result.
@@ -48,7 +51,9 @@ export function templateRoutes(app: FastifyInstance, ctx: DaemonContext): void {
     try {
       const r = await buildTemplate({
         name: b.flavor ?? (b.name.startsWith('debian-12') ? b.name : 'debian-12'),
-        destDir: prep.rootfs, cacheDir: ctx.paths.cacheDir, refresh: b.refresh,
+        destDir: prep.rootfs,
+        cacheDir: ctx.paths.cacheDir,
+        refresh: b.refresh,
         onProgress: (p) => line({ progress: p }),
       });
       ctx.store.audit('admin', 'template-built', b.name, { fromCache: r.fromCache, seconds: r.seconds, packages: r.packages, tarball: r.tarball });

@@ -18,7 +18,11 @@ export interface QubeView {
 
 export function viewQube(q: QubeRecord, sys: SystemView, state: PowerState): QubeView {
   const opt = (k: string) => {
-    try { return effective(q, k, sys) as string | null; } catch { return null; }
+    try {
+      return effective(q, k, sys) as string | null;
+    } catch {
+      return null;
+    }
   };
   return {
     name: q.name,

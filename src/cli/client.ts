@@ -4,7 +4,11 @@ import type { Duplex } from 'node:stream';
 import { resolvePaths } from '../daemon/paths.js';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -13,21 +17,31 @@ export class ApiError extends Error {
 export function rawRequest<T = unknown>(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = http.request({
-      socketPath, method, path,
-      headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try { parsed = text ? JSON.parse(text) : {}; } catch { /* plain text */ }
-        resolve({ status: res.statusCode ?? 500, body: parsed as T });
-      });
-    });
+    const req = http.request(
+      {
+        socketPath,
+        method,
+        path,
+        headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = text ? JSON.parse(text) : {};
+          } catch {
+            /* plain text */
+          }
+          resolve({ status: res.statusCode ?? 500, body: parsed as T });
+        });
+      },
+    );
     req.on('error', reject);
-    if (data) req.end(data); else req.end();
+    if (data) req.end(data);
+    else req.end();
   });
 }
 
@@ -76,18 +90,21 @@ export function apiClient(socket = resolvePaths().socket): ApiClient {
     stream(path, body, onLine) {
       return new Promise((resolve, reject) => {
         const data = Buffer.from(JSON.stringify(body));
-        const req = http.request({ socketPath: socket, method: 'POST', path, headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
-          let buf = '';
-          res.on('data', (c: Buffer) => {
-            buf += c.toString();
-            for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-              const line = buf.slice(0, i);
-              buf = buf.slice(i + 1);
-              if (line.trim()) onLine(JSON.parse(line) as Record<string, unknown>);
-            }
-          });
-          res.on('end', () => ((res.statusCode ?? 500) >= 400 ? reject(errorOf(res.statusCode ?? 500, buf)) : resolve()));
-        });
+        const req = http.request(
+          { socketPath: socket, method: 'POST', path, headers: { 'content-type': 'application/json', 'content-length': data.length } },
+          (res) => {
+            let buf = '';
+            res.on('data', (c: Buffer) => {
+              buf += c.toString();
+              for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+                const line = buf.slice(0, i);
+                buf = buf.slice(i + 1);
+                if (line.trim()) onLine(JSON.parse(line) as Record<string, unknown>);
+              }
+            });
+            res.on('end', () => ((res.statusCode ?? 500) >= 400 ? reject(errorOf(res.statusCode ?? 500, buf)) : resolve()));
+          },
+        );
         req.on('error', (e) => reject(reachable(e)));
         req.end(data);
       });

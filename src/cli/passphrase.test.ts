@@ -8,7 +8,11 @@ import { passphraseFromFile } from './passphrase.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bh-pass-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, text: string) => { const f = join(dir, name); writeFileSync(f, text); return f; };
+const file = (name: string, text: string) => {
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  return f;
+};
 
 it('reads the passphrase without its one trailing newline', async () => {
   assert.equal(await passphraseFromFile(file('a', 'secret words\n')), 'secret words');

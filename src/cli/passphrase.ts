@@ -29,7 +29,12 @@ export async function readPassphraseFile(path: string, flag = '--passphrase-file
 export async function promptPassphrase(question: string): Promise<string | null> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) return null;
   let muted = false;
-  const out = new Writable({ write(chunk, _enc, cb) { if (!muted) process.stderr.write(chunk); cb(); } });
+  const out = new Writable({
+    write(chunk, _enc, cb) {
+      if (!muted) process.stderr.write(chunk);
+      cb();
+    },
+  });
   const rl = createInterface({ input: process.stdin, output: out, terminal: true });
   try {
     const answer = new Promise<string>((res) => rl.question(question, res));

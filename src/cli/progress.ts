@@ -2,7 +2,11 @@
 import cliProgress from 'cli-progress';
 
 /** Work done out of total, in a named phase. */
-export interface Progress { phase: string; done: number; total: number }
+export interface Progress {
+  phase: string;
+  done: number;
+  total: number;
+}
 
 export interface ProgressReporter {
   update(p: Progress): void;

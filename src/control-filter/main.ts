@@ -42,7 +42,7 @@ function dropTo(spec: string): void {
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('bulkhead-control-filter')
-    .description('Filter between workstations and tor\'s control port (Whonix onion-grater)')
+    .description("Filter between workstations and tor's control port (Whonix onion-grater)")
     .requiredOption('--listen <addr...>', 'IPV4:PORT to serve workstations on (one per workstation)')
     .option('--tor-control <addr>', "tor's ControlPort, IPV4:PORT on loopback", '127.0.0.1:9052')
     .option('--tor-socket <path>', "tor's ControlSocket (instead of --tor-control)")

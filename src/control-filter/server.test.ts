@@ -18,7 +18,9 @@ const ANSWERS: Record<string, string> = {
 };
 
 /** A fake tor: checks the password, answers from ANSWERS (or `answer`), records every line it receives. */
-async function fakeTor(answer: (line: string) => string | undefined = (l) => ANSWERS[l]): Promise<{ server: Server; port: number; received: string[]; stop(): void }> {
+async function fakeTor(
+  answer: (line: string) => string | undefined = (l) => ANSWERS[l],
+): Promise<{ server: Server; port: number; received: string[]; stop(): void }> {
   const received: string[] = [];
   const open = new Set<Socket>();
   const server = createServer((s: Socket) => {
@@ -61,7 +63,9 @@ async function client(port: number) {
   const waiters: ((r: string) => void)[] = [];
   const parser = new ReplyParser();
   const got = (r: string) => (waiters.length ? waiters.shift()!(r) : replies.push(r));
-  s.on('data', (d: string) => { for (const r of parser.push(d)) if (r.status !== 650) got(replyText(r)); });
+  s.on('data', (d: string) => {
+    for (const r of parser.push(d)) if (r.status !== 650) got(replyText(r));
+  });
   s.on('error', () => s.destroy()); // the filter may reset a connection it closes with data unread
   const closed = new Promise<void>((r) => s.on('close', () => r()));
   await new Promise<void>((r) => s.once('connect', () => r()));
@@ -83,7 +87,11 @@ test('forwards allowed commands, answers 510 to the rest, rewrites the SOCKS lis
   let filter: ControlFilter | undefined;
   try {
     filter = await startControlFilter({
-      listenHost: '127.0.0.1', listenPort: 0, torControl: { host: '127.0.0.1', port: tor.port }, password, profile,
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      torControl: { host: '127.0.0.1', port: tor.port },
+      password,
+      profile,
       socksAddress: '10.152.152.10:9150',
     });
     const c = await client(filter.address.port);
@@ -102,15 +110,19 @@ test('forwards allowed commands, answers 510 to the rest, rewrites the SOCKS lis
     assert.equal(await c.ask('signal NEWNYM'), '250 OK\r\n');
     assert.equal(await c.ask('QUIT'), '250 closing connection\r\n');
     await c.closed;
-    assert.deepEqual(tor.received, [
-      `AUTHENTICATE "${password}"`,
-      'GETINFO version',
-      'GETINFO version',
-      'GETINFO net/listeners/socks',
-      'GETINFO status/circuit-established',
-      'GETINFO consensus/valid-after',
-      'SIGNAL NEWNYM',
-    ], "tor saw only allowed commands and the filter's own password");
+    assert.deepEqual(
+      tor.received,
+      [
+        `AUTHENTICATE "${password}"`,
+        'GETINFO version',
+        'GETINFO version',
+        'GETINFO net/listeners/socks',
+        'GETINFO status/circuit-established',
+        'GETINFO consensus/valid-after',
+        'SIGNAL NEWNYM',
+      ],
+      "tor saw only allowed commands and the filter's own password",
+    );
   } finally {
     await filter?.close();
     tor.stop();
@@ -136,7 +148,13 @@ test('pipelined lines are answered in order; an over-long line closes the connec
 test('a wrong password or an absent tor closes the workstation connection with 551', async () => {
   const tor = await fakeTor();
   const profile = await loadProfile(profilePath);
-  const f1 = await startControlFilter({ listenHost: '127.0.0.1', listenPort: 0, torControl: { host: '127.0.0.1', port: tor.port }, password: newControlPassword(), profile });
+  const f1 = await startControlFilter({
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    torControl: { host: '127.0.0.1', port: tor.port },
+    password: newControlPassword(),
+    profile,
+  });
   const stopped = createServer();
   await new Promise<void>((r) => stopped.listen(0, '127.0.0.1', r));
   const deadPort = (stopped.address() as { port: number }).port;
@@ -148,7 +166,11 @@ test('a wrong password or an absent tor closes the workstation connection with 5
       assert.equal(await c.ask('GETINFO version'), '551 Tor is not reachable\r\n');
       await c.closed;
     }
-    assert.deepEqual(tor.received.filter((l) => !l.startsWith('AUTHENTICATE')), [], 'nothing forwarded without authentication');
+    assert.deepEqual(
+      tor.received.filter((l) => !l.startsWith('AUTHENTICATE')),
+      [],
+      'nothing forwarded without authentication',
+    );
   } finally {
     await f1.close();
     await f2.close();
@@ -164,10 +186,16 @@ test(`a complete line over ${MAX_LINE} bytes closes the connection; tor never se
     const c = await client(filter.address.port);
     assert.equal(await c.ask('GETINFO version'), ANSWERS['GETINFO version'], 'control: a short line is answered');
     const unanswered: string[] = [];
-    c.ask(`SIGNAL ${'N'.repeat(MAX_LINE)}`).then((r) => unanswered.push(r), () => undefined);
+    c.ask(`SIGNAL ${'N'.repeat(MAX_LINE)}`).then(
+      (r) => unanswered.push(r),
+      () => undefined,
+    );
     await c.closed;
     assert.deepEqual(unanswered, []);
-    assert.deepEqual(tor.received.filter((l) => l.startsWith('SIGNAL')), []);
+    assert.deepEqual(
+      tor.received.filter((l) => l.startsWith('SIGNAL')),
+      [],
+    );
   } finally {
     await filter.close();
     tor.stop();

@@ -101,11 +101,16 @@ function session(client: Socket, opts: ControlFilterOptions): void {
         finish();
         return;
       }
-      chain = chain.then(() => handle(line)).catch((e: Error) => {
-        log(`${who} tor unavailable: ${e.message}`);
-        write('551 Tor is not reachable\r\n');
-        finish();
-      }).finally(() => { queued--; });
+      chain = chain
+        .then(() => handle(line))
+        .catch((e: Error) => {
+          log(`${who} tor unavailable: ${e.message}`);
+          write('551 Tor is not reachable\r\n');
+          finish();
+        })
+        .finally(() => {
+          queued--;
+        });
     }
     if (buf.length > MAX_LINE) {
       log(`${who} line longer than ${MAX_LINE} bytes; closing`);

@@ -22,9 +22,11 @@ async function helperRun(args: string[], input?: Buffer): Promise<{ code: number
  */
 export async function addKey(mountDir: string, key: Buffer, expectId?: string): Promise<string> {
   const r = await helperRun(['add', mountDir], key);
-  if (r.code === 5) throw new BulkheadError('ERR_CRYPT', `${mountDir}: the file system cannot hold encrypted files (no ext4 'encrypt' feature, or a kernel without fscrypt)`);
+  if (r.code === 5)
+    throw new BulkheadError('ERR_CRYPT', `${mountDir}: the file system cannot hold encrypted files (no ext4 'encrypt' feature, or a kernel without fscrypt)`);
   if (r.code !== 0) throw new BulkheadError('ERR_CRYPT', `adding the key to ${mountDir}: ${r.why}`);
-  if (!/^[0-9a-f]{32}$/.test(r.stdout)) throw new BulkheadError('ERR_CRYPT', `adding the key to ${mountDir}: unexpected answer ${JSON.stringify(r.stdout.slice(0, 80))}`);
+  if (!/^[0-9a-f]{32}$/.test(r.stdout))
+    throw new BulkheadError('ERR_CRYPT', `adding the key to ${mountDir}: unexpected answer ${JSON.stringify(r.stdout.slice(0, 80))}`);
   if (expectId !== undefined && r.stdout !== expectId) {
     await removeKey(mountDir, r.stdout).catch(() => undefined);
     throw new BulkheadError('ERR_CRYPT', `${mountDir}: the kernel named the key ${r.stdout}, the key file says ${expectId}`);

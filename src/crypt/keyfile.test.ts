@@ -25,7 +25,11 @@ test('a wrapped key comes back with the right passphrase only', async () => {
 
 test('every field is authenticated: a changed salt, cost, iv, tag, wrapped key or key id fails as a wrong passphrase', async () => {
   const { file } = await newMasterKey('pw', FAST);
-  const flip = (b64: string) => { const b = Buffer.from(b64, 'base64'); b[0] = (b[0] as number) ^ 1; return b.toString('base64'); };
+  const flip = (b64: string) => {
+    const b = Buffer.from(b64, 'base64');
+    b[0] = (b[0] as number) ^ 1;
+    return b.toString('base64');
+  };
   const changed: KeyFile[] = [
     { ...file, kdf: { ...file.kdf, salt: flip(file.kdf.salt) } },
     { ...file, kdf: { ...file.kdf, N: 1 << 15 } },
@@ -75,7 +79,12 @@ test('invalid key files: one ERR_CRYPT naming the file and the field', async () 
     [JSON.stringify({ ...file, cipher: 'aes-128-gcm' }), /cipher/],
   ];
   assert.deepEqual(parseKeyFile(ok, 'k.json'), file);
-  for (const [text, msg] of cases) assert.throws(() => parseKeyFile(text, 'k.json'), (e: unknown) => code('ERR_CRYPT')(e) && msg.test((e as Error).message), text);
+  for (const [text, msg] of cases)
+    assert.throws(
+      () => parseKeyFile(text, 'k.json'),
+      (e: unknown) => code('ERR_CRYPT')(e) && msg.test((e as Error).message),
+      text,
+    );
 });
 
 test('fuzz: a mutated key file parses or fails with ERR_CRYPT, never anything else; a parsed mutant never unwraps with a changed field', async () => {
@@ -90,7 +99,12 @@ test('fuzz: a mutated key file parses or fails with ERR_CRYPT, never anything el
       const at = Math.floor(rand() * t.length);
       const op = Math.floor(rand() * 3);
       const piece = pieces[Math.floor(rand() * pieces.length)] as string;
-      t = op === 0 ? t.slice(0, at) + t.slice(at + 1) : op === 1 ? t.slice(0, at) + piece + t.slice(at) : t.slice(0, at) + String.fromCharCode(32 + Math.floor(rand() * 90)) + t.slice(at + 1);
+      t =
+        op === 0
+          ? t.slice(0, at) + t.slice(at + 1)
+          : op === 1
+            ? t.slice(0, at) + piece + t.slice(at)
+            : t.slice(0, at) + String.fromCharCode(32 + Math.floor(rand() * 90)) + t.slice(at + 1);
     }
     let f: KeyFile;
     try {

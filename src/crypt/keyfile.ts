@@ -10,26 +10,41 @@ export const MAX_PASSPHRASE_BYTES = 1024;
 export const KEY_FILE_FORMAT = 'bulkhead-volume-key';
 
 /** scrypt parameters: N = 2^17, r = 8 takes 128 MiB and about half a second here, per start. */
-export interface ScryptParams { N: number; r: number; p: number }
+export interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+}
 export const DEFAULT_SCRYPT: ScryptParams = { N: 1 << 17, r: 8, p: 1 };
 
 /** Canonical base64 of exactly `bytes` bytes (one spelling per value: Node's decoder ignores stray padding bits). */
-const b64 = (bytes: number) => z.string().refine((s) => { const b = Buffer.from(s, 'base64'); return b.length === bytes && b.toString('base64') === s; }, `must be ${bytes} bytes of base64`);
-const pow2 = z.number().int().refine((n) => n >= 1 << 14 && n <= 1 << 22 && (n & (n - 1)) === 0, 'must be a power of two from 2^14 to 2^22');
+const b64 = (bytes: number) =>
+  z.string().refine((s) => {
+    const b = Buffer.from(s, 'base64');
+    return b.length === bytes && b.toString('base64') === s;
+  }, `must be ${bytes} bytes of base64`);
+const pow2 = z
+  .number()
+  .int()
+  .refine((n) => n >= 1 << 14 && n <= 1 << 22 && (n & (n - 1)) === 0, 'must be a power of two from 2^14 to 2^22');
 
-export const keyFileSchema = z.object({
-  format: z.literal(KEY_FILE_FORMAT),
-  version: z.literal(1),
-  // Bounded: scrypt takes 128·N·r bytes, at most 1 GiB here, and p rounds of it.
-  kdf: z.object({ name: z.literal('scrypt'), N: pow2, r: z.number().int().min(1).max(32), p: z.number().int().min(1).max(16), salt: b64(32) }).strict()
-    .refine((k) => 128 * k.N * k.r <= 1 << 30, 'scrypt would need more than 1 GiB (128·N·r)'),
-  cipher: z.literal('aes-256-gcm'),
-  iv: b64(12),
-  tag: b64(16),
-  wrapped: b64(MASTER_KEY_BYTES),
-  /** The fscrypt key identifier of the master key (what the kernel computes when the key is added). */
-  keyId: z.string().regex(/^[0-9a-f]{32}$/),
-}).strict();
+export const keyFileSchema = z
+  .object({
+    format: z.literal(KEY_FILE_FORMAT),
+    version: z.literal(1),
+    // Bounded: scrypt takes 128·N·r bytes, at most 1 GiB here, and p rounds of it.
+    kdf: z
+      .object({ name: z.literal('scrypt'), N: pow2, r: z.number().int().min(1).max(32), p: z.number().int().min(1).max(16), salt: b64(32) })
+      .strict()
+      .refine((k) => 128 * k.N * k.r <= 1 << 30, 'scrypt would need more than 1 GiB (128·N·r)'),
+    cipher: z.literal('aes-256-gcm'),
+    iv: b64(12),
+    tag: b64(16),
+    wrapped: b64(MASTER_KEY_BYTES),
+    /** The fscrypt key identifier of the master key (what the kernel computes when the key is added). */
+    keyId: z.string().regex(/^[0-9a-f]{32}$/),
+  })
+  .strict();
 export type KeyFile = z.infer<typeof keyFileSchema>;
 
 /** Parse a key file's text; one error naming the file and the field when it is not one. */
@@ -51,7 +66,8 @@ export function parseKeyFile(text: string, where: string): KeyFile {
 /** Check a passphrase the user gave: not empty, bounded. */
 export function checkPassphrase(untrusted: string, field = 'passphrase'): string {
   if (untrusted.length === 0) throw new BulkheadError('ERR_PASSPHRASE', `${field}: the passphrase is empty`);
-  if (Buffer.byteLength(untrusted, 'utf8') > MAX_PASSPHRASE_BYTES) throw new BulkheadError('ERR_PASSPHRASE', `${field}: longer than ${MAX_PASSPHRASE_BYTES} bytes`);
+  if (Buffer.byteLength(untrusted, 'utf8') > MAX_PASSPHRASE_BYTES)
+    throw new BulkheadError('ERR_PASSPHRASE', `${field}: longer than ${MAX_PASSPHRASE_BYTES} bytes`);
   return untrusted;
 }
 
@@ -66,7 +82,9 @@ export function fscryptKeyId(masterKey: Buffer): string {
 
 function scrypt(pass: string, salt: Buffer, p: ScryptParams): Promise<Buffer> {
   // maxmem: scrypt needs 128·N·r bytes; Node refuses more than 32 MiB unless told.
-  return new Promise((res, rej) => scryptCb(pass.normalize('NFC'), salt, 32, { N: p.N, r: p.r, p: p.p, maxmem: 256 * p.N * p.r }, (e, k) => (e ? rej(e) : res(k))));
+  return new Promise((res, rej) =>
+    scryptCb(pass.normalize('NFC'), salt, 32, { N: p.N, r: p.r, p: p.p, maxmem: 256 * p.N * p.r }, (e, k) => (e ? rej(e) : res(k))),
+  );
 }
 
 /** What the tag authenticates besides the key: every field but iv, tag and the wrapped key, in a fixed order. */
@@ -81,7 +99,13 @@ export async function wrapMasterKey(masterKey: Buffer, passphrase: string, param
   const salt = randomBytes(32);
   const iv = randomBytes(12);
   const kek = await scrypt(passphrase, salt, params);
-  const head = { format: KEY_FILE_FORMAT, version: 1, kdf: { name: 'scrypt', ...params, salt: salt.toString('base64') }, cipher: 'aes-256-gcm', keyId: fscryptKeyId(masterKey) } as const;
+  const head = {
+    format: KEY_FILE_FORMAT,
+    version: 1,
+    kdf: { name: 'scrypt', ...params, salt: salt.toString('base64') },
+    cipher: 'aes-256-gcm',
+    keyId: fscryptKeyId(masterKey),
+  } as const;
   try {
     const c = createCipheriv('aes-256-gcm', kek, iv);
     c.setAAD(aad(head));

@@ -9,7 +9,16 @@ import type { Paths } from './paths.js';
 /** Hooks that optional features (network, gateway, RPC) register; the core never imports them. */
 export interface QubeHooks {
   /** Before the runtime starts a qube: may veto by throwing, may return a netns path and extra mounts. */
-  preStart?: (ctx: DaemonContext, name: string) => Promise<{ netnsPath?: string | null; mounts?: { source: string; destination: string; readonly: boolean }[]; env?: Record<string, string>; extraCaps?: string[]; hostname?: string } | void>;
+  preStart?: (
+    ctx: DaemonContext,
+    name: string,
+  ) => Promise<{
+    netnsPath?: string | null;
+    mounts?: { source: string; destination: string; readonly: boolean }[];
+    env?: Record<string, string>;
+    extraCaps?: string[];
+    hostname?: string;
+  } | void>;
   /** After the qube's init runs. */
   postStart?: (ctx: DaemonContext, name: string, pid: number) => Promise<void>;
   /** After the qube stopped (also after a crash or kill). */

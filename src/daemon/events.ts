@@ -30,7 +30,11 @@ export interface EventMap {
 }
 
 export type EventName = keyof EventMap;
-export interface AdminEvent<K extends EventName = EventName> { event: K; time: string; data: EventMap[K] }
+export interface AdminEvent<K extends EventName = EventName> {
+  event: K;
+  time: string;
+  data: EventMap[K];
+}
 
 export class AdminEvents {
   private readonly ee = new EventEmitter();

@@ -77,7 +77,10 @@ async function main(): Promise<void> {
   const hooks: QubeHooks[] = [];
   const routes: RouteModule[] = [];
   const ctx: DaemonContext = {
-    paths, store, log, hooks,
+    paths,
+    store,
+    log,
+    hooks,
     prefix: String(gg.prefix),
     uidSlotBase: Number(gg.uid_slot_base),
     runtime: createNsRuntime(),
@@ -89,7 +92,9 @@ async function main(): Promise<void> {
   await loadFeatures(ctx, FEATURES, hooks, routes);
   const report = await reconcile(ctx);
   log.info({ report }, 'reconciled');
-  undo.push(async () => { for (const h of [...hooks].reverse()) await h.daemonStop?.(ctx).catch(() => undefined); });
+  undo.push(async () => {
+    for (const h of [...hooks].reverse()) await h.daemonStop?.(ctx).catch(() => undefined);
+  });
   for (const h of hooks) await h.daemonStart?.(ctx);
   // Features make entries at the top too (policy.d is seeded from the shipped policy): close them.
   lockStateDir(paths);
@@ -117,9 +122,17 @@ async function main(): Promise<void> {
 async function fail(e: unknown): Promise<never> {
   process.stderr.write(`bulkheadd: ${startErrorLine(e, failHome)}\n`);
   for (const u of undo.reverse()) {
-    try { await u(); } catch { /* undo the rest regardless */ }
+    try {
+      await u();
+    } catch {
+      /* undo the rest regardless */
+    }
   }
-  try { logDest?.flushSync(); } catch { /* the line above is what counts */ }
+  try {
+    logDest?.flushSync();
+  } catch {
+    /* the line above is what counts */
+  }
   process.exit(1);
 }
 

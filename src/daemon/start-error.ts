@@ -2,10 +2,17 @@
 import { isBulkheadError } from '../errors/index.js';
 
 const ERRNO: Record<string, string> = {
-  EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system',
-  ENOSPC: 'no space left on device', ENOTDIR: 'a path component is not a directory', EISDIR: 'is a directory',
-  ENOENT: 'no such file or directory', EEXIST: 'already exists', EDQUOT: 'disk quota exceeded',
-  EADDRINUSE: 'address in use', ELOOP: 'too many symbolic links',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  ENOTDIR: 'a path component is not a directory',
+  EISDIR: 'is a directory',
+  ENOENT: 'no such file or directory',
+  EEXIST: 'already exists',
+  EDQUOT: 'disk quota exceeded',
+  EADDRINUSE: 'address in use',
+  ELOOP: 'too many symbolic links',
 };
 
 /** The last line bulkheadd prints when it cannot start (without the `bulkheadd: ` prefix). */
@@ -21,5 +28,10 @@ export function startErrorLine(e: unknown, home: string): string {
 }
 
 function firstLine(s: string): string {
-  return s.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'unknown error';
+  return (
+    s
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? 'unknown error'
+  );
 }

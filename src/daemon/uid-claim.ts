@@ -121,7 +121,11 @@ export function claimUidSlots(home: string, stored: number | undefined, opts: Ui
     let base = stored;
     if (base === undefined) {
       const picked = pickSlotBase(claimed, MAX_QID, SLOT_LO, SLOT_HI, randomInt);
-      if (picked === null) throw new BulkheadError('ERR_UID_RANGE', `no free host uid range for a new state directory (all collide with ${claimed.map((c) => c.source).join(', ')})`);
+      if (picked === null)
+        throw new BulkheadError(
+          'ERR_UID_RANGE',
+          `no free host uid range for a new state directory (all collide with ${claimed.map((c) => c.source).join(', ')})`,
+        );
       base = picked;
     }
     const mine = instanceRange(base, MAX_QID, home);

@@ -28,7 +28,13 @@ test('an instance spans its slot base up to the highest qid', () => {
 
 test('subuid files: names or ids, comments, blank lines; a bad line names file and line', () => {
   const got = parseSubIdFile('# comment\nalice:100000:65536\n\n1001:4194304:1\n', '/etc/subuid');
-  assert.deepEqual(got.map((g) => [g.first, g.count]), [[100000, 65536], [4194304, 1]]);
+  assert.deepEqual(
+    got.map((g) => [g.first, g.count]),
+    [
+      [100000, 65536],
+      [4194304, 1],
+    ],
+  );
   assert.equal(got[1]!.source, '/etc/subuid:4 (1001:4194304:1)');
   for (const bad of ['alice:100000', 'alice:x:1', 'alice:1:2:3', ':1:2', 'alice:-1:5', 'a b:1:2']) {
     assert.throws(() => parseSubIdFile(`ok:1:1\n${bad}\n`, '/etc/subgid'), /^Error: \/etc\/subgid:2: not NAME:FIRST:COUNT/, bad);
@@ -52,5 +58,8 @@ test('pickSlotBase skips bases that collide and gives up with null', () => {
   // Claimed: slot 80 (reached by bases 64 and 70 with 4096 slots each).
   const claimed = [r(80 * 65536, 65536)];
   assert.equal(pickSlotBase(claimed, 4095, 64, 61000, next), 5000);
-  assert.equal(pickSlotBase([r(0, 2 ** 33)], 4095, 64, 61000, () => 64, 5), null);
+  assert.equal(
+    pickSlotBase([r(0, 2 ** 33)], 4095, 64, 61000, () => 64, 5),
+    null,
+  );
 });

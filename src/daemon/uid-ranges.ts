@@ -50,7 +50,14 @@ export function showRange(r: IdRange): string {
  * A slot base in [lo, hi) whose range overlaps nothing claimed, from `random` (called until one
  * fits, at most `tries` times); null when none was found.
  */
-export function pickSlotBase(claimed: readonly IdRange[], maxQid: number, lo: number, hi: number, random: (lo: number, hi: number) => number, tries = 1000): number | null {
+export function pickSlotBase(
+  claimed: readonly IdRange[],
+  maxQid: number,
+  lo: number,
+  hi: number,
+  random: (lo: number, hi: number) => number,
+  tries = 1000,
+): number | null {
   for (let i = 0; i < tries; i++) {
     const base = random(lo, hi);
     if (!firstOverlap(instanceRange(base, maxQid, ''), claimed)) return base;

@@ -1,7 +1,10 @@
 // A process remembered by its pid and its kernel start time, so that a reused pid is never taken for it.
 import { readFileSync } from 'node:fs';
 
-export interface PidRecord { pid: number; start: string }
+export interface PidRecord {
+  pid: number;
+  start: string;
+}
 
 /** The process's start time in clock ticks since boot (/proc/PID/stat field 22), or null when it is gone. */
 export function startTimeOf(pid: number): string | null {
@@ -37,7 +40,11 @@ export function recordAlive(rec: PidRecord): boolean {
 /** The pid of the recorded process if it still runs, else null (a missing, malformed or stale file). */
 export function livePid(file: string): number | null {
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch { return null; }
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
   const rec = parsePidRecord(text);
   return rec && recordAlive(rec) ? rec.pid : null;
 }

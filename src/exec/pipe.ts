@@ -29,7 +29,10 @@ export interface PipeOptions {
 /** Start `cmd args` with piped stdin and stdout; no timeout (the data decides how long it runs). */
 export function spawnPipe(cmd: string, args: readonly string[], opts: PipeOptions = {}): PipeProcess {
   const started = Date.now();
-  const child = spawn(cmd, args as string[], { env: opts.env ?? process.env, stdio: ['pipe', opts.stdoutTo ?? (opts.discardStdout ? 'ignore' : 'pipe'), 'pipe'] });
+  const child = spawn(cmd, args as string[], {
+    env: opts.env ?? process.env,
+    stdio: ['pipe', opts.stdoutTo ?? (opts.discardStdout ? 'ignore' : 'pipe'), 'pipe'],
+  });
   const err: Buffer[] = [];
   let errBytes = 0;
   child.stderr!.on('data', (d: Buffer) => {
@@ -46,10 +49,23 @@ export function spawnPipe(cmd: string, args: readonly string[], opts: PipeOption
       execLog(`${cmd} ${args.join(' ')} -> ${code ?? signal} (${Date.now() - started} ms, streamed)`);
       if (code === 0) return resolve();
       const detail = Buffer.concat(err).toString('utf8').trim().split('\n').slice(-3).join(' | ');
-      reject(new BulkheadError('ERR_EXEC', `${cmd} ${args.slice(0, 4).join(' ')} failed (${code === null ? `signal ${signal}` : `exit ${code}`})${detail ? `: ${detail}` : ''}`));
+      reject(
+        new BulkheadError(
+          'ERR_EXEC',
+          `${cmd} ${args.slice(0, 4).join(' ')} failed (${code === null ? `signal ${signal}` : `exit ${code}`})${detail ? `: ${detail}` : ''}`,
+        ),
+      );
     });
   });
   done.catch(() => undefined);
   const stdout = child.stdout ?? (null as unknown as Readable);
-  return { pid: child.pid, stdin: child.stdin!, stdout, done, kill: () => { if (child.exitCode === null) child.kill('SIGKILL'); } };
+  return {
+    pid: child.pid,
+    stdin: child.stdin!,
+    stdout,
+    done,
+    kill: () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
 }

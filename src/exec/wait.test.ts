@@ -7,13 +7,24 @@ test('waitUntil returns the first answer, remembers retried errors, stops on fat
   let n = 0;
   assert.equal(await waitUntil('three', { timeoutMs: 1000, intervalMs: 1 }, () => (++n >= 3 ? n : undefined)), 3);
   await assert.rejects(
-    waitUntil('never', { timeoutMs: 30, intervalMs: 5, fatal: () => false }, () => { throw new Error('not yet'); }),
+    waitUntil('never', { timeoutMs: 30, intervalMs: 5, fatal: () => false }, () => {
+      throw new Error('not yet');
+    }),
     (e: Error & { code?: string }) => e.code === 'ERR_TIMEOUT' && /never: not ready after 30 ms \(last error: not yet\)/.test(e.message),
   );
   let calls = 0;
-  await assert.rejects(waitUntil('fatal', { timeoutMs: 1000, intervalMs: 1 }, () => { calls++; throw new Error('gone'); }), /gone/);
+  await assert.rejects(
+    waitUntil('fatal', { timeoutMs: 1000, intervalMs: 1 }, () => {
+      calls++;
+      throw new Error('gone');
+    }),
+    /gone/,
+  );
   assert.equal(calls, 1, 'an error ends the wait by default');
-  await assert.rejects(waitUntil('cancelled', { timeoutMs: 1000, intervalMs: 1, cancelled: () => true }, () => 1), /cancelled/);
+  await assert.rejects(
+    waitUntil('cancelled', { timeoutMs: 1000, intervalMs: 1, cancelled: () => true }, () => 1),
+    /cancelled/,
+  );
 });
 
 test('pollFor: true once the condition holds, false at the deadline', async () => {

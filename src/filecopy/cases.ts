@@ -25,7 +25,7 @@ export const NAME_CASES: readonly NameCase[] = [
   { why: 'japanese', name: 'ファイル名', ok: true },
   { why: 'han', name: '文件', ok: true },
   { why: 'hangul', name: '파일', ok: true },
-  { why: 'punctuation', name: 'a-b_c(1)[2]{3}!#$%&\'+,;=@^`~', ok: true },
+  { why: 'punctuation', name: "a-b_c(1)[2]{3}!#$%&'+,;=@^`~", ok: true },
   { why: 'empty name', name: '', ok: false },
   { why: 'absolute', name: '/etc/passwd', ok: false },
   { why: 'root alone', name: '/', ok: false },

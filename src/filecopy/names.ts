@@ -24,12 +24,24 @@ function charLength(b: Uint8Array, i: number): number {
   let cp: number;
   let secondMin = 0x80;
   let secondMax = 0xbf;
-  if (c >= 0xc2 && c <= 0xdf) { tails = 1; cp = c & 0x1f; }
-  else if (c === 0xe0) { tails = 2; cp = 0; secondMin = 0xa0; }
-  else if (c >= 0xe1 && c <= 0xef) { tails = 2; cp = c & 0x0f; }
-  else if (c === 0xf0) { tails = 3; cp = 0; secondMin = 0x90; }
-  else if (c >= 0xf1 && c <= 0xf4) { tails = 3; cp = c & 0x07; }
-  else return 0; // control, DEL, stray continuation, overlong lead, or > U+13FFFF lead
+  if (c >= 0xc2 && c <= 0xdf) {
+    tails = 1;
+    cp = c & 0x1f;
+  } else if (c === 0xe0) {
+    tails = 2;
+    cp = 0;
+    secondMin = 0xa0;
+  } else if (c >= 0xe1 && c <= 0xef) {
+    tails = 2;
+    cp = c & 0x0f;
+  } else if (c === 0xf0) {
+    tails = 3;
+    cp = 0;
+    secondMin = 0x90;
+  } else if (c >= 0xf1 && c <= 0xf4) {
+    tails = 3;
+    cp = c & 0x07;
+  } else return 0; // control, DEL, stray continuation, overlong lead, or > U+13FFFF lead
   for (let k = 1; k <= tails; k++) {
     const t = b[i + k];
     if (t === undefined) return 0;

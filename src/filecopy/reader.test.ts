@@ -65,7 +65,10 @@ test('unsafe names are refused with EILSEQ and the name', () => {
 });
 
 test('unsafe symlink target is refused and named', () => {
-  const e = refusal([{ kind: 'dir', name: 'd' }, { kind: 'symlink', name: 'd/l', target: '../../etc' }]);
+  const e = refusal([
+    { kind: 'dir', name: 'd' },
+    { kind: 'symlink', name: 'd/l', target: '../../etc' },
+  ]);
   assert.equal(e.errno, Errno.EILSEQ);
   assert.equal(Buffer.from(e.lastName).toString(), '../../etc');
 });
@@ -97,13 +100,19 @@ test('byte and count limits', () => {
   assert.equal(refusal(files, { maxFiles: 2 }).errno, Errno.EDQUOT);
   assert.equal(refusal(files, { maxBytes: 29n }).errno, Errno.EDQUOT);
   assert.doesNotThrow(() => decodeStream(encodeStream(files), { maxFiles: 3, maxBytes: 30n }));
-  assert.equal(refusal([{ kind: 'raw', header: { mode: S_IFREG, filelen: 2n ** 64n - 1n }, nameField: enc.encode('x\0') }], { maxBytes: 100n }).errno, Errno.EDQUOT);
+  assert.equal(
+    refusal([{ kind: 'raw', header: { mode: S_IFREG, filelen: 2n ** 64n - 1n }, nameField: enc.encode('x\0') }], { maxBytes: 100n }).errno,
+    Errno.EDQUOT,
+  );
 });
 
 test('a stream cut short is refused: no end marker, or inside an entry', () => {
   assert.equal(refusal(tree, {}, false).errno, Errno.EREMOTEIO);
   const s = encodeStream(tree);
-  assert.throws(() => decodeStream(s.subarray(0, 40)), (e: unknown) => e instanceof FilecopyError && e.errno === Errno.LEGAL_EOF);
+  assert.throws(
+    () => decodeStream(s.subarray(0, 40)),
+    (e: unknown) => e instanceof FilecopyError && e.errno === Errno.LEGAL_EOF,
+  );
 });
 
 test('result encodes and decodes; a short result has no name', () => {

@@ -2,8 +2,17 @@
 import { BulkheadError } from '../errors/index.js';
 import { crc32 } from './crc32.js';
 import {
-  decodeHeader, displayName, Errno, HEADER_SIZE, MAX_PATH_LENGTH, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
-  type CopyResult, type FileHeader,
+  decodeHeader,
+  displayName,
+  Errno,
+  HEADER_SIZE,
+  MAX_PATH_LENGTH,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  type CopyResult,
+  type FileHeader,
 } from './format.js';
 import { validFileName, validSymlink } from './names.js';
 
@@ -65,7 +74,10 @@ export class FilecopyReader {
         out.push({ type: 'data', bytes: part });
         i += n;
         this.left -= BigInt(n);
-        if (this.left === 0n) { out.push({ type: 'file-end' }); this.expect('header', HEADER_SIZE); }
+        if (this.left === 0n) {
+          out.push({ type: 'file-end' });
+          this.expect('header', HEADER_SIZE);
+        }
         continue;
       }
       const n = Math.min(this.need - this.got, chunk.length - i);
@@ -106,7 +118,11 @@ export class FilecopyReader {
   private complete(out: FilecopyEvent[]): void {
     if (this.state === 'header') {
       const h = decodeHeader(this.buf);
-      if (h.namelen === 0) { this.state = 'done'; out.push({ type: 'end' }); return; }
+      if (h.namelen === 0) {
+        this.state = 'done';
+        out.push({ type: 'end' });
+        return;
+      }
       this.files++;
       if (this.limits.maxFiles !== undefined && this.files > this.limits.maxFiles)
         this.fail(Errno.EDQUOT, this.name, `more than ${this.limits.maxFiles} entries`);
@@ -129,8 +145,13 @@ export class FilecopyReader {
       if (kind === S_IFREG) {
         this.account(h.filelen);
         out.push({ type: 'file', name, perm, size: h.filelen, header: h });
-        if (h.filelen === 0n) { out.push({ type: 'file-end' }); this.expect('header', HEADER_SIZE); }
-        else { this.left = h.filelen; this.state = 'data'; }
+        if (h.filelen === 0n) {
+          out.push({ type: 'file-end' });
+          this.expect('header', HEADER_SIZE);
+        } else {
+          this.left = h.filelen;
+          this.state = 'data';
+        }
       } else if (kind === S_IFDIR) {
         if (h.filelen !== 0n) this.fail(Errno.EINVAL, this.name, 'directory with a length');
         out.push({ type: 'dir', name, perm, header: h });

@@ -75,9 +75,12 @@ function destinations(rule: FirewallRule, t: QubeFirewallTarget): Part[] {
     // The addresses live in the base table's sets @dns4/@dns6 (one copy per netvm, cheap to
     // load); match the destination the qube used, as DNS may be DNATed before forward.
     const families = new Set(t.dnsServers.virtual.map((a) => checkAddress('dnsServers.virtual', a).family));
-    return [4, 6].filter((f) => families.has(f as IpFamily)).map((f) => ({
-      family: f as IpFamily, text: `ct original ${f === 4 ? 'ip' : 'ip6'} daddr @dns${f}`,
-    }));
+    return [4, 6]
+      .filter((f) => families.has(f as IpFamily))
+      .map((f) => ({
+        family: f as IpFamily,
+        text: `ct original ${f === 4 ? 'ip' : 'ip6'} daddr @dns${f}`,
+      }));
   }
   const h = rule.dsthost;
   if (!h) return [{ family: null, text: '' }];
@@ -98,7 +101,10 @@ function transports(rule: FirewallRule): Part[] {
     case 'icmp':
       if (rule.icmptype === undefined) {
         // `meta l4proto` alone does not tie the family (an IPv6 packet may carry protocol 1)
-        return [{ family: 4, text: 'meta l4proto icmp', nfproto: true }, { family: 6, text: 'meta l4proto ipv6-icmp', nfproto: true }];
+        return [
+          { family: 4, text: 'meta l4proto icmp', nfproto: true },
+          { family: 6, text: 'meta l4proto ipv6-icmp', nfproto: true },
+        ];
       }
       return [
         { family: 4, text: `icmp type ${rule.icmptype}` },
@@ -145,11 +151,13 @@ export function compileQubeChain(t: QubeFirewallTarget, rules: readonly Firewall
 export function compileQubeBlocked(qubeName: string, opts: { table?: string } = {}): string {
   const table = checkTable(opts.table ?? DEFAULT_TABLE);
   const chain = qubeChain(qubeName);
-  return [
-    `add chain inet ${table} ${chain}`,
-    `flush chain inet ${table} ${chain}`,
-    `add rule inet ${table} ${chain} counter name "blocked" reject with icmpx admin-prohibited comment "blocked"`,
-  ].join('\n') + '\n';
+  return (
+    [
+      `add chain inet ${table} ${chain}`,
+      `flush chain inet ${table} ${chain}`,
+      `add rule inet ${table} ${chain} counter name "blocked" reject with icmpx admin-prohibited comment "blocked"`,
+    ].join('\n') + '\n'
+  );
 }
 
 /** The dsthost names in the rules, which must be resolved before compiling. */

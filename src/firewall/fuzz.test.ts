@@ -6,8 +6,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { run } from '../exec/index.js';
 import {
-  compileBaseTable, compileQubeAttach, compileQubeBlocked, compileQubeDetach, FirewallRuleError, formatRule, hostnamesOf, parseRule,
-  type FirewallRule, type QubeFirewallTarget,
+  compileBaseTable,
+  compileQubeAttach,
+  compileQubeBlocked,
+  compileQubeDetach,
+  FirewallRuleError,
+  formatRule,
+  hostnamesOf,
+  parseRule,
+  type FirewallRule,
+  type QubeFirewallTarget,
 } from './index.js';
 import { prng } from '../../test/support/prng.js';
 
@@ -17,17 +25,70 @@ const int = (n: number) => Math.floor(rnd() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
 const chance = (p: number) => rnd() < p;
 
-const JUNK = ['', ' ', '=', '==', '/', '-', '+', ':', '::', '.', ';', '"', "'", '\\', '\n', '\t', '\0', '#', '{', '}', '$', '%', 'é', '𝕏', 'comment=', 'action=', '0', '65536', '-1', '999999999999999'];
-const HOSTS = ['10.0.0.1', '10.0.0.0/8', '192.168.1.7/24', '0.0.0.0/0', '::1', '::', '2001:db8::/32', 'fe80::1:2/64', '::ffff:1.2.3.4', '2001:db8:1:2:3:4:5:6/128', 'web.lab.test', 'a.lab', 'x-y_z.lab.test', '1.2.3.4/32'];
+const JUNK = [
+  '',
+  ' ',
+  '=',
+  '==',
+  '/',
+  '-',
+  '+',
+  ':',
+  '::',
+  '.',
+  ';',
+  '"',
+  "'",
+  '\\',
+  '\n',
+  '\t',
+  '\0',
+  '#',
+  '{',
+  '}',
+  '$',
+  '%',
+  'é',
+  '𝕏',
+  'comment=',
+  'action=',
+  '0',
+  '65536',
+  '-1',
+  '999999999999999',
+];
+const HOSTS = [
+  '10.0.0.1',
+  '10.0.0.0/8',
+  '192.168.1.7/24',
+  '0.0.0.0/0',
+  '::1',
+  '::',
+  '2001:db8::/32',
+  'fe80::1:2/64',
+  '::ffff:1.2.3.4',
+  '2001:db8:1:2:3:4:5:6/128',
+  'web.lab.test',
+  'a.lab',
+  'x-y_z.lab.test',
+  '1.2.3.4/32',
+];
 const NAMES = ['web.lab.test', 'a.lab', 'x-y_z.lab.test'];
 
 function mutate(s: string): string {
   switch (int(5)) {
-    case 0: return s.slice(0, int(s.length + 1));
-    case 1: { const i = int(s.length + 1); return s.slice(0, i) + pick(JUNK) + s.slice(i); }
-    case 2: return s + s;
-    case 3: return s.toUpperCase();
-    default: return String.fromCharCode(...Array.from({ length: 1 + int(8) }, () => 32 + int(95)));
+    case 0:
+      return s.slice(0, int(s.length + 1));
+    case 1: {
+      const i = int(s.length + 1);
+      return s.slice(0, i) + pick(JUNK) + s.slice(i);
+    }
+    case 2:
+      return s + s;
+    case 3:
+      return s.toUpperCase();
+    default:
+      return String.fromCharCode(...Array.from({ length: 1 + int(8) }, () => 32 + int(95)));
   }
 }
 
@@ -51,7 +112,10 @@ function ruleString(wild: boolean): string {
     if (proto === 'icmp' && chance(0.6)) parts.push(`icmptype=${int(256)}`);
   }
   if (chance(0.15)) parts.push(`expire=${chance(0.5) ? `+${1 + int(100000)}` : 1_000_000 + int(2_000_000_000)}`);
-  for (let i = parts.length - 1; i > 0; i--) { const j = int(i + 1); [parts[i], parts[j]] = [parts[j] as string, parts[i] as string]; }
+  for (let i = parts.length - 1; i > 0; i--) {
+    const j = int(i + 1);
+    [parts[i], parts[j]] = [parts[j] as string, parts[i] as string];
+  }
   if (chance(0.2)) parts.push(`comment=${pick(['x', 'two words', 'a:b;c,d./-_[]', 'trailing '])}`);
   if (wild) {
     for (let k = 1 + int(3); k > 0; k--) {
@@ -115,7 +179,11 @@ test(`compiled random valid rule sets pass nft -c (seed ${SEED})`, async () => {
     const rules: FirewallRule[] = [];
     const want = 1 + int(8);
     while (rules.length < want) {
-      try { rules.push(parseRule(ruleString(chance(0.2)), { now: NOW })); } catch { /* only valid ones */ }
+      try {
+        rules.push(parseRule(ruleString(chance(0.2)), { now: NOW }));
+      } catch {
+        /* only valid ones */
+      }
     }
     const resolved = new Map<string, string[]>();
     for (const n of hostnamesOf(rules)) {
@@ -136,7 +204,8 @@ test(`compiled random valid rule sets pass nft -c (seed ${SEED})`, async () => {
   }
   const started = Date.now();
   for (let i = 0; i < SETS; i += PER_BATCH) {
-    const batch = compileBaseTable({ table, dnsServers: { virtual: ['10.139.1.1', '10.139.1.2', 'fd09:24ef:4179::a8b:1'] } }) + texts.slice(i, i + PER_BATCH).join('');
+    const batch =
+      compileBaseTable({ table, dnsServers: { virtual: ['10.139.1.1', '10.139.1.2', 'fd09:24ef:4179::a8b:1'] } }) + texts.slice(i, i + PER_BATCH).join('');
     const res = await run('ip', ['netns', 'exec', ns, 'nft', '-c', '-f', '-'], { input: batch, allowFail: true, timeoutMs: 20_000 });
     assert.equal(res.code, 0, `seed ${SEED}: nft -c rejected compiled text:\n${res.stderr.slice(0, 2000)}`);
   }
@@ -144,9 +213,13 @@ test(`compiled random valid rule sets pass nft -c (seed ${SEED})`, async () => {
 });
 
 test('nft -c does reject broken text (the check can fail)', async () => {
-  if (!nsCreated) { await run('ip', ['netns', 'add', ns]); nsCreated = true; }
+  if (!nsCreated) {
+    await run('ip', ['netns', 'add', ns]);
+    nsCreated = true;
+  }
   const res = await run('ip', ['netns', 'exec', ns, 'nft', '-c', '-f', '-'], {
-    input: compileBaseTable({ table: 'bhfuzz' }) + 'add rule inet bhfuzz qube-none accept\n', allowFail: true,
+    input: compileBaseTable({ table: 'bhfuzz' }) + 'add rule inet bhfuzz qube-none accept\n',
+    allowFail: true,
   });
   assert.notEqual(res.code, 0);
 });

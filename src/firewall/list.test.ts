@@ -1,10 +1,7 @@
 // Rule-list operations: numbering from 0, add/before, del by number or text, reset, expiry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  addRule, defaultRules, delRule, expireRules, FirewallRuleError, formatRule, nextExpiry, parseRule, resetRules,
-  type FirewallRule,
-} from './index.js';
+import { addRule, defaultRules, delRule, expireRules, FirewallRuleError, formatRule, nextExpiry, parseRule, resetRules, type FirewallRule } from './index.js';
 
 const r = (s: string): FirewallRule => parseRule(s);
 const texts = (rules: FirewallRule[]) => rules.map(formatRule);
@@ -23,7 +20,10 @@ test('add appends; --before N inserts at N; N may be the length', () => {
   rules = addRule(rules, r('action=drop'), 3);
   assert.equal(formatRule(rules[3]!), 'action=drop');
   for (const bad of [-1, 5, 1.5]) {
-    assert.throws(() => addRule(rules, r('action=drop'), bad), (e: unknown) => e instanceof FirewallRuleError && e.field === 'before');
+    assert.throws(
+      () => addRule(rules, r('action=drop'), bad),
+      (e: unknown) => e instanceof FirewallRuleError && e.field === 'before',
+    );
   }
 });
 
@@ -39,8 +39,14 @@ test('del by number and by identical rule text (canonical form)', () => {
   assert.deepEqual(texts(delRule(rules, 1)), ['action=accept proto=tcp dstports=80', 'action=accept']);
   // same rule written differently (order, /32) is identical
   assert.deepEqual(texts(delRule(rules, r('dsthost=10.0.0.1/32 action=drop'))), ['action=accept proto=tcp dstports=80', 'action=accept']);
-  assert.throws(() => delRule(rules, 3), (e: unknown) => e instanceof FirewallRuleError && e.field === 'rule-no');
-  assert.throws(() => delRule(rules, r('action=drop')), (e: unknown) => e instanceof FirewallRuleError && e.field === 'rule');
+  assert.throws(
+    () => delRule(rules, 3),
+    (e: unknown) => e instanceof FirewallRuleError && e.field === 'rule-no',
+  );
+  assert.throws(
+    () => delRule(rules, r('action=drop')),
+    (e: unknown) => e instanceof FirewallRuleError && e.field === 'rule',
+  );
   assert.throws(() => delRule([], 0), /no rules/);
 });
 

@@ -17,7 +17,10 @@ export function checkQubeName(name: string): string {
 /** The one check of an interface name, for nft text and for `ip` arguments alike. */
 export function checkIfname(name: string): string {
   if (typeof name !== 'string' || !IFNAME_RE.test(name)) {
-    throw new BulkheadError('ERR_INVALID_NAME', `ifname: interface name '${String(name).slice(0, 40)}' must be 1..15 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+    throw new BulkheadError(
+      'ERR_INVALID_NAME',
+      `ifname: interface name '${String(name).slice(0, 40)}' must be 1..15 of [A-Za-z0-9_.-], not starting with '.' or '-'`,
+    );
   }
   return name;
 }

@@ -119,24 +119,32 @@ const INVALID: Array<[string, string, string]> = [
 
 for (const [input, field, reason] of INVALID) {
   test(`invalid: ${JSON.stringify(input).slice(0, 70)} -> ${field}`, () => {
-    assert.throws(() => parseRule(input, { now: NOW }), (e: unknown) => {
-      assert.ok(e instanceof FirewallRuleError, `not a FirewallRuleError: ${String(e)}`);
-      assert.equal(e.code, 'ERR_FIREWALL');
-      assert.equal(e.field, field);
-      assert.match(e.reason, new RegExp(reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-      assert.match(e.message, new RegExp(`firewall rule: ${field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
-      return true;
-    });
+    assert.throws(
+      () => parseRule(input, { now: NOW }),
+      (e: unknown) => {
+        assert.ok(e instanceof FirewallRuleError, `not a FirewallRuleError: ${String(e)}`);
+        assert.equal(e.code, 'ERR_FIREWALL');
+        assert.equal(e.field, field);
+        assert.match(e.reason, new RegExp(reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+        assert.match(e.message, new RegExp(`firewall rule: ${field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+        return true;
+      },
+    );
   });
 }
 
 test('relative expire needs the current time', () => {
-  assert.throws(() => parseRule('action=accept expire=+60'), (e: unknown) => e instanceof FirewallRuleError && e.field === 'expire');
+  assert.throws(
+    () => parseRule('action=accept expire=+60'),
+    (e: unknown) => e instanceof FirewallRuleError && e.field === 'expire',
+  );
 });
 
 test('parseRuleSet numbers errors by line and skips blank and comment lines', () => {
   const rules = parseRuleSet(['# rules', 'action=accept proto=tcp dstports=80', '', 'action=drop']);
   assert.equal(rules.length, 2);
-  assert.throws(() => parseRuleSet(['action=accept', '', 'action=maybe']), (e: unknown) =>
-    e instanceof FirewallRuleError && e.line === 3 && e.field === 'action' && /^line 3: /.test(e.message));
+  assert.throws(
+    () => parseRuleSet(['action=accept', '', 'action=maybe']),
+    (e: unknown) => e instanceof FirewallRuleError && e.line === 3 && e.field === 'action' && /^line 3: /.test(e.message),
+  );
 });

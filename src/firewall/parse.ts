@@ -17,9 +17,17 @@ const NAME_LABEL_RE = /^[a-z0-9_-]{1,63}$/;
 
 /** Keys accepted in rule text; dst4/dst6/dstname are Qubes' spellings of dsthost. */
 const KEYS: Record<string, RuleField> = {
-  action: 'action', dsthost: 'dsthost', dst4: 'dsthost', dst6: 'dsthost', dstname: 'dsthost',
-  proto: 'proto', dstports: 'dstports', icmptype: 'icmptype', specialtarget: 'specialtarget',
-  expire: 'expire', comment: 'comment',
+  action: 'action',
+  dsthost: 'dsthost',
+  dst4: 'dsthost',
+  dst6: 'dsthost',
+  dstname: 'dsthost',
+  proto: 'proto',
+  dstports: 'dstports',
+  icmptype: 'icmptype',
+  specialtarget: 'specialtarget',
+  expire: 'expire',
+  comment: 'comment',
 };
 
 function fail(field: string, reason: string): never {

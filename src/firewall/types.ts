@@ -6,9 +6,7 @@ export type Action = 'accept' | 'drop';
 export type Proto = 'tcp' | 'udp' | 'icmp';
 
 /** Destination: an address or prefix, or a DNS name resolved when the rules are applied. */
-export type DstHost =
-  | ({ kind: 'ip'; text: string } & IpPrefix)
-  | { kind: 'name'; text: string; name: string };
+export type DstHost = ({ kind: 'ip'; text: string } & IpPrefix) | { kind: 'name'; text: string; name: string };
 
 /** One rule. Absent fields match anything. `expire` is absolute unix seconds. */
 export interface FirewallRule {
@@ -23,9 +21,7 @@ export interface FirewallRule {
 }
 
 /** The fields a rule may carry, in the order the canonical text lists them. */
-export const RULE_FIELDS = [
-  'action', 'dsthost', 'proto', 'dstports', 'icmptype', 'specialtarget', 'expire', 'comment',
-] as const;
+export const RULE_FIELDS = ['action', 'dsthost', 'proto', 'dstports', 'icmptype', 'specialtarget', 'expire', 'comment'] as const;
 export type RuleField = (typeof RULE_FIELDS)[number];
 
 /** A refused rule or list operation; `field` names what is wrong, `reason` says why. */

@@ -58,14 +58,21 @@ test('bad bridge lines: one error naming the line and the field', () => {
     ['x'.repeat(3000), /^line 1: line: longer than 2048/],
   ];
   for (const [input, re] of bad) {
-    assert.throws(() => parseBridgeLine(input, 'line 1'), (e: Error & { code?: string }) => re.test(e.message) && e.code === 'ERR_INVALID_VALUE', `${re.source} for ${JSON.stringify(input.slice(0, 80))}`);
+    assert.throws(
+      () => parseBridgeLine(input, 'line 1'),
+      (e: Error & { code?: string }) => re.test(e.message) && e.code === 'ERR_INVALID_VALUE',
+      `${re.source} for ${JSON.stringify(input.slice(0, 80))}`,
+    );
   }
   assert.throws(() => parseBridgeLine(42, 'line 1'), msg(/^line 1: line: must be a string/));
 });
 
 test('a list: comments and blank lines skipped, numbering as given, duplicates and empty lists refused', () => {
   const list = parseBridges(['# my bridges', '', OBFS4, '   ', `192.0.2.8:9001 ${FP}`], 'line');
-  assert.deepEqual(list.map((b) => b.line), [OBFS4, `192.0.2.8:9001 ${FP}`]);
+  assert.deepEqual(
+    list.map((b) => b.line),
+    [OBFS4, `192.0.2.8:9001 ${FP}`],
+  );
   assert.throws(() => parseBridges(['# c', OBFS4, '', 'obfs4 192.0.2.7:443 nope cert=a iat-mode=0']), msg(/^line 4: fingerprint: 'nope'/));
   assert.throws(() => parseBridges([OBFS4, '10.0.0.1'], 'argument'), msg(/^argument 2: address:/));
   assert.throws(() => parseBridges([OBFS4, `Bridge ${OBFS4}`]), msg(/^line 2: line: appears twice/));

@@ -84,7 +84,11 @@ export function parseBridgeLine(untrusted: unknown, where: string): Bridge {
   if (typeof untrusted !== 'string') throw bad(where, 'line', 'must be a string');
   if (untrusted.length > MAX_BRIDGE_LINE) throw bad(where, 'line', `longer than ${MAX_BRIDGE_LINE} characters`);
   if (/[\x00-\x08\x0a-\x1f\x7f]/.test(untrusted)) throw bad(where, 'line', 'must not contain control characters or line breaks');
-  const words = untrusted.trim().replace(/^Bridge(?:\s+|$)/, '').split(/[ \t]+/).filter(Boolean);
+  const words = untrusted
+    .trim()
+    .replace(/^Bridge(?:\s+|$)/, '')
+    .split(/[ \t]+/)
+    .filter(Boolean);
   if (words.length === 0) throw bad(where, 'line', 'is empty');
   if (words[0] === 'obfs4') {
     if (words.length !== 5) throw bad(where, 'line', `an obfs4 bridge is 'obfs4 ADDR:PORT FINGERPRINT cert=BASE64 iat-mode=N' (5 words, got ${words.length})`);

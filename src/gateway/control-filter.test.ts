@@ -23,12 +23,36 @@ test('default profile: allowed lines are forwarded (normalised), the rest get 51
     assert.equal(d.forward, fwd);
   }
   const filtered = [
-    'GETINFO address', 'GETINFO version address', 'GETINFO versionx', 'GETINFO', 'SIGNAL HUP', 'SIGNAL NEWNYM extra',
-    'SIGNAL SHUTDOWN', 'SETCONF SocksPort=0.0.0.0:9050', 'GETCONF SocksPort', 'RESETCONF', 'ADD_ONION NEW:BEST Port=80',
-    'DEL_ONION abc', 'MAPADDRESS 1.2.3.4=example.com', 'LOADCONF', '+LOADCONF', 'SAVECONF', 'TAKEOWNERSHIP',
-    'DROPGUARDS', 'EXTENDCIRCUIT 0', 'ATTACHSTREAM 1 2', 'SETEVENTS CIRC', 'SETEVENTS SIGNAL STREAM', 'GETINFO circuit-status',
-    'GETINFO ns/all', 'GETINFO net/listeners/control', 'GETINFO version\x00', 'GETINFO version\rGETINFO address',
-    'x'.repeat(20000), '!!!', 'GETINFO version\x1b[0m',
+    'GETINFO address',
+    'GETINFO version address',
+    'GETINFO versionx',
+    'GETINFO',
+    'SIGNAL HUP',
+    'SIGNAL NEWNYM extra',
+    'SIGNAL SHUTDOWN',
+    'SETCONF SocksPort=0.0.0.0:9050',
+    'GETCONF SocksPort',
+    'RESETCONF',
+    'ADD_ONION NEW:BEST Port=80',
+    'DEL_ONION abc',
+    'MAPADDRESS 1.2.3.4=example.com',
+    'LOADCONF',
+    '+LOADCONF',
+    'SAVECONF',
+    'TAKEOWNERSHIP',
+    'DROPGUARDS',
+    'EXTENDCIRCUIT 0',
+    'ATTACHSTREAM 1 2',
+    'SETEVENTS CIRC',
+    'SETEVENTS SIGNAL STREAM',
+    'GETINFO circuit-status',
+    'GETINFO ns/all',
+    'GETINFO net/listeners/control',
+    'GETINFO version\x00',
+    'GETINFO version\rGETINFO address',
+    'x'.repeat(20000),
+    '!!!',
+    'GETINFO version\x1b[0m',
   ];
   for (const line of filtered) assert.deepEqual(filterControlLine(profile, line), { reply: FILTERED_REPLY }, JSON.stringify(line).slice(0, 60));
 });
@@ -76,10 +100,21 @@ test('invalid profiles are refused naming the file and field', () => {
     [{ name: 'x', commands: { AUTHENTICATE: [''] } }, /^p\.json: commands\.AUTHENTICATE: is answered by the filter/],
     [{ name: 'x', commands: { SETEVENTS: ['CIRC'] } }, /^p\.json: commands\.SETEVENTS/],
     [{ name: 'x', commands: { GETINFO: ['(unclosed'] } }, /^p\.json: commands\.GETINFO\[0\]\.pattern: invalid regular expression/],
-    [{ name: 'x', commands: { GETINFO: [{ pattern: 'v', response: [{ pattern: '.*', replacement: '{evil}' }] }] } }, /response\[0\]\.replacement: unknown variable \{evil\}/],
-    [{ name: 'x', commands: { GETINFO: [{ pattern: 'v', response: [{ pattern: '.*', replacement: 'a\r\n250 OK' }] }] } }, /replacement: must not contain control/],
+    [
+      { name: 'x', commands: { GETINFO: [{ pattern: 'v', response: [{ pattern: '.*', replacement: '{evil}' }] }] } },
+      /response\[0\]\.replacement: unknown variable \{evil\}/,
+    ],
+    [
+      { name: 'x', commands: { GETINFO: [{ pattern: 'v', response: [{ pattern: '.*', replacement: 'a\r\n250 OK' }] }] } },
+      /replacement: must not contain control/,
+    ],
     [{ name: 'x', commands: {}, events: { CIRC: { suppress: false } } }, /^p\.json: events\.CIRC\.suppress/],
     [{ name: 'x', commands: {}, extra: 1 }, /^p\.json: \(top\)|Unrecognized key/],
   ];
-  for (const [u, re] of cases) assert.throws(() => parseProfile(u, 'p.json'), (e: Error) => re.test(e.message), re.source);
+  for (const [u, re] of cases)
+    assert.throws(
+      () => parseProfile(u, 'p.json'),
+      (e: Error) => re.test(e.message),
+      re.source,
+    );
 });

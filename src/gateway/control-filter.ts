@@ -5,10 +5,7 @@ export const FILTERED_REPLY = '510 Command filtered';
 /** Longest command line accepted (onion-grater's limit); longer input closes the connection. */
 export const MAX_LINE = 10 * 1024;
 
-export type ControlDecision =
-  | { forward: string; rule: CommandRule }
-  | { reply: string; close?: boolean }
-  | { ignore: true };
+export type ControlDecision = { forward: string; rule: CommandRule } | { reply: string; close?: boolean } | { ignore: true };
 
 export interface FilterContext {
   /** tor's version, for the filter's own PROTOCOLINFO answer. */
@@ -51,7 +48,10 @@ export function filterControlLine(profile: ControlProfile, untrusted_line: strin
     case 'QUIT':
       return { reply: '250 closing connection', close: true };
     case 'SETEVENTS': {
-      const events = p.args.split(/[ \t]+/).filter((e) => e !== '').map((e) => e.toUpperCase());
+      const events = p.args
+        .split(/[ \t]+/)
+        .filter((e) => e !== '')
+        .map((e) => e.toUpperCase());
       if (events.some((e) => !profile.events.has(e))) return { reply: FILTERED_REPLY };
       return { reply: '250 OK' };
     }
@@ -83,7 +83,12 @@ export function rewriteResponse(profile: ControlProfile, commandLine: string, re
       .map((l) => {
         for (const r of rule.response) {
           const m = r.pattern.exec(l);
-          if (m) return substitute(r.replacement, m.slice(1).map((g) => g ?? ''), vars);
+          if (m)
+            return substitute(
+              r.replacement,
+              m.slice(1).map((g) => g ?? ''),
+              vars,
+            );
         }
         return l;
       })

@@ -25,7 +25,9 @@ export function hashControlPassword(password: string, salt: Buffer = randomBytes
     h.update(n === block.length ? block : block.subarray(0, n));
     count -= n;
   }
-  return `16:${Buffer.concat([salt, Buffer.from([c]), h.digest()]).toString('hex').toUpperCase()}`;
+  return `16:${Buffer.concat([salt, Buffer.from([c]), h.digest()])
+    .toString('hex')
+    .toUpperCase()}`;
 }
 
 /** The AUTHENTICATE line for a password (a quoted string; the password is hex, so no escaping is needed). */

@@ -28,10 +28,7 @@ export interface ControlProfile {
 }
 
 const replacementSchema = z.object({ pattern: z.string(), replacement: z.string() }).strict();
-const ruleSchema = z.union([
-  z.string(),
-  z.object({ pattern: z.string(), response: z.array(replacementSchema).optional() }).strict(),
-]);
+const ruleSchema = z.union([z.string(), z.object({ pattern: z.string(), response: z.array(replacementSchema).optional() }).strict()]);
 const profileSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'lower-case letters, digits and -'),

@@ -2,8 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  gatewayRuleset, lockdownRuleset, workstationRuleset, planGateway, gatewayRouting, listenerOf,
-  GATEWAY_DROP_COUNTERS, WORKSTATION_DROP_COUNTERS, type GatewayInput,
+  gatewayRuleset,
+  lockdownRuleset,
+  workstationRuleset,
+  planGateway,
+  gatewayRouting,
+  listenerOf,
+  GATEWAY_DROP_COUNTERS,
+  WORKSTATION_DROP_COUNTERS,
+  type GatewayInput,
 } from './index.js';
 import { labInput } from './fixtures.test-util.js';
 
@@ -12,7 +19,11 @@ function chain(text: string, name: string): string[] {
   const start = text.indexOf(`\tchain ${name} {`);
   assert.ok(start >= 0, `chain ${name} exists`);
   const end = text.indexOf('\n\t}', start);
-  return text.slice(start, end).split('\n').slice(1).map((l) => l.trim());
+  return text
+    .slice(start, end)
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim());
 }
 
 test('gateway ruleset: atomic replace, policies, one counter per drop reason', () => {
@@ -29,14 +40,17 @@ test('gateway ruleset: atomic replace, policies, one counter per drop reason', (
   assert.equal(gatewayRuleset(labInput(1, { tableName: 'bht1_gw' })).split('\n')[0], 'table inet bht1_gw');
 });
 
-test("each link is redirected only to its own listeners, and accepted only there", () => {
+test('each link is redirected only to its own listeners, and accepted only there', () => {
   const input = labInput(3);
   const plan = planGateway(input);
   const r = gatewayRuleset(input);
   for (const w of plan.workstations) {
     const nat = chain(r, `nat_ws${w.index}`);
     const socks = w.listeners.filter((l) => l.kind === 'socks' || l.kind === 'control');
-    assert.equal(nat[0], `ip daddr 10.152.152.10 tcp dport { ${socks.map((l) => l.facingPort).join(', ')} } dnat ip to 10.152.152.10 : tcp dport map { ${socks.map((l) => `${l.facingPort} : ${l.port}`).join(', ')} }`);
+    assert.equal(
+      nat[0],
+      `ip daddr 10.152.152.10 tcp dport { ${socks.map((l) => l.facingPort).join(', ')} } dnat ip to 10.152.152.10 : tcp dport map { ${socks.map((l) => `${l.facingPort} : ${l.port}`).join(', ')} }`,
+    );
     assert.equal(nat[1], `udp dport 53 dnat ip to 10.152.152.10:${listenerOf(w, 53).port}`);
     assert.equal(nat[2], `tcp flags & (fin|syn|rst|ack) == syn dnat ip to 10.152.152.10:${listenerOf(w, 9040).port}`);
     const inp = chain(r, `in_ws${w.index}`);
@@ -65,11 +79,14 @@ test('output: only tor opens connections on the uplink; workstations get replies
   assert.equal(out.at(-1), 'counter name drop_output drop');
   // After routing, a marked reply may leave only by its own link, and nothing for a workstation by the uplink.
   const post = chain(gatewayRuleset(labInput(2, { torUid: 107, uplink: 'up0' })), 'post');
-  assert.deepEqual(post.filter((l) => l.endsWith('drop')), [
-    'ct mark 1 oifname != "vif0" counter name drop_output drop',
-    'ct mark 2 oifname != "vif1" counter name drop_output drop',
-    'oifname "up0" ip daddr 10.152.152.11 counter name drop_output drop',
-  ]);
+  assert.deepEqual(
+    post.filter((l) => l.endsWith('drop')),
+    [
+      'ct mark 1 oifname != "vif0" counter name drop_output drop',
+      'ct mark 2 oifname != "vif1" counter name drop_output drop',
+      'oifname "up0" ip daddr 10.152.152.11 counter name drop_output drop',
+    ],
+  );
   // tor crashes on DNS datagrams shorter than a DNS header: they never reach it.
   const raw = chain(gatewayRuleset(labInput(1, { uplink: 'up0' })), 'raw_pre');
   assert.ok(raw.includes('iifname "vif0" udp dport 53 udp length < 20 counter name drop_ws_udp drop'));
@@ -100,11 +117,14 @@ test('workstation: only TCP and DNS to the gateway leave; SOCKS-only variant', (
   const input = { ifname: 'eth0', gatewayAddr: '10.152.152.10', workstationAddr: '10.152.152.11' };
   const r = workstationRuleset(input);
   for (const c of WORKSTATION_DROP_COUNTERS) assert.ok(r.includes(`\tcounter ${c} { }`));
-  assert.deepEqual(chain(r, 'output').filter((l) => l.endsWith('accept')), [
-    'oif lo accept',
-    'oifname "eth0" ip saddr 10.152.152.11 meta l4proto tcp accept',
-    'oifname "eth0" ip saddr 10.152.152.11 ip daddr 10.152.152.10 udp dport 53 accept',
-  ]);
+  assert.deepEqual(
+    chain(r, 'output').filter((l) => l.endsWith('accept')),
+    [
+      'oif lo accept',
+      'oifname "eth0" ip saddr 10.152.152.11 meta l4proto tcp accept',
+      'oifname "eth0" ip saddr 10.152.152.11 ip daddr 10.152.152.10 udp dport 53 accept',
+    ],
+  );
   const s = workstationRuleset({ ...input, transparentProxy: false });
   assert.ok(chain(s, 'output').includes('oifname "eth0" ip saddr 10.152.152.11 ip daddr 10.152.152.10 meta l4proto tcp accept'));
   assert.throws(() => workstationRuleset({ ...input, gatewayAddr: 'gw' }), /^Error: gatewayAddr|gatewayAddr: 'gw'/);
@@ -118,7 +138,12 @@ test('gateway ruleset errors name the field', () => {
     [{ uplink: 'eth0 accept' }, /^uplink/],
     [{ tableName: 'x; flush ruleset' }, /^tableName/],
   ];
-  for (const [patch, re] of cases) assert.throws(() => gatewayRuleset(labInput(1, patch)), (e: Error) => re.test(e.message), re.source);
+  for (const [patch, re] of cases)
+    assert.throws(
+      () => gatewayRuleset(labInput(1, patch)),
+      (e: Error) => re.test(e.message),
+      re.source,
+    );
 });
 
 test('workstations whose names differ only in - and _ get separate chains', () => {

@@ -7,8 +7,16 @@ import { labInput, links } from './fixtures.test-util.js';
 test("Whonix's SocksPorts and isolation flags", () => {
   const flags = (p: number) => WHONIX_SOCKS_PORTS.find((s) => s.port === p)?.flags;
   const cases: [number, string[]][] = [
-    [9050, []], [9100, []], [9101, ['IsolateDestAddr', 'IsolateDestPort']], [9104, []], [9108, ['IsolateDestAddr', 'IsolateDestPort']],
-    [9111, []], [9150, ['KeepAliveIsolateSOCKSAuth']], [9153, []], [9160, ['IsolateDestAddr']], [9170, ['IsolateDestPort']],
+    [9050, []],
+    [9100, []],
+    [9101, ['IsolateDestAddr', 'IsolateDestPort']],
+    [9104, []],
+    [9108, ['IsolateDestAddr', 'IsolateDestPort']],
+    [9111, []],
+    [9150, ['KeepAliveIsolateSOCKSAuth']],
+    [9153, []],
+    [9160, ['IsolateDestAddr']],
+    [9170, ['IsolateDestPort']],
     [9189, ['IsolateDestAddr', 'IsolateDestPort']],
   ];
   for (const [p, f] of cases) assert.deepEqual(flags(p), f, String(p));
@@ -30,7 +38,10 @@ test('each workstation: same facing ports, its own bound ports, IsolateSOCKSAuth
   assert.equal(listenerOf(w1, 9150).port, 20350);
   assert.deepEqual(listenerOf(w1, 9101).flags, ['IsolateSOCKSAuth', 'IsolateDestAddr', 'IsolateDestPort']);
   for (const l of w1.listeners.filter((x) => x.kind === 'socks')) assert.ok(l.flags.includes('IsolateSOCKSAuth'));
-  assert.deepEqual(plan.workstations.map((w) => w.mark), [1, 2, 3]);
+  assert.deepEqual(
+    plan.workstations.map((w) => w.mark),
+    [1, 2, 3],
+  );
   assert.deepEqual(plan.torControl, { host: '127.0.0.1', port: 9052 });
 });
 
@@ -54,7 +65,15 @@ test('removing the middle of three workstations moves no other listener (ports k
 });
 
 test('slot assignment: duplicates and out-of-range slots are re-assigned, the first holder keeps its slot; a full gateway is refused', () => {
-  const got = assignSlots(['a', 'b', 'c', 'd'], new Map([['a', 5], ['b', 5], ['c', 9999], ['d', 0]]));
+  const got = assignSlots(
+    ['a', 'b', 'c', 'd'],
+    new Map([
+      ['a', 5],
+      ['b', 5],
+      ['c', 9999],
+      ['d', 0],
+    ]),
+  );
   assert.deepEqual(Object.fromEntries(got), { a: 5, b: 1, c: 2, d: 0 });
   assert.equal(slotsAbove(20000), 227);
   assert.throws(() => assignSlots(['a', 'b', 'c'], new Map(), 2), /workstations: at most 2/);
@@ -92,6 +111,10 @@ test('invalid input names the field', () => {
     [{ workstations: [w[0]!, { ...w[1]!, slot: 0 }] }, /workstations\[1\]\.slot: 0 appears twice/],
   ];
   for (const [patch, re] of cases) {
-    assert.throws(() => planGateway(labInput(1, patch)), (e: Error & { code?: string }) => re.test(e.message) && e.code === 'ERR_INVALID_VALUE', re.source);
+    assert.throws(
+      () => planGateway(labInput(1, patch)),
+      (e: Error & { code?: string }) => re.test(e.message) && e.code === 'ERR_INVALID_VALUE',
+      re.source,
+    );
   }
 });

@@ -13,7 +13,9 @@ const DIRAUTH_RE = new RegExp(`^[A-Za-z0-9]{1,19}(?: [a-z0-9-]+(?:=[A-Za-z0-9]+)
 
 function dirAuthority(i: number, v: unknown): string {
   const f = `dirAuthorities[${i}]`;
-  const s = safeText(f, v).replace(/^DirAuthority\s+/, '').trim();
+  const s = safeText(f, v)
+    .replace(/^DirAuthority\s+/, '')
+    .trim();
   if (!DIRAUTH_RE.test(s)) throw bad(f, `'${s}' is not 'NICK orport=N v3ident=HEX ADDR:DIRPORT FINGERPRINT'`);
   if (!/ v3ident=[0-9A-F]{40}\b/.test(s)) throw bad(f, 'needs v3ident=<40 hex digits> (a v3 authority)');
   return s;
@@ -82,8 +84,11 @@ export function generateTorrc(input: GatewayInput): string {
     out.push(`__OwningControllerProcess ${input.owningPid}`);
   }
   out.push('ShutdownWaitLength 2', 'AvoidDiskWrites 1', `GeoIPFile ${geoip}`, `GeoIPv6File ${geoip}`);
-  out.push('', '# Control port: loopback only, a password only the admin knows (no cookie file for anyone to swap);',
-    '# workstations reach it only through the filter.');
+  out.push(
+    '',
+    '# Control port: loopback only, a password only the admin knows (no cookie file for anyone to swap);',
+    '# workstations reach it only through the filter.',
+  );
   const c = plan.torControl;
   if ('socketPath' in c) out.push('ControlPort 0', `ControlSocket ${c.socketPath}`);
   else out.push(`ControlPort ${c.host}:${c.port}`);

@@ -1,10 +1,28 @@
 // Plugging namespaces into the lab router: sys-net's uplink, and extra hosts (the private Tor network) in the relay range.
 import { BulkheadError } from '../errors/index.js';
 import {
-  checkAttachedAddress, checkLabHostName, checkLabPrefix, LAB_DNS_ADDR, LAB_ROUTER_RELAY, LAB_ROUTER_UPLINK, labNetns, nextUplinkSlot, routerIfname, uplinkAddress,
+  checkAttachedAddress,
+  checkLabHostName,
+  checkLabPrefix,
+  LAB_DNS_ADDR,
+  LAB_ROUTER_RELAY,
+  LAB_ROUTER_UPLINK,
+  labNetns,
+  nextUplinkSlot,
+  routerIfname,
+  uplinkAddress,
 } from '../model/lab-plan.js';
 import {
-  configurePointToPoint, checkIfname, linkDelete, netnsAdd, netnsDelete, netnsExists, netnsSysctl, SYSCTL_NO_IPV6, sysctlNoIpv6On, vethCreate,
+  configurePointToPoint,
+  checkIfname,
+  linkDelete,
+  netnsAdd,
+  netnsDelete,
+  netnsExists,
+  netnsSysctl,
+  SYSCTL_NO_IPV6,
+  sysctlNoIpv6On,
+  vethCreate,
 } from '../net/index.js';
 import { readLabState, withLabLock, writeLabState, type LabState } from './state.js';
 
@@ -41,7 +59,8 @@ function routerOf(state: LabState): string {
 
 /** A namespace may only be wired to the lab if it carries the prefix, so the sealing check covers it. */
 async function checkOurs(prefix: string, netns: string): Promise<void> {
-  if (!netns.startsWith(prefix)) throw new BulkheadError('ERR_NETWORK', `netns: ${netns} does not carry the prefix ${prefix}; the lab only links to its own namespaces`);
+  if (!netns.startsWith(prefix))
+    throw new BulkheadError('ERR_NETWORK', `netns: ${netns} does not carry the prefix ${prefix}; the lab only links to its own namespaces`);
   if (!(await netnsExists(netns))) throw new BulkheadError('ERR_NETWORK', `netns: ${netns} does not exist`);
 }
 
@@ -49,7 +68,12 @@ async function checkOurs(prefix: string, netns: string): Promise<void> {
  * Give `sysNetNs` an uplink into the lab: a veth from the router (`u-N`) to `ifname` (default eth0)
  * in sys-net, sys-net's address 198.51.100.(N+1)/32, a default route via the router 198.51.100.1.
  */
-export async function labAttachUplink(prefix: string, stateDir: string, sysNetNs: string, opts: { ifname?: string; defaultRoute?: boolean } = {}): Promise<LabUplink> {
+export async function labAttachUplink(
+  prefix: string,
+  stateDir: string,
+  sysNetNs: string,
+  opts: { ifname?: string; defaultRoute?: boolean } = {},
+): Promise<LabUplink> {
   checkLabPrefix(prefix);
   const ifname = checkIfname(opts.ifname ?? 'eth0');
   return withLabLock(stateDir, async () => {
@@ -63,7 +87,11 @@ export async function labAttachUplink(prefix: string, stateDir: string, sysNetNs
     await vethCreate([{ netns: router, ifname: rif, peerNetns: sysNetNs, peerIfname: ifname }]);
     try {
       await netnsSysctl(sysNetNs, sysctlNoIpv6On(ifname)); // before the link is up: no IPv6 address ever appears
-      await configurePointToPoint({ netns: sysNetNs, ifname, addresses: [address] }, { netns: router, ifname: rif, addresses: [LAB_ROUTER_UPLINK] }, { defaultRoute: opts.defaultRoute ?? true });
+      await configurePointToPoint(
+        { netns: sysNetNs, ifname, addresses: [address] },
+        { netns: router, ifname: rif, addresses: [LAB_ROUTER_UPLINK] },
+        { defaultRoute: opts.defaultRoute ?? true },
+      );
     } catch (e) {
       await linkDelete(router, rif).catch(() => {});
       throw e;
@@ -93,7 +121,13 @@ export async function labDetachUplink(prefix: string, stateDir: string, sysNetNs
  * `opts.netns` names an existing prefixed namespace; it gets `eth0` holding every address as /32
  * and a default route via the router 203.0.113.1. Lab down deletes namespaces it made.
  */
-export async function labAttachHost(prefix: string, stateDir: string, name: string, addresses: readonly string[], opts: { netns?: string } = {}): Promise<LabAttachedHost> {
+export async function labAttachHost(
+  prefix: string,
+  stateDir: string,
+  name: string,
+  addresses: readonly string[],
+  opts: { netns?: string } = {},
+): Promise<LabAttachedHost> {
   checkLabPrefix(prefix);
   checkLabHostName(name);
   if (addresses.length === 0) throw new BulkheadError('ERR_INVALID_VALUE', 'addresses: at least one address is needed');

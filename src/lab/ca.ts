@@ -20,16 +20,55 @@ export function serverSans(): string {
 export async function makeLabCerts(stateDir: string, label: string): Promise<void> {
   const f = (n: string): string => labFile(stateDir, n);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  await run('openssl', [
-    'req', '-x509', ...ec, '-keyout', f(CA_KEY), '-out', f(CA_CERT), '-days', '365',
-    '-subj', `/O=bulkhead lab/CN=bulkhead lab CA ${label}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-  ], { timeoutMs: 20_000 });
-  await run('openssl', [
-    'req', '-x509', ...ec, '-keyout', f(SERVER_KEY), '-out', f(SERVER_CERT), '-days', '365',
-    '-subj', '/O=bulkhead lab/CN=web.lab.test', '-CA', f(CA_CERT), '-CAkey', f(CA_KEY),
-    '-addext', `subjectAltName=${serverSans()}`, '-addext', 'basicConstraints=critical,CA:FALSE',
-    '-addext', 'keyUsage=critical,digitalSignature', '-addext', 'extendedKeyUsage=serverAuth',
-  ], { timeoutMs: 20_000 });
+  await run(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      f(CA_KEY),
+      '-out',
+      f(CA_CERT),
+      '-days',
+      '365',
+      '-subj',
+      `/O=bulkhead lab/CN=bulkhead lab CA ${label}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    { timeoutMs: 20_000 },
+  );
+  await run(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      f(SERVER_KEY),
+      '-out',
+      f(SERVER_CERT),
+      '-days',
+      '365',
+      '-subj',
+      '/O=bulkhead lab/CN=web.lab.test',
+      '-CA',
+      f(CA_CERT),
+      '-CAkey',
+      f(CA_KEY),
+      '-addext',
+      `subjectAltName=${serverSans()}`,
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      '-addext',
+      'keyUsage=critical,digitalSignature',
+      '-addext',
+      'extendedKeyUsage=serverAuth',
+    ],
+    { timeoutMs: 20_000 },
+  );
   await Promise.all([chmod(f(CA_KEY), 0o600), chmod(f(SERVER_KEY), 0o600)]);
 }

@@ -24,7 +24,8 @@ test('the web server script is valid JavaScript', async () => {
 
 test('the server certificate names both web hosts, the wildcard, and their addresses', () => {
   const sans = serverSans().split(',');
-  for (const s of ['DNS:web.lab.test', 'DNS:other.lab.test', 'DNS:example.com', 'DNS:*.lab.test', 'IP:192.0.2.10', 'IP:192.0.2.20']) assert.ok(sans.includes(s), s);
+  for (const s of ['DNS:web.lab.test', 'DNS:other.lab.test', 'DNS:example.com', 'DNS:*.lab.test', 'IP:192.0.2.10', 'IP:192.0.2.20'])
+    assert.ok(sans.includes(s), s);
   assert.ok(!sans.some((s) => s.includes('192.0.2.53')), 'the DNS host serves no HTTPS');
 });
 
@@ -32,7 +33,15 @@ test('the state record round-trips, and a bad one is refused naming the field', 
   const dir = await mkdtemp(join(tmpdir(), 'bh-lab-unit-'));
   try {
     assert.equal(await readLabState(dir), undefined);
-    const s: LabState = { version: 1, prefix: 'p', createdAt: 'now', hosts: [], processes: [{ name: 'web', pid: 5, startTime: 9, netns: 'p-lab-web' }], uplinks: [], files: ['ca.pem'] };
+    const s: LabState = {
+      version: 1,
+      prefix: 'p',
+      createdAt: 'now',
+      hosts: [],
+      processes: [{ name: 'web', pid: 5, startTime: 9, netns: 'p-lab-web' }],
+      uplinks: [],
+      files: ['ca.pem'],
+    };
     await writeLabState(dir, s);
     assert.deepEqual(await readLabState(dir), s);
     await writeFile(join(dir, 'lab.json'), JSON.stringify({ ...s, processes: [{ name: 'web', pid: -1, startTime: 9, netns: 'x' }] }));
@@ -48,9 +57,15 @@ test('the lab lock serialises changes', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'bh-lab-unit-'));
   try {
     const order: string[] = [];
-    const slow = withLabLock(dir, async () => { order.push('a+'); await new Promise((r) => setTimeout(r, 60)); order.push('a-'); });
+    const slow = withLabLock(dir, async () => {
+      order.push('a+');
+      await new Promise((r) => setTimeout(r, 60));
+      order.push('a-');
+    });
     await new Promise((r) => setTimeout(r, 5));
-    const fast = withLabLock(dir, async () => { order.push('b'); });
+    const fast = withLabLock(dir, async () => {
+      order.push('b');
+    });
     await Promise.all([slow, fast]);
     assert.deepEqual(order, ['a+', 'a-', 'b']);
   } finally {

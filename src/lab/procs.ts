@@ -7,7 +7,6 @@ import { BulkheadError } from '../errors/index.js';
 import { netnsInode } from '../net/index.js';
 import type { LabProcRecord } from './state.js';
 
-
 /** Field 22 of /proc/PID/stat (start time in clock ticks) and the state letter; undefined if the PID is gone. */
 export async function procStat(pid: number): Promise<{ startTime: number; state: string } | undefined> {
   try {
@@ -83,7 +82,10 @@ export async function waitListening(p: LabProcRecord, want: { tcp?: number[]; ud
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (!(await alive(p.pid, p.startTime))) {
-      const tail = await readFile(logFile, 'utf8').then((t) => t.trim().split('\n').slice(-3).join(' | '), () => '');
+      const tail = await readFile(logFile, 'utf8').then(
+        (t) => t.trim().split('\n').slice(-3).join(' | '),
+        () => '',
+      );
       throw new BulkheadError('ERR_EXEC', `lab ${p.name} (pid ${p.pid}) exited while starting: ${tail}`);
     }
     const [tcp, udp] = await Promise.all([boundPorts(p.pid, 'tcp'), boundPorts(p.pid, 'udp')]);

@@ -101,7 +101,10 @@ export async function withLabLock<T>(stateDir: string, fn: () => Promise<T>): Pr
         continue;
       }
       if (code !== 'EEXIST') throw e;
-      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > 120_000) await rm(lock, { force: true });
       else if (Date.now() > deadline) throw new BulkheadError('ERR_STATE_LOCKED', `${lock}: the lab is locked by another change`);
       else await new Promise((r) => setTimeout(r, 20));

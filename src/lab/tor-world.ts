@@ -28,9 +28,16 @@ export async function labTorUp(prefix: string, stateDir: string): Promise<TorNet
   if (running && running.prefix === prefix) return running.net;
   const state = await readLabState(stateDir);
   const existing = state?.hosts.find((h) => h.name === 'tor');
-  const netns = existing ? existing.netns : (await labAttachHost(prefix, stateDir, 'tor', [
-    ...LAB_TOR_ADDRESSES.authorities, ...LAB_TOR_ADDRESSES.relays, LAB_TOR_ADDRESSES.bridge, LAB_TOR_ADDRESSES.onion,
-  ])).netns;
+  const netns = existing
+    ? existing.netns
+    : (
+        await labAttachHost(prefix, stateDir, 'tor', [
+          ...LAB_TOR_ADDRESSES.authorities,
+          ...LAB_TOR_ADDRESSES.relays,
+          LAB_TOR_ADDRESSES.bridge,
+          LAB_TOR_ADDRESSES.onion,
+        ])
+      ).netns;
   const torDir = join(stateDir, TOR_DIR);
   await mkdir(torDir, { recursive: true, mode: 0o700 });
   // Tor nodes of an earlier daemon exit a moment after it (they are owned by it); if they still hold
@@ -51,10 +58,21 @@ export async function labTorUp(prefix: string, stateDir: string): Promise<TorNet
     throw e;
   }
   running = { prefix, net };
-  await writeFile(join(stateDir, TOR_INFO_FILE), JSON.stringify({
-    dirAuthorityLines: net.dirAuthorityLines, bridgeLine: net.bridgeLine, onionAddress: net.onionAddress, netns,
-    exitAddresses: [...LAB_TOR_ADDRESSES.authorities, ...LAB_TOR_ADDRESSES.relays],
-  }, null, 2) + '\n', { mode: 0o644 });
+  await writeFile(
+    join(stateDir, TOR_INFO_FILE),
+    JSON.stringify(
+      {
+        dirAuthorityLines: net.dirAuthorityLines,
+        bridgeLine: net.bridgeLine,
+        onionAddress: net.onionAddress,
+        netns,
+        exitAddresses: [...LAB_TOR_ADDRESSES.authorities, ...LAB_TOR_ADDRESSES.relays],
+      },
+      null,
+      2,
+    ) + '\n',
+    { mode: 0o644 },
+  );
   return net;
 }
 

@@ -1,12 +1,18 @@
 // Table tests of Qubes' address plan: qube and disposable addresses, gateway, DNS, IPv4 helpers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  addressOf, dispIpv4, dispIpv6, formatIpv4, ipv4InCidr, parseIpv4, qubeIpv4, qubeIpv6, qubeLinkPlan, VIRTUAL_DNS4,
-} from './addresses.js';
+import { addressOf, dispIpv4, dispIpv6, formatIpv4, ipv4InCidr, parseIpv4, qubeIpv4, qubeIpv6, qubeLinkPlan, VIRTUAL_DNS4 } from './addresses.js';
 
 test('qube addresses follow Qubes: 10.137.(qid>>8).(qid&0xff)', () => {
-  const table: [number, string][] = [[1, '10.137.0.1'], [2, '10.137.0.2'], [17, '10.137.0.17'], [254, '10.137.0.254'], [256, '10.137.1.0'], [300, '10.137.1.44'], [65535, '10.137.255.255']];
+  const table: [number, string][] = [
+    [1, '10.137.0.1'],
+    [2, '10.137.0.2'],
+    [17, '10.137.0.17'],
+    [254, '10.137.0.254'],
+    [256, '10.137.1.0'],
+    [300, '10.137.1.44'],
+    [65535, '10.137.255.255'],
+  ];
   for (const [qid, ip] of table) assert.equal(qubeIpv4(qid), ip, `qid ${qid}`);
 });
 
@@ -24,7 +30,10 @@ test('IPv6 addresses use the Qubes prefix with a89/a8a and a hex id', () => {
 
 test('ids out of range or not integers are refused with the field name', () => {
   for (const bad of [0, -1, 1.5, 65536, Number.NaN]) {
-    assert.throws(() => qubeIpv4(bad), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_VALUE' && /qid/.test(e.message));
+    assert.throws(
+      () => qubeIpv4(bad),
+      (e: Error & { code?: string }) => e.code === 'ERR_INVALID_VALUE' && /qid/.test(e.message),
+    );
     assert.throws(() => dispIpv4(bad), /dispid/);
   }
 });

@@ -105,5 +105,5 @@ export function ipv4InCidr(addr: string, cidr: string): boolean {
   if (a === undefined) throw new BulkheadError('ERR_INVALID_VALUE', `"${addr}" is not an IPv4 address`);
   if (bits === 0) return true;
   const mask = (0xffffffff << (32 - bits)) >>> 0;
-  return ((a & mask) >>> 0) === ((b & mask) >>> 0);
+  return (a & mask) >>> 0 === (b & mask) >>> 0;
 }

@@ -2,8 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  checkStaysOnTor, dispvmRefusal, effective, isAnonymous, netPath, torViolations, torViolationsAdded,
-  type QubeRecord, type SystemView,
+  checkStaysOnTor,
+  dispvmRefusal,
+  effective,
+  isAnonymous,
+  netPath,
+  torViolations,
+  torViolationsAdded,
+  type QubeRecord,
+  type SystemView,
 } from './index.js';
 
 function q(name: string, klass: QubeRecord['klass'], props: QubeRecord['props'] = {}, extra: Partial<QubeRecord> = {}): QubeRecord {
@@ -13,9 +20,14 @@ const anon = { tags: ['anon-vm'] };
 const gw = { features: { gateway: 'tor' } };
 
 /** The system `init --uplink lab --whonix` makes, plus a few odd qubes for the table. */
-function world(changes: Record<string, Partial<QubeRecord>> = {}, globals: SystemView['globals'] = { default_dispvm: 'default-dvm', default_netvm: 'sys-firewall' }): SystemView {
+function world(
+  changes: Record<string, Partial<QubeRecord>> = {},
+  globals: SystemView['globals'] = { default_dispvm: 'default-dvm', default_netvm: 'sys-firewall' },
+): SystemView {
   const qs = [
-    q('debian-12', 'template'), q('whonix-ws', 'template'), q('whonix-gw', 'template'),
+    q('debian-12', 'template'),
+    q('whonix-ws', 'template'),
+    q('whonix-gw', 'template'),
     q('sys-net', 'app', { provides_network: true, netvm: null }),
     q('sys-firewall', 'app', { provides_network: true, netvm: 'sys-net' }),
     q('sys-whonix', 'app', { provides_network: true, netvm: 'sys-firewall', template: 'whonix-gw' }, gw),
@@ -60,8 +72,16 @@ test('netPath: how each qube reaches out', () => {
 test('isAnonymous: tag anon-vm, or a gateway in the chain', () => {
   const s = world({ 'tagged-offline': { tags: ['anon-vm'], props: { netvm: null } } });
   const table: [string, boolean][] = [
-    ['anon-whonix', true], ['whonix-dvm', true], ['behind-proxy', true], ['disp1', true], ['tagged-offline', true],
-    ['work', false], ['sys-whonix', false], ['default-dvm', false], ['offline-dvm', false], ['disp2', false],
+    ['anon-whonix', true],
+    ['whonix-dvm', true],
+    ['behind-proxy', true],
+    ['disp1', true],
+    ['tagged-offline', true],
+    ['work', false],
+    ['sys-whonix', false],
+    ['default-dvm', false],
+    ['offline-dvm', false],
+    ['disp2', false],
   ];
   for (const [name, want] of table) assert.equal(isAnonymous(s, s.qubes.get(name)!), want, name);
 });
@@ -108,15 +128,35 @@ test('default_dispvm falls back to none, never to a clearnet template; a disposa
 test('torViolationsAdded: which changes take qubes or their disposables off Tor', () => {
   const base = world();
   const table: [string, Record<string, Partial<QubeRecord>>, SystemView['globals'] | null, RegExp | null][] = [
-    ['anon-whonix default_dispvm default-dvm', { 'anon-whonix': { props: { default_dispvm: 'default-dvm' } } }, null, /default_dispvm.*'anon-whonix'.*'default-dvm'/],
+    [
+      'anon-whonix default_dispvm default-dvm',
+      { 'anon-whonix': { props: { default_dispvm: 'default-dvm' } } },
+      null,
+      /default_dispvm.*'anon-whonix'.*'default-dvm'/,
+    ],
     ['whonix-dvm default_dispvm default-dvm', { 'whonix-dvm': { props: { default_dispvm: 'default-dvm' } } }, null, /'whonix-dvm'/],
     ['whonix-dvm netvm sys-firewall', { 'whonix-dvm': { props: { netvm: 'sys-firewall' } } }, null, /whonix-dvm/],
     ['anon-whonix netvm sys-firewall', { 'anon-whonix': { props: { netvm: 'sys-firewall' } } }, null, /'anon-whonix' would leave Tor/],
     ['gateway chain: tor-proxy netvm sys-firewall', { 'tor-proxy': { props: { netvm: 'sys-firewall' } } }, null, /'behind-proxy' would leave Tor/],
     ['gateway loses its gateway feature', { 'sys-whonix': { features: {} } }, null, /anon-whonix/],
-    ['proxy-dvm (used by anon-whonix) netvm sys-firewall', { 'anon-whonix': { props: { default_dispvm: 'proxy-dvm' } }, 'proxy-dvm': { props: { netvm: 'sys-firewall' } } }, null, /proxy-dvm/],
-    ['offline-dvm (used by anon-whonix) gets clearnet', { 'anon-whonix': { props: { default_dispvm: 'offline-dvm' } }, 'offline-dvm': { props: { netvm: 'sys-firewall' } } }, null, /offline-dvm/],
-    ['tag anon-vm on a qube with a clearnet default_dispvm', { work: { tags: ['anon-vm'], props: { netvm: null, default_dispvm: 'default-dvm' } } }, null, /'work'/],
+    [
+      'proxy-dvm (used by anon-whonix) netvm sys-firewall',
+      { 'anon-whonix': { props: { default_dispvm: 'proxy-dvm' } }, 'proxy-dvm': { props: { netvm: 'sys-firewall' } } },
+      null,
+      /proxy-dvm/,
+    ],
+    [
+      'offline-dvm (used by anon-whonix) gets clearnet',
+      { 'anon-whonix': { props: { default_dispvm: 'offline-dvm' } }, 'offline-dvm': { props: { netvm: 'sys-firewall' } } },
+      null,
+      /offline-dvm/,
+    ],
+    [
+      'tag anon-vm on a qube with a clearnet default_dispvm',
+      { work: { tags: ['anon-vm'], props: { netvm: null, default_dispvm: 'default-dvm' } } },
+      null,
+      /'work'/,
+    ],
     ['work behind the gateway with default_dispvm default-dvm', { work: { props: { netvm: 'sys-whonix', default_dispvm: 'default-dvm' } } }, null, /'work'/],
     // allowed:
     ['anon-whonix netvm none', { 'anon-whonix': { props: { netvm: null } } }, null, null],
@@ -134,7 +174,10 @@ test('torViolationsAdded: which changes take qubes or their disposables off Tor'
     else {
       assert.ok(added.length > 0, `${what}: refused`);
       assert.match(added.map((v) => v.message).join('; '), want, what);
-      assert.throws(() => checkStaysOnTor(base, after, what), (e: Error & { code?: string }) => e.code === 'ERR_OFF_TOR' && e.message.startsWith(`${what}: refused`));
+      assert.throws(
+        () => checkStaysOnTor(base, after, what),
+        (e: Error & { code?: string }) => e.code === 'ERR_OFF_TOR' && e.message.startsWith(`${what}: refused`),
+      );
     }
   }
 });
@@ -149,5 +192,11 @@ test('a system that already breaks the rule can be repaired step by step, but no
   assert.deepEqual(torViolationsAdded(broken, fixed), []);
   assert.deepEqual(torViolations(fixed), []);
   // Another qube broken on top is refused.
-  assert.equal(torViolationsAdded(broken, world({ 'anon-whonix': { props: { default_dispvm: 'default-dvm' } }, 'whonix-dvm': { props: { default_dispvm: 'default-dvm' } } })).length, 1);
+  assert.equal(
+    torViolationsAdded(
+      broken,
+      world({ 'anon-whonix': { props: { default_dispvm: 'default-dvm' } }, 'whonix-dvm': { props: { default_dispvm: 'default-dvm' } } }),
+    ).length,
+    1,
+  );
 });

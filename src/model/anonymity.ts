@@ -61,8 +61,10 @@ export function dispvmRefusalFor(sys: SystemView, s: QubeRecord, template: strin
   if (!t) return `no disposable template named '${template}'`;
   const p = netPath(sys, t);
   if (p.reach === 'clearnet') {
-    return `'${source}' is anonymous (behind a gateway) but disposables of '${template}' would go out in clearnet (netvm chain ${showChain(p)}); ` +
-      'use a disposable template whose netvm is a gateway, or none';
+    return (
+      `'${source}' is anonymous (behind a gateway) but disposables of '${template}' would go out in clearnet (netvm chain ${showChain(p)}); ` +
+      'use a disposable template whose netvm is a gateway, or none'
+    );
   }
   return null;
 }

@@ -10,20 +10,34 @@ const sys = (qs: QubeRecord[], globals: SystemView['globals'] = {}): SystemView 
 
 // The Qubes layout: sys-net <- sys-firewall <- {sys-whonix <- anon-whonix, work}; vault has no network.
 const qubes = sys([
-  q('sys-net', null, { provides_network: true }), q('sys-firewall', 'sys-net', { provides_network: true }),
-  q('sys-whonix', 'sys-firewall', { provides_network: true }), q('anon-whonix', 'sys-whonix'), q('work', 'sys-firewall'), q('vault', null),
+  q('sys-net', null, { provides_network: true }),
+  q('sys-firewall', 'sys-net', { provides_network: true }),
+  q('sys-whonix', 'sys-firewall', { provides_network: true }),
+  q('anon-whonix', 'sys-whonix'),
+  q('work', 'sys-firewall'),
+  q('vault', null),
 ]);
 
 test('start order: each netvm before the qubes behind it, stable by name within a depth', () => {
-  assert.deepEqual(startOrder(qubes, ['anon-whonix', 'work', 'sys-whonix', 'sys-net', 'sys-firewall', 'vault']),
-    ['sys-net', 'vault', 'sys-firewall', 'sys-whonix', 'work', 'anon-whonix']);
+  assert.deepEqual(startOrder(qubes, ['anon-whonix', 'work', 'sys-whonix', 'sys-net', 'sys-firewall', 'vault']), [
+    'sys-net',
+    'vault',
+    'sys-firewall',
+    'sys-whonix',
+    'work',
+    'anon-whonix',
+  ]);
   assert.deepEqual(startOrder(qubes, ['sys-firewall', 'sys-net', 'sys-net']), ['sys-net', 'sys-firewall']);
   assert.deepEqual(startOrder(qubes, []), []);
 });
 
 test('shutdown steps: users first, then gateways, sys-firewall, sys-net', () => {
-  assert.deepEqual(shutdownSteps(qubes, ['sys-net', 'sys-firewall', 'sys-whonix', 'anon-whonix', 'work', 'vault']),
-    [['anon-whonix', 'vault', 'work'], ['sys-whonix'], ['sys-firewall'], ['sys-net']]);
+  assert.deepEqual(shutdownSteps(qubes, ['sys-net', 'sys-firewall', 'sys-whonix', 'anon-whonix', 'work', 'vault']), [
+    ['anon-whonix', 'vault', 'work'],
+    ['sys-whonix'],
+    ['sys-firewall'],
+    ['sys-net'],
+  ]);
   // Only running qubes are given: a netvm whose users are halted goes in the first step.
   assert.deepEqual(shutdownSteps(qubes, ['sys-net', 'sys-firewall', 'work']), [['work'], ['sys-firewall'], ['sys-net']]);
   assert.deepEqual(shutdownSteps(qubes, ['sys-whonix', 'sys-net']), [['sys-net', 'sys-whonix']]);

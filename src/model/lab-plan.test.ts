@@ -3,15 +3,30 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ipv4InCidr } from './addresses.js';
 import {
-  checkAttachedAddress, checkLabHostName, checkLabPrefix, dnsmasqArgs, LAB_HOSTS, LAB_RELAY_NET, LAB_SERVICES_NET, LAB_UPLINK_NET,
-  labNetns, nextUplinkSlot, routerIfname, uplinkAddress,
+  checkAttachedAddress,
+  checkLabHostName,
+  checkLabPrefix,
+  dnsmasqArgs,
+  LAB_HOSTS,
+  LAB_RELAY_NET,
+  LAB_SERVICES_NET,
+  LAB_UPLINK_NET,
+  labNetns,
+  nextUplinkSlot,
+  routerIfname,
+  uplinkAddress,
 } from './lab-plan.js';
 
 const DOC = [LAB_SERVICES_NET, LAB_UPLINK_NET, LAB_RELAY_NET];
 
 test('every lab address is in an RFC 5737 documentation range', () => {
   assert.deepEqual(DOC, ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24']);
-  for (const h of LAB_HOSTS) for (const a of h.addresses) assert.ok(DOC.some((c) => ipv4InCidr(a, c)), `${h.name} ${a}`);
+  for (const h of LAB_HOSTS)
+    for (const a of h.addresses)
+      assert.ok(
+        DOC.some((c) => ipv4InCidr(a, c)),
+        `${h.name} ${a}`,
+      );
   for (let s = 1; s <= 253; s++) assert.ok(ipv4InCidr(uplinkAddress(s), LAB_UPLINK_NET));
 });
 
@@ -47,13 +62,15 @@ test('prefixes, host names, namespace and interface names', () => {
 
 test('attached addresses: relay range only, not the router, not taken', () => {
   assert.equal(checkAttachedAddress('203.0.113.10', []), '203.0.113.10');
-  for (const bad of ['203.0.113.1', '203.0.113.0', '203.0.113.255', '192.0.2.10', '10.0.0.1', 'nope']) assert.throws(() => checkAttachedAddress(bad, []), /address/);
+  for (const bad of ['203.0.113.1', '203.0.113.0', '203.0.113.255', '192.0.2.10', '10.0.0.1', 'nope'])
+    assert.throws(() => checkAttachedAddress(bad, []), /address/);
   assert.throws(() => checkAttachedAddress('203.0.113.10', ['203.0.113.10']), /already/);
 });
 
 test('dnsmasq arguments never forward: no resolv, no hosts, everything else local-only', () => {
   const a = dnsmasqArgs({ pidFile: '/x/dns.pid', logFile: '/x/dns.log' });
-  for (const must of ['--no-resolv', '--no-hosts', '--conf-file=/dev/null', '--local=/#/', '--bind-interfaces', '--listen-address=192.0.2.53']) assert.ok(a.includes(must), must);
+  for (const must of ['--no-resolv', '--no-hosts', '--conf-file=/dev/null', '--local=/#/', '--bind-interfaces', '--listen-address=192.0.2.53'])
+    assert.ok(a.includes(must), must);
   assert.ok(a.includes('--host-record=web.lab.test,192.0.2.10'));
   assert.ok(a.includes('--host-record=other.lab.test,192.0.2.20'));
   assert.ok(a.includes('--address=/lab.test/192.0.2.10'));

@@ -16,11 +16,26 @@ test('valid names', () => {
 
 test('invalid names are refused with the rule', () => {
   const cases: [unknown, RegExp][] = [
-    ['', /non-empty/], [42, /non-empty/], ['1abc', /start with a letter/], ['-x', /start with a letter/],
-    ['a b', /only letters/], ['a/b', /only letters/], ['x'.repeat(32), /longer than 31/], ['dom0', /reserved/],
-    ['none', /reserved/], ['default', /reserved/], ['foo-dm', /-dm/], ['ünï', /start with a letter/], ['a\n', /only letters/],
+    ['', /non-empty/],
+    [42, /non-empty/],
+    ['1abc', /start with a letter/],
+    ['-x', /start with a letter/],
+    ['a b', /only letters/],
+    ['a/b', /only letters/],
+    ['x'.repeat(32), /longer than 31/],
+    ['dom0', /reserved/],
+    ['none', /reserved/],
+    ['default', /reserved/],
+    ['foo-dm', /-dm/],
+    ['ünï', /start with a letter/],
+    ['a\n', /only letters/],
   ];
-  for (const [n, re] of cases) assert.throws(() => validateName(n), (e: Error) => re.test(e.message), String(n));
+  for (const [n, re] of cases)
+    assert.throws(
+      () => validateName(n),
+      (e: Error) => re.test(e.message),
+      String(n),
+    );
 });
 
 test('property value parsing by type', () => {
@@ -96,8 +111,15 @@ test("tor_network: a gateway's network profile, lab by default, only lab or publ
   assert.equal(checkPropertySet(gw, 'tor_network', 'public', s), 'public');
   assert.equal(checkPropertySet(gw, 'tor_network', 'lab', s), 'lab');
   for (const bad of ['main', 'Public', '', 'none', 'lab\n']) {
-    assert.throws(() => checkPropertySet(gw, 'tor_network', bad, s), (e: Error) => /^tor_network: '.*' is not lab or public/s.test(e.message), bad);
+    assert.throws(
+      () => checkPropertySet(gw, 'tor_network', bad, s),
+      (e: Error) => /^tor_network: '.*' is not lab or public/s.test(e.message),
+      bad,
+    );
   }
-  assert.throws(() => checkPropertySet(work, 'tor_network', 'lab', s), (e: Error) => /^tor_network: 'work' is not a gateway/.test(e.message));
+  assert.throws(
+    () => checkPropertySet(work, 'tor_network', 'lab', s),
+    (e: Error) => /^tor_network: 'work' is not a gateway/.test(e.message),
+  );
   assert.equal(propertyDef('tor_network').hot, undefined, 'not changed while the gateway runs');
 });

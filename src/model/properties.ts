@@ -48,10 +48,12 @@ export function formatSize(n: number): string {
   return String(n);
 }
 
-const globalRef = (key: string) => (_q: QubeRecord, sys: SystemView): PropValue => {
-  const v = sys.globals[key];
-  return typeof v === 'string' && sys.qubes.has(v) ? v : null;
-};
+const globalRef =
+  (key: string) =>
+  (_q: QubeRecord, sys: SystemView): PropValue => {
+    const v = sys.globals[key];
+    return typeof v === 'string' && sys.qubes.has(v) ? v : null;
+  };
 
 function mustBe(sys: SystemView, name: string, field: string, pred: (q: QubeRecord) => boolean, what: string): QubeRecord {
   const target = sys.qubes.get(name);
@@ -107,20 +109,32 @@ const DEFS: PropertyDef[] = [
   { name: 'qid', type: 'int', readonly: true, doc: 'Small unique number of the qube', default: (q) => q.qid },
   { name: 'label', type: 'label', doc: `Trust colour: ${LABEL_NAMES.join(', ')}`, hot: true, default: (q) => q.label },
   {
-    name: 'template', type: 'qube', doc: 'Template whose root filesystem this qube boots from',
+    name: 'template',
+    type: 'qube',
+    doc: 'Template whose root filesystem this qube boots from',
     classes: ['app', 'disposable'],
     default: (_q, sys) => globalRef('default_template')(_q, sys),
     check: (v, q, sys) => {
       if (v === null) throw new BulkheadError('ERR_INVALID_VALUE', 'template: an app qube needs a template');
       if (q.klass === 'disposable') {
-        mustBe(sys, String(v), 'template', (t) => t.klass === 'app' && effective(t, 'template_for_dispvms', sys) === true, 'is not a disposable template (template_for_dispvms=false)');
+        mustBe(
+          sys,
+          String(v),
+          'template',
+          (t) => t.klass === 'app' && effective(t, 'template_for_dispvms', sys) === true,
+          'is not a disposable template (template_for_dispvms=false)',
+        );
       } else {
         mustBe(sys, String(v), 'template', (t) => t.klass === 'template', 'is not a template qube');
       }
     },
   },
   {
-    name: 'netvm', type: 'qube', nullable: true, hot: true, doc: 'Qube that gives this one its network (none = no network)',
+    name: 'netvm',
+    type: 'qube',
+    nullable: true,
+    hot: true,
+    doc: 'Qube that gives this one its network (none = no network)',
     default: (q, sys) => {
       if (q.klass === 'template') return null; // templates update through the RPC proxy, not a netvm
       if (effective(q, 'provides_network', sys) === true) return null;
@@ -133,7 +147,9 @@ const DEFS: PropertyDef[] = [
     check: netvmCheck,
   },
   {
-    name: 'provides_network', type: 'bool', doc: 'Whether other qubes may use this one as netvm',
+    name: 'provides_network',
+    type: 'bool',
+    doc: 'Whether other qubes may use this one as netvm',
     default: () => false,
     check: (v, q, sys) => {
       if (v === true) return;
@@ -142,7 +158,11 @@ const DEFS: PropertyDef[] = [
     },
   },
   {
-    name: 'default_dispvm', type: 'qube', nullable: true, hot: true, doc: 'Disposable template for disposables this qube starts',
+    name: 'default_dispvm',
+    type: 'qube',
+    nullable: true,
+    hot: true,
+    doc: 'Disposable template for disposables this qube starts',
     default: (q, sys) => {
       // Qubes: a disposable's disposables come from its own disposable template.
       const d = q.klass === 'disposable' ? effective(q, 'template', sys) : globalRef('default_dispvm')(q, sys);
@@ -152,7 +172,13 @@ const DEFS: PropertyDef[] = [
     },
     check: (v, _q, sys) => {
       if (v === null) return;
-      mustBe(sys, String(v), 'default_dispvm', (t) => t.klass === 'app' && effective(t, 'template_for_dispvms', sys) === true, 'is not a disposable template (template_for_dispvms=false)');
+      mustBe(
+        sys,
+        String(v),
+        'default_dispvm',
+        (t) => t.klass === 'app' && effective(t, 'template_for_dispvms', sys) === true,
+        'is not a disposable template (template_for_dispvms=false)',
+      );
     },
   },
   { name: 'template_for_dispvms', type: 'bool', classes: ['app'], doc: 'Whether disposables may be made from this qube', hot: true, default: () => false },
@@ -166,22 +192,34 @@ const DEFS: PropertyDef[] = [
   { name: 'revisions_to_keep', type: 'int', min: 0, max: 100, hot: true, doc: 'Revisions of the private volume kept at stop', default: () => 1 },
   { name: 'auto_cleanup', type: 'bool', classes: ['disposable'], hot: true, doc: 'Remove the disposable when it stops', default: () => true },
   {
-    name: 'private_size', type: 'size', min: MIN_VOLUME_BYTES, max: MAX_VOLUME_BYTES,
+    name: 'private_size',
+    type: 'size',
+    min: MIN_VOLUME_BYTES,
+    max: MAX_VOLUME_BYTES,
     doc: 'Size of the private volume (/rw, /home/user), bytes (2G, 512M accepted); grows with `volume resize`',
     default: () => 2 * GIB,
   },
   {
-    name: 'root_size', type: 'size', min: MIN_VOLUME_BYTES, max: MAX_VOLUME_BYTES, classes: ['template', 'standalone'],
+    name: 'root_size',
+    type: 'size',
+    min: MIN_VOLUME_BYTES,
+    max: MAX_VOLUME_BYTES,
+    classes: ['template', 'standalone'],
     doc: 'Size of the persistent root layer of a template or standalone (its writes to /usr, /etc, /var), bytes; grows with `volume resize`',
     default: () => 10 * GIB,
   },
   {
-    name: 'volatile_size', type: 'size', min: MIN_VOLUME_BYTES, max: MAX_VOLUME_BYTES, classes: ['app', 'disposable'],
+    name: 'volatile_size',
+    type: 'size',
+    min: MIN_VOLUME_BYTES,
+    max: MAX_VOLUME_BYTES,
+    classes: ['app', 'disposable'],
     doc: 'Size of the volatile volume (the root layer discarded at stop: /usr, /var, /tmp), bytes; RAM-backed, so at most maxmem by default',
     default: (q, sys) => Math.min(10 * GIB, (effective(q, 'maxmem', sys) as number) * MIB),
   },
   {
-    name: 'tor_network', type: 'string',
+    name: 'tor_network',
+    type: 'string',
     doc: "A gateway's network profile: lab (the sealed lab's Tor network) or public (the real Tor network); none for other qubes",
     // init sets it; a gateway made by hand joins the lab, the only network a build that cannot reach the real one may name.
     default: (q) => (isGateway(q) ? 'lab' : null),
@@ -192,13 +230,17 @@ const DEFS: PropertyDef[] = [
   },
   { name: 'pids_max', type: 'int', min: 16, max: 1 << 22, doc: 'Most processes the qube may hold', default: () => 4096 },
   {
-    name: 'amnesic', type: 'bool', classes: ['app', 'disposable'],
+    name: 'amnesic',
+    type: 'bool',
+    classes: ['app', 'disposable'],
     doc: "Disposables' data (private volume, root changes) only in RAM, never on disk (a disposable template's setting; its disposables inherit it)",
     // A disposable follows its disposable template; anything else defaults to RAM only.
     default: (q, sys) => (q.klass === 'disposable' ? inheritFromTemplate(q, sys, 'amnesic', true) : true),
   },
   {
-    name: 'audit_level', type: 'string', classes: ['app', 'disposable'],
+    name: 'audit_level',
+    type: 'string',
+    classes: ['app', 'disposable'],
     doc: "What the audit log keeps of disposables: minimal (name, times, template; never command lines or RPC arguments) or full (a disposable template's setting; its disposables inherit it)",
     default: (q, sys) => (q.klass === 'disposable' ? inheritFromTemplate(q, sys, 'audit_level', 'minimal') : 'minimal'),
     check: (v) => {
@@ -212,7 +254,10 @@ export const PROPERTIES: ReadonlyMap<string, PropertyDef> = new Map(DEFS.map((d)
 export function propertyDef(key: string, q?: QubeRecord): PropertyDef {
   const def = PROPERTIES.get(key);
   if (!def || (q && def.classes && !def.classes.includes(q.klass))) {
-    throw new BulkheadError('ERR_UNKNOWN_PROPERTY', `unknown property '${key}'${q ? ` for ${q.klass === 'app' || q.klass === 'admin' ? 'an' : 'a'} ${q.klass} qube` : ''}`);
+    throw new BulkheadError(
+      'ERR_UNKNOWN_PROPERTY',
+      `unknown property '${key}'${q ? ` for ${q.klass === 'app' || q.klass === 'admin' ? 'an' : 'a'} ${q.klass} qube` : ''}`,
+    );
   }
   return def;
 }
@@ -239,8 +284,10 @@ export function parsePropValue(def: PropertyDef, untrustedValue: unknown): PropV
     case 'size': {
       const n = parseSize(s);
       if (n === null) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${s}' is not a size (bytes, or a number with K, M, G or T)`);
-      if (def.min !== undefined && n < def.min) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${formatSize(n)} is below the minimum ${formatSize(def.min)}`);
-      if (def.max !== undefined && n > def.max) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${formatSize(n)} is above the maximum ${formatSize(def.max)}`);
+      if (def.min !== undefined && n < def.min)
+        throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${formatSize(n)} is below the minimum ${formatSize(def.min)}`);
+      if (def.max !== undefined && n > def.max)
+        throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${formatSize(n)} is above the maximum ${formatSize(def.max)}`);
       return n;
     }
     case 'label':
@@ -288,23 +335,58 @@ export const DEFAULT_MAX_DISPVMS_PER_QUBE = 4;
 
 function parseDispvmLimit(v: PropValue): number {
   const s = String(v);
-  if (!/^\d{1,4}$/.test(s) || Number(s) > 1000) throw new BulkheadError('ERR_INVALID_VALUE', `max_dispvms_per_qube: '${s}' is not a whole number from 0 to 1000`);
+  if (!/^\d{1,4}$/.test(s) || Number(s) > 1000)
+    throw new BulkheadError('ERR_INVALID_VALUE', `max_dispvms_per_qube: '${s}' is not a whole number from 0 to 1000`);
   return Number(s);
 }
 
 /** Global properties (Qubes' qubes-prefs). */
 export const GLOBAL_PROPERTIES: Record<string, { doc: string; check: (v: PropValue, sys: SystemView) => void }> = {
-  default_netvm: { doc: 'netvm of qubes that set none themselves', check: (v, sys) => { if (v !== null) mustBe(sys, String(v), 'default_netvm', (t) => effective(t, 'provides_network', sys) === true, 'does not provide network'); } },
-  default_template: { doc: 'template of new app qubes', check: (v, sys) => { if (v !== null) mustBe(sys, String(v), 'default_template', (t) => t.klass === 'template', 'is not a template'); } },
-  default_dispvm: { doc: 'disposable template of qubes that set none', check: (v, sys) => { if (v !== null) mustBe(sys, String(v), 'default_dispvm', (t) => effective(t, 'template_for_dispvms', sys) === true, 'is not a disposable template'); } },
-  clockvm: { doc: 'qube that keeps time', check: (v, sys) => { if (v !== null) mustBe(sys, String(v), 'clockvm', () => true, ''); } },
-  updatevm: { doc: 'qube that fetches updates', check: (v, sys) => { if (v !== null) mustBe(sys, String(v), 'updatevm', () => true, ''); } },
-  max_dispvms_per_qube: { doc: `disposables the RPC calls of one qube may hold at once (none = ${DEFAULT_MAX_DISPVMS_PER_QUBE})`, check: (v) => { if (v !== null) parseDispvmLimit(v); } },
+  default_netvm: {
+    doc: 'netvm of qubes that set none themselves',
+    check: (v, sys) => {
+      if (v !== null) mustBe(sys, String(v), 'default_netvm', (t) => effective(t, 'provides_network', sys) === true, 'does not provide network');
+    },
+  },
+  default_template: {
+    doc: 'template of new app qubes',
+    check: (v, sys) => {
+      if (v !== null) mustBe(sys, String(v), 'default_template', (t) => t.klass === 'template', 'is not a template');
+    },
+  },
+  default_dispvm: {
+    doc: 'disposable template of qubes that set none',
+    check: (v, sys) => {
+      if (v !== null) mustBe(sys, String(v), 'default_dispvm', (t) => effective(t, 'template_for_dispvms', sys) === true, 'is not a disposable template');
+    },
+  },
+  clockvm: {
+    doc: 'qube that keeps time',
+    check: (v, sys) => {
+      if (v !== null) mustBe(sys, String(v), 'clockvm', () => true, '');
+    },
+  },
+  updatevm: {
+    doc: 'qube that fetches updates',
+    check: (v, sys) => {
+      if (v !== null) mustBe(sys, String(v), 'updatevm', () => true, '');
+    },
+  },
+  max_dispvms_per_qube: {
+    doc: `disposables the RPC calls of one qube may hold at once (none = ${DEFAULT_MAX_DISPVMS_PER_QUBE})`,
+    check: (v) => {
+      if (v !== null) parseDispvmLimit(v);
+    },
+  },
 };
 
 /** The effective max_dispvms_per_qube (a global, stored as text). */
 export function maxDispvmsPerQube(sys: SystemView): number {
   const v = sys.globals.max_dispvms_per_qube;
   if (v === null || v === undefined) return DEFAULT_MAX_DISPVMS_PER_QUBE;
-  try { return parseDispvmLimit(v); } catch { return DEFAULT_MAX_DISPVMS_PER_QUBE; }
+  try {
+    return parseDispvmLimit(v);
+  } catch {
+    return DEFAULT_MAX_DISPVMS_PER_QUBE;
+  }
 }

@@ -116,7 +116,8 @@ export function judgeSealing(inv: NetInventory): SealReport {
   for (const r of inv.routes) {
     const ok = approved.get(r.netns);
     for (const dev of r.devs) {
-      if (!ok?.has(dev)) violations.push(`namespace ${r.netns}: IPv${r.family} route ${r.dst} (table ${r.table}) leaves through ${dev}, which is not a sealed link`);
+      if (!ok?.has(dev))
+        violations.push(`namespace ${r.netns}: IPv${r.family} route ${r.dst} (table ${r.table}) leaves through ${dev}, which is not a sealed link`);
     }
   }
 

@@ -5,10 +5,17 @@ import { join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
 import { NATIVE_BUILD } from './paths.js';
 
-export interface PeerCred { pid: number; uid: number; gid: number }
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
 
 /** Host uids a connection may come from: [first, first + count). */
-export interface UidRange { first: number; count: number }
+export interface UidRange {
+  first: number;
+  count: number;
+}
 
 let addon: { getPeerCred(fd: number): PeerCred } | undefined;
 

@@ -50,15 +50,18 @@ test('links parse with veth peers located by nsid', () => {
     { ifindex: 10, link: 'p0', ifname: 'p1', link_type: 'ether', linkinfo: { info_kind: 'veth' } },
   ];
   const parsed = parseLinks('p-a', links, [{ nsid: 0, name: 'p-b' }, { nsid: 1 }]);
-  assert.deepEqual(parsed.map((l) => [l.ifname, l.kind, l.peer?.place, l.peer?.ifindex]), [
-    ['lo', 'loopback', undefined, undefined],
-    ['h-b', 'veth', { kind: 'named', netns: 'p-b' }, 5],
-    ['up0', 'veth', { kind: 'unnamed', nsid: 1 }, 7],
-    ['v0', 'veth', { kind: 'same' }, 6],
-    ['ens3', 'ether', undefined, undefined],
-    ['p0', 'veth', { kind: 'same' }, 10],
-    ['p1', 'veth', { kind: 'same' }, 9],
-  ]);
+  assert.deepEqual(
+    parsed.map((l) => [l.ifname, l.kind, l.peer?.place, l.peer?.ifindex]),
+    [
+      ['lo', 'loopback', undefined, undefined],
+      ['h-b', 'veth', { kind: 'named', netns: 'p-b' }, 5],
+      ['up0', 'veth', { kind: 'unnamed', nsid: 1 }, 7],
+      ['v0', 'veth', { kind: 'same' }, 6],
+      ['ens3', 'ether', undefined, undefined],
+      ['p0', 'veth', { kind: 'same' }, 10],
+      ['p1', 'veth', { kind: 'same' }, 9],
+    ],
+  );
 });
 
 test('routes parse with every output device, multipath included', () => {
@@ -67,5 +70,12 @@ test('routes parse with every output device, multipath included', () => {
     { type: 'unreachable', dst: '10.0.0.0/8', flags: [] },
     { dst: '1.2.3.0/24', nexthops: [{ dev: 'a' }, { dev: 'b' }], table: '100' },
   ]);
-  assert.deepEqual(r.map((x) => [x.dst, x.table, x.devs]), [['default', 'main', ['eth0']], ['10.0.0.0/8', 'main', []], ['1.2.3.0/24', '100', ['a', 'b']]]);
+  assert.deepEqual(
+    r.map((x) => [x.dst, x.table, x.devs]),
+    [
+      ['default', 'main', ['eth0']],
+      ['10.0.0.0/8', 'main', []],
+      ['1.2.3.0/24', '100', ['a', 'b']],
+    ],
+  );
 });

@@ -23,7 +23,10 @@ export async function netnsAdd(names: readonly string[]): Promise<void> {
 export async function netnsDelete(names: readonly string[]): Promise<void> {
   names.forEach(checkNetnsName);
   const present = (await Promise.all(names.map(async (n) => ((await netnsExists(n)) ? n : null)))).filter((n): n is string => n !== null);
-  await ipBatch(present.map((n) => `netns delete ${n}`), { force: true });
+  await ipBatch(
+    present.map((n) => `netns delete ${n}`),
+    { force: true },
+  );
   await Promise.all(names.map((n) => removeNetnsEtc(n)));
   const left = (await Promise.all(present.map(async (n) => ((await netnsExists(n)) ? n : null)))).filter((n) => n !== null);
   if (left.length > 0) throw new BulkheadError('ERR_NETWORK', `could not delete namespaces: ${left.join(', ')}`);

@@ -2,8 +2,17 @@
 import { run, type RunOptions, type RunResult } from '../exec/index.js';
 import { BulkheadError } from '../errors/index.js';
 import {
-  compileBaseTable, compileDnsServers, compileQubeAttach, compileQubeBlocked, compileQubeChain, compileQubeDetach, DEFAULT_TABLE,
-  hostnamesOf, parseAddress, type FirewallRule, type QubeFirewallTarget,
+  compileBaseTable,
+  compileDnsServers,
+  compileQubeAttach,
+  compileQubeBlocked,
+  compileQubeChain,
+  compileQubeDetach,
+  DEFAULT_TABLE,
+  hostnamesOf,
+  parseAddress,
+  type FirewallRule,
+  type QubeFirewallTarget,
 } from '../firewall/index.js';
 import { checkIfname, checkNetnsName } from './names.js';
 
@@ -14,7 +23,14 @@ function inNetns(netns: string | null, cmd: string, args: readonly string[], opt
 }
 
 function nftError(stderr: string): string {
-  return stderr.trim().split('\n').filter((l) => l.includes('Error')).slice(0, 3).join(' | ') || stderr.trim().slice(0, 300);
+  return (
+    stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('Error'))
+      .slice(0, 3)
+      .join(' | ') || stderr.trim().slice(0, 300)
+  );
 }
 
 /** `nft -c -f -`: throws ERR_FIREWALL with nft's message if the text would not load. */
@@ -64,13 +80,15 @@ async function resolveNames(input: QubeFirewallInput): Promise<Map<string, reado
   if (names.length === 0) return resolved;
   const resolve = input.resolve;
   if (!resolve) throw new BulkheadError('ERR_FIREWALL', `no resolver for dsthost ${names.join(', ')}`);
-  await Promise.all(names.map(async (n) => {
-    try {
-      resolved.set(n, await resolve(n));
-    } catch (e) {
-      throw new BulkheadError('ERR_FIREWALL', `cannot resolve ${n}: ${(e as Error).message}`, { cause: e });
-    }
-  }));
+  await Promise.all(
+    names.map(async (n) => {
+      try {
+        resolved.set(n, await resolve(n));
+      } catch (e) {
+        throw new BulkheadError('ERR_FIREWALL', `cannot resolve ${n}: ${(e as Error).message}`, { cause: e });
+      }
+    }),
+  );
   return resolved;
 }
 
@@ -178,12 +196,17 @@ export async function attachQubeFirewall(input: QubeFirewallInput): Promise<void
  * transaction; if it fails, each qube is attached on its own so one bad rule set blocks only
  * its qube. Returns the qubes that ended blocked, with the reason.
  */
-export async function attachQubeFirewalls(netns: string | null, inputs: readonly Omit<QubeFirewallInput, 'netns'>[]): Promise<Array<{ qubeName: string; error: BulkheadError }>> {
+export async function attachQubeFirewalls(
+  netns: string | null,
+  inputs: readonly Omit<QubeFirewallInput, 'netns'>[],
+): Promise<Array<{ qubeName: string; error: BulkheadError }>> {
   try {
-    const texts = await Promise.all(inputs.map(async (i) => {
-      const resolved = await resolveNames({ ...i, netns });
-      return compileQubeAttach({ ...i.link, resolved }, i.rules, { now: i.now, table: i.table });
-    }));
+    const texts = await Promise.all(
+      inputs.map(async (i) => {
+        const resolved = await resolveNames({ ...i, netns });
+        return compileQubeAttach({ ...i.link, resolved }, i.rules, { now: i.now, table: i.table });
+      }),
+    );
     await applyRuleset(netns, texts.join(''));
     return [];
   } catch {

@@ -7,7 +7,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** PolicyFiles over the real filesystem; invalid UTF-8 is an error, not a guess. */
 export const diskFiles: PolicyFiles = {
   list(dir) {
-    try { return readdirSync(dir); } catch (e) { return { error: (e as Error).message }; }
+    try {
+      return readdirSync(dir);
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
   },
   kind(path) {
     try {

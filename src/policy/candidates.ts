@@ -8,35 +8,48 @@ const expansions = new WeakMap<SystemView, Map<Token, readonly string[]>>();
 /** expandToken, remembered per snapshot (both the snapshot and the rule's token are immutable). */
 function expandCached(sys: SystemView, t: Token): readonly string[] {
   let m = expansions.get(sys);
-  if (!m) { m = new Map(); expansions.set(sys, m); }
+  if (!m) {
+    m = new Map();
+    expansions.set(sys, m);
+  }
   let e = m.get(t);
-  if (!e) { e = expandToken(sys, t); m.set(t, e); }
+  if (!e) {
+    e = expandToken(sys, t);
+    m.set(t, e);
+  }
   return e;
 }
 
 /** Every target a token could stand for (Qubes' `expand`); keywords `@dispvm`/`@adminvm` stay as words. */
 export function expandToken(sys: SystemView, t: Token): string[] {
   const names = (keep: (q: PolicyQube) => boolean): string[] => sys.list.filter(keep).map((q) => q.name);
-  const templates = (keep: (q: PolicyQube) => boolean): string[] =>
-    sys.list.filter((q) => q.dispvmTemplate && keep(q)).map((q) => `@dispvm:${q.name}`);
+  const templates = (keep: (q: PolicyQube) => boolean): string[] => sys.list.filter((q) => q.dispvmTemplate && keep(q)).map((q) => `@dispvm:${q.name}`);
   switch (t.kind) {
     case 'name':
     case 'uuid': {
       const q = lookup(sys, t.kind === 'name' ? t.name : `uuid:${t.uuid}`);
       return q ? [q.name] : [];
     }
-    case 'wildcard': return [...names(() => true), ...templates(() => true), '@dispvm'];
-    case 'anyvm': return [...names((q) => !q.admin), ...templates(() => true), '@dispvm'];
-    case 'adminvm': return ['@adminvm'];
-    case 'default': return [];
-    case 'type': return names((q) => q.qubesType === t.value);
-    case 'tag': return names((q) => q.tags.has(t.value));
-    case 'dispvm': return ['@dispvm'];
+    case 'wildcard':
+      return [...names(() => true), ...templates(() => true), '@dispvm'];
+    case 'anyvm':
+      return [...names((q) => !q.admin), ...templates(() => true), '@dispvm'];
+    case 'adminvm':
+      return ['@adminvm'];
+    case 'default':
+      return [];
+    case 'type':
+      return names((q) => q.qubesType === t.value);
+    case 'tag':
+      return names((q) => q.tags.has(t.value));
+    case 'dispvm':
+      return ['@dispvm'];
     case 'dispvm-template': {
       const q = lookup(sys, t.ref);
       return q && q.dispvmTemplate ? [`@dispvm:${q.name}`] : [];
     }
-    case 'dispvm-tag': return templates((q) => q.tags.has(t.value));
+    case 'dispvm-tag':
+      return templates((q) => q.tags.has(t.value));
   }
 }
 
@@ -45,7 +58,10 @@ const offerable = new WeakMap<SystemView, Map<string, boolean>>();
 /** Does this candidate name an existing, non-internal qube (or disposable of one)? Remembered per snapshot. */
 function canOffer(sys: SystemView, c: string): boolean {
   let m = offerable.get(sys);
-  if (!m) { m = new Map(); offerable.set(sys, m); }
+  if (!m) {
+    m = new Map();
+    offerable.set(sys, m);
+  }
   let ok = m.get(c);
   if (ok === undefined) {
     const q = sys.qubes.get(c.startsWith('@dispvm:') ? c.slice(8) : c);
@@ -78,13 +94,17 @@ const MAX_REMEMBERED = 4096;
  * collectCandidates remembered per (policy rules of a service, snapshot, source, argument): all four are
  * immutable, so the answer cannot change; the memory is bounded.
  */
-export function candidatesFor(
-  sys: SystemView, source: PolicyQube, rules: readonly CompiledRule[], argument: string,
-): readonly string[] {
+export function candidatesFor(sys: SystemView, source: PolicyQube, rules: readonly CompiledRule[], argument: string): readonly string[] {
   let perSys = collected.get(rules);
-  if (!perSys) { perSys = new WeakMap(); collected.set(rules, perSys); }
+  if (!perSys) {
+    perSys = new WeakMap();
+    collected.set(rules, perSys);
+  }
   let m = perSys.get(sys);
-  if (!m) { m = new Map(); perSys.set(sys, m); }
+  if (!m) {
+    m = new Map();
+    perSys.set(sys, m);
+  }
   const key = `${source.name}\0${argument}`;
   let hit = m.get(key);
   if (!hit) {
@@ -96,9 +116,7 @@ export function candidatesFor(
 }
 
 /** Qubes' collect_targets_for_ask: later rules first; a deny takes away, an allow or ask adds. */
-export function collectCandidates(
-  sys: SystemView, source: PolicyQube, rules: readonly CompiledRule[], argument: string,
-): string[] {
+export function collectCandidates(sys: SystemView, source: PolicyQube, rules: readonly CompiledRule[], argument: string): string[] {
   const set = new Set<string>();
   for (let i = rules.length - 1; i >= 0; i--) {
     const c = rules[i]!;

@@ -5,8 +5,14 @@ import { evaluate, parsePolicyText } from './index.js';
 import type { Decision, Policy, SystemQube, SystemSnapshot } from './index.js';
 
 const q = (over: Partial<SystemQube>): SystemQube => ({
-  class: 'app', tags: [], running: false, default_dispvm: 'default-dvm', template_for_dispvms: false,
-  internal: false, uuid: null, ...over,
+  class: 'app',
+  tags: [],
+  running: false,
+  default_dispvm: 'default-dvm',
+  template_for_dispvms: false,
+  internal: false,
+  uuid: null,
+  ...over,
 });
 
 export const SYS: SystemSnapshot = {
@@ -28,7 +34,13 @@ export const SYS: SystemSnapshot = {
 };
 
 function policy(text: string): Policy {
-  const load = parsePolicyText(text.split('\n').map((l) => l.trim()).join('\n'), 'p');
+  const load = parsePolicyText(
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .join('\n'),
+    'p',
+  );
   assert.ok(load.ok, load.ok ? '' : JSON.stringify(load.errors));
   return load.policy;
 }

@@ -10,8 +10,15 @@ const ARGUMENT = /^\+[A-Za-z0-9._+-]*$/;
 
 function deny(reason: string, notify: boolean, rule: string | null = null): Decision {
   return {
-    result: 'deny', target: null, user: null, autostart: null, notify,
-    candidates: [], default_target: null, rule, reason,
+    result: 'deny',
+    target: null,
+    user: null,
+    autostart: null,
+    notify,
+    candidates: [],
+    default_target: null,
+    rule,
+    reason,
   };
 }
 
@@ -71,8 +78,15 @@ export function evaluate(policy: Policy | PolicyLoad, snapshot: SystemSnapshot, 
     }
     if (target === src.name) return deny(`a qube cannot call itself (${where})`, true, where);
     return {
-      result: 'allow', target, user: action.user, autostart: action.autostart, notify: action.notify,
-      candidates: [], default_target: null, rule: where, reason: `allowed by policy ${where}`,
+      result: 'allow',
+      target,
+      user: action.user,
+      autostart: action.autostart,
+      notify: action.notify,
+      candidates: [],
+      default_target: null,
+      rule: where,
+      reason: `allowed by policy ${where}`,
     };
   }
 
@@ -94,7 +108,14 @@ export function evaluate(policy: Policy | PolicyLoad, snapshot: SystemSnapshot, 
     defaultTarget = name !== null && candidates.includes(name) ? name : null;
   }
   return {
-    result: 'ask', target: null, user: action.user, autostart: action.autostart, notify: action.notify,
-    candidates, default_target: defaultTarget, rule: where, reason: `ask by policy ${where}`,
+    result: 'ask',
+    target: null,
+    user: action.user,
+    autostart: action.autostart,
+    notify: action.notify,
+    candidates,
+    default_target: defaultTarget,
+    rule: where,
+    reason: `ask by policy ${where}`,
   };
 }

@@ -12,8 +12,14 @@ const needs = { skip: QUBES_POLICY_SKIP };
 const DEFAULTS = new URL('../../policy/default', import.meta.url).pathname;
 
 const q = (over: Partial<SystemQube>): SystemQube => ({
-  class: 'app', tags: [], running: false, default_dispvm: 'default-dvm', template_for_dispvms: false,
-  internal: false, uuid: null, ...over,
+  class: 'app',
+  tags: [],
+  running: false,
+  default_dispvm: 'default-dvm',
+  template_for_dispvms: false,
+  internal: false,
+  uuid: null,
+  ...over,
 });
 const SYS: SystemSnapshot = {
   qubes: {
@@ -29,7 +35,7 @@ const SYS: SystemSnapshot = {
     'whonix-dvm': q({ tags: ['anon-vm'], template_for_dispvms: true, default_dispvm: 'whonix-dvm' }),
     'debian-12': q({ class: 'template' }),
     'whonix-ws-17': q({ class: 'template', tags: ['whonix-updatevm'] }),
-    'disp42': q({ class: 'disposable', running: true }),
+    disp42: q({ class: 'disposable', running: true }),
   },
 };
 
@@ -106,8 +112,14 @@ test('bulkhead default policy files lint clean', () => {
 });
 
 test('bulkhead default policy files are not a copy of Qubes text', needs, () => {
-  const ours = readFileSync(`${DEFAULTS}/90-default.policy`, 'utf8').split('\n').filter((l) => l.startsWith('#'));
-  const theirs = new Set(readFileSync(`${FIXTURES}/90-default.policy`, 'utf8').split('\n').filter((l) => l.startsWith('#') && l.length > 3));
+  const ours = readFileSync(`${DEFAULTS}/90-default.policy`, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('#'));
+  const theirs = new Set(
+    readFileSync(`${FIXTURES}/90-default.policy`, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('#') && l.length > 3),
+  );
   assert.equal(ours.filter((l) => theirs.has(l)).length, 0);
 });
 
@@ -119,13 +131,15 @@ test('bulkhead default policy decides exactly as the Qubes files, over every ser
   const names = [...Object.keys(SYS.qubes), 'dom0'];
   const targets = [...names, '@default', '@dispvm', '@dispvm:default-dvm', '@dispvm:whonix-dvm', '@adminvm', 'ghost', '@anyvm'];
   let n = 0;
-  for (const call of calls) for (const s of names) for (const t of targets) {
-    const a = decide(qubes, s, t, call);
-    const b = decide(ours, s, t, call);
-    const strip = (d: Decision) => ({ ...d, rule: d.rule !== null, reason: '' });
-    assert.deepEqual(strip(b), strip(a), `${s} -> ${t} ${call}`);
-    n++;
-  }
+  for (const call of calls)
+    for (const s of names)
+      for (const t of targets) {
+        const a = decide(qubes, s, t, call);
+        const b = decide(ours, s, t, call);
+        const strip = (d: Decision) => ({ ...d, rule: d.rule !== null, reason: '' });
+        assert.deepEqual(strip(b), strip(a), `${s} -> ${t} ${call}`);
+        n++;
+      }
   assert.ok(n > 5000, `${n} requests compared`);
 });
 

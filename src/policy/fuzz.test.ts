@@ -8,24 +8,72 @@ import { prng } from '../../test/support/prng.js';
 import { QUBES_POLICY, QUBES_POLICY_SKIP } from '../../test/support/qubes-fixtures.js';
 
 // Read only when present: a missing folder skips the test with its reason instead of failing the file.
-const LINES = QUBES_POLICY_SKIP ? [] : ['90-default.policy', '80-whonix.policy']
-  .flatMap((f) => readFileSync(`${QUBES_POLICY}/${f}`, 'utf8').split('\n'));
-const PIECES = ['@anyvm', '@adminvm', 'dom0', '@default', '@dispvm', '@dispvm:', '@dispvm:@tag:x', '@tag:', '@type:AppVM',
-  '*', '+', '+x', 'allow', 'deny', 'ask', 'target=', 'target=@dispvm', 'default_target=dom0', 'notify=yes', 'autostart=no',
-  'user=root', '!include', '!include-dir', '!include-service', '!compat-4.0', '#', '$anyvm', ',', '=', '\t', ' ', '\n',
-  'uuid:', 'uuid:1234', '\u00a0', '\u0000', '\r', 'é', '\ud800'];
-
+const LINES = QUBES_POLICY_SKIP ? [] : ['90-default.policy', '80-whonix.policy'].flatMap((f) => readFileSync(`${QUBES_POLICY}/${f}`, 'utf8').split('\n'));
+const PIECES = [
+  '@anyvm',
+  '@adminvm',
+  'dom0',
+  '@default',
+  '@dispvm',
+  '@dispvm:',
+  '@dispvm:@tag:x',
+  '@tag:',
+  '@type:AppVM',
+  '*',
+  '+',
+  '+x',
+  'allow',
+  'deny',
+  'ask',
+  'target=',
+  'target=@dispvm',
+  'default_target=dom0',
+  'notify=yes',
+  'autostart=no',
+  'user=root',
+  '!include',
+  '!include-dir',
+  '!include-service',
+  '!compat-4.0',
+  '#',
+  '$anyvm',
+  ',',
+  '=',
+  '\t',
+  ' ',
+  '\n',
+  'uuid:',
+  'uuid:1234',
+  '\u00a0',
+  '\u0000',
+  '\r',
+  'é',
+  '\ud800',
+];
 
 function mutate(rand: () => number, line: string): string {
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)]!;
   const words = line.split(/(\s+)/);
   switch (Math.floor(rand() * 6)) {
-    case 0: words[Math.floor(rand() * words.length)] = pick(PIECES); return words.join('');
-    case 1: words.splice(Math.floor(rand() * words.length), 1); return words.join('');
-    case 2: words.splice(Math.floor(rand() * (words.length + 1)), 0, ' ', pick(PIECES)); return words.join('');
-    case 3: { const i = Math.floor(rand() * (line.length + 1)); return line.slice(0, i) + pick(PIECES) + line.slice(i); }
-    case 4: { const i = Math.floor(rand() * line.length); return line.slice(0, i) + line.slice(i + 1); }
-    default: return String.fromCharCode(Math.floor(rand() * 0x250)) + line;
+    case 0:
+      words[Math.floor(rand() * words.length)] = pick(PIECES);
+      return words.join('');
+    case 1:
+      words.splice(Math.floor(rand() * words.length), 1);
+      return words.join('');
+    case 2:
+      words.splice(Math.floor(rand() * (words.length + 1)), 0, ' ', pick(PIECES));
+      return words.join('');
+    case 3: {
+      const i = Math.floor(rand() * (line.length + 1));
+      return line.slice(0, i) + pick(PIECES) + line.slice(i);
+    }
+    case 4: {
+      const i = Math.floor(rand() * line.length);
+      return line.slice(0, i) + line.slice(i + 1);
+    }
+    default:
+      return String.fromCharCode(Math.floor(rand() * 0x250)) + line;
   }
 }
 
@@ -64,8 +112,10 @@ test('20k mutated policy texts: only typed errors, and a failed load never allow
     }
     for (let r = 0; r < 3; r++) {
       const req = {
-        source: rand() < 0.5 ? 'a' : 'b', target: TARGETS[Math.floor(rand() * TARGETS.length)]!,
-        service: SERVICES[Math.floor(rand() * SERVICES.length)]!, argument: '+',
+        source: rand() < 0.5 ? 'a' : 'b',
+        target: TARGETS[Math.floor(rand() * TARGETS.length)]!,
+        service: SERVICES[Math.floor(rand() * SERVICES.length)]!,
+        argument: '+',
       };
       const d = evaluate(load, SYS, req);
       if (!load.ok) assert.equal(d.result, 'deny', `allowed by a policy that failed to load:\n${text}`);

@@ -1,7 +1,18 @@
 // Public surface of the RPC policy engine (Qubes 4.1+ policy.d format).
 export type {
-  Action, ActionName, Decision, Policy, PolicyLoad, PolicyProblem, PolicyRequest, QubeClass, Rule,
-  SystemQube, SystemSnapshot, Token, TokenPlace,
+  Action,
+  ActionName,
+  Decision,
+  Policy,
+  PolicyLoad,
+  PolicyProblem,
+  PolicyRequest,
+  QubeClass,
+  Rule,
+  SystemQube,
+  SystemSnapshot,
+  Token,
+  TokenPlace,
 } from './types.js';
 export { parseToken, tokenText } from './tokens.js';
 export { parseRuleLine, parseServiceLine } from './rule.js';

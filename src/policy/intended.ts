@@ -5,11 +5,7 @@ import type { Token } from './types.js';
 
 /** A resolved call target. */
 export type Intended =
-  | { kind: 'qube'; q: PolicyQube }
-  | { kind: 'adminvm' }
-  | { kind: 'default' }
-  | { kind: 'dispvm' }
-  | { kind: 'dispvm-template'; q: PolicyQube };
+  { kind: 'qube'; q: PolicyQube } | { kind: 'adminvm' } | { kind: 'default' } | { kind: 'dispvm' } | { kind: 'dispvm-template'; q: PolicyQube };
 
 /** Resolves a token that names a target; a qube that does not exist becomes `@default`. */
 export function resolveTargetToken(sys: SystemView, t: Token): Intended | string {
@@ -19,15 +15,19 @@ export function resolveTargetToken(sys: SystemView, t: Token): Intended | string
       const q = lookup(sys, t.kind === 'name' ? t.name : `uuid:${t.uuid}`);
       return q ? { kind: 'qube', q } : { kind: 'default' };
     }
-    case 'adminvm': return { kind: 'adminvm' };
-    case 'default': return { kind: 'default' };
-    case 'dispvm': return { kind: 'dispvm' };
+    case 'adminvm':
+      return { kind: 'adminvm' };
+    case 'default':
+      return { kind: 'default' };
+    case 'dispvm':
+      return { kind: 'dispvm' };
     case 'dispvm-template': {
       const q = lookup(sys, t.ref);
       if (!q || !q.dispvmTemplate) return `not a template for disposables: ${t.ref}`;
       return { kind: 'dispvm-template', q };
     }
-    default: return `not a valid call target: ${t.kind}`;
+    default:
+      return `not a valid call target: ${t.kind}`;
   }
 }
 
@@ -46,10 +46,15 @@ export function resolveRequested(sys: SystemView, untrusted: string): Intended |
 /** How the target appears in a decision: a qube name, `dom0`, or `@dispvm:TEMPLATE`. */
 export function targetName(sys: SystemView, source: PolicyQube, it: Intended): string | null {
   switch (it.kind) {
-    case 'qube': return it.q.name;
-    case 'adminvm': return 'dom0';
-    case 'dispvm-template': return `@dispvm:${it.q.name}`;
-    case 'dispvm': return source.defaultDispvm === null ? null : `@dispvm:${lookup(sys, source.defaultDispvm)?.name ?? source.defaultDispvm}`;
-    case 'default': return null;
+    case 'qube':
+      return it.q.name;
+    case 'adminvm':
+      return 'dom0';
+    case 'dispvm-template':
+      return `@dispvm:${it.q.name}`;
+    case 'dispvm':
+      return source.defaultDispvm === null ? null : `@dispvm:${lookup(sys, source.defaultDispvm)?.name ?? source.defaultDispvm}`;
+    case 'default':
+      return null;
   }
 }

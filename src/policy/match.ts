@@ -15,13 +15,28 @@ function refName(sys: SystemView, ref: string): string | undefined {
 
 export function compileSource(t: Token): SourceMatcher {
   switch (t.kind) {
-    case 'wildcard': return () => true;
-    case 'anyvm': return (s) => !s.admin;
-    case 'adminvm': return (s) => s.admin;
-    case 'name': { const n = t.name; return (s) => s.name === n; }
-    case 'uuid': { const u = `uuid:${t.uuid}`; return (s, sys) => refName(sys, u) === s.name; }
-    case 'type': { const v = t.value; return (s) => s.qubesType === v; }
-    case 'tag': { const v = t.value; return (s) => s.tags.has(v); }
+    case 'wildcard':
+      return () => true;
+    case 'anyvm':
+      return (s) => !s.admin;
+    case 'adminvm':
+      return (s) => s.admin;
+    case 'name': {
+      const n = t.name;
+      return (s) => s.name === n;
+    }
+    case 'uuid': {
+      const u = `uuid:${t.uuid}`;
+      return (s, sys) => refName(sys, u) === s.name;
+    }
+    case 'type': {
+      const v = t.value;
+      return (s) => s.qubesType === v;
+    }
+    case 'tag': {
+      const v = t.value;
+      return (s) => s.tags.has(v);
+    }
     // A source is always a running qube, never a disposable keyword: Qubes never matches these.
     case 'dispvm-template':
     case 'dispvm-tag':
@@ -33,12 +48,20 @@ export function compileSource(t: Token): SourceMatcher {
 
 export function compileTarget(t: Token): TargetMatcher {
   switch (t.kind) {
-    case 'wildcard': return () => true;
-    case 'anyvm': return (it) => !isAdmin(it);
-    case 'adminvm': return (it) => isAdmin(it);
-    case 'default': return (it) => it.kind === 'default';
-    case 'dispvm': return (it) => it.kind === 'dispvm';
-    case 'name': { const n = t.name; return (it) => it.kind === 'qube' && it.q.name === n; }
+    case 'wildcard':
+      return () => true;
+    case 'anyvm':
+      return (it) => !isAdmin(it);
+    case 'adminvm':
+      return (it) => isAdmin(it);
+    case 'default':
+      return (it) => it.kind === 'default';
+    case 'dispvm':
+      return (it) => it.kind === 'dispvm';
+    case 'name': {
+      const n = t.name;
+      return (it) => it.kind === 'qube' && it.q.name === n;
+    }
     case 'uuid': {
       const u = `uuid:${t.uuid}`;
       return (it, _s, sys) => {
@@ -47,8 +70,14 @@ export function compileTarget(t: Token): TargetMatcher {
         return (it.kind === 'qube' && it.q.name === q.name) || (it.kind === 'adminvm' && q.admin);
       };
     }
-    case 'type': { const v = t.value; return (it) => it.kind === 'qube' && it.q.qubesType === v; }
-    case 'tag': { const v = t.value; return (it) => it.kind === 'qube' && it.q.tags.has(v); }
+    case 'type': {
+      const v = t.value;
+      return (it) => it.kind === 'qube' && it.q.qubesType === v;
+    }
+    case 'tag': {
+      const v = t.value;
+      return (it) => it.kind === 'qube' && it.q.tags.has(v);
+    }
     case 'dispvm-template': {
       const ref = t.ref;
       return (it, src, sys) => {

@@ -5,7 +5,10 @@ import type { PolicyFiles } from './parse.js';
 export function memFiles(tree: Readonly<Record<string, string>>): PolicyFiles {
   const dirs = new Set<string>();
   for (const p of Object.keys(tree)) {
-    for (let d = posix.dirname(p); ; d = posix.dirname(d)) { dirs.add(d); if (d === '/') break; }
+    for (let d = posix.dirname(p); ; d = posix.dirname(d)) {
+      dirs.add(d);
+      if (d === '/') break;
+    }
   }
   return {
     list(dir) {

@@ -19,8 +19,18 @@ const TOKENS: Array<[string, TokenPlace[]]> = [
   ['@dispvm:default-dvm', ['source', 'target', 'redirect', 'requested']],
   ['@dispvm:uuid:d8a249f1-b02b-4944-a9e5-437def2fbe2c', ['source', 'target', 'redirect', 'requested']],
   ['@dispvm:@tag:t', ['source', 'target']],
-  ['', []], ['@invalid', []], ['@dispvm:', []], ['@dispvm:@tag:', []], ['@tag:', []], ['@type:', []],
-  ['@uuid:', []], ['@uuid:d8a249f1', []], ['uuid:', []], ['@tag:@x', []], ['@dispvm:@x', []], ['@ANYVM', []],
+  ['', []],
+  ['@invalid', []],
+  ['@dispvm:', []],
+  ['@dispvm:@tag:', []],
+  ['@tag:', []],
+  ['@type:', []],
+  ['@uuid:', []],
+  ['@uuid:d8a249f1', []],
+  ['uuid:', []],
+  ['@tag:@x', []],
+  ['@dispvm:@x', []],
+  ['@ANYVM', []],
 ];
 const PLACES: TokenPlace[] = ['source', 'target', 'redirect', 'requested'];
 
@@ -120,12 +130,7 @@ test('defaults: deny notifies, allow and ask do not; autostart yes', () => {
   assert.equal(k.action.autostart, false);
 });
 
-const OLD_VALID = [
-  '$anyvm $anyvm ask',
-  '$anyvm $dispvm ask,default_target=$dispvm',
-  '$tag:t $type:AppVM allow,target=work,user=root',
-  'work personal allow',
-];
+const OLD_VALID = ['$anyvm $anyvm ask', '$anyvm $dispvm ask,default_target=$dispvm', '$tag:t $type:AppVM allow,target=work,user=root', 'work personal allow'];
 for (const line of OLD_VALID) {
   test(`old syntax valid: ${line}`, () => {
     const sub = line.replaceAll('$', '@').replaceAll(',', ' ');
@@ -146,7 +151,10 @@ function errors(load: PolicyLoad): string[] {
 test('comments, blank lines and line numbers', () => {
   const load = parsePolicyText('# c\n\n  # indented\r\nsvc * @anyvm @anyvm deny\n\tsvc * work personal allow  \n', '/p/a.policy');
   assert.ok(load.ok);
-  assert.deepEqual(load.policy.rules.map((r) => r.line), [4, 5]);
+  assert.deepEqual(
+    load.policy.rules.map((r) => r.line),
+    [4, 5],
+  );
 });
 
 test('every bad line is reported with file and line, and nothing loads', () => {
@@ -193,10 +201,18 @@ test('!include, !include-dir and !include-service keep order and file:line', () 
   });
   const load = loadPolicy(['/etc/p'], files);
   assert.ok(load.ok, errors(load).join('\n'));
-  assert.deepEqual(load.policy.rules.map((r) => `${r.service}@${r.file}:${r.line}`), [
-    'a@/etc/p/30-user.policy:1', 'b@/etc/p/inc/one:2', 'c@/etc/p/inc/d/10-a.policy:1', 'd@/etc/p/inc/d/20-b.policy:1',
-    'svc@/etc/p/inc/old:2', 'svc@/etc/p/inc/old2:1', 'z@/etc/p/30-user.policy:5',
-  ]);
+  assert.deepEqual(
+    load.policy.rules.map((r) => `${r.service}@${r.file}:${r.line}`),
+    [
+      'a@/etc/p/30-user.policy:1',
+      'b@/etc/p/inc/one:2',
+      'c@/etc/p/inc/d/10-a.policy:1',
+      'd@/etc/p/inc/d/20-b.policy:1',
+      'svc@/etc/p/inc/old:2',
+      'svc@/etc/p/inc/old2:1',
+      'z@/etc/p/30-user.policy:5',
+    ],
+  );
   const old = load.policy.rules[4]!;
   assert.equal(old.argument, '+x');
   assert.deepEqual(old.target, { kind: 'dispvm' });
@@ -226,7 +242,10 @@ test('directories: *.policy only, C-locale order, earlier directory hides same n
   });
   const load = loadPolicy(['/run/p', '/etc/p'], files);
   assert.ok(load.ok, errors(load).join('\n'));
-  assert.deepEqual(load.policy.rules.map((r) => r.service), ['ten', 'run', 'nine', 'ab']);
+  assert.deepEqual(
+    load.policy.rules.map((r) => r.service),
+    ['ten', 'run', 'nine', 'ab'],
+  );
 });
 
 test('an invalidly named policy file fails the whole load', () => {
@@ -249,11 +268,18 @@ test('!compat-4.0 reads 4.0 per-service files: arguments before the general file
   });
   const load = loadPolicy(['/p'], files, { legacyDir: '/legacy' });
   assert.ok(load.ok, errors(load).join('\n'));
-  assert.deepEqual(load.policy.rules.map((r) => `${r.argument} ${r.source.kind} ${r.target.kind} ${r.action.name}`), [
-    '+a anyvm adminvm allow', '+a anyvm anyvm deny', '+a anyvm adminvm deny',
-    '+b name name allow', '+b anyvm anyvm deny', '+b anyvm adminvm deny',
-    'null anyvm anyvm ask',
-  ]);
+  assert.deepEqual(
+    load.policy.rules.map((r) => `${r.argument} ${r.source.kind} ${r.target.kind} ${r.action.name}`),
+    [
+      '+a anyvm adminvm allow',
+      '+a anyvm anyvm deny',
+      '+a anyvm adminvm deny',
+      '+b name name allow',
+      '+b anyvm anyvm deny',
+      '+b anyvm adminvm deny',
+      'null anyvm anyvm ask',
+    ],
+  );
   assert.equal(load.warnings.length, 1);
 });
 

@@ -34,8 +34,7 @@ export function splitLines(text: string): string[] {
 export function policyFilesIn(dir: string, files: PolicyFiles): { names: string[]; errors: string[] } | { error: string } {
   const listed = files.list(dir);
   if (!Array.isArray(listed)) return { error: (listed as { error: string }).error };
-  const names = (listed as readonly string[]).filter((n) =>
-    n.endsWith('.policy') && !n.startsWith('.') && files.kind(posix.join(dir, n)) === 'file');
+  const names = (listed as readonly string[]).filter((n) => n.endsWith('.policy') && !n.startsWith('.') && files.kind(posix.join(dir, n)) === 'file');
   const errors = names.filter((n) => !FILENAME_CHARS.test(n)).map((n) => `invalid filename: ${posix.join(dir, n)}`);
   return { names: names.sort(byCodeUnit), errors };
 }
@@ -52,23 +51,38 @@ class Parser {
   /** Directory that `!include*` paths are relative to: that of the top-level file being read. */
   base = '/';
 
-  constructor(private readonly files: PolicyFiles, private readonly opts: ParseOptions) {}
+  constructor(
+    private readonly files: PolicyFiles,
+    private readonly opts: ParseOptions,
+  ) {}
 
   err(file: string, line: number, message: string): void {
     this.errors.push({ file, line, message });
   }
 
   private enter(path: string, from: string, line: number): boolean {
-    if (this.stack.includes(path)) { this.err(from, line, `include loop: ${path}`); return false; }
-    if (this.stack.length >= MAX_DEPTH) { this.err(from, line, `includes nested deeper than ${MAX_DEPTH}`); return false; }
+    if (this.stack.includes(path)) {
+      this.err(from, line, `include loop: ${path}`);
+      return false;
+    }
+    if (this.stack.length >= MAX_DEPTH) {
+      this.err(from, line, `includes nested deeper than ${MAX_DEPTH}`);
+      return false;
+    }
     return true;
   }
 
   private readIncluded(rel: string, from: string, line: number): { path: string; text: string } | null {
     const path = posix.resolve(this.base, rel);
-    if (this.files.kind(path) !== 'file') { this.err(from, line, `not a file: ${path}`); return null; }
+    if (this.files.kind(path) !== 'file') {
+      this.err(from, line, `not a file: ${path}`);
+      return null;
+    }
     const text = this.files.read(path);
-    if (typeof text !== 'string') { this.err(from, line, `cannot read ${path}: ${text.error}`); return null; }
+    if (typeof text !== 'string') {
+      this.err(from, line, `cannot read ${path}: ${text.error}`);
+      return null;
+    }
     return { path, text };
   }
 
@@ -126,7 +140,10 @@ class Parser {
     for (const name of listed.names) {
       const path = posix.join(dir, name);
       const text = this.files.read(path);
-      if (typeof text !== 'string') { this.err(from, no, `cannot read ${path}: ${text.error}`); continue; }
+      if (typeof text !== 'string') {
+        this.err(from, no, `cannot read ${path}: ${text.error}`);
+        continue;
+      }
       if (this.enter(path, from, no)) this.file(text, path);
     }
   }
@@ -219,14 +236,20 @@ export function loadPolicy(dirs: readonly string[], files: PolicyFiles, opts: Pa
   const chosen = new Map<string, string>();
   for (const dir of dirs) {
     const listed = policyFilesIn(dir, files);
-    if ('error' in listed) { p.err(dir, 0, `cannot list policy directory: ${listed.error}`); continue; }
+    if ('error' in listed) {
+      p.err(dir, 0, `cannot list policy directory: ${listed.error}`);
+      continue;
+    }
     for (const e of listed.errors) p.err(dir, 0, e);
     for (const name of listed.names) if (!chosen.has(name)) chosen.set(name, posix.join(dir, name));
   }
   for (const name of [...chosen.keys()].sort(byCodeUnit)) {
     const path = chosen.get(name)!;
     const text = files.read(path);
-    if (typeof text !== 'string') { p.err(path, 0, `cannot read: ${text.error}`); continue; }
+    if (typeof text !== 'string') {
+      p.err(path, 0, `cannot read: ${text.error}`);
+      continue;
+    }
     p.base = posix.dirname(path);
     p.file(text, path);
   }

@@ -6,8 +6,7 @@ const SERVICE_CHARS = /^[A-Za-z0-9._-]+$/;
 const ARGUMENT_CHARS = /^[A-Za-z0-9._+-]+$/;
 
 /** Checks the SERVICE and ARGUMENT fields; `*` becomes null. */
-export function checkServiceArgument(service: string, argument: string):
-  { service: string | null; argument: string | null } | string {
+export function checkServiceArgument(service: string, argument: string): { service: string | null; argument: string | null } | string {
   const svc = service === '*' ? null : service;
   if (svc !== null && !SERVICE_CHARS.test(svc)) return `service '${service}' contains invalid characters`;
   const arg = argument === '*' ? null : argument;
@@ -73,8 +72,14 @@ function parseAction(name: string, params: readonly string[], target: Token): Ac
 
 /** Builds a rule from already split fields. */
 export function buildRule(
-  service: string, argument: string, source: string, target: string, action: string,
-  params: readonly string[], file: string, line: number,
+  service: string,
+  argument: string,
+  source: string,
+  target: string,
+  action: string,
+  params: readonly string[],
+  file: string,
+  line: number,
 ): Rule | string {
   const sa = checkServiceArgument(service, argument);
   if (typeof sa === 'string') return sa;
@@ -96,10 +101,11 @@ export function parseRuleLine(text: string, file: string, line: number): Rule | 
 }
 
 /** An old per-service line (after `$`→`@` and `,`→space): SOURCE TARGET ACTION [OPTIONS...]. */
-export function parseServiceLine(
-  service: string, argument: string, text: string, file: string, line: number,
-): Rule | string {
-  const f = text.trim().split(/[\s,]+/).filter((x) => x !== '');
+export function parseServiceLine(service: string, argument: string, text: string, file: string, line: number): Rule | string {
+  const f = text
+    .trim()
+    .split(/[\s,]+/)
+    .filter((x) => x !== '');
   if (f.length < 3) return 'wrong number of fields';
   const [source, target, action, ...params] = f as [string, string, string, ...string[]];
   return buildRule(service, argument, source, target, action, params, file, line);

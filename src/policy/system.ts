@@ -29,8 +29,13 @@ export const QUBES_TYPE: Record<QubeClass, string> = {
 };
 
 const DOM0: SystemQube = {
-  class: 'admin', tags: [], running: true, default_dispvm: null,
-  template_for_dispvms: false, internal: false, uuid: '00000000-0000-0000-0000-000000000000',
+  class: 'admin',
+  tags: [],
+  running: true,
+  default_dispvm: null,
+  template_for_dispvms: false,
+  internal: false,
+  uuid: '00000000-0000-0000-0000-000000000000',
 };
 
 const cache = new WeakMap<SystemSnapshot, SystemView>();

@@ -28,7 +28,10 @@ const PREFIXES: ReadonlyArray<[string, (v: string) => Token]> = [
 ];
 
 const PLACE_WORD: Record<TokenPlace, string> = {
-  source: 'source', target: 'target', redirect: 'redirect', requested: 'requested target',
+  source: 'source',
+  target: 'target',
+  redirect: 'redirect',
+  requested: 'requested target',
 };
 
 /** Parse `untrusted` for `place`; returns the token or an error message. */
@@ -63,16 +66,27 @@ function classify(text: string): Token | string {
 /** The token as policy text (for messages and the `rule` field). */
 export function tokenText(t: Token): string {
   switch (t.kind) {
-    case 'name': return t.name;
-    case 'uuid': return `uuid:${t.uuid}`;
-    case 'wildcard': return '*';
-    case 'adminvm': return '@adminvm';
-    case 'anyvm': return '@anyvm';
-    case 'default': return '@default';
-    case 'type': return `@type:${t.value}`;
-    case 'tag': return `@tag:${t.value}`;
-    case 'dispvm': return '@dispvm';
-    case 'dispvm-template': return `@dispvm:${t.ref}`;
-    case 'dispvm-tag': return `@dispvm:@tag:${t.value}`;
+    case 'name':
+      return t.name;
+    case 'uuid':
+      return `uuid:${t.uuid}`;
+    case 'wildcard':
+      return '*';
+    case 'adminvm':
+      return '@adminvm';
+    case 'anyvm':
+      return '@anyvm';
+    case 'default':
+      return '@default';
+    case 'type':
+      return `@type:${t.value}`;
+    case 'tag':
+      return `@tag:${t.value}`;
+    case 'dispvm':
+      return '@dispvm';
+    case 'dispvm-template':
+      return `@dispvm:${t.ref}`;
+    case 'dispvm-tag':
+      return `@dispvm:@tag:${t.value}`;
   }
 }

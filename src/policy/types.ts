@@ -54,9 +54,7 @@ export interface Policy {
   readonly rules: readonly Rule[];
 }
 
-export type PolicyLoad =
-  | { ok: true; policy: Policy; warnings: PolicyProblem[] }
-  | { ok: false; errors: PolicyProblem[] };
+export type PolicyLoad = { ok: true; policy: Policy; warnings: PolicyProblem[] } | { ok: false; errors: PolicyProblem[] };
 
 export type QubeClass = 'app' | 'template' | 'standalone' | 'disposable' | 'admin';
 

@@ -9,7 +9,11 @@ import { UNIT_MARK, UNIT_NAME, unitText } from './unit.js';
 /** The checkout bulkhead runs from (dist/service/install.js or src/service/install.ts, two levels up). */
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
-export interface ServiceOptions { unitDir: string; home: string; force?: boolean }
+export interface ServiceOptions {
+  unitDir: string;
+  home: string;
+  force?: boolean;
+}
 
 /** systemd's own test (sd_booted): this directory exists only when systemd is PID 1. */
 export function systemdRuns(): boolean {
@@ -23,7 +27,11 @@ async function systemctl(args: string[]): Promise<void> {
 
 function unitDirOf(dir: string): string {
   let st;
-  try { st = statSync(dir); } catch { throw new BulkheadError('ERR_INVALID_VALUE', `unit directory ${dir} does not exist`); }
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new BulkheadError('ERR_INVALID_VALUE', `unit directory ${dir} does not exist`);
+  }
   if (!st.isDirectory()) throw new BulkheadError('ERR_INVALID_VALUE', `unit directory ${dir} is not a directory`);
   return dir;
 }
@@ -32,11 +40,16 @@ export async function installService(o: ServiceOptions): Promise<string> {
   const text = unitText({ node: process.execPath, repo: REPO, home: o.home });
   const file = join(unitDirOf(o.unitDir), UNIT_NAME);
   let old: string | null = null;
-  try { old = readFileSync(file, 'utf8'); } catch { /* none yet */ }
+  try {
+    old = readFileSync(file, 'utf8');
+  } catch {
+    /* none yet */
+  }
   let out: string;
   if (old === text) out = `${file} is already installed and unchanged\n`;
   else {
-    if (old !== null && !o.force) throw new BulkheadError('ERR_INVALID_VALUE', `${file} exists and differs from the unit this bulkhead writes; replace it with --force`);
+    if (old !== null && !o.force)
+      throw new BulkheadError('ERR_INVALID_VALUE', `${file} exists and differs from the unit this bulkhead writes; replace it with --force`);
     // Written whole under a temporary name and renamed: systemd never reads half a unit.
     writeFileSync(`${file}.tmp`, text, { mode: 0o644 });
     renameSync(`${file}.tmp`, file);
@@ -53,8 +66,13 @@ export async function installService(o: ServiceOptions): Promise<string> {
 export async function uninstallService(o: ServiceOptions): Promise<string> {
   const file = join(unitDirOf(o.unitDir), UNIT_NAME);
   let old: string;
-  try { old = readFileSync(file, 'utf8'); } catch { return `no ${file}: nothing to remove\n`; }
-  if (!old.startsWith(UNIT_MARK) && !o.force) throw new BulkheadError('ERR_INVALID_VALUE', `${file} was not written by bulkhead daemon install; remove it with --force`);
+  try {
+    old = readFileSync(file, 'utf8');
+  } catch {
+    return `no ${file}: nothing to remove\n`;
+  }
+  if (!old.startsWith(UNIT_MARK) && !o.force)
+    throw new BulkheadError('ERR_INVALID_VALUE', `${file} was not written by bulkhead daemon install; remove it with --force`);
   let out = '';
   if (systemdRuns()) {
     await systemctl(['disable', UNIT_NAME]);

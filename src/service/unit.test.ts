@@ -14,7 +14,15 @@ test('unit text equals the golden file', () => {
 test('the unit runs absolute paths of the checkout, never the current directory', () => {
   const c = unitCommands(input);
   assert.deepEqual(c.start, ['/usr/bin/node', '--title=bulkheadd', '/opt/bulkhead/dist/daemon/main.js']);
-  assert.deepEqual(c.stop, ['/usr/bin/node', '/opt/bulkhead/dist/cli/main.js', 'daemon', 'stop', '--shutdown-qubes', '--timeout', String(STOP_QUBES_TIMEOUT_S)]);
+  assert.deepEqual(c.stop, [
+    '/usr/bin/node',
+    '/opt/bulkhead/dist/cli/main.js',
+    'daemon',
+    'stop',
+    '--shutdown-qubes',
+    '--timeout',
+    String(STOP_QUBES_TIMEOUT_S),
+  ]);
   const text = unitText({ ...input, home: '/srv/bh-state' });
   assert.match(text, /^Environment=BULKHEAD_HOME=\/srv\/bh-state$/m);
   assert.ok(text.startsWith(UNIT_MARK));
@@ -39,5 +47,10 @@ test('paths systemd would misread are refused with the field named', () => {
     [{ node: 'node' }, /node 'node'/],
     [{ node: '/usr/bin/no\\de' }, /node/],
   ];
-  for (const [over, re] of bad) assert.throws(() => unitText({ ...input, ...over }), (e: Error & { code?: string }) => re.test(e.message) && e.code === 'ERR_INVALID_VALUE', JSON.stringify(over));
+  for (const [over, re] of bad)
+    assert.throws(
+      () => unitText({ ...input, ...over }),
+      (e: Error & { code?: string }) => re.test(e.message) && e.code === 'ERR_INVALID_VALUE',
+      JSON.stringify(over),
+    );
 });

@@ -26,7 +26,10 @@ export interface UnitInput {
  */
 function plainPath(field: string, p: string): string {
   if (!/^\/[A-Za-z0-9._+@/-]*$/.test(p) || p.split('/').some((c) => c === '..')) {
-    throw new BulkheadError('ERR_INVALID_VALUE', `${field} '${p}' cannot go into a systemd unit: it must be an absolute path of letters, digits and . _ + @ - / only`);
+    throw new BulkheadError(
+      'ERR_INVALID_VALUE',
+      `${field} '${p}' cannot go into a systemd unit: it must be an absolute path of letters, digits and . _ + @ - / only`,
+    );
   }
   return p.length > 1 ? p.replace(/\/+$/, '') : p;
 }

@@ -35,7 +35,14 @@ export function appendAudit(db: Database.Database, actor: string, event: string,
   const row = { seq, time: new Date().toISOString(), actor, event, qube, detail: JSON.stringify(detail ?? {}) };
   const hash = hashEntry(prev_hash, row);
   db.prepare('INSERT INTO audit (seq, time, actor, event, qube, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-    seq, row.time, actor, event, qube, row.detail, prev_hash, hash,
+    seq,
+    row.time,
+    actor,
+    event,
+    qube,
+    row.detail,
+    prev_hash,
+    hash,
   );
   return { ...row, prev_hash, hash };
 }
@@ -100,7 +107,10 @@ export function boundAuditDetail(detail: unknown, bounds: AuditBounds = AUDIT_BO
     let whole = true;
     for (const ch of s) {
       const cost = Buffer.byteLength(JSON.stringify(ch)) - 2;
-      if (used + cost > limit) { whole = false; break; }
+      if (used + cost > limit) {
+        whole = false;
+        break;
+      }
       used += cost;
       kept += ch;
     }
@@ -112,10 +122,16 @@ export function boundAuditDetail(detail: unknown, bounds: AuditBounds = AUDIT_BO
   const walk = (v: unknown, depth: number): unknown => {
     if (typeof v === 'string') return str(v);
     if (v === null || typeof v !== 'object') return v;
-    if (depth > 4) { cut = true; return '…[nested too deep]'; }
+    if (depth > 4) {
+      cut = true;
+      return '…[nested too deep]';
+    }
     if (Array.isArray(v)) {
       const out = v.slice(0, bounds.maxItems).map((x) => walk(x, depth + 1));
-      if (v.length > bounds.maxItems) { cut = true; out.push(`…[${v.length - bounds.maxItems} more]`); }
+      if (v.length > bounds.maxItems) {
+        cut = true;
+        out.push(`…[${v.length - bounds.maxItems} more]`);
+      }
       return out;
     }
     const out: Record<string, unknown> = {};

@@ -9,7 +9,8 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   {
     name: '0001-qubes',
-    up: (db) => db.exec(`
+    up: (db) =>
+      db.exec(`
       CREATE TABLE qubes (
         name TEXT PRIMARY KEY,
         uuid TEXT NOT NULL UNIQUE,
@@ -45,7 +46,8 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     name: '0002-audit',
-    up: (db) => db.exec(`
+    up: (db) =>
+      db.exec(`
       CREATE TABLE audit (
         seq INTEGER PRIMARY KEY,
         time TEXT NOT NULL,
@@ -64,7 +66,8 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     name: '0003-firewall',
-    up: (db) => db.exec(`
+    up: (db) =>
+      db.exec(`
       CREATE TABLE firewall (
         qube TEXT PRIMARY KEY REFERENCES qubes(name) ON DELETE CASCADE ON UPDATE CASCADE,
         rules TEXT NOT NULL,

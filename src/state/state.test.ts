@@ -9,7 +9,15 @@ import { openDatabase, StateStore, verifyAudit } from './index.js';
 async function fresh() {
   const dir = mkdtempSync(join(tmpdir(), 'bh-state-'));
   const db = await openDatabase(join(dir, 'state.db'));
-  return { dir, db, store: new StateStore(db), done: () => { db.close(); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    dir,
+    db,
+    store: new StateStore(db),
+    done: () => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 test('create, set, tag, feature, remove: each audited and chained', async () => {
@@ -29,7 +37,9 @@ test('create, set, tag, feature, remove: each audited and chained', async () => 
     const v = verifyAudit(db);
     assert.equal(v.ok, true);
     assert.equal(v.rows, 5);
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 test('qids are reused lowest first', async () => {
@@ -38,7 +48,9 @@ test('qids are reused lowest first', async () => {
     for (const n of ['a', 'b', 'c']) store.createQube('t', { name: n, klass: 'app', label: 'red', props: {} });
     store.removeQube('t', 'b');
     assert.equal(store.createQube('t', { name: 'd', klass: 'app', label: 'red', props: {} }).qid, 2);
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 test('a duplicate name fails and changes nothing', async () => {
@@ -48,7 +60,9 @@ test('a duplicate name fails and changes nothing', async () => {
     const before = (db.prepare('SELECT count(*) n FROM audit').get() as { n: number }).n;
     assert.throws(() => store.createQube('t', { name: 'a', klass: 'app', label: 'red', props: {} }), /already exists/);
     assert.equal((db.prepare('SELECT count(*) n FROM audit').get() as { n: number }).n, before);
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 test('the audit log refuses edits, and a forged row breaks the chain', async () => {
@@ -60,11 +74,13 @@ test('the audit log refuses edits, and a forged row breaks the chain', async () 
     assert.throws(() => db.prepare('DELETE FROM audit').run(), /append-only/);
     // An examiner-style forgery: drop the trigger and edit a row. The chain shows it.
     db.exec('DROP TRIGGER audit_append_only_update');
-    db.prepare("UPDATE audit SET detail = '{\"key\":\"memory\",\"value\":9999}' WHERE seq = 2").run();
+    db.prepare('UPDATE audit SET detail = \'{"key":"memory","value":9999}\' WHERE seq = 2').run();
     const v = verifyAudit(db);
     assert.equal(v.ok, false);
     assert.equal(v.brokenAt, 2);
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 test('migrations run once and reopen cleanly', async () => {
@@ -76,5 +92,11 @@ test('migrations run once and reopen cleanly', async () => {
     assert.deepEqual(names, ['0001-qubes', '0002-audit', '0003-firewall']);
     assert.equal(db2.pragma('journal_mode', { simple: true }), 'wal');
     db2.close();
-  } finally { try { done(); } catch { /* closed above */ } }
+  } finally {
+    try {
+      done();
+    } catch {
+      /* closed above */
+    }
+  }
 });

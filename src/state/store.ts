@@ -10,7 +10,14 @@ export type PowerState = 'halted' | 'running' | 'paused' | 'transient';
 /** Highest qid; each qid owns a uid range and addresses, so the count is bounded. */
 export const MAX_QID = 4095;
 
-interface QubeRow { name: string; uuid: string; qid: number; klass: string; label: string; created_at: string }
+interface QubeRow {
+  name: string;
+  uuid: string;
+  qid: number;
+  klass: string;
+  label: string;
+  created_at: string;
+}
 
 /** Turns an audit row's detail into what the log keeps (the daemon's rule for disposables); returns it unchanged by default. */
 export type AuditRedactor = (event: string, qube: string | null, detail: unknown) => unknown;
@@ -71,8 +78,15 @@ export class StateStore {
       features.set(f.qube, m);
     }
     return rows.map((r) => ({
-      name: r.name, uuid: r.uuid, qid: r.qid, klass: r.klass as QubeClass, label: r.label as Label,
-      props: props.get(r.name) ?? {}, tags: tags.get(r.name) ?? [], features: features.get(r.name) ?? {}, createdAt: r.created_at,
+      name: r.name,
+      uuid: r.uuid,
+      qid: r.qid,
+      klass: r.klass as QubeClass,
+      label: r.label as Label,
+      props: props.get(r.name) ?? {},
+      tags: tags.get(r.name) ?? [],
+      features: features.get(r.name) ?? {},
+      createdAt: r.created_at,
     }));
   }
 
@@ -109,7 +123,10 @@ export class StateStore {
   }
 
   // ---- writes (each one transaction, audited) ----
-  createQube(actor: string, init: { name: string; klass: QubeClass; label: Label; props: Record<string, PropValue>; tags?: string[]; features?: Record<string, string> }): QubeRecord {
+  createQube(
+    actor: string,
+    init: { name: string; klass: QubeClass; label: Label; props: Record<string, PropValue>; tags?: string[]; features?: Record<string, string> },
+  ): QubeRecord {
     return this.tx(() => {
       if (this.db.prepare('SELECT 1 FROM qubes WHERE name = ?').get(init.name)) {
         throw new BulkheadError('ERR_QUBE_EXISTS', `a qube named '${init.name}' already exists`);
@@ -117,11 +134,14 @@ export class StateStore {
       const qid = this.freeQid();
       const uuid = randomUUID();
       const createdAt = new Date().toISOString();
-      this.db.prepare('INSERT INTO qubes (name, uuid, qid, klass, label, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(init.name, uuid, qid, init.klass, init.label, createdAt);
+      this.db
+        .prepare('INSERT INTO qubes (name, uuid, qid, klass, label, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(init.name, uuid, qid, init.klass, init.label, createdAt);
       const ins = this.db.prepare('INSERT INTO props (qube, key, value) VALUES (?, ?, ?)');
       for (const [k, v] of Object.entries(init.props)) ins.run(init.name, k, JSON.stringify(v));
       for (const t of init.tags ?? []) this.db.prepare('INSERT OR IGNORE INTO tags (qube, tag) VALUES (?, ?)').run(init.name, t);
-      for (const [k, v] of Object.entries(init.features ?? {})) this.db.prepare('INSERT INTO features (qube, key, value) VALUES (?, ?, ?)').run(init.name, k, v);
+      for (const [k, v] of Object.entries(init.features ?? {}))
+        this.db.prepare('INSERT INTO features (qube, key, value) VALUES (?, ?, ?)').run(init.name, k, v);
       this.db.prepare('INSERT INTO power (qube, state, since) VALUES (?, ?, ?)').run(init.name, 'halted', createdAt);
       this.append(actor, 'qube-created', init.name, { klass: init.klass, label: init.label, qid, uuid, props: init.props, tags: init.tags ?? [] });
       return this.requireQube(init.name);
@@ -156,7 +176,9 @@ export class StateStore {
       if (key === 'label') {
         this.db.prepare('UPDATE qubes SET label = ? WHERE name = ?').run(value, name);
       } else {
-        this.db.prepare('INSERT INTO props (qube, key, value) VALUES (?, ?, ?) ON CONFLICT (qube, key) DO UPDATE SET value = excluded.value').run(name, key, JSON.stringify(value));
+        this.db
+          .prepare('INSERT INTO props (qube, key, value) VALUES (?, ?, ?) ON CONFLICT (qube, key) DO UPDATE SET value = excluded.value')
+          .run(name, key, JSON.stringify(value));
       }
       this.append(actor, 'property-set', name, { key, value });
     });
@@ -191,7 +213,9 @@ export class StateStore {
   setFeature(actor: string, name: string, key: string, value: string): void {
     this.tx(() => {
       this.requireQube(name);
-      this.db.prepare('INSERT INTO features (qube, key, value) VALUES (?, ?, ?) ON CONFLICT (qube, key) DO UPDATE SET value = excluded.value').run(name, key, value);
+      this.db
+        .prepare('INSERT INTO features (qube, key, value) VALUES (?, ?, ?) ON CONFLICT (qube, key) DO UPDATE SET value = excluded.value')
+        .run(name, key, value);
       this.append(actor, 'feature-set', name, { key, value });
     });
   }
@@ -215,7 +239,9 @@ export class StateStore {
   /** Record a lifecycle transition (started, stopped, paused...) with its audit row. */
   setPower(actor: string, name: string, state: PowerState, event: string, detail: Record<string, unknown> = {}): void {
     this.tx(() => {
-      this.db.prepare('INSERT INTO power (qube, state, since) VALUES (?, ?, ?) ON CONFLICT (qube) DO UPDATE SET state = excluded.state, since = excluded.since').run(name, state, new Date().toISOString());
+      this.db
+        .prepare('INSERT INTO power (qube, state, since) VALUES (?, ?, ?) ON CONFLICT (qube) DO UPDATE SET state = excluded.state, since = excluded.since')
+        .run(name, state, new Date().toISOString());
       this.append(actor, event, name, detail);
     });
   }
@@ -228,7 +254,11 @@ export class StateStore {
   setFirewallRules(actor: string, name: string, rules: string[]): void {
     this.tx(() => {
       this.requireQube(name);
-      this.db.prepare('INSERT INTO firewall (qube, rules, updated_at) VALUES (?, ?, ?) ON CONFLICT (qube) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at').run(name, JSON.stringify(rules), new Date().toISOString());
+      this.db
+        .prepare(
+          'INSERT INTO firewall (qube, rules, updated_at) VALUES (?, ?, ?) ON CONFLICT (qube) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at',
+        )
+        .run(name, JSON.stringify(rules), new Date().toISOString());
       this.append(actor, 'firewall-set', name, { rules });
     });
   }

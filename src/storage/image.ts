@@ -29,15 +29,36 @@ export async function isImage(p: string): Promise<boolean> {
  * and modes kept; its root owned by `owner`). 4 KiB blocks so online growth goes far; no blocks
  * reserved for root (a qube's root is not the host's and should get the whole size).
  */
-export async function makeImage(img: string, bytes: number, fromDir: string | null, owner: { uid: number; gid: number }, extraMkfs: string[] = []): Promise<void> {
+export async function makeImage(
+  img: string,
+  bytes: number,
+  fromDir: string | null,
+  owner: { uid: number; gid: number },
+  extraMkfs: string[] = [],
+): Promise<void> {
   const fh = await fsp.open(img, 'wx', 0o600);
   try {
     await fh.truncate(bytes);
   } finally {
     await fh.close();
   }
-  await tool('mkfs.ext4', ['-q', '-F', '-b', '4096', '-m', '0', ...extraMkfs, ...(fromDir === null ? [] : ['-d', fromDir]),
-    '-E', `root_owner=${owner.uid}:${owner.gid},lazy_itable_init=1,lazy_journal_init=1`, img], `creating ${img}`);
+  await tool(
+    'mkfs.ext4',
+    [
+      '-q',
+      '-F',
+      '-b',
+      '4096',
+      '-m',
+      '0',
+      ...extraMkfs,
+      ...(fromDir === null ? [] : ['-d', fromDir]),
+      '-E',
+      `root_owner=${owner.uid}:${owner.gid},lazy_itable_init=1,lazy_journal_init=1`,
+      img,
+    ],
+    `creating ${img}`,
+  );
 }
 
 export async function imageInfo(img: string): Promise<ImageInfo> {
@@ -66,7 +87,8 @@ export async function growImageOffline(img: string, bytes: number): Promise<void
   if ((await fsBytes(img)) >= Math.max(bytes, sizeBytes) - 4096) return;
   // resize2fs insists on a freshly checked file system when it is not mounted.
   const r = await run('e2fsck', ['-f', '-p', img], { timeoutMs: 30 * 60_000, allowFail: true });
-  if (r.code !== 0 && r.code !== 1) throw new BulkheadError('ERR_VOLUME', `checking ${img} before growing it: e2fsck exit ${r.code}: ${r.stdout.trim().split('\n').pop() ?? ''}`);
+  if (r.code !== 0 && r.code !== 1)
+    throw new BulkheadError('ERR_VOLUME', `checking ${img} before growing it: e2fsck exit ${r.code}: ${r.stdout.trim().split('\n').pop() ?? ''}`);
   await tool('resize2fs', [img], `growing ${img}`, 30 * 60_000);
 }
 
@@ -166,6 +188,10 @@ export async function releaseSharedMount(dir: string, img: string): Promise<void
   // losetup -d on a device still in use only marks it to go with its last user (harmless).
   for (const dev of await loopsOf(img)) await run('losetup', ['-d', dev], { timeoutMs: 10_000, allowFail: true });
   // rmdir, never rm -r: a directory still mounted must not be emptied.
-  await fsp.rmdir(`${dir}/fs`).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
-  await fsp.rmdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+  await fsp.rmdir(`${dir}/fs`).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw e;
+  });
+  await fsp.rmdir(dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw e;
+  });
 }

@@ -1,14 +1,7 @@
 // Unit tests for volume paths, revision names and pruning choices.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  checkVolumeName,
-  parseRevisionName,
-  revisionName,
-  revisionsToPrune,
-  sortRevisionNames,
-  volumePaths,
-} from './layout.js';
+import { checkVolumeName, parseRevisionName, revisionName, revisionsToPrune, sortRevisionNames, volumePaths } from './layout.js';
 import { shiftId } from './shift.js';
 
 test('volume paths follow the documented layout', () => {
@@ -29,7 +22,15 @@ test('revision names round-trip and sort by time then suffix', () => {
   assert.equal(revisionName(at, 2), '2025-05-20T12-34-56.789Z-2');
   assert.equal(parseRevisionName(revisionName(at))?.getTime(), at.getTime());
   assert.equal(parseRevisionName(revisionName(at, 3))?.getTime(), at.getTime());
-  for (const bad of ['', 'x', '.incoming-2025-05-20T12-34-56.789Z', '2025-05-20T12:34:56.789Z', '2025-13-99T12-34-56.789Z-', '2025-13-01T12-34-56.789Z', '2025-02-30T00-00-00.000Z']) {
+  for (const bad of [
+    '',
+    'x',
+    '.incoming-2025-05-20T12-34-56.789Z',
+    '2025-05-20T12:34:56.789Z',
+    '2025-13-99T12-34-56.789Z-',
+    '2025-13-01T12-34-56.789Z',
+    '2025-02-30T00-00-00.000Z',
+  ]) {
     assert.equal(parseRevisionName(bad), null, bad);
   }
   const names = ['2025-05-20T12-34-56.789Z-10', '2024-01-01T00-00-00.000Z', '2025-05-20T12-34-56.789Z', '.trash-x', '2025-05-20T12-34-56.789Z-2'];

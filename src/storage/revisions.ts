@@ -13,15 +13,7 @@ import { BulkheadError } from '../errors/index.js';
 import { isImage } from './image.js';
 import { copyTree, durableRename, exists, isDir, removeTree, syncFs, writeFileAtomic } from './fsops.js';
 import { recoverRoot } from './template-root.js';
-import {
-  INCOMING_PREFIX,
-  TRASH_PREFIX,
-  parseRevisionName,
-  revisionName,
-  revisionsToPrune,
-  sortRevisionNames,
-  volumePathsOf,
-} from './layout.js';
+import { INCOMING_PREFIX, TRASH_PREFIX, parseRevisionName, revisionName, revisionsToPrune, sortRevisionNames, volumePathsOf } from './layout.js';
 
 export interface Revision {
   name: string;
@@ -271,4 +263,3 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
     throw e;
   }
 }
-

@@ -11,7 +11,16 @@ import { basename, join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
 import { run } from '../exec/index.js';
 import { durableRename, exists, isDir, mkdirOwned, randomSuffix, removeTree, syncFs, writeFileAtomic } from './fsops.js';
-import { INCOMING_PREFIX, MERGE_PREFIX, parseRevisionName, ROOT_IMAGE_PREFIX, revisionName, revisionsToPrune, sortRevisionNames, volumePathsOf } from './layout.js';
+import {
+  INCOMING_PREFIX,
+  MERGE_PREFIX,
+  parseRevisionName,
+  ROOT_IMAGE_PREFIX,
+  revisionName,
+  revisionsToPrune,
+  sortRevisionNames,
+  volumePathsOf,
+} from './layout.js';
 import { shiftTreeOwners } from './shift.js';
 import { imageInfo, isImage, makeImage, releaseSharedMount, withImageMountedShared } from './image.js';
 
@@ -30,7 +39,11 @@ interface RootJournal {
   saveAs: string;
 }
 
-export interface RootRevision { name: string; createdAt: Date; path: string }
+export interface RootRevision {
+  name: string;
+  createdAt: Date;
+  path: string;
+}
 
 export interface RootCommitResult {
   /** The revision the previous root was saved as, or null when the upper held nothing to commit. */
@@ -48,7 +61,9 @@ async function dirId(p: string): Promise<string> {
 export async function listRootRevisions(volDir: string): Promise<RootRevision[]> {
   const dir = volumePathsOf(volDir).rootRevisions;
   let names: string[];
-  try { names = await fsp.readdir(dir); } catch (e) {
+  try {
+    names = await fsp.readdir(dir);
+  } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
@@ -75,7 +90,11 @@ async function withUpper<T>(volDir: string, fn: (upper: string) => Promise<T>): 
 }
 
 async function hasEntries(dir: string): Promise<boolean> {
-  try { return (await fsp.readdir(dir)).length > 0; } catch { return false; }
+  try {
+    return (await fsp.readdir(dir)).length > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether the template's upper holds anything (a change since the last commit). */
@@ -147,7 +166,9 @@ export const rootSteps = {
     await fsp.mkdir(mnt, { mode: 0o700 });
     try {
       await withUpper(volDir, async (upper) => {
-        await run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,nosuid,nodev,lowerdir=${overlayPath(upper)}:${overlayPath(p.rootfs)}`, mnt], { timeoutMs: 60_000 });
+        await run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,nosuid,nodev,lowerdir=${overlayPath(upper)}:${overlayPath(p.rootfs)}`, mnt], {
+          timeoutMs: 60_000,
+        });
         try {
           // Unchanged files share their inode with the current root. Safe because no root is ever
           // written in place: the template writes to its upper, app qubes to theirs, and a change
@@ -248,7 +269,10 @@ export async function revertTemplateRoot(volDir: string, revision?: string): Pro
   const have = (await listRootRevisions(volDir)).map((r) => r.name);
   const want = revision ?? have[have.length - 1];
   if (!want || !have.includes(want)) {
-    throw new BulkheadError('ERR_INVALID_VALUE', `no revision ${JSON.stringify(revision ?? '')} of the root volume (revisions: ${have.length ? have.join(', ') : 'none'})`);
+    throw new BulkheadError(
+      'ERR_INVALID_VALUE',
+      `no revision ${JSON.stringify(revision ?? '')} of the root volume (revisions: ${have.length ? have.join(', ') : 'none'})`,
+    );
   }
   if (await upperHasChanges(volDir)) {
     throw new BulkheadError('ERR_VOLUME', 'the template has changes that are not committed yet (its last stop did not finish); start and stop it, then revert');
@@ -264,7 +288,10 @@ export async function revertTemplateRoot(volDir: string, revision?: string): Pro
 /** Delete the oldest root revisions beyond `keep`, except those a qube still runs from. */
 export async function pruneRootRevisions(volDir: string, keep: number, inUse: ReadonlySet<string>): Promise<string[]> {
   const revs = await listRootRevisions(volDir);
-  const doomed = revisionsToPrune(revs.map((r) => r.name), keep);
+  const doomed = revisionsToPrune(
+    revs.map((r) => r.name),
+    keep,
+  );
   const pruned: string[] = [];
   for (const n of doomed) {
     const path = join(volumePathsOf(volDir).rootRevisions, n);
@@ -289,31 +316,43 @@ export async function clearLowerRoot(volDir: string): Promise<void> {
 export async function rootsInUse(poolDir: string): Promise<Set<string>> {
   const out = new Set<string>();
   let names: string[];
-  try { names = await fsp.readdir(poolDir); } catch { return out; }
+  try {
+    names = await fsp.readdir(poolDir);
+  } catch {
+    return out;
+  }
   for (const n of names) {
     if (n.startsWith('.')) continue;
     try {
       const j = JSON.parse(await fsp.readFile(volumePathsOf(join(poolDir, n)).lowerRecord, 'utf8')) as { lower?: unknown };
       if (typeof j.lower === 'string') out.add(j.lower);
-    } catch { /* no record: not running from a template */ }
+    } catch {
+      /* no record: not running from a template */
+    }
   }
   return out;
 }
 
 async function readRootJournal(path: string): Promise<RootJournal | null> {
   let text: string;
-  try { text = await fsp.readFile(path, 'utf8'); } catch (e) {
+  try {
+    text = await fsp.readFile(path, 'utf8');
+  } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
   let o: Partial<RootJournal>;
-  try { o = JSON.parse(text) as Partial<RootJournal>; } catch {
+  try {
+    o = JSON.parse(text) as Partial<RootJournal>;
+  } catch {
     throw new BulkheadError('ERR_VOLUME', `${path}: not valid JSON; cannot tell how to finish the interrupted root commit`);
   }
   const okName = (s: unknown) => typeof s === 'string' && basename(s) === s;
-  const ok = typeof o.saveAs === 'string' && parseRevisionName(o.saveAs) !== null && (
-    (o.op === 'root-commit' && okName(o.incoming) && o.incoming!.startsWith(ROOT_INCOMING)) ||
-    (o.op === 'root-revert' && okName(o.revision) && parseRevisionName(o.revision!) !== null));
+  const ok =
+    typeof o.saveAs === 'string' &&
+    parseRevisionName(o.saveAs) !== null &&
+    ((o.op === 'root-commit' && okName(o.incoming) && o.incoming!.startsWith(ROOT_INCOMING)) ||
+      (o.op === 'root-revert' && okName(o.revision) && parseRevisionName(o.revision!) !== null));
   if (!ok) throw new BulkheadError('ERR_VOLUME', `${path}: not a root journal`);
   return o as RootJournal;
 }

@@ -166,7 +166,9 @@ async function dropPingCapability(root: string): Promise<void> {
     if (!p || !(await exists(p))) continue;
     const st = await fsp.lstat(p);
     if (!st.isFile()) continue;
-    await run('python3', ['-c', 'import os,sys\ntry: os.removexattr(sys.argv[1], "security.capability", follow_symlinks=False)\nexcept OSError: pass', p], { timeoutMs: 10_000 });
+    await run('python3', ['-c', 'import os,sys\ntry: os.removexattr(sys.argv[1], "security.capability", follow_symlinks=False)\nexcept OSError: pass', p], {
+      timeoutMs: 10_000,
+    });
   }
 }
 

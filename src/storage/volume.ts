@@ -62,7 +62,15 @@ export interface CreateVolumesOptions {
  * whose directory `crypt/` is encrypted with the master key; `fill(dataDir)` lays out what goes
  * into it while the key is present. The key is removed and the image unmounted before returning.
  */
-async function makeEncryptedImage(img: string, bytes: number, adminMnt: string, enc: { key: Buffer; keyFile: KeyFile }, dataOwner: { uid: number; gid: number }, dataMode: number, fill: (dataDir: string) => Promise<void>): Promise<void> {
+async function makeEncryptedImage(
+  img: string,
+  bytes: number,
+  adminMnt: string,
+  enc: { key: Buffer; keyFile: KeyFile },
+  dataOwner: { uid: number; gid: number },
+  dataMode: number,
+  fill: (dataDir: string) => Promise<void>,
+): Promise<void> {
   await makeImage(img, bytes, null, { uid: 0, gid: 0 }, MKFS_ENCRYPT_OPTIONS);
   await withImageMounted(img, adminMnt, true, async () => {
     await addKey(adminMnt, enc.key, enc.keyFile.keyId);
@@ -242,12 +250,16 @@ export async function cloneQubeVolumes(poolDir: string, src: string, dst: string
       const shift = { fromBase: opts.fromUidBase, toBase: opts.toUidBase, count: UID_COUNT };
       if (await isImage(t.private)) {
         // Only root can reach the clone's .creating- directory, and nothing else mounts this copy.
-        await withImageMounted(t.private, t.adminMnt, true, async () => { await shiftTreeOwners(t.adminMnt, shift); });
+        await withImageMounted(t.private, t.adminMnt, true, async () => {
+          await shiftTreeOwners(t.adminMnt, shift);
+        });
       } else {
         await shiftTreeOwners(t.private, shift);
       }
       if (await isImage(t.root)) {
-        await withImageMounted(t.root, t.adminMnt, true, async () => { await shiftTreeOwners(t.adminMnt, shift); });
+        await withImageMounted(t.root, t.adminMnt, true, async () => {
+          await shiftTreeOwners(t.adminMnt, shift);
+        });
       } else {
         await shiftTreeOwners(t.root, shift);
       }
@@ -373,9 +385,7 @@ export async function volumeInfo(poolDir: string, name: string, cls: VolumeClass
   checkVolumeName(name);
   const p = volumePaths(poolDir, name);
   if (!(await isDir(p.dir))) throw new BulkheadError('ERR_NO_SUCH_QUBE', `no volumes of ${name} at ${p.dir}`);
-  const revs = await Promise.all(
-    (await listRevisions(p.dir)).map(async (r) => ({ ...r, usage: await treeUsage(r.path) })),
-  );
+  const revs = await Promise.all((await listRevisions(p.dir)).map(async (r) => ({ ...r, usage: await treeUsage(r.path) })));
   const image = await isImage(p.private);
   const privSize = image ? (await imageInfo(p.private)).sizeBytes : null;
   const discarded = !rootIsPersistent(cls);
@@ -383,12 +393,24 @@ export async function volumeInfo(poolDir: string, name: string, cls: VolumeClass
   const rootSize = rootImage ? (await imageInfo(p.root)).sizeBytes : null;
   const volumes: VolumeInfo[] = [
     {
-      kind: 'private', path: p.private, persistent: cls !== 'disposable', usage: await treeUsage(p.private), revisions: revs,
-      bound: image ? 'image' : cls === 'disposable' ? 'tmpfs' : null, sizeBytes: privSize,
+      kind: 'private',
+      path: p.private,
+      persistent: cls !== 'disposable',
+      usage: await treeUsage(p.private),
+      revisions: revs,
+      bound: image ? 'image' : cls === 'disposable' ? 'tmpfs' : null,
+      sizeBytes: privSize,
     },
     // The discarded root layer of app qubes and disposables lives in the volatile tmpfs while they run.
     // A template's or standalone's persistent root layer is an image (older qubes: an unbounded directory).
-    { kind: 'root', path: p.root, persistent: !discarded, usage: await treeUsage(p.root), bound: discarded ? 'tmpfs' : rootImage ? 'image' : null, sizeBytes: rootSize },
+    {
+      kind: 'root',
+      path: p.root,
+      persistent: !discarded,
+      usage: await treeUsage(p.root),
+      bound: discarded ? 'tmpfs' : rootImage ? 'image' : null,
+      sizeBytes: rootSize,
+    },
     { kind: 'volatile', path: p.volatile, persistent: false, usage: await treeUsage(p.volatile), bound: discarded ? 'tmpfs' : null, sizeBytes: null },
   ];
   if (await isDir(p.rootfs)) volumes.push({ kind: 'rootfs', path: p.rootfs, persistent: true, usage: await treeUsage(p.rootfs), bound: null, sizeBytes: null });

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { TorControl } from './client.js';
 
 const dirs: string[] = [];
-after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
 const PASSWORD = 'a1'.repeat(32);
 const COOKIE = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
@@ -29,7 +31,12 @@ async function fakeTor(): Promise<{ path: string; cookieFile: string; server: Se
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 2);
         seen.push(line);
-        if (line.startsWith('AUTHENTICATE')) s.write(line === `AUTHENTICATE ${COOKIE.toString('hex')}` || line === `AUTHENTICATE "${PASSWORD}"` ? '250 OK\r\n' : '515 Authentication failed: Wrong length on authentication cookie.\r\n');
+        if (line.startsWith('AUTHENTICATE'))
+          s.write(
+            line === `AUTHENTICATE ${COOKIE.toString('hex')}` || line === `AUTHENTICATE "${PASSWORD}"`
+              ? '250 OK\r\n'
+              : '515 Authentication failed: Wrong length on authentication cookie.\r\n',
+          );
         else if (line === 'GETINFO huge') s.write(`250-huge=${'h'.repeat(300_000)}\r\n250 OK\r\n`);
         else if (line === 'GETINFO version circuit-status') s.write('250-version=0.4.9.11\r\n250+circuit-status=\r\n1 BUILT $AA~a,$BB~b\r\n.\r\n250 OK\r\n');
         else if (line === 'SETEVENTS HS_DESC') s.write('250 OK\r\n650 HS_DESC UPLOADED abc UNKNOWN $X\r\n');

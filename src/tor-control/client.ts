@@ -29,7 +29,11 @@ export class TorControl {
   /** Settles once the connection is gone, whoever ended it. */
   readonly closed: Promise<void>;
 
-  private constructor(private readonly socket: Socket, private readonly timeoutMs: number, maxReply = Infinity) {
+  private constructor(
+    private readonly socket: Socket,
+    private readonly timeoutMs: number,
+    maxReply = Infinity,
+  ) {
     this.parser = new ReplyParser(maxReply);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => {
@@ -49,9 +53,18 @@ export class TorControl {
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = 'path' in opts.target ? connect(opts.target.path) : connect(opts.target.port, opts.target.host);
-      const timer = setTimeout(() => { s.destroy(); reject(new BulkheadError('ERR_TIMEOUT', 'tor control connect timed out')); }, timeoutMs);
-      s.once('connect', () => { clearTimeout(timer); resolve(s); });
-      s.once('error', (e) => { clearTimeout(timer); reject(new BulkheadError('ERR_NETWORK', `tor control connect: ${e.message}`, { cause: e })); });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new BulkheadError('ERR_TIMEOUT', 'tor control connect timed out'));
+      }, timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      s.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new BulkheadError('ERR_NETWORK', `tor control connect: ${e.message}`, { cause: e }));
+      });
     });
     const ctl = new TorControl(socket, timeoutMs, opts.maxReply);
     try {
@@ -67,7 +80,10 @@ export class TorControl {
       }
       const answer = await ctl.raw(line);
       if (answer.status !== 250) {
-        const text = answer.lines.map((l) => l.text).join(' | ').slice(0, 200);
+        const text = answer.lines
+          .map((l) => l.text)
+          .join(' | ')
+          .slice(0, 200);
         throw new BulkheadError('ERR_PERMISSION', `tor refused the ${what}: ${answer.status} ${text}`);
       }
     } catch (e) {
@@ -94,8 +110,14 @@ export class TorControl {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new BulkheadError('ERR_TIMEOUT', `tor control "${line.split(' ')[0]}" timed out`)), this.timeoutMs);
       this.pending.push({
-        resolve: (r) => { clearTimeout(timer); resolve(r); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       this.socket.write(`${line}\r\n`);
     });

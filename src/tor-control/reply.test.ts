@@ -8,7 +8,13 @@ test('single-line and multi-line replies', () => {
   const r = p.push('250 OK\r\n250-version=0.4.9.11\r\n250-status/circuit-established=1\r\n250 OK\r\n');
   assert.equal(r.length, 2);
   assert.deepEqual(r[0], { status: 250, lines: [{ text: 'OK' }] });
-  assert.deepEqual([...parseGetinfo(r[1]!)], [['version', '0.4.9.11'], ['status/circuit-established', '1']]);
+  assert.deepEqual(
+    [...parseGetinfo(r[1]!)],
+    [
+      ['version', '0.4.9.11'],
+      ['status/circuit-established', '1'],
+    ],
+  );
 });
 
 test('data blocks with dot-unstuffing, split across chunks', () => {
@@ -23,7 +29,10 @@ test('data blocks with dot-unstuffing, split across chunks', () => {
 test('errors and asynchronous events are replies of their own', () => {
   const p = new ReplyParser();
   const r = p.push('552 Unrecognized key "address"\r\n650 HS_DESC UPLOADED abc UNKNOWN $X\r\n');
-  assert.deepEqual(r.map((x) => x.status), [552, 650]);
+  assert.deepEqual(
+    r.map((x) => x.status),
+    [552, 650],
+  );
   assert.equal(r[1]?.lines[0]?.text, 'HS_DESC UPLOADED abc UNKNOWN $X');
 });
 

@@ -20,7 +20,13 @@ export interface HostUplinkConfig {
 }
 
 /** What `init --uplink host` may carry, untrusted. */
-export interface HostUplinkOptions { nic?: string; mode?: string; address?: string; gateway?: string; dns?: string[] }
+export interface HostUplinkOptions {
+  nic?: string;
+  mode?: string;
+  address?: string;
+  gateway?: string;
+  dns?: string[];
+}
 
 const IFNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
 export const MAX_DNS = 3;
@@ -29,7 +35,8 @@ export const MAX_DNS = 3;
 export const FEATURE = { mode: 'uplink.mode', nic: 'uplink.nic', address: 'uplink.address', gateway: 'uplink.gateway', dns: 'uplink.dns' } as const;
 
 function checkNic(field: string, v: string): string {
-  if (!IFNAME.test(v) || v === 'lo' || v === '.' || v === '..') throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${v}' is not an interface name (1-15 of A-Za-z0-9_.-, not lo)`);
+  if (!IFNAME.test(v) || v === 'lo' || v === '.' || v === '..')
+    throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${v}' is not an interface name (1-15 of A-Za-z0-9_.-, not lo)`);
   return v;
 }
 
@@ -49,7 +56,8 @@ export function checkCidr(field: string, v: string): string {
   if (len < 8 || len > 32) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: prefix /${len} is not in 8..32`);
   if (len < 31) {
     const host = parseIpv4(m[1]!)! & (2 ** (32 - len) - 1);
-    if (host === 0 || host === 2 ** (32 - len) - 1) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${m[1]} is the network or broadcast address of /${len}`);
+    if (host === 0 || host === 2 ** (32 - len) - 1)
+      throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${m[1]} is the network or broadcast address of /${len}`);
   }
   return `${m[1]}/${len}`;
 }
@@ -58,7 +66,7 @@ export function checkCidr(field: string, v: string): string {
 export function inSubnet(ip: string, cidr: string): boolean {
   const [base, len] = cidr.split('/');
   const mask = Number(len) === 0 ? 0 : (0xffffffff << (32 - Number(len))) >>> 0;
-  return ((parseIpv4(ip)! & mask) >>> 0) === ((parseIpv4(base!)! & mask) >>> 0);
+  return (parseIpv4(ip)! & mask) >>> 0 === (parseIpv4(base!)! & mask) >>> 0;
 }
 
 /** Validate `init --uplink host` options; one error naming the option. */
@@ -74,7 +82,8 @@ export function parseHostUplinkOptions(o: HostUplinkOptions): HostUplinkConfig {
   if (mode === 'nat' && (address !== null || gateway !== null)) {
     throw new BulkheadError('ERR_INVALID_VALUE', '--address/--gateway: only for --mode exclusive (in nat mode the host keeps its own address and route)');
   }
-  if ((address === null) !== (gateway === null)) throw new BulkheadError('ERR_INVALID_VALUE', `${address === null ? '--address' : '--gateway'}: static settings need both --address and --gateway`);
+  if ((address === null) !== (gateway === null))
+    throw new BulkheadError('ERR_INVALID_VALUE', `${address === null ? '--address' : '--gateway'}: static settings need both --address and --gateway`);
   if (address !== null && gateway !== null) {
     if (!address.endsWith('/32') && !inSubnet(gateway, address)) throw new BulkheadError('ERR_INVALID_VALUE', `--gateway: ${gateway} is not inside ${address}`);
     if (gateway === address.split('/')[0]) throw new BulkheadError('ERR_INVALID_VALUE', '--gateway: is the address itself');
@@ -98,7 +107,13 @@ export function configFeatures(c: HostUplinkConfig): Record<string, string> {
 export function configFromFeatures(qube: string, f: Readonly<Record<string, string>>): HostUplinkConfig & { nic: string } {
   const get = (k: string) => (f[k] === undefined || f[k] === '' ? undefined : f[k]);
   try {
-    const c = parseHostUplinkOptions({ mode: get(FEATURE.mode), nic: get(FEATURE.nic), address: get(FEATURE.address), gateway: get(FEATURE.gateway), dns: get(FEATURE.dns)?.split(',') });
+    const c = parseHostUplinkOptions({
+      mode: get(FEATURE.mode),
+      nic: get(FEATURE.nic),
+      address: get(FEATURE.address),
+      gateway: get(FEATURE.gateway),
+      dns: get(FEATURE.dns)?.split(','),
+    });
     if (c.nic === null) throw new BulkheadError('ERR_INVALID_VALUE', `${FEATURE.nic}: not set (run init --uplink host again)`);
     return c as HostUplinkConfig & { nic: string };
   } catch (e) {

@@ -17,11 +17,16 @@ export interface Lease {
 export const MAX_LEASE_TEXT = 4096;
 
 const ip = z.string().max(15);
-const report = z.object({
-  address: ip, prefix: z.number().int().min(0).max(32).nullable(),
-  routers: z.array(ip).max(8), dns: z.array(ip).max(8),
-  lease: z.number().int().min(0).max(0xffffffff).nullable(), server: z.array(ip).max(1),
-}).strict();
+const report = z
+  .object({
+    address: ip,
+    prefix: z.number().int().min(0).max(32).nullable(),
+    routers: z.array(ip).max(8),
+    dns: z.array(ip).max(8),
+    lease: z.number().int().min(0).max(0xffffffff).nullable(),
+    server: z.array(ip).max(1),
+  })
+  .strict();
 const failure = z.object({ error: z.string().max(300) }).strict();
 
 function unicast(a: string): boolean {
@@ -39,16 +44,25 @@ export function parseLease(untrustedText: string): Lease {
   const text = untrustedText.slice(0, MAX_LEASE_TEXT).trim();
   const line = text.split('\n').pop() ?? '';
   let json: unknown;
-  try { json = JSON.parse(line); } catch { throw new BulkheadError('ERR_NETWORK', `DHCP client in sys-net: no lease in its answer (${JSON.stringify(line.slice(0, 80))})`); }
+  try {
+    json = JSON.parse(line);
+  } catch {
+    throw new BulkheadError('ERR_NETWORK', `DHCP client in sys-net: no lease in its answer (${JSON.stringify(line.slice(0, 80))})`);
+  }
   const f = failure.safeParse(json);
   if (f.success) throw new BulkheadError('ERR_NETWORK', `DHCP client in sys-net: ${f.data.error.replace(/[^\x20-\x7e]/g, '?')}`);
   const r = report.safeParse(json);
-  if (!r.success) throw new BulkheadError('ERR_NETWORK', `DHCP client in sys-net: bad lease: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}`);
+  if (!r.success)
+    throw new BulkheadError('ERR_NETWORK', `DHCP client in sys-net: bad lease: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}`);
   const l = r.data;
   if (!unicast(l.address)) throw new BulkheadError('ERR_NETWORK', `DHCP lease: address '${l.address}' is not a unicast IPv4 address`);
   const prefix = l.prefix === null || l.prefix < 8 ? 32 : l.prefix;
   let address: string;
-  try { address = checkCidr('address', `${l.address}/${prefix}`); } catch (e) { throw new BulkheadError('ERR_NETWORK', `DHCP lease: ${(e as Error).message}`); }
+  try {
+    address = checkCidr('address', `${l.address}/${prefix}`);
+  } catch (e) {
+    throw new BulkheadError('ERR_NETWORK', `DHCP lease: ${(e as Error).message}`);
+  }
   const gateway = l.routers.find((g) => unicast(g) && g !== l.address && (prefix === 32 || inSubnet(g, address)));
   if (!gateway) throw new BulkheadError('ERR_NETWORK', `DHCP lease for ${address}: no usable router (${l.routers.join(', ') || 'none given'})`);
   const dns = [...new Set(l.dns.filter(unicast))].slice(0, MAX_DNS);

@@ -48,24 +48,26 @@ export function compileHostNatTable(n: HostNatInput): string {
     post.push(`    ip saddr ${l.sysNetAddr} oifname "${nic}" masquerade`);
   });
   if (n.forwardWasOff) fwd.push('    drop');
-  return [
-    `table ip ${table}`,
-    `delete table ip ${table}`,
-    `table ip ${table} {`,
-    '  chain forward {',
-    '    type filter hook forward priority filter; policy accept;',
-    ...fwd,
-    '  }',
-    '  chain input {',
-    '    type filter hook input priority filter; policy accept;',
-    ...input,
-    '  }',
-    '  chain postrouting {',
-    '    type nat hook postrouting priority srcnat; policy accept;',
-    ...post,
-    '  }',
-    '}',
-  ].join('\n') + '\n';
+  return (
+    [
+      `table ip ${table}`,
+      `delete table ip ${table}`,
+      `table ip ${table} {`,
+      '  chain forward {',
+      '    type filter hook forward priority filter; policy accept;',
+      ...fwd,
+      '  }',
+      '  chain input {',
+      '    type filter hook input priority filter; policy accept;',
+      ...input,
+      '  }',
+      '  chain postrouting {',
+      '    type nat hook postrouting priority srcnat; policy accept;',
+      ...post,
+      '  }',
+      '}',
+    ].join('\n') + '\n'
+  );
 }
 
 /** The text that removes the table (when the last nat uplink goes). */

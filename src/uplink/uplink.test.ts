@@ -2,14 +2,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  compileHostNatTable, configFeatures, configFromFeatures, defaultRouteNic, defaultRoutes, dropHostNatTable, hostNatTableName, leaseChangeLines, parseHostUplinkOptions, parseLease, renewalDelayS, usableResolvers,
+  compileHostNatTable,
+  configFeatures,
+  configFromFeatures,
+  defaultRouteNic,
+  defaultRoutes,
+  dropHostNatTable,
+  hostNatTableName,
+  leaseChangeLines,
+  parseHostUplinkOptions,
+  parseLease,
+  renewalDelayS,
+  usableResolvers,
 } from './index.js';
 
 test('options: defaults, nat, static exclusive', () => {
   assert.deepEqual(parseHostUplinkOptions({}), { mode: 'exclusive', nic: null, settings: { address: null, gateway: null, dns: [] } });
-  assert.deepEqual(parseHostUplinkOptions({ mode: 'nat', nic: 'wlp2s0', dns: ['9.9.9.9'] }), { mode: 'nat', nic: 'wlp2s0', settings: { address: null, gateway: null, dns: ['9.9.9.9'] } });
-  assert.deepEqual(parseHostUplinkOptions({ nic: 'enp3s0', address: '192.168.1.20/24', gateway: '192.168.1.1', dns: ['192.168.1.1', '1.1.1.1'] }).settings,
-    { address: '192.168.1.20/24', gateway: '192.168.1.1', dns: ['192.168.1.1', '1.1.1.1'] });
+  assert.deepEqual(parseHostUplinkOptions({ mode: 'nat', nic: 'wlp2s0', dns: ['9.9.9.9'] }), {
+    mode: 'nat',
+    nic: 'wlp2s0',
+    settings: { address: null, gateway: null, dns: ['9.9.9.9'] },
+  });
+  assert.deepEqual(parseHostUplinkOptions({ nic: 'enp3s0', address: '192.168.1.20/24', gateway: '192.168.1.1', dns: ['192.168.1.1', '1.1.1.1'] }).settings, {
+    address: '192.168.1.20/24',
+    gateway: '192.168.1.1',
+    dns: ['192.168.1.1', '1.1.1.1'],
+  });
   // A /32 with a gateway anywhere (onlink).
   assert.equal(parseHostUplinkOptions({ address: '203.0.113.5/32', gateway: '203.0.113.1', dns: ['203.0.113.1'] }).settings.address, '203.0.113.5/32');
 });
@@ -37,7 +55,12 @@ test('options: each bad input is one error naming the option', () => {
     [{ dns: ['224.0.0.1'] }, /^--dns\[0\]: '224.0.0.1' is not a unicast/],
     [{ gateway: '1.2.3', address: '1.2.3.4/24' }, /^--gateway: '1.2.3'/],
   ];
-  for (const [o, re] of bad) assert.throws(() => parseHostUplinkOptions(o), (e: Error & { code?: string }) => re.test(e.message) && e.code === 'ERR_INVALID_VALUE', JSON.stringify(o));
+  for (const [o, re] of bad)
+    assert.throws(
+      () => parseHostUplinkOptions(o),
+      (e: Error & { code?: string }) => re.test(e.message) && e.code === 'ERR_INVALID_VALUE',
+      JSON.stringify(o),
+    );
 });
 
 test('features round trip; a bad stored value names the feature', () => {
@@ -45,7 +68,10 @@ test('features round trip; a bad stored value names the feature', () => {
   assert.deepEqual(configFromFeatures('sys-net', configFeatures(c)), c);
   const n = parseHostUplinkOptions({ nic: 'wlan0', mode: 'nat' });
   assert.deepEqual(configFromFeatures('sys-net', configFeatures(n)), n);
-  assert.throws(() => configFromFeatures('sys-net', { ...configFeatures(n), 'uplink.mode': 'tap' }), /host uplink of 'sys-net': feature uplink\.mode: 'tap' is not nat or exclusive/);
+  assert.throws(
+    () => configFromFeatures('sys-net', { ...configFeatures(n), 'uplink.mode': 'tap' }),
+    /host uplink of 'sys-net': feature uplink\.mode: 'tap' is not nat or exclusive/,
+  );
   assert.throws(() => configFromFeatures('sys-net', { ...configFeatures(n), 'uplink.nic': '' }), /feature uplink\.nic: not set/);
   assert.throws(() => configFromFeatures('sys-net', { ...configFeatures(c), 'uplink.dns': '10.0.0.1,x' }), /feature uplink\.dns\[1\]/);
 });
@@ -57,22 +83,59 @@ test('NIC of the default route, from ip -j route output', () => {
     { dst: 'default', gateway: '10.0.0.1', dev: 'enp0s31f6', protocol: 'dhcp', metric: 100, flags: [] },
   ];
   assert.equal(defaultRouteNic(laptop), 'enp0s31f6');
-  assert.deepEqual(defaultRoutes(laptop).map((r) => r.dev), ['enp0s31f6', 'wlp2s0']);
+  assert.deepEqual(
+    defaultRoutes(laptop).map((r) => r.dev),
+    ['enp0s31f6', 'wlp2s0'],
+  );
   assert.equal(defaultRouteNic([{ dst: 'default', gateway: '10.0.0.1', dev: 'eth0', flags: ['onlink'] }]), 'eth0');
   // Cable unplugged: the kernel marks the route linkdown; the Wi-Fi one is used.
-  assert.equal(defaultRouteNic([{ dst: 'default', gateway: '10.0.0.1', dev: 'eth0', metric: 100, flags: ['linkdown'] }, { dst: 'default', gateway: '192.168.1.1', dev: 'wlan0', metric: 600, flags: [] }]), 'wlan0');
+  assert.equal(
+    defaultRouteNic([
+      { dst: 'default', gateway: '10.0.0.1', dev: 'eth0', metric: 100, flags: ['linkdown'] },
+      { dst: 'default', gateway: '192.168.1.1', dev: 'wlan0', metric: 600, flags: [] },
+    ]),
+    'wlan0',
+  );
   // Multipath: the first live next hop.
-  assert.equal(defaultRouteNic([{ dst: 'default', flags: [], nexthops: [{ gateway: '10.0.0.1', dev: 'eth0', flags: ['dead'] }, { gateway: '10.0.1.1', dev: 'eth1', flags: [] }] }]), 'eth1');
+  assert.equal(
+    defaultRouteNic([
+      {
+        dst: 'default',
+        flags: [],
+        nexthops: [
+          { gateway: '10.0.0.1', dev: 'eth0', flags: ['dead'] },
+          { gateway: '10.0.1.1', dev: 'eth1', flags: [] },
+        ],
+      },
+    ]),
+    'eth1',
+  );
   // Equal metrics keep the kernel's order.
-  assert.equal(defaultRouteNic([{ dst: 'default', dev: 'a' }, { dst: 'default', dev: 'b' }]), 'a');
-  for (const none of [[], '', null, {}, [{ dst: '10.0.0.0/8', dev: 'eth0' }], [{ dst: 'default', type: 'unreachable', flags: [] }], [{ dst: 'default', type: 'blackhole' }], [{ dst: 'default', gateway: '10.0.0.1' }]]) {
+  assert.equal(
+    defaultRouteNic([
+      { dst: 'default', dev: 'a' },
+      { dst: 'default', dev: 'b' },
+    ]),
+    'a',
+  );
+  for (const none of [
+    [],
+    '',
+    null,
+    {},
+    [{ dst: '10.0.0.0/8', dev: 'eth0' }],
+    [{ dst: 'default', type: 'unreachable', flags: [] }],
+    [{ dst: 'default', type: 'blackhole' }],
+    [{ dst: 'default', gateway: '10.0.0.1' }],
+  ]) {
     assert.equal(defaultRouteNic(none), null, JSON.stringify(none));
   }
 });
 
 test('resolvers sys-net can reach: loopback ones are passed over', () => {
   const stub = 'nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n';
-  const upstream = '# This is /run/systemd/resolve/resolv.conf\nnameserver 192.168.1.1\nnameserver 192.168.1.1\nnameserver fe80::1%wlan0\nnameserver 9.9.9.9 # quad9\n';
+  const upstream =
+    '# This is /run/systemd/resolve/resolv.conf\nnameserver 192.168.1.1\nnameserver 192.168.1.1\nnameserver fe80::1%wlan0\nnameserver 9.9.9.9 # quad9\n';
   assert.deepEqual(usableResolvers([undefined, stub]), []);
   assert.deepEqual(usableResolvers([upstream, stub]), ['192.168.1.1', '9.9.9.9']);
   assert.deepEqual(usableResolvers([stub, 'nameserver 10.0.0.1\n']), ['10.0.0.1']);
@@ -81,7 +144,14 @@ test('resolvers sys-net can reach: loopback ones are passed over', () => {
 });
 
 test('lease from sys-net: checked, bounded, one error each', () => {
-  const good = { address: '10.201.0.57', prefix: 24, routers: ['10.201.0.1'], dns: ['10.201.0.1', '10.201.0.1', '127.0.0.1'], lease: 3600, server: ['10.201.0.1'] };
+  const good = {
+    address: '10.201.0.57',
+    prefix: 24,
+    routers: ['10.201.0.1'],
+    dns: ['10.201.0.1', '10.201.0.1', '127.0.0.1'],
+    lease: 3600,
+    server: ['10.201.0.1'],
+  };
   assert.deepEqual(parseLease(`noise\n${JSON.stringify(good)}\n`), { address: '10.201.0.57/24', gateway: '10.201.0.1', dns: ['10.201.0.1'], leaseS: 3600 });
   // No subnet mask: a /32 with the router onlink.
   assert.equal(parseLease(JSON.stringify({ ...good, prefix: null })).address, '10.201.0.57/32');
@@ -97,12 +167,23 @@ test('lease from sys-net: checked, bounded, one error each', () => {
     [JSON.stringify({ ...good, routers: [] }), /no usable router \(none given\)/],
     [JSON.stringify({ ...good, address: 'x'.repeat(5000) }), /no lease|bad lease/],
   ];
-  for (const [t, re] of bad) assert.throws(() => parseLease(t), (e: Error & { code?: string }) => re.test(e.message) && e.code === 'ERR_NETWORK', t.slice(0, 60));
+  for (const [t, re] of bad)
+    assert.throws(
+      () => parseLease(t),
+      (e: Error & { code?: string }) => re.test(e.message) && e.code === 'ERR_NETWORK',
+      t.slice(0, 60),
+    );
 });
 
 test("host nat table: golden text; forwarding opened only for sys-net's link", () => {
-  const text = compileHostNatTable({ table: hostNatTableName('bh12ab'), links: [{ veth: 'bh12ab-u3', nic: 'wlp2s0', sysNetAddr: '10.139.254.5' }], forwardWasOff: true });
-  assert.equal(text, `table ip bh12ab_uplink
+  const text = compileHostNatTable({
+    table: hostNatTableName('bh12ab'),
+    links: [{ veth: 'bh12ab-u3', nic: 'wlp2s0', sysNetAddr: '10.139.254.5' }],
+    forwardWasOff: true,
+  });
+  assert.equal(
+    text,
+    `table ip bh12ab_uplink
 delete table ip bh12ab_uplink
 table ip bh12ab_uplink {
   chain forward {
@@ -122,12 +203,16 @@ table ip bh12ab_uplink {
     ip saddr 10.139.254.5 oifname "wlp2s0" masquerade
   }
 }
-`);
+`,
+  );
   // Forwarding was on before: the host's own forwarding is left as it was (no final drop).
   const on = compileHostNatTable({ table: 'bh12ab_uplink', links: [{ veth: 'bh12ab-u3', nic: 'eth0', sysNetAddr: '10.139.254.5' }], forwardWasOff: false });
   assert.doesNotMatch(on, /^ {4}drop$/m);
   assert.equal(dropHostNatTable('bh12ab_uplink'), 'table ip bh12ab_uplink\ndelete table ip bh12ab_uplink\n');
-  assert.throws(() => compileHostNatTable({ table: 'x', links: [{ veth: 'a"b', nic: 'eth0', sysNetAddr: '10.139.254.5' }], forwardWasOff: true }), /interface name 'a"b'/);
+  assert.throws(
+    () => compileHostNatTable({ table: 'x', links: [{ veth: 'a"b', nic: 'eth0', sysNetAddr: '10.139.254.5' }], forwardWasOff: true }),
+    /interface name 'a"b'/,
+  );
   assert.throws(() => compileHostNatTable({ table: 'x', links: [{ veth: 'v', nic: 'v', sysNetAddr: '10.139.254.5' }], forwardWasOff: true }), /same interface/);
   assert.throws(() => compileHostNatTable({ table: 'x', links: [{ veth: 'v', nic: 'eth0', sysNetAddr: '10.139.254' }], forwardWasOff: true }), /sysNetAddr/);
   assert.throws(() => hostNatTableName('bh-12'), /table name/);
@@ -141,6 +226,10 @@ test('lease renewal: at half the lease within bounds; eth0 changes only when the
   assert.equal(renewalDelayS(10 * 86_400), 86_400);
   const a = { address: '10.201.0.57/24', gateway: '10.201.0.1', dns: ['10.201.0.1'], leaseS: 3600 };
   assert.deepEqual(leaseChangeLines('eth0', a, { ...a, dns: ['9.9.9.9'] }), []);
-  assert.deepEqual(leaseChangeLines('eth0', a, { ...a, address: '10.201.0.60/24' }), ['address add 10.201.0.60/24 dev eth0', 'address del 10.201.0.57/24 dev eth0', 'route replace default via 10.201.0.1 dev eth0 onlink']);
+  assert.deepEqual(leaseChangeLines('eth0', a, { ...a, address: '10.201.0.60/24' }), [
+    'address add 10.201.0.60/24 dev eth0',
+    'address del 10.201.0.57/24 dev eth0',
+    'route replace default via 10.201.0.1 dev eth0 onlink',
+  ]);
   assert.deepEqual(leaseChangeLines('eth0', a, { ...a, gateway: '10.201.0.254' }), ['route replace default via 10.201.0.254 dev eth0 onlink']);
 });

@@ -14,16 +14,24 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
   const sh = (name: string, script: string, user = 'root') => d.ok(['run', '--user', user, name, '--', 'sh', '-c', script], undefined, 300_000);
   /** What a qube's home holds: every entry's path, owner, mode, size, link target and content hash. */
   const homeState = (name: string) => sh(name, "cd /home/user && find . -printf '%p %U:%G %m %s %l\\n' | sort && find . -type f -exec sha256sum {} + | sort");
-  const qubeNames = () => lsJson(d).map((q) => q.name).sort();
+  const qubeNames = () =>
+    lsJson(d)
+      .map((q) => q.name)
+      .sort();
   const rootfsOf = (name: string) => join(d.home, 'qubes', name, 'rootfs');
   /** A host-side tree: every entry's path, owner, mode, size, link target, and every file's hash. */
   const treeState = (dir: string) => {
-    const l = spawnSync('sh', ['-c', "cd \"$1\" && find . -printf '%p %U:%G %m %s %l\\n' | sort && find . -type f -exec sha256sum {} + | sort", 'sh', dir], { encoding: 'utf8' });
+    const l = spawnSync('sh', ['-c', 'cd "$1" && find . -printf \'%p %U:%G %m %s %l\\n\' | sort && find . -type f -exec sha256sum {} + | sort', 'sh', dir], {
+      encoding: 'utf8',
+    });
     assert.equal(l.status, 0, l.stderr);
     return l.stdout;
   };
   const poolEntries = () => readdirSync(join(d.home, 'qubes')).sort();
-  const mountsBelowHome = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => (l.split(' ')[4] ?? '').startsWith(`${d.home}/`));
+  const mountsBelowHome = () =>
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => (l.split(' ')[4] ?? '').startsWith(`${d.home}/`));
   const record = (name: string) => ({
     prefs: JSON.parse(d.ok(['prefs', name, '--json'])) as { name: string; value: unknown; isDefault: boolean }[],
     tags: d.ok(['tags', name]),
@@ -47,7 +55,10 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
     d.ok(['features', 'work', 'service.cups', '1']);
     d.ok(['firewall', 'work', 'add', 'action=accept', 'dsthost=10.1.2.3', 'proto=tcp', 'dstports=443']);
     // Incompressible data spanning several 4 MiB chunks, a sparse file, a symlink, root- and user-owned files, a setuid bit.
-    sh('work', 'head -c 9000000 /dev/urandom > /home/user/random && echo hello > /home/user/note && truncate -s 5M /home/user/sparse && ln -s note /home/user/link && mkdir /home/user/d && echo r > /home/user/d/rootfile && chmod 4755 /home/user/d/rootfile && chown user:user /home/user/random /home/user/note');
+    sh(
+      'work',
+      'head -c 9000000 /dev/urandom > /home/user/random && echo hello > /home/user/note && truncate -s 5M /home/user/sparse && ln -s note /home/user/link && mkdir /home/user/d && echo r > /home/user/d/rootfile && chmod 4755 /home/user/d/rootfile && chown user:user /home/user/random /home/user/note',
+    );
     workBefore = homeState('work');
     // A tiny template keeps the standalone's and the template's roots small: they are checked on the
     // host (their rootfs/ directories), not by running them.
@@ -79,7 +90,10 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
     d.ok(['shutdown', 'work']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /'work' is running/);
-    assert.deepEqual(readdirSync(dir).filter((f) => f !== 'pass' && f !== 'wrong'), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f !== 'pass' && f !== 'wrong'),
+      [],
+    );
   });
 
   it('backs up an app qube and a standalone, verifies, and restores them after removal', () => {
@@ -93,7 +107,10 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
     const v = d.ok(['backup', 'verify', file, '--passphrase-file', pass()], undefined, 300_000);
     assert.match(v, /qubes: sa \(standalone\), work \(app\)/);
     d.ok(['remove', '--force', 'work', 'sa']);
-    assert.deepEqual(qubeNames().filter((n) => n === 'work' || n === 'sa'), []);
+    assert.deepEqual(
+      qubeNames().filter((n) => n === 'work' || n === 'sa'),
+      [],
+    );
     const r = d.ok(['backup', 'restore', file, '--passphrase-file', pass()], undefined, 300_000);
     assert.match(r, /restored sa \(standalone\)/);
     assert.match(r, /restored work \(app\)/);
@@ -104,7 +121,11 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
     assert.equal(treeState(rootfsOf('sa')), saBefore, "the standalone's own root: entries, owners, modes, links, contents");
     for (const v of ['private', 'root']) assert.equal(statSync(join(d.home, 'qubes', 'sa', v)).size, 16 * 1024 * 1024, `sa's ${v} image keeps its length`);
     d.ok(['shutdown', 'work']);
-    assert.deepEqual(poolEntries().filter((e) => e.startsWith('.')), [], 'no staging directory left');
+    assert.deepEqual(
+      poolEntries().filter((e) => e.startsWith('.')),
+      [],
+      'no staging directory left',
+    );
   });
 
   it('backs up a template when asked, and restores it before the qube that boots from it', () => {
@@ -117,7 +138,7 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
     const r = d.ok(['backup', 'restore', file, '--passphrase-file', pass()]);
     assert.match(r, /restored tiny \(template\)\nrestored tapp \(app\)/);
     assert.equal(treeState(rootfsOf('tiny')), tinyBefore);
-    assert.equal((lsJson(d).find((q) => q.name === 'tapp'))?.template, 'tiny');
+    assert.equal(lsJson(d).find((q) => q.name === 'tapp')?.template, 'tiny');
   });
 
   it('a name conflict skips by default and renames on request', () => {
@@ -139,7 +160,11 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
     /** Records of the file: offset, total length, kind. */
     const records = (b: Buffer) => {
       const out: { at: number; len: number; kind: number }[] = [];
-      for (let at = HEADER_BYTES; at < b.length;) { const len = RECORD_HEADER_BYTES + b.readUInt32BE(at + 8); out.push({ at, len, kind: b[at]! }); at += len; }
+      for (let at = HEADER_BYTES; at < b.length;) {
+        const len = RECORD_HEADER_BYTES + b.readUInt32BE(at + 8);
+        out.push({ at, len, kind: b[at]! });
+        at += len;
+      }
       return out;
     };
     before(() => {
@@ -151,17 +176,36 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
     });
 
     const cases: [string, (b: Buffer) => Buffer | null, RegExp][] = [
-      ['a flipped byte in the last chunk', (b) => { const c = Buffer.from(b); c[c.length - 100]! ^= 1; return c; }, /failed authentication/],
-      ['truncation at a chunk boundary', (b) => { const rs = records(b); return b.subarray(0, rs[rs.length - 2]!.at); }, /truncated/],
+      [
+        'a flipped byte in the last chunk',
+        (b) => {
+          const c = Buffer.from(b);
+          c[c.length - 100]! ^= 1;
+          return c;
+        },
+        /failed authentication/,
+      ],
+      [
+        'truncation at a chunk boundary',
+        (b) => {
+          const rs = records(b);
+          return b.subarray(0, rs[rs.length - 2]!.at);
+        },
+        /truncated/,
+      ],
       ['truncation inside a chunk', (b) => b.subarray(0, b.length - 5000), /truncated/],
-      ['two data chunks swapped', (b) => {
-        const rs = records(b);
-        const data = rs.map((r, i) => [r, i] as const).filter(([r]) => r.kind === RecordKind.data);
-        const [[, i], [, j]] = [data[data.length - 3]!, data[data.length - 2]!];
-        const parts = rs.map((r) => b.subarray(r.at, r.at + r.len));
-        [parts[i], parts[j]] = [parts[j]!, parts[i]!];
-        return Buffer.concat([b.subarray(0, HEADER_BYTES), ...parts]);
-      }, /out of place|failed authentication/],
+      [
+        'two data chunks swapped',
+        (b) => {
+          const rs = records(b);
+          const data = rs.map((r, i) => [r, i] as const).filter(([r]) => r.kind === RecordKind.data);
+          const [[, i], [, j]] = [data[data.length - 3]!, data[data.length - 2]!];
+          const parts = rs.map((r) => b.subarray(r.at, r.at + r.len));
+          [parts[i], parts[j]] = [parts[j]!, parts[i]!];
+          return Buffer.concat([b.subarray(0, HEADER_BYTES), ...parts]);
+        },
+        /out of place|failed authentication/,
+      ],
       ['a wrong passphrase', () => null, /wrong passphrase/],
     ];
     for (const [what, mutate, msg] of cases) {
@@ -178,7 +222,14 @@ describe('backup create, verify, restore', { timeout: 600_000 }, () => {
         const r = d.cli(['backup', 'restore', file(), ...args], undefined, 300_000);
         assert.notEqual(r.code, 0, r.stdout);
         assert.match(r.stderr, msg);
-        assert.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('bulkhead:')).length, 1, `one error: ${r.stderr}`);
+        assert.equal(
+          r.stderr
+            .trim()
+            .split('\n')
+            .filter((l) => l.startsWith('bulkhead:')).length,
+          1,
+          `one error: ${r.stderr}`,
+        );
         assert.doesNotMatch(r.stdout, /restored/);
         assert.deepEqual(qubeNames(), names, 'no qube appeared');
         assert.deepEqual(poolEntries(), pool, 'no volume or staging directory left in the pool');

@@ -11,7 +11,11 @@ import { whonixDaemon, type WhonixDaemon } from './whonix-fixture.js';
 
 const URL_LINE = 'http://web.lab/\n';
 
-interface Created { name: string; netvm: unknown; template: unknown }
+interface Created {
+  name: string;
+  netvm: unknown;
+  template: unknown;
+}
 
 describe('breach: anonymous qubes open links only in disposables behind the gateway', { timeout: 1_200_000 }, () => {
   let d: WhonixDaemon;
@@ -20,7 +24,11 @@ describe('breach: anonymous qubes open links only in disposables behind the gate
   /** Highest audit sequence number now (the next calls are judged by what comes after it). */
   const auditMark = (): number => {
     const db = new Database(join(d.home, 'state.db'), { readonly: true });
-    try { return (db.prepare('SELECT MAX(seq) AS m FROM audit').get() as { m: number | null }).m ?? 0; } finally { db.close(); }
+    try {
+      return (db.prepare('SELECT MAX(seq) AS m FROM audit').get() as { m: number | null }).m ?? 0;
+    } finally {
+      db.close();
+    }
   };
   /** Disposables created since `mark`, with the netvm they were created with (the audit row of their creation). */
   const disposablesSince = async (mark: number): Promise<Created[]> => {
@@ -32,7 +40,9 @@ describe('breach: anonymous qubes open links only in disposables behind the gate
         .map((e) => ({ name: e.qube ?? '', detail: JSON.parse(e.detail) as { klass: string; props: Record<string, unknown> } }))
         .filter((e) => e.detail.klass === 'disposable')
         .map((e) => ({ name: e.name, netvm: e.detail.props.netvm, template: e.detail.props.template }));
-    } finally { db.close(); }
+    } finally {
+      db.close();
+    }
   };
   const refusedWith = async (path: string, value: string, code: string, re: RegExp) => {
     const r = await d.api<{ error: string; message: string }>('PUT', path, { value });
@@ -40,7 +50,8 @@ describe('breach: anonymous qubes open links only in disposables behind the gate
     assert.equal(r.body.error, code, `${path}: ${r.body.message}`);
     assert.match(r.body.message, re);
   };
-  const prop = (q: string, key: string): unknown => (JSON.parse(d.ok(['prefs', q, '--json'])) as { name: string; value: unknown }[]).find((p) => p.name === key)?.value;
+  const prop = (q: string, key: string): unknown =>
+    (JSON.parse(d.ok(['prefs', q, '--json'])) as { name: string; value: unknown }[]).find((p) => p.name === key)?.value;
 
   before(async () => {
     d = await whonixDaemon('anon');
@@ -65,7 +76,11 @@ describe('breach: anonymous qubes open links only in disposables behind the gate
 
   it('from a disposable of whonix-dvm, @dispvm lands behind sys-whonix too (disposables of disposables)', async () => {
     const mark = auditMark();
-    const r = d.cli(['run', '--dispvm', 'whonix-dvm', '--', 'sh', '-c', `printf '${URL_LINE.trim()}\\n' | qrexec-client-vm @dispvm qubes.OpenURL`], undefined, 240_000);
+    const r = d.cli(
+      ['run', '--dispvm', 'whonix-dvm', '--', 'sh', '-c', `printf '${URL_LINE.trim()}\\n' | qrexec-client-vm @dispvm qubes.OpenURL`],
+      undefined,
+      240_000,
+    );
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /^opened http:\/\/web\.lab\/ in host /m);
     const made = await disposablesSince(mark);
@@ -111,11 +126,12 @@ describe('breach: anonymous qubes open links only in disposables behind the gate
       mkdirSync(pol, { recursive: true });
       for (const f of readdirSync(join(ROOT, 'policy', 'default'))) cpSync(join(ROOT, 'policy', 'default', f), join(pol, f));
     }
-    writeFileSync(join(pol, '.10-clearnet.tmp'), [
-      'qubes.OpenURL   *  @anyvm  @dispvm:default-dvm  allow',
-      'qubes.OpenInVM  *  @anyvm  @dispvm              allow target=@dispvm:default-dvm',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(pol, '.10-clearnet.tmp'),
+      ['qubes.OpenURL   *  @anyvm  @dispvm:default-dvm  allow', 'qubes.OpenInVM  *  @anyvm  @dispvm              allow target=@dispvm:default-dvm', ''].join(
+        '\n',
+      ),
+    );
     renameSync(join(pol, '.10-clearnet.tmp'), join(pol, '10-clearnet.policy'));
     await new Promise((r) => setTimeout(r, 2000)); // the daemon reloads on change
 
@@ -123,7 +139,10 @@ describe('breach: anonymous qubes open links only in disposables behind the gate
     const w = d.run('work', ['sh', '-c', 'qrexec-client-vm @dispvm qubes.OpenInVM'], { input: 'a.txt\nhi\n', timeoutMs: 180_000 });
     assert.equal(w.code, 0, `the redirect rule is live for a clearnet qube: ${w.stderr}`);
     const wm = await disposablesSince(control);
-    assert.deepEqual(wm.map((m) => m.template), ['default-dvm']);
+    assert.deepEqual(
+      wm.map((m) => m.template),
+      ['default-dvm'],
+    );
 
     const mark = auditMark();
     const explicit = d.run('anon-whonix', ['sh', '-c', 'qrexec-client-vm @dispvm:default-dvm qubes.OpenURL'], { input: URL_LINE, timeoutMs: 180_000 });
@@ -131,10 +150,18 @@ describe('breach: anonymous qubes open links only in disposables behind the gate
     assert.doesNotMatch(explicit.stdout, /opened/);
     const redirected = d.run('anon-whonix', ['sh', '-c', 'qrexec-client-vm @dispvm qubes.OpenInVM'], { input: 'b.txt\nhi\n', timeoutMs: 180_000 });
     assert.notEqual(redirected.code, 0, `denied: ${redirected.stdout}`);
-    const fromDisp = d.cli(['run', '--dispvm', 'whonix-dvm', '--', 'sh', '-c', `printf '${URL_LINE.trim()}\\n' | qrexec-client-vm @dispvm:default-dvm qubes.OpenURL`], undefined, 240_000);
+    const fromDisp = d.cli(
+      ['run', '--dispvm', 'whonix-dvm', '--', 'sh', '-c', `printf '${URL_LINE.trim()}\\n' | qrexec-client-vm @dispvm:default-dvm qubes.OpenURL`],
+      undefined,
+      240_000,
+    );
     assert.notEqual(fromDisp.code, 0, `denied from a disposable too: ${fromDisp.stdout}`);
     const made = await disposablesSince(mark);
-    assert.deepEqual(made.filter((m) => m.netvm !== 'sys-whonix'), [], 'no clearnet disposable was made for an anonymous caller');
+    assert.deepEqual(
+      made.filter((m) => m.netvm !== 'sys-whonix'),
+      [],
+      'no clearnet disposable was made for an anonymous caller',
+    );
     // The audit says why: a denial by the Tor rule, not a failed call.
     const db = new Database(join(d.home, 'state.db'), { readonly: true });
     const denied = readAudit(db, { since: mark, limit: 100_000 }).filter((e) => e.event === 'rpc-denied-off-tor');

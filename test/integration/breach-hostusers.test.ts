@@ -19,16 +19,22 @@ function as(uid: number, gid: number, argv: string[]) {
 function uidBaseOfRunning(d: CoreDaemon, name: string): number {
   const st = crunState(`${d.prefix}-${name}`);
   assert.ok(st && st.pid > 0, `${name} runs`);
-  const line = readFileSync(`/proc/${st.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'));
+  const line = readFileSync(`/proc/${st.pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Uid:'));
   return Number(line?.split(/\s+/)[1]);
 }
 
 /** Mounts at or below `dir` in the host's mount table: mount point and per-mount options. */
 function mountsUnder(dir: string): { point: string; opts: string[] }[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => {
-    const f = l.split(' ');
-    return { point: (f[4] ?? '').replace(/\\040/g, ' '), opts: (f[5] ?? '').split(',') };
-  }).filter((m) => m.point === dir || m.point.startsWith(`${dir}/`));
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const f = l.split(' ');
+      return { point: (f[4] ?? '').replace(/\\040/g, ' '), opts: (f[5] ?? '').split(',') };
+    })
+    .filter((m) => m.point === dir || m.point.startsWith(`${dir}/`));
 }
 
 describe('breach: host users and other qubes', { timeout: 600_000 }, () => {
@@ -42,12 +48,20 @@ describe('breach: host users and other qubes', { timeout: 600_000 }, () => {
     d.ok(['create', 'other', '--template', 'debian-12', '--label', 'green']);
     d.ok(['start', 'victim', 'other']);
     // Records that the daemon keeps: a command with the secret reaches the log and the database.
-    const r = sh('victim', [
-      `echo ${secret} > /rw/secret`, `echo ${secret} > /home/user/secret`, `echo ${secret} > /root/secret`,
-      // setuid-root copies of id in the private volume, the root upper and /tmp (root's own file, u+s)
-      'cp /usr/bin/id /rw/suid-id', 'cp /usr/bin/id /tmp/suid-id', 'cp /usr/bin/id /usr/local/bin/suid-id',
-      'chmod 4755 /rw/suid-id /tmp/suid-id /usr/local/bin/suid-id', 'ls -l /rw/suid-id',
-    ].join(' && '));
+    const r = sh(
+      'victim',
+      [
+        `echo ${secret} > /rw/secret`,
+        `echo ${secret} > /home/user/secret`,
+        `echo ${secret} > /root/secret`,
+        // setuid-root copies of id in the private volume, the root upper and /tmp (root's own file, u+s)
+        'cp /usr/bin/id /rw/suid-id',
+        'cp /usr/bin/id /tmp/suid-id',
+        'cp /usr/bin/id /usr/local/bin/suid-id',
+        'chmod 4755 /rw/suid-id /tmp/suid-id /usr/local/bin/suid-id',
+        'ls -l /rw/suid-id',
+      ].join(' && '),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^-rwsr-xr-x/, 'the qube made a setuid file');
   });
@@ -75,8 +89,11 @@ describe('breach: host users and other qubes', { timeout: 600_000 }, () => {
 
   it("nobody cannot reach a running qube's files through its run dir or the pool", () => {
     const paths = [
-      'run/qubes/victim/root/root/secret', 'run/qubes/victim/private/secret',
-      'run/qubes/victim/private/home/user/secret', 'run/qubes/victim/config.json', 'qubes/victim/private/secret',
+      'run/qubes/victim/root/root/secret',
+      'run/qubes/victim/private/secret',
+      'run/qubes/victim/private/home/user/secret',
+      'run/qubes/victim/config.json',
+      'qubes/victim/private/secret',
       'qubes/victim/root/upper/root/secret',
     ];
     for (const p of paths) {

@@ -87,7 +87,7 @@ describe('breach paths: the admin side never follows a path a qube can change', 
     // so the qube first makes /etc its own, then swaps it with a symlink to the host path.
     okSh('pw', `cp -a /etc /etc.own && rm -rf /etc && mv /etc.own /etc && ln -s ${hostEtc} /etc.link && test -d /etc`);
     const root = mergedRoot('pw');
-    assert.equal(resolveQubeUser(root, 'user').home, '/home/user', 'positive control: the qube\'s own user resolves');
+    assert.equal(resolveQubeUser(root, 'user').home, '/home/user', "positive control: the qube's own user resolves");
     startSwapper('pw', '/etc', '/etc.link', 60);
     let leaked = 0;
     let resolved = 0;
@@ -177,10 +177,17 @@ describe('breach paths: the admin side never follows a path a qube can change', 
     const hostFile = join(hostArea, 'victim-file');
     writeFileSync(hostFile, `${secret}\n`, { mode: 0o644 });
     d.ok(['start', 'rmq']);
-    okSh('rmq', [
-      `ln -s ${hostDir} /rw/dirlink`, `ln -s ${hostFile} /rw/filelink`, `mkdir -p /rw/deep/a && ln -s ${hostDir} /rw/deep/a/b`,
-      `ln -s ${hostDir} /rootlink`, `ln -s ${hostFile} /tmp/filelink`, 'echo data > /rw/data',
-    ].join(' && '));
+    okSh(
+      'rmq',
+      [
+        `ln -s ${hostDir} /rw/dirlink`,
+        `ln -s ${hostFile} /rw/filelink`,
+        `mkdir -p /rw/deep/a && ln -s ${hostDir} /rw/deep/a/b`,
+        `ln -s ${hostDir} /rootlink`,
+        `ln -s ${hostFile} /tmp/filelink`,
+        'echo data > /rw/data',
+      ].join(' && '),
+    );
     // Stop: the root upper is discarded, the private volume committed as a revision.
     d.ok(['shutdown', '--wait', 'rmq']);
     const vol = join(d.home, 'qubes', 'rmq');

@@ -16,13 +16,19 @@ describe('rpc sockets admit only their own qube', { timeout: 600_000 }, () => {
   before(async () => {
     w = await rpcWorld('breachrpc', ['work', 'personal'], { dvm: true });
   });
-  after(async () => { await w?.d.destroy(); });
+  after(async () => {
+    await w?.d.destroy();
+  });
 
   async function auditSince(seq: number): Promise<AuditEntry[]> {
     await new Promise((r) => setTimeout(r, 300)); // RPC audit rows land within 50 ms
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(join(w.d.home, 'state.db'), { readonly: true });
-    try { return readAudit(db, { since: seq, limit: 100_000 }); } finally { db.close(); }
+    try {
+      return readAudit(db, { since: seq, limit: 100_000 });
+    } finally {
+      db.close();
+    }
   }
   async function lastSeq(): Promise<number> {
     const rows = await auditSince(0);
@@ -32,14 +38,24 @@ describe('rpc sockets admit only their own qube', { timeout: 600_000 }, () => {
   /** No call was decided or run: no rpc-decision / rpc-dispvm / rpc-call-end row, no new qube. */
   function assertNoCall(rows: AuditEntry[], namesBefore: string[], what: string): void {
     const calls = rows.filter((r) => r.event.startsWith('rpc-') && r.event !== 'rpc-peer-refused');
-    assert.deepEqual(calls.map((r) => `${r.event} ${r.detail}`), [], `${what}: no call may be decided or run`);
-    assert.equal(rows.some((r) => r.event === 'rpc-decision' && JSON.parse(r.detail).result === 'allow'), false);
+    assert.deepEqual(
+      calls.map((r) => `${r.event} ${r.detail}`),
+      [],
+      `${what}: no call may be decided or run`,
+    );
+    assert.equal(
+      rows.some((r) => r.event === 'rpc-decision' && JSON.parse(r.detail).result === 'allow'),
+      false,
+    );
     assert.deepEqual(qubeNames(), namesBefore, `${what}: no disposable was made`);
   }
   /** The in-qube client, run on the host with `ids`, pointed at a socket. */
-  const clientAs = (ids: Ids, sock: string, args: string[], input = '') => spawnSync('setpriv', [
-    `--reuid=${ids.uid}`, `--regid=${ids.gid}`, ...(ids.groups ? [`--groups=${ids.groups.join(',')}`] : ['--clear-groups']), CLIENT, ...args,
-  ], { env: { PATH: process.env.PATH, BULKHEAD_RPC_SOCKET: sock }, input, timeout: 30_000 });
+  const clientAs = (ids: Ids, sock: string, args: string[], input = '') =>
+    spawnSync(
+      'setpriv',
+      [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, ...(ids.groups ? [`--groups=${ids.groups.join(',')}`] : ['--clear-groups']), CLIENT, ...args],
+      { env: { PATH: process.env.PATH, BULKHEAD_RPC_SOCKET: sock }, input, timeout: 30_000 },
+    );
 
   it('a host user (nobody) reaches neither socket, and no call goes out as the qube', async () => {
     const seq = await lastSeq();
@@ -64,7 +80,7 @@ describe('rpc sockets admit only their own qube', { timeout: 600_000 }, () => {
     assert.equal(qdir.gid, w.rootOf('work').gid);
   });
 
-  it('past the directory (a process that has the qube\'s group), SO_PEERCRED still refuses a uid outside the qube', async () => {
+  it("past the directory (a process that has the qube's group), SO_PEERCRED still refuses a uid outside the qube", async () => {
     const seq = await lastSeq();
     const names = qubeNames();
     const intruder: Ids = { ...NOBODY, groups: [w.rootOf('work').gid] };
@@ -73,11 +89,14 @@ describe('rpc sockets admit only their own qube', { timeout: 600_000 }, () => {
     assert.equal(r.exit, null);
     assert.equal(r.error, null, 'not even an ERROR frame: the connection is closed before a byte is read');
     const rows = await auditSince(seq);
-    assertNoCall(rows, names, 'nobody with the qube\'s group');
+    assertNoCall(rows, names, "nobody with the qube's group");
     const refused = rows.filter((x) => x.event === 'rpc-peer-refused');
     assert.equal(refused.length, 1);
     assert.equal(refused[0]!.qube, 'work');
-    assert.deepEqual({ ...JSON.parse(refused[0]!.detail), pid: 0 }, { socket: 'broker', pid: 0, uid: 65534, gid: 65534, allowedUids: `${w.rootOf('work').uid}-${w.rootOf('work').uid + 65535}` });
+    assert.deepEqual(
+      { ...JSON.parse(refused[0]!.detail), pid: 0 },
+      { socket: 'broker', pid: 0, uid: 65534, gid: 65534, allowedUids: `${w.rootOf('work').uid}-${w.rootOf('work').uid + 65535}` },
+    );
   });
 
   it('host root is not the qube either: both sockets refuse it', async () => {
@@ -96,13 +115,19 @@ describe('rpc sockets admit only their own qube', { timeout: 600_000 }, () => {
     assert.equal(Buffer.concat(got).length, 0);
     const rows = await auditSince(seq);
     assertNoCall(rows, names, 'host root');
-    assert.deepEqual(rows.filter((x) => x.event === 'rpc-peer-refused').map((x) => JSON.parse(x.detail).socket).sort(), ['agent', 'broker']);
+    assert.deepEqual(
+      rows
+        .filter((x) => x.event === 'rpc-peer-refused')
+        .map((x) => JSON.parse(x.detail).socket)
+        .sort(),
+      ['agent', 'broker'],
+    );
     // work's real agent is still the one connected: calls to work run.
     const ok = w.d.cli(['run', 'personal', '--', 'qrexec-client-vm', 'work', 'bulkhead.Echo'], 'still-work\n');
     assert.equal(ok.stdout, 'still-work\n', ok.stderr);
   });
 
-  it('a process of qube personal cannot use work\'s socket: not reachable, and refused if it were', async () => {
+  it("a process of qube personal cannot use work's socket: not reachable, and refused if it were", async () => {
     const seq = await lastSeq();
     const names = qubeNames();
     const personal = w.rootOf('personal');
@@ -119,7 +144,7 @@ describe('rpc sockets admit only their own qube', { timeout: 600_000 }, () => {
     assert.equal(r.connected, true);
     assert.equal(r.exit, null);
     const rows = await auditSince(seq);
-    assertNoCall(rows, names, 'personal on work\'s socket');
+    assertNoCall(rows, names, "personal on work's socket");
     assert.equal(rows.filter((x) => x.event === 'rpc-peer-refused' && JSON.parse(x.detail).uid === personal.uid).length, 1);
   });
 

@@ -7,7 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import { ROOT } from './helpers/daemon.js';
 import { coreDaemon, lsJson, type CoreDaemon } from './core-fixture.js';
 
-interface Case { args: string[]; message: RegExp }
+interface Case {
+  args: string[];
+  message: RegExp;
+}
 
 describe('core bad input', { timeout: 300_000 }, () => {
   let d: CoreDaemon;
@@ -33,12 +36,17 @@ describe('core bad input', { timeout: 300_000 }, () => {
     d.ok(['shutdown', '--wait', 'held']);
   });
 
-  after(async () => { await d?.destroy(); });
+  after(async () => {
+    await d?.destroy();
+  });
 
   const cases: Record<string, Case> = {
     'name starting with a digit': { args: ['create', '1abc', '--template', 'debian-12', '--label', 'red'], message: /name: '1abc'/ },
     'name with a space': { args: ['create', 'a b', '--template', 'debian-12', '--label', 'red'], message: /name: 'a b'/ },
-    'name of 32 characters': { args: ['create', 'a'.repeat(32), '--template', 'debian-12', '--label', 'red'], message: new RegExp(`name: '${'a'.repeat(32)}'.*31`) },
+    'name of 32 characters': {
+      args: ['create', 'a'.repeat(32), '--template', 'debian-12', '--label', 'red'],
+      message: new RegExp(`name: '${'a'.repeat(32)}'.*31`),
+    },
     'reserved name dom0': { args: ['create', 'dom0', '--template', 'debian-12', '--label', 'red'], message: /name: 'dom0'.*reserved/ },
     'existing name': { args: ['create', 'held', '--template', 'debian-12', '--label', 'red'], message: /'held' already exists/ },
     'unknown class': { args: ['create', 'x1', '--class', 'weird', '--template', 'debian-12', '--label', 'red'], message: /class: 'weird'/ },

@@ -15,9 +15,15 @@ const SEED = Number(process.env.BULKHEAD_CRASH_SEED ?? Math.floor(Math.random() 
 const NAMES = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'];
 const MARKER = 'marker';
 
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 describe('core crash: kill -9 of the daemon during random operations', { timeout: 240_000 }, () => {
   let d: CoreDaemon;
@@ -27,17 +33,35 @@ describe('core crash: kill -9 of the daemon during random operations', { timeout
   const expected = new Map<string, Set<string>>();
   /** Names the loop believes exist (from the last answers); only steers the choice of operations. */
   const believed = new Set<string>();
-  const stats = { ops: 0, opsOk: 0, opsFailed: 0, kills: 0, restarts: 0, killedDuringStart: 0, writes: 0, slowestOpMs: 0, byOp: {} as Record<string, number>, failures: {} as Record<string, number> };
+  const stats = {
+    ops: 0,
+    opsOk: 0,
+    opsFailed: 0,
+    kills: 0,
+    restarts: 0,
+    killedDuringStart: 0,
+    writes: 0,
+    slowestOpMs: 0,
+    byOp: {} as Record<string, number>,
+    failures: {} as Record<string, number>,
+  };
 
   function cliAsync(args: string[], input?: Buffer, timeoutMs = 30_000): Promise<CliResult> {
     return new Promise((resolve) => {
       const child = spawn(CLI, args, { env: d.env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-      child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? -1, stdout, stderr });
+      });
       child.stdin.on('error', () => undefined);
       child.stdin.end(input);
     });
@@ -50,7 +74,11 @@ describe('core crash: kill -9 of the daemon during random operations', { timeout
   function killDaemon(): boolean {
     const pid = d.daemonPid();
     if (!pid || !alive(pid)) return false;
-    try { process.kill(pid, 'SIGKILL'); } catch { return false; }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return false;
+    }
     readyAt = 0;
     return true;
   }
@@ -68,7 +96,13 @@ describe('core crash: kill -9 of the daemon during random operations', { timeout
       stats.restarts++;
       // Some restarts are themselves cut short: a kill while the daemon loads and reconciles.
       let midStart: NodeJS.Timeout | undefined;
-      if (killRand() < 0.2) midStart = setTimeout(() => { if (killDaemon()) stats.killedDuringStart++; }, 100 + killRand() * 1500);
+      if (killRand() < 0.2)
+        midStart = setTimeout(
+          () => {
+            if (killDaemon()) stats.killedDuringStart++;
+          },
+          100 + killRand() * 1500,
+        );
       await cliAsync(['daemon', 'start']);
       clearTimeout(midStart);
       await sleep(20);
@@ -81,14 +115,19 @@ describe('core crash: kill -9 of the daemon during random operations', { timeout
     process.stdout.write(`# crash test seed ${SEED} (replay with BULKHEAD_CRASH_SEED=${SEED}), loop ${LOOP_MS} ms\n`);
   });
 
-  after(async () => { await d?.destroy(); });
+  after(async () => {
+    await d?.destroy();
+  });
 
   it('runs the loop, then finds the state consistent and every private volume intact', async () => {
     let stopKiller = false;
     // The killer: once the daemon serves, wait 0.3–2 s (while operations run), then kill -9 it.
     const killer = (async () => {
       while (!stopKiller) {
-        if (readyAt === 0) { await sleep(20); continue; }
+        if (readyAt === 0) {
+          await sleep(20);
+          continue;
+        }
         await sleep(300 + killRand() * 1700);
         if (stopKiller) break;
         if (killDaemon()) stats.kills++;
@@ -119,8 +158,19 @@ describe('core crash: kill -9 of the daemon during random operations', { timeout
         set.add(sha);
         expected.set(name, set);
         stats.writes++;
-        r = await cliAsync(['run', '--user', 'root', name, '--', 'sh', '-c',
-          `cat > /rw/.${MARKER}.tmp && echo "${sha}  /rw/.${MARKER}.tmp" | sha256sum -c --quiet && mv -f /rw/.${MARKER}.tmp /rw/${MARKER} && sync /rw`], content);
+        r = await cliAsync(
+          [
+            'run',
+            '--user',
+            'root',
+            name,
+            '--',
+            'sh',
+            '-c',
+            `cat > /rw/.${MARKER}.tmp && echo "${sha}  /rw/.${MARKER}.tmp" | sha256sum -c --quiet && mv -f /rw/.${MARKER}.tmp /rw/${MARKER} && sync /rw`,
+          ],
+          content,
+        );
         if (r.code === 0) expected.set(name, new Set([sha]));
       }
       if (r.code === 0 || /already exists/.test(r.stderr)) believed.add(name);
@@ -130,7 +180,10 @@ describe('core crash: kill -9 of the daemon during random operations', { timeout
         if (op === 'remove' || op === 'create') expected.delete(name);
       } else {
         stats.opsFailed++;
-        const why = `${op}: ${(r.stderr.trim().split('\n')[0] ?? '').replace(/\bc\d\b/g, 'Q').replace(/\d+/g, 'N').slice(0, 90)}`;
+        const why = `${op}: ${(r.stderr.trim().split('\n')[0] ?? '')
+          .replace(/\bc\d\b/g, 'Q')
+          .replace(/\d+/g, 'N')
+          .slice(0, 90)}`;
         stats.failures[why] = (stats.failures[why] ?? 0) + 1;
       }
       stats.slowestOpMs = Math.max(stats.slowestOpMs, Date.now() - t0);
@@ -157,12 +210,18 @@ describe('core crash: kill -9 of the daemon during random operations', { timeout
       qubesWithoutVolumes: qubes.filter((q) => !existsSync(join(pool, q.name, 'private'))).map((q) => q.name),
       volumesWithoutQube: entries.filter((e) => !e.startsWith('.') && !names.has(e)),
       unfinishedPoolEntries: entries.filter((e) => e.startsWith('.trash-') || e.startsWith('.creating-')),
-      runningByLsNotCrun: qubes.filter((q) => q.state === 'running' && !running.some((c) => c.id === `${d.prefix}-${q.name}` && c.status === 'running')).map((q) => q.name),
-      runningByCrunNotLs: running.filter((c) => !qubes.some((q) => `${d.prefix}-${q.name}` === c.id && q.state === 'running')).map((c) => `${c.id}:${c.status}`),
+      runningByLsNotCrun: qubes
+        .filter((q) => q.state === 'running' && !running.some((c) => c.id === `${d.prefix}-${q.name}` && c.status === 'running'))
+        .map((q) => q.name),
+      runningByCrunNotLs: running
+        .filter((c) => !qubes.some((q) => `${d.prefix}-${q.name}` === c.id && q.state === 'running'))
+        .map((c) => `${c.id}:${c.status}`),
       haltedWithMounts: qubes.filter((q) => q.state === 'halted' && mountsWith(`/run/qubes/${q.name}/`).some((m) => m.startsWith(d.home))).map((q) => q.name),
       haltedWithRunDir: qubes.filter((q) => q.state === 'halted' && existsSync(join(d.home, 'run', 'qubes', q.name))).map((q) => q.name),
     };
-    process.stdout.write(`# crash test final: ${qubes.length} qubes (${qubes.filter((q) => q.state === 'running').length} running), pool ${JSON.stringify(entries)}\n`);
+    process.stdout.write(
+      `# crash test final: ${qubes.length} qubes (${qubes.filter((q) => q.state === 'running').length} running), pool ${JSON.stringify(entries)}\n`,
+    );
     const bad: string[] = [];
     for (const [name, shas] of expected) {
       if (!names.has(name)) continue; // removed (or its create was undone) — nothing to keep
@@ -170,15 +229,23 @@ describe('core crash: kill -9 of the daemon during random operations', { timeout
         const file = join(tree, MARKER);
         return existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : null;
       });
-      if (got === null) { bad.push(`${name}: marker missing (expected one of ${shas.size})`); continue; }
+      if (got === null) {
+        bad.push(`${name}: marker missing (expected one of ${shas.size})`);
+        continue;
+      }
       if (!shas.has(got)) bad.push(`${name}: marker sha256 ${got} not among ${[...shas].join(',')}`);
     }
     const checked = [...expected.keys()].filter((n) => names.has(n)).length;
     process.stdout.write(`# crash test: ${checked} private volumes checked\n`);
     assert.deepEqual(bad, [], 'private volumes damaged');
     assert.deepEqual(report, {
-      qubesWithoutVolumes: [], volumesWithoutQube: [], unfinishedPoolEntries: [],
-      runningByLsNotCrun: [], runningByCrunNotLs: [], haltedWithMounts: [], haltedWithRunDir: [],
+      qubesWithoutVolumes: [],
+      volumesWithoutQube: [],
+      unfinishedPoolEntries: [],
+      runningByLsNotCrun: [],
+      runningByCrunNotLs: [],
+      haltedWithMounts: [],
+      haltedWithRunDir: [],
     });
     // The audit chain survived every kill.
     const v = await d.api<{ ok: boolean }>('GET', '/audit/verify');

@@ -31,7 +31,12 @@ export async function coreDaemon(tag: string, opts: { home?: string } = {}): Pro
 /** The admin API with status codes (the CLI's own request function). */
 export const apiCall = rawRequest;
 
-export interface CrunEntry { id: string; pid: number; status: string; bundle: string }
+export interface CrunEntry {
+  id: string;
+  pid: number;
+  status: string;
+  bundle: string;
+}
 
 /** Containers in crun's default state root whose id starts with `prefix` (read by crun itself). */
 export function crunList(prefix: string): CrunEntry[] {
@@ -49,7 +54,10 @@ export function crunState(id: string): CrunEntry | null {
 
 /** Mount points (field 2 of /proc/mounts) that contain `needle`. */
 export function mountsWith(needle: string): string[] {
-  return readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.includes(needle));
+  return readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.includes(needle));
 }
 
 /** cgroup directories (any hierarchy, v1 or v2) whose name contains `needle`, searched two levels under each hierarchy. */
@@ -57,7 +65,11 @@ export function cgroupDirsWith(needle: string): string[] {
   const found: string[] = [];
   const walk = (dir: string, depth: number) => {
     let entries;
-    try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
     for (const e of entries) {
       if (!e.isDirectory()) continue;
       const p = `${dir}/${e.name}`;
@@ -72,10 +84,20 @@ export function cgroupDirsWith(needle: string): string[] {
 /** Network namespaces known to `ip netns` whose name contains `needle`. */
 export function netnsWith(needle: string): string[] {
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', timeout: 10_000 });
-  return r.stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.includes(needle));
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((n) => n.includes(needle));
 }
 
-export interface LsEntry { name: string; state: string; klass: string; label: string; template: string | null; netvm: string | null }
+export interface LsEntry {
+  name: string;
+  state: string;
+  klass: string;
+  label: string;
+  template: string | null;
+  netvm: string | null;
+}
 
 export function lsJson(d: TestDaemon): LsEntry[] {
   return JSON.parse(d.ok(['ls', '--json'])) as LsEntry[];
@@ -94,7 +116,11 @@ export function memoryCgroupOf(pid: number): string | null {
 /** Bytes charged to a memory cgroup (memory.current on v2, memory.usage_in_bytes on v1). */
 export function memoryCharged(dir: string): number {
   for (const f of ['memory.current', 'memory.usage_in_bytes']) {
-    try { return Number(readFileSync(`${dir}/${f}`, 'utf8').trim()); } catch { /* next */ }
+    try {
+      return Number(readFileSync(`${dir}/${f}`, 'utf8').trim());
+    } catch {
+      /* next */
+    }
   }
   throw new Error(`no memory accounting file in ${dir}`);
 }

@@ -33,8 +33,7 @@ describe('core isolation through bulkhead run', { timeout: 600_000 }, () => {
   const hostMarker = `/var/tmp/${process.env.BULKHEAD_TEST_RUN ?? 'bht'}-core-marker-${randomBytes(4).toString('hex')}`;
   const secret = randomBytes(12).toString('hex');
 
-  const run = (name: string, cmd: string[], user?: string, input?: string) =>
-    d.cli(['run', ...(user ? ['--user', user] : []), name, '--', ...cmd], input);
+  const run = (name: string, cmd: string[], user?: string, input?: string) => d.cli(['run', ...(user ? ['--user', user] : []), name, '--', ...cmd], input);
   const sh = (name: string, script: string, user?: string) => run(name, ['sh', '-c', script], user);
 
   before(async () => {
@@ -61,12 +60,22 @@ describe('core isolation through bulkhead run', { timeout: 600_000 }, () => {
     assert.match(inBeta.stdout, /\bsleep\b/, 'positive control: beta sees its own sleep');
     const inAlpha = run('alpha', ['ps', '-eo', 'pid=,comm=']);
     assert.equal(inAlpha.code, 0, inAlpha.stderr);
-    const procs = inAlpha.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    const procs = inAlpha.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/));
     // Only the qube's init, its RPC agent (when the RPC feature runs one) and the ps itself.
     const comms = procs.map((p) => p[1]).sort();
-    assert.deepEqual(comms.filter((c) => c !== 'bh-agent'), ['init', 'ps'], `alpha sees: ${inAlpha.stdout}`);
+    assert.deepEqual(
+      comms.filter((c) => c !== 'bh-agent'),
+      ['init', 'ps'],
+      `alpha sees: ${inAlpha.stdout}`,
+    );
     assert.ok(comms.filter((c) => c === 'bh-agent').length <= 1, `alpha sees: ${inAlpha.stdout}`);
-    assert.ok(procs.some((p) => p[0] === '1' && p[1] === 'init'), 'pid 1 is the qube init');
+    assert.ok(
+      procs.some((p) => p[0] === '1' && p[1] === 'init'),
+      'pid 1 is the qube init',
+    );
     // The host's own pid (this test runner) does not exist inside.
     const probe = sh('alpha', `test -e /proc/${process.pid}/cmdline && cat /proc/${process.pid}/cmdline || echo absent`);
     assert.ok(process.pid > 50, 'the host pid is distinguishable from the qube pids');
@@ -108,19 +117,35 @@ describe('core isolation through bulkhead run', { timeout: 600_000 }, () => {
 
   it('writes to / vanish on restart while /rw and /home/user persist', () => {
     const tag = randomBytes(6).toString('hex');
-    const w = sh('alpha', `echo ${tag} > /root-marker && echo ${tag} > /rw/rw-marker && echo ${tag} > /home/user/home-marker && echo ${tag} > /etc/etc-marker`, 'root');
+    const w = sh(
+      'alpha',
+      `echo ${tag} > /root-marker && echo ${tag} > /rw/rw-marker && echo ${tag} > /home/user/home-marker && echo ${tag} > /etc/etc-marker`,
+      'root',
+    );
     assert.equal(w.code, 0, w.stderr);
     const u = sh('alpha', `echo ${tag} > /home/user/user-marker`);
     assert.equal(u.code, 0, u.stderr);
     d.ok(['shutdown', '--wait', '--timeout', '20', 'alpha']);
     assert.equal(lsJson(d).find((q) => q.name === 'alpha')?.state, 'halted');
     d.ok(['start', 'alpha']);
-    const r = sh('alpha', 'for f in /root-marker /etc/etc-marker /rw/rw-marker /home/user/home-marker /home/user/user-marker; do printf "%s=" $f; cat $f 2>/dev/null || echo missing; done', 'root');
+    const r = sh(
+      'alpha',
+      'for f in /root-marker /etc/etc-marker /rw/rw-marker /home/user/home-marker /home/user/user-marker; do printf "%s=" $f; cat $f 2>/dev/null || echo missing; done',
+      'root',
+    );
     assert.equal(r.code, 0, r.stderr);
-    const seen = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('=') as [string, string]));
+    const seen = Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=') as [string, string]),
+    );
     assert.deepEqual(seen, {
-      '/root-marker': 'missing', '/etc/etc-marker': 'missing',
-      '/rw/rw-marker': tag, '/home/user/home-marker': tag, '/home/user/user-marker': tag,
+      '/root-marker': 'missing',
+      '/etc/etc-marker': 'missing',
+      '/rw/rw-marker': tag,
+      '/home/user/home-marker': tag,
+      '/home/user/user-marker': tag,
     });
   });
 
@@ -173,21 +198,35 @@ describe('core isolation through bulkhead run', { timeout: 600_000 }, () => {
     assert.equal(lsJson(d).find((q) => q.name === 'beta')?.netvm, null);
     const links = run('beta', ['ip', '-o', 'link', 'show']);
     assert.equal(links.code, 0, links.stderr);
-    const names = links.stdout.trim().split('\n').map((l) => l.split(':')[1]?.trim());
+    const names = links.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(':')[1]?.trim());
     assert.deepEqual(names, ['lo']);
     const routes = run('beta', ['ip', 'route', 'show']);
     assert.equal(routes.stdout.trim(), '');
     const dev = run('beta', ['cat', '/proc/net/dev']);
-    assert.deepEqual(dev.stdout.trim().split('\n').slice(2).map((l) => l.trim().split(':')[0]), ['lo']);
+    assert.deepEqual(
+      dev.stdout
+        .trim()
+        .split('\n')
+        .slice(2)
+        .map((l) => l.trim().split(':')[0]),
+      ['lo'],
+    );
   });
 
   it('a disposable leaves no directory, cgroup, mount, crun state or namespace behind', async () => {
     // While it runs the residue exists (positive control); after it is gone, none remains.
     const child = spawn(CLI, ['run', '--dispvm', 'dvm', '--', 'sh', '-c', 'hostname; echo x > /home/user/f; echo y > /tmp/f; sleep 3'], { env: d.env });
     let out = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     let errOut = '';
-    child.stderr.on('data', (c: Buffer) => { errOut += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => {
+      errOut += c.toString();
+    });
     const done = new Promise<number>((res) => child.on('exit', (c) => res(c ?? -1)));
     for (let i = 0; i < 100 && !/disp\d+/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
     const name = /(disp\d+)/.exec(out)?.[1];
@@ -199,7 +238,9 @@ describe('core isolation through bulkhead run', { timeout: 600_000 }, () => {
     assert.ok(existsSync(join(d.home, 'qubes', name)), 'running disposable has volumes');
     assert.equal(await done, 0, errOut);
     const leftovers = {
-      qube: lsJson(d).filter((q) => q.name === name).map((q) => q.name),
+      qube: lsJson(d)
+        .filter((q) => q.name === name)
+        .map((q) => q.name),
       volumes: existsSync(join(d.home, 'qubes', name)),
       runDir: existsSync(join(d.home, 'run', 'qubes', name)),
       cgroups: cgroupDirsWith(id),
@@ -210,7 +251,7 @@ describe('core isolation through bulkhead run', { timeout: 600_000 }, () => {
     assert.deepEqual(leftovers, { qube: [], volumes: false, runDir: false, cgroups: [], mounts: [], crun: [], netns: [] });
     // The disposable template itself keeps nothing of it.
     withPrivateTree(join(d.home, 'qubes', 'dvm'), (tree) => {
-      assert.ok(existsSync(join(tree, 'home', 'user')), 'positive control: the template\'s private tree is read');
+      assert.ok(existsSync(join(tree, 'home', 'user')), "positive control: the template's private tree is read");
       assert.equal(existsSync(join(tree, 'home', 'user', 'f')), false);
     });
   });

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cgroupDirsWith, coreDaemon, crunList, crunState, lsJson, mountsWith, type CoreDaemon } from './core-fixture.js';
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitGone(pid: number, ms: number): Promise<boolean> {
@@ -30,7 +37,9 @@ describe('core daemon restart', { timeout: 300_000 }, () => {
     d.ok(['run', 'one', '--', 'sh', '-c', 'echo kept-one > /home/user/data']);
   });
 
-  after(async () => { await d?.destroy(); });
+  after(async () => {
+    await d?.destroy();
+  });
 
   it('daemon stop and start: qubes keep running, same init, nothing started twice', async () => {
     const before = { one: crunState(`${d.prefix}-one`), two: crunState(`${d.prefix}-two`) };
@@ -49,7 +58,12 @@ describe('core daemon restart', { timeout: 300_000 }, () => {
     assert.equal(state('two'), 'running');
     assert.equal(crunState(`${d.prefix}-one`)?.pid, before.one?.pid, 'init of one unchanged');
     assert.equal(crunState(`${d.prefix}-two`)?.pid, before.two?.pid, 'init of two unchanged');
-    assert.deepEqual(crunList(`${d.prefix}-`).map((e) => e.id).sort(), [`${d.prefix}-one`, `${d.prefix}-two`]);
+    assert.deepEqual(
+      crunList(`${d.prefix}-`)
+        .map((e) => e.id)
+        .sort(),
+      [`${d.prefix}-one`, `${d.prefix}-two`],
+    );
     assert.deepEqual({ one: await starts('one'), two: await starts('two') }, startsBefore, 'a qube-started event after restart');
     assert.equal(d.ok(['run', 'one', '--', 'cat', '/home/user/data']).trim(), 'kept-one');
     assert.equal(d.ok(['run', 'two', '--', 'hostname']).trim(), 'two');

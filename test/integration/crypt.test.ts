@@ -21,7 +21,10 @@ function findInFile(path: string, needle: Buffer): number[] {
       const n = readSync(fd, chunk, 0, chunk.length, pos);
       if (n <= 0) break;
       let i = chunk.subarray(0, n).indexOf(needle);
-      while (i >= 0) { found.push(pos + i); i = chunk.subarray(0, n).indexOf(needle, i + 1); }
+      while (i >= 0) {
+        found.push(pos + i);
+        i = chunk.subarray(0, n).indexOf(needle, i + 1);
+      }
       if (n < chunk.length) break;
       pos += n - needle.length + 1;
     }
@@ -44,12 +47,19 @@ describe('encrypted qubes', { timeout: 600_000 }, () => {
   const plainCanary = `canary-${randomBytes(12).toString('hex')}`;
   const pass1 = `pass-${randomBytes(12).toString('hex')}`;
   const pass2 = `pass-${randomBytes(12).toString('hex')}`;
-  const passFile = (n: string, text: string) => { const f = join(secrets, n); writeFileSync(f, `${text}\n`, { mode: 0o600 }); return f; };
+  const passFile = (n: string, text: string) => {
+    const f = join(secrets, n);
+    writeFileSync(f, `${text}\n`, { mode: 0o600 });
+    return f;
+  };
   const sh = (name: string, script: string) => d.cli(['run', '--user', 'user', name, '--', 'sh', '-c', script], undefined, 120_000);
   const writeCanary = (name: string, text: string) => {
     const b64 = Buffer.from(text).toString('base64');
     // Many copies in a file of its own, and one in a small file (inline data would be the easy case).
-    const r = sh(name, `c=$(echo ${b64} | base64 -d); echo "$c" > /home/user/note; for i in $(seq 1 2000); do echo "$c"; done > /home/user/big; sync; cat /home/user/note`);
+    const r = sh(
+      name,
+      `c=$(echo ${b64} | base64 -d); echo "$c" > /home/user/note; for i in $(seq 1 2000); do echo "$c"; done > /home/user/big; sync; cat /home/user/note`,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `${text}\n`);
   };
@@ -68,7 +78,19 @@ describe('encrypted qubes', { timeout: 600_000 }, () => {
     mounted = true;
     mkdirSync(join(mnt, 'home'), { mode: 0o711 });
     d = await coreDaemon('crypt', { home: join(mnt, 'home') });
-    d.ok(['create', 'enc', '--template', 'debian-12', '--label', 'red', '--prop', 'private_size=32M', '--encrypted', '--passphrase-file', passFile('p1', pass1)]);
+    d.ok([
+      'create',
+      'enc',
+      '--template',
+      'debian-12',
+      '--label',
+      'red',
+      '--prop',
+      'private_size=32M',
+      '--encrypted',
+      '--passphrase-file',
+      passFile('p1', pass1),
+    ]);
     d.ok(['create', 'plain', '--template', 'debian-12', '--label', 'green', '--prop', 'private_size=32M']);
   });
 
@@ -106,20 +128,20 @@ describe('encrypted qubes', { timeout: 600_000 }, () => {
     assert.deepEqual(spawnSync('losetup', ['-j', join(d.home, 'qubes', 'enc', 'private')], { encoding: 'utf8' }).stdout, '', 'no loop device was left');
   });
 
-  it('a running encrypted qube reads and writes its home; the passphrase is in no qube\'s environment', () => {
+  it("a running encrypted qube reads and writes its home; the passphrase is in no qube's environment", () => {
     d.ok(['start', 'enc', '--passphrase-file', join(secrets, 'p1')]);
     d.ok(['start', 'plain']);
     writeCanary('enc', canary);
     writeCanary('plain', plainCanary);
     const env = d.cli(['run', '--user', 'root', 'enc', '--', 'sh', '-c', 'cat /proc/1/environ; cat /proc/self/environ']);
     assert.equal(env.code, 0);
-    assert.ok(!env.stdout.includes(pass1), 'the passphrase is not in the qube\'s environment');
+    assert.ok(!env.stdout.includes(pass1), "the passphrase is not in the qube's environment");
     // The qube sees its data as plain files; on the host the image's data directory is the encrypted one.
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
     assert.ok(mounts.includes(join(d.home, 'qubes', 'enc', 'mnt', 'private')), 'the encrypted image is mounted while the qube runs');
   });
 
-  it('after shutdown the raw state image holds the plain qube\'s canary but not the encrypted one\'s, nor the passphrase', () => {
+  it("after shutdown the raw state image holds the plain qube's canary but not the encrypted one's, nor the passphrase", () => {
     d.ok(['shutdown', 'enc', 'plain']);
     // The key went with the stop: the image is mounted nowhere and no loop device holds it (the file system and its keyring are gone).
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(join(d.home, 'qubes', 'enc', 'mnt', 'private')));
@@ -129,7 +151,7 @@ describe('encrypted qubes', { timeout: 600_000 }, () => {
     const hits = findInFile(img, Buffer.from(plainCanary));
     // Control: the method finds data a plain qube wrote (the live image and its revision).
     assert.ok(hits.length >= 2000, `the plain qube's canary is on the raw image (${hits.length} hits)`);
-    assert.deepEqual(findInFile(img, Buffer.from(canary)), [], 'the encrypted qube\'s canary is nowhere on the raw image');
+    assert.deepEqual(findInFile(img, Buffer.from(canary)), [], "the encrypted qube's canary is nowhere on the raw image");
     assert.deepEqual(findInFile(img, Buffer.from(pass1)), [], 'the passphrase is nowhere on the raw image (database, audit log, daemon log)');
     // A fresh mount of the stopped image, without the key, shows only encrypted names.
     const look = join(base, 'look');
@@ -137,7 +159,9 @@ describe('encrypted qubes', { timeout: 600_000 }, () => {
     const m = spawnSync('mount', ['-o', 'loop,ro,noexec', join(d.home, 'qubes', 'enc', 'private'), look], { encoding: 'utf8' });
     assert.equal(m.status, 0, m.stderr);
     try {
-      const names = spawnSync('ls', ['-A', join(look, 'crypt')], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+      const names = spawnSync('ls', ['-A', join(look, 'crypt')], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean);
       assert.equal(names.length, 1);
       assert.notEqual(names[0], 'home', 'file names are encrypted too');
       const cat = spawnSync('sh', ['-c', `cat ${join(look, 'crypt', names[0] as string)}/*/*`], { encoding: 'utf8' });
@@ -185,25 +209,84 @@ describe('encrypted qubes', { timeout: 600_000 }, () => {
   });
 
   it('disposables of an encrypted disposable template are amnesic: RAM only, no passphrase asked', () => {
-    d.ok(['create', 'edvm', '--template', 'debian-12', '--label', 'red', '--prop', 'private_size=32M', '--prop', 'template_for_dispvms=true', '--encrypted', '--passphrase-file', join(secrets, 'p1')]);
+    d.ok([
+      'create',
+      'edvm',
+      '--template',
+      'debian-12',
+      '--label',
+      'red',
+      '--prop',
+      'private_size=32M',
+      '--prop',
+      'template_for_dispvms=true',
+      '--encrypted',
+      '--passphrase-file',
+      join(secrets, 'p1'),
+    ]);
     const dcanary = `canary-${randomBytes(12).toString('hex')}`;
     const b64 = Buffer.from(dcanary).toString('base64');
-    const r = d.cli(['run', '--user', 'user', '--dispvm', 'edvm', '--', 'sh', '-c', `stat -f -c %T /home/user; for i in $(seq 1 2000); do echo ${b64} | base64 -d; echo; done > /home/user/x; sync; head -1 /home/user/x`], undefined, 120_000);
+    const r = d.cli(
+      [
+        'run',
+        '--user',
+        'user',
+        '--dispvm',
+        'edvm',
+        '--',
+        'sh',
+        '-c',
+        `stat -f -c %T /home/user; for i in $(seq 1 2000); do echo ${b64} | base64 -d; echo; done > /home/user/x; sync; head -1 /home/user/x`,
+      ],
+      undefined,
+      120_000,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `tmpfs\n${dcanary}\n`);
     spawnSync('sync', ['-f', mnt]);
     assert.deepEqual(findInFile(img, Buffer.from(dcanary)), [], 'what the disposable wrote never reached the disk');
   });
 
-  it('templates and disposables cannot be encrypted; a standalone\'s root layer is encrypted too', () => {
-    const t = d.cli(['create', 'et', '--class', 'template', '--template', 'debian-12', '--label', 'black', '--encrypted', '--passphrase-file', join(secrets, 'p1')]);
+  it("templates and disposables cannot be encrypted; a standalone's root layer is encrypted too", () => {
+    const t = d.cli([
+      'create',
+      'et',
+      '--class',
+      'template',
+      '--template',
+      'debian-12',
+      '--label',
+      'black',
+      '--encrypted',
+      '--passphrase-file',
+      join(secrets, 'p1'),
+    ]);
     assert.notEqual(t.code, 0);
     assert.match(t.stderr, /a template qube cannot be encrypted/);
     assert.doesNotMatch(d.ok(['ls']), /\bet\b/, 'nothing was created');
-    d.ok(['create', 'sa', '--class', 'standalone', '--template', 'debian-12', '--label', 'blue', '--prop', 'private_size=32M', '--prop', 'root_size=64M', '--encrypted', '--passphrase-file', join(secrets, 'p1')]);
+    d.ok([
+      'create',
+      'sa',
+      '--class',
+      'standalone',
+      '--template',
+      'debian-12',
+      '--label',
+      'blue',
+      '--prop',
+      'private_size=32M',
+      '--prop',
+      'root_size=64M',
+      '--encrypted',
+      '--passphrase-file',
+      join(secrets, 'p1'),
+    ]);
     d.ok(['start', 'sa', '--passphrase-file', join(secrets, 'p1')]);
     const b64 = Buffer.from(canary).toString('base64');
-    assert.equal(d.cli(['run', '--user', 'root', 'sa', '--', 'sh', '-c', `for i in $(seq 1 2000); do echo ${b64} | base64 -d; echo; done > /var/canary; sync`]).code, 0);
+    assert.equal(
+      d.cli(['run', '--user', 'root', 'sa', '--', 'sh', '-c', `for i in $(seq 1 2000); do echo ${b64} | base64 -d; echo; done > /var/canary; sync`]).code,
+      0,
+    );
     d.ok(['shutdown', 'sa']);
     spawnSync('sync', ['-f', mnt]);
     assert.deepEqual(findInFile(img, Buffer.from(canary)), [], 'what the standalone wrote to its root layer is not on the raw image in plaintext');

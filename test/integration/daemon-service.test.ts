@@ -14,11 +14,21 @@ const RUN = process.env.BULKHEAD_TEST_RUN ?? 'bht';
 /** systemd's PATH for system services: what ExecStart and ExecStop see, nothing of the test's own environment. */
 const SYSTEMD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** A unit file's key: every `Key=value` line of it, in order. */
 function unitValues(text: string, key: string): string[] {
-  return text.split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1));
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${key}=`))
+    .map((l) => l.slice(key.length + 1));
 }
 
 function verify(file: string) {
@@ -39,7 +49,10 @@ describe('daemon install and uninstall', () => {
     const r = install(home, ['install', '--unit-dir', dir]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^wrote ${file} \\(state ${home}\\)$`, 'm'));
-    assert.match(r.stdout, /systemd is not PID 1 on this machine: nothing was enabled\. On a machine run by systemd: systemctl daemon-reload && systemctl enable --now bulkheadd\.service/);
+    assert.match(
+      r.stdout,
+      /systemd is not PID 1 on this machine: nothing was enabled\. On a machine run by systemd: systemctl daemon-reload && systemctl enable --now bulkheadd\.service/,
+    );
     const text = readFileSync(file, 'utf8');
     assert.equal(text, unitText({ node: '/usr/bin/node', repo: ROOT, home }));
     assert.deepEqual(unitValues(text, 'ExecStart'), [`/usr/bin/node --title=bulkheadd ${ROOT}/dist/daemon/main.js`]);
@@ -83,7 +96,10 @@ describe('daemon install and uninstall', () => {
     const cli = (args: string[]) => spawnSync(CLI, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, BULKHEAD_HOME: home } });
     assert.equal(cli(['shutdown', '--all', 'work']).stderr, 'bulkhead: shutdown --all takes no qube names (got work)\n');
     assert.equal(cli(['shutdown']).stderr, 'bulkhead: shutdown: name the qubes, or --all\n');
-    assert.equal(cli(['daemon', 'stop', '--shutdown-qubes', '--timeout', '1.5']).stderr, "bulkhead: --timeout: '1.5' is not a whole number of seconds from 1 to 3600\n");
+    assert.equal(
+      cli(['daemon', 'stop', '--shutdown-qubes', '--timeout', '1.5']).stderr,
+      "bulkhead: --timeout: '1.5' is not a whole number of seconds from 1 to 3600\n",
+    );
   });
 
   it('uninstall removes the unit; a unit bulkhead did not write stays unless --force', () => {
@@ -102,13 +118,14 @@ describe('daemon install and uninstall', () => {
   });
 });
 
-describe('the unit\'s ExecStart and ExecStop, run as systemd would', { timeout: 1_500_000 }, () => {
+describe("the unit's ExecStart and ExecStop, run as systemd would", { timeout: 1_500_000 }, () => {
   let d: NetDaemon;
   let unitDir: string;
   let unit: string;
   let daemonProc: ChildProcess | null = null;
   let daemonExit: Promise<number | null>;
-  const audit = async () => (await d.api<{ entries: { seq: number; event: string; qube: string | null; detail: string }[] }>('GET', '/audit?limit=100000')).body.entries;
+  const audit = async () =>
+    (await d.api<{ entries: { seq: number; event: string; qube: string | null; detail: string }[] }>('GET', '/audit?limit=100000')).body.entries;
   /** The unit's environment only, as systemd gives it (plus systemd's PATH). */
   const unitEnv = () => {
     const env: NodeJS.ProcessEnv = { PATH: SYSTEMD_PATH };
@@ -144,7 +161,8 @@ describe('the unit\'s ExecStart and ExecStop, run as systemd would', { timeout: 
     if (d) {
       // The lab is taken down through a daemon: one started as the tests do (autostart done first, so nothing starts under the teardown).
       if (!d.daemonPid()) {
-        const seq = (await d.api<{ entries: { seq: number }[] }>('GET', '/audit?limit=100000').catch(() => ({ body: { entries: [] } }))).body.entries.at(-1)?.seq ?? 0;
+        const seq =
+          (await d.api<{ entries: { seq: number }[] }>('GET', '/audit?limit=100000').catch(() => ({ body: { entries: [] } }))).body.entries.at(-1)?.seq ?? 0;
         d.start();
         await waitAutostart(['sys-net', 'sys-firewall', 'work'], seq, 120_000).catch(() => undefined);
       }
@@ -169,15 +187,31 @@ describe('the unit\'s ExecStart and ExecStop, run as systemd would', { timeout: 
     daemonProc = spawn(cmd as string, args, { env: unitEnv(), cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    daemonProc.stdout?.on('data', (b: Buffer) => { out += b.toString(); });
-    daemonProc.stderr?.on('data', (b: Buffer) => { err += b.toString(); });
-    daemonExit = new Promise((r) => daemonProc?.on('exit', (code) => { writeFileSync(errFile, err); r(code); }));
+    daemonProc.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    daemonProc.stderr?.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
+    daemonExit = new Promise((r) =>
+      daemonProc?.on('exit', (code) => {
+        writeFileSync(errFile, err);
+        r(code);
+      }),
+    );
     for (let i = 0; i < 300 && !/bulkheadd ready/.test(out); i++) await sleep(50);
     assert.match(out, /^bulkheadd ready pid=\d+ socket=/, err);
     assert.equal(d.daemonPid(), daemonProc.pid, 'the ExecStart process itself is the daemon (foreground, Type=exec)');
     const rows = await waitAutostart(['sys-net', 'sys-firewall', 'work'], 0, 300_000);
     const mine = rows.filter((r) => r.seq > since);
-    assert.deepEqual(mine.map((r) => [r.qube, JSON.parse(r.detail).result]), [['sys-net', 'started'], ['sys-firewall', 'started'], ['work', 'started']]);
+    assert.deepEqual(
+      mine.map((r) => [r.qube, JSON.parse(r.detail).result]),
+      [
+        ['sys-net', 'started'],
+        ['sys-firewall', 'started'],
+        ['work', 'started'],
+      ],
+    );
     const started = (await audit()).filter((e) => e.seq > since && e.event === 'qube-started').map((e) => e.qube);
     assert.deepEqual(started, ['sys-net', 'sys-firewall', 'work'], 'one start each, netvm before its users');
     const ls = JSON.parse(d.ok(['ls', '--json'])) as { name: string; state: string }[];
@@ -203,12 +237,23 @@ describe('the unit\'s ExecStart and ExecStop, run as systemd would', { timeout: 
     // The audit log (read from the database, the daemon being gone) shows the order.
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(join(d.home, 'state.db'), { readonly: true });
-    const stopped = (db.prepare("SELECT qube FROM audit WHERE seq > ? AND event = 'qube-stopped' ORDER BY seq").all(since) as { qube: string }[]).map((x) => x.qube);
+    const stopped = (db.prepare("SELECT qube FROM audit WHERE seq > ? AND event = 'qube-stopped' ORDER BY seq").all(since) as { qube: string }[]).map(
+      (x) => x.qube,
+    );
     db.close();
     assert.deepEqual(stopped.slice(0, 2).sort(), ['plain', 'work']);
     assert.deepEqual(stopped.slice(2), ['sys-firewall', 'sys-net']);
-    assert.deepEqual(crunList(`${d.prefix}-`).map((c) => c.id), [], 'no container left');
-    for (const n of ['sys-net', 'sys-firewall', 'work', 'plain']) assert.deepEqual(netnsWith(d.ns(n)).filter((x) => x === d.ns(n)), [], `no namespace of ${n}`);
+    assert.deepEqual(
+      crunList(`${d.prefix}-`).map((c) => c.id),
+      [],
+      'no container left',
+    );
+    for (const n of ['sys-net', 'sys-firewall', 'work', 'plain'])
+      assert.deepEqual(
+        netnsWith(d.ns(n)).filter((x) => x === d.ns(n)),
+        [],
+        `no namespace of ${n}`,
+      );
     // The unit's ExecStop on a stopped daemon (systemd runs it after a crash too) succeeds and touches nothing.
     const again = spawnSync(cmd as string, args, { env: unitEnv(), cwd: '/', encoding: 'utf8', timeout: 60_000 });
     assert.equal(again.status, 0, again.stderr);

@@ -45,7 +45,10 @@ describe('daemon start checks', { timeout: 300_000 }, () => {
   it('uid range: refused when it overlaps another state directory or /etc/subuid or /etc/subgid; a new one is drawn clear', async () => {
     const reg = mkdtempSync(`/var/tmp/${RUN}-uidreg-`);
     const subs = mkdtempSync(`/var/tmp/${RUN}-subid-`);
-    cleanups.push(() => rmSync(reg, { recursive: true, force: true }), () => rmSync(subs, { recursive: true, force: true }));
+    cleanups.push(
+      () => rmSync(reg, { recursive: true, force: true }),
+      () => rmSync(subs, { recursive: true, force: true }),
+    );
     const subuid = join(subs, 'subuid');
     const subgid = join(subs, 'subgid');
     writeFileSync(subuid, '# none yet\n');

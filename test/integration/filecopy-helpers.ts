@@ -19,13 +19,19 @@ export function tempRoot(tag: string, base = tmpdir()): string {
   return mkdtempSync(join(base, `${run}-${tag}-`));
 }
 
-export interface Ended { code: number | null; stdout: Buffer; stderr: string }
+export interface Ended {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
 
 function collect(child: ReturnType<typeof spawn>): Promise<Ended> {
   const out: Buffer[] = [];
   let err = '';
   child.stdout?.on('data', (d: Buffer) => out.push(d));
-  child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
@@ -39,10 +45,12 @@ export async function packUnpack(files: string[], home: string, unpackArgs: stri
   await run('mkfifo', [toRecv, toSend], { timeoutMs: 5000 });
   // Each side opens its answer pipe first, so the two opens pair up instead of deadlocking.
   const unpack = spawn('sh', ['-c', 'exec "$0" unpack "$@" > "$ANSWER" < "$STREAM"', BIN, ...unpackArgs], {
-    env: { PATH: process.env.PATH, HOME: home, ANSWER: toSend, STREAM: toRecv }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, HOME: home, ANSWER: toSend, STREAM: toRecv },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pack = spawn('sh', ['-c', 'exec "$0" pack "$@" < "$ANSWER" > "$STREAM"', BIN, ...files], {
-    env: { PATH: process.env.PATH, ANSWER: toSend, STREAM: toRecv }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, ANSWER: toSend, STREAM: toRecv },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const [p, u] = await Promise.all([collect(pack), collect(unpack)]);
   await run('rm', ['-f', toRecv, toSend], { timeoutMs: 5000 });

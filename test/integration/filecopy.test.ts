@@ -2,16 +2,28 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  chmodSync, createReadStream, existsSync, lstatSync, mkdirSync, openSync, writeSync, closeSync, readFileSync,
-  readlinkSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync,
+  chmodSync,
+  createReadStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  writeSync,
+  closeSync,
+  readFileSync,
+  readlinkSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
 } from 'node:fs';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { NAME_CASES, toBytes } from '../../src/filecopy/cases.js';
-import {
-  crc32, decodeResult, decodeStream, encodeStream, Errno, S_IFREG, validFileName, validSymlink, type Entry,
-} from '../../src/filecopy/index.js';
+import { crc32, decodeResult, decodeStream, encodeStream, Errno, S_IFREG, validFileName, validSymlink, type Entry } from '../../src/filecopy/index.js';
 import { BIN, buildNative, listing, packUnpack, tempRoot, unpackStream } from './filecopy-helpers.js';
 
 let root = '';
@@ -19,7 +31,9 @@ before(async () => {
   await buildNative();
   root = tempRoot('filecopy');
 });
-after(() => { if (root) rmSync(root, { recursive: true, force: true }); });
+after(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
 
 let n = 0;
 /** A fresh receiving home and sending dir for one case. */
@@ -37,9 +51,15 @@ function sameTree(a: string, b: string): void {
   const entries = readdirSync(a).sort();
   assert.deepEqual(readdirSync(b).sort(), entries, `${b} lists the same names`);
   for (const e of entries) {
-    const pa = join(a, e), pb = join(b, e);
-    const sa = lstatSync(pa), sb = lstatSync(pb);
-    if (sa.isSymbolicLink()) { assert.ok(sb.isSymbolicLink()); assert.equal(readlinkSync(pb), readlinkSync(pa)); continue; }
+    const pa = join(a, e),
+      pb = join(b, e);
+    const sa = lstatSync(pa),
+      sb = lstatSync(pb);
+    if (sa.isSymbolicLink()) {
+      assert.ok(sb.isSymbolicLink());
+      assert.equal(readlinkSync(pb), readlinkSync(pa));
+      continue;
+    }
     assert.equal(sb.mode & 0o170777, sa.mode & 0o170777, `mode of ${pb}`);
     assert.equal(Math.floor(sb.mtimeMs), Math.floor(sa.mtimeMs), `mtime of ${pb}`);
     if (sa.isDirectory()) sameTree(pa, pb);
@@ -141,10 +161,16 @@ test('a pre-existing or received symlink is never followed when writing', async 
   symlinkSync(join(w.base, 'outside'), join(w.incoming, 'out'));
   let r = await unpackStream(encodeStream([{ kind: 'file', name: 'out/pwn', data: Buffer.from('x') }]), w.home, ['--from', 'work']);
   assert.notEqual(decodeResult(r.stdout).errno, 0);
-  r = await unpackStream(encodeStream([
-    { kind: 'dir', name: 'd' }, { kind: 'dir', name: 'd/e' }, { kind: 'symlink', name: 'd/e/l', target: '../x' },
-    { kind: 'file', name: 'd/e/l/pwn', data: Buffer.from('x') },
-  ]), w.home, ['--from', 'work']);
+  r = await unpackStream(
+    encodeStream([
+      { kind: 'dir', name: 'd' },
+      { kind: 'dir', name: 'd/e' },
+      { kind: 'symlink', name: 'd/e/l', target: '../x' },
+      { kind: 'file', name: 'd/e/l/pwn', data: Buffer.from('x') },
+    ]),
+    w.home,
+    ['--from', 'work'],
+  );
   assert.notEqual(decodeResult(r.stdout).errno, 0);
   assert.equal(Buffer.from(decodeResult(r.stdout).lastName).toString(), 'd/e/l/pwn');
   r = await unpackStream(encodeStream([{ kind: 'file', name: 'out', data: Buffer.from('x') }]), w.home, ['--from', 'work']);
@@ -160,7 +186,10 @@ test('devices, fifos, sockets and bad headers are refused', async () => {
     assert.deepEqual(readdirSync(w.incoming), []);
   }
   const w = world();
-  let r = await unpackStream(encodeStream([{ kind: 'raw', header: { mode: S_IFREG, namelen: 20000 }, nameField: new Uint8Array(0) }]), w.home, ['--from', 'work']);
+  let r = await unpackStream(encodeStream([{ kind: 'raw', header: { mode: S_IFREG, namelen: 20000 }, nameField: new Uint8Array(0) }]), w.home, [
+    '--from',
+    'work',
+  ]);
   assert.equal(decodeResult(r.stdout).errno, Errno.ENAMETOOLONG);
   r = await unpackStream(encodeStream([{ kind: 'raw', header: { mode: S_IFREG }, nameField: Buffer.from('abc') }]), w.home, ['--from', 'work']);
   assert.equal(decodeResult(r.stdout).errno, Errno.EILSEQ, 'name without NUL');
@@ -199,16 +228,28 @@ for (const mode of ['O_TMPFILE', 'hidden temporary name']) {
     const w = world();
     const full = encodeStream([{ kind: 'file', name: 'partial.bin', data: Buffer.alloc(100_000, 7) }], { end: false });
     let seen: string[] = ['not checked'];
-    const r = await unpackStream(full.subarray(0, 60_000), w.home, ['--from', 'work'], async () => {
-      await new Promise((res) => setTimeout(res, 300));
-      seen = readdirSync(w.incoming);
-    }, env);
+    const r = await unpackStream(
+      full.subarray(0, 60_000),
+      w.home,
+      ['--from', 'work'],
+      async () => {
+        await new Promise((res) => setTimeout(res, 300));
+        seen = readdirSync(w.incoming);
+      },
+      env,
+    );
     assert.ok(!seen.includes('partial.bin') && seen.every((s) => s.startsWith('.bh-partial.')), seen.join(','));
     assert.equal(seen.length, mode === 'O_TMPFILE' ? 0 : 1);
     assert.equal(decodeResult(r.stdout).errno, Errno.LEGAL_EOF);
     assert.deepEqual(readdirSync(w.incoming), []);
     // and a complete file arrives under its name
-    const ok = await unpackStream(encodeStream([{ kind: 'file', name: 'whole.bin', data: Buffer.alloc(3_000_000, 9) }]), w.home, ['--from', 'work'], undefined, env);
+    const ok = await unpackStream(
+      encodeStream([{ kind: 'file', name: 'whole.bin', data: Buffer.alloc(3_000_000, 9) }]),
+      w.home,
+      ['--from', 'work'],
+      undefined,
+      env,
+    );
     assert.equal(decodeResult(ok.stdout).errno, 0, ok.stderr);
     assert.deepEqual(readdirSync(w.incoming), ['whole.bin']);
     assert.ok(readFileSync(join(w.incoming, 'whole.bin')).equals(Buffer.alloc(3_000_000, 9)));
@@ -223,14 +264,23 @@ test('names: the C receiver and the TS validator agree (table, every code point,
     expect.push(target ? validSymlink(name, target) : validFileName(name));
   };
   for (const c of NAME_CASES) add(toBytes(c.name), c.target === undefined ? undefined : toBytes(c.target));
-  const utf8 = (cp: number): number[] => cp < 0x80 ? [cp] : cp < 0x800 ? [0xc0 | (cp >> 6), 0x80 | (cp & 63)]
-    : cp < 0x10000 ? [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)]
-    : [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)];
+  const utf8 = (cp: number): number[] =>
+    cp < 0x80
+      ? [cp]
+      : cp < 0x800
+        ? [0xc0 | (cp >> 6), 0x80 | (cp & 63)]
+        : cp < 0x10000
+          ? [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)]
+          : [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)];
   for (let cp = 1; cp < 0x110000; cp++) add(Uint8Array.from([0x61, ...utf8(cp)]));
   for (let i = 0; i < 20000; i++) {
     const b = randomBytes(1 + (i % 12));
     for (let k = 0; k < b.length; k++) if (b[k] === 0x0a) b[k] = 0x2f; // newline separates records
-    if (i % 3 === 0) add(Uint8Array.from([0x64, 0x2f, 0x65, 0x2f, ...b]), randomBytes(1 + (i % 6)).map((x) => (x === 0x0a ? 0x2e : x)));
+    if (i % 3 === 0)
+      add(
+        Uint8Array.from([0x64, 0x2f, 0x65, 0x2f, ...b]),
+        randomBytes(1 + (i % 6)).map((x) => (x === 0x0a ? 0x2e : x)),
+      );
     else add(b);
   }
   const child = spawn(BIN, ['check-names'], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -250,8 +300,12 @@ test('names: the C receiver and the TS validator agree (table, every code point,
 
 test('fuzz the C receiver: mutated streams never crash it, always get an answer, never escape, and agree with the TS decoder', async () => {
   const seed: Entry[] = [
-    { kind: 'dir', name: 'd' }, { kind: 'dir', name: 'd/e' }, { kind: 'file', name: 'd/e/f', data: Buffer.from('0123456789') },
-    { kind: 'symlink', name: 'd/e/l', target: '../x' }, { kind: 'file', name: 'top', data: Buffer.alloc(40, 1) }, { kind: 'dir', name: 'd', mode: 0o700 },
+    { kind: 'dir', name: 'd' },
+    { kind: 'dir', name: 'd/e' },
+    { kind: 'file', name: 'd/e/f', data: Buffer.from('0123456789') },
+    { kind: 'symlink', name: 'd/e/l', target: '../x' },
+    { kind: 'file', name: 'top', data: Buffer.alloc(40, 1) },
+    { kind: 'dir', name: 'd', mode: 0o700 },
   ];
   const base = encodeStream(seed);
   const validation = new Set<number>([Errno.EILSEQ, Errno.EINVAL, Errno.ENAMETOOLONG, Errno.EDQUOT]);
@@ -268,7 +322,11 @@ test('fuzz the C receiver: mutated streams never crash it, always get an answer,
     const c = decodeResult(r.stdout);
     assert.deepEqual(listing(w.base, w.incoming), before, 'nothing outside the incoming dir');
     let tsErrno = 0;
-    try { decodeStream(cut, { maxBytes: 100000n, maxFiles: 50 }); } catch (e) { tsErrno = (e as { errno: number }).errno; }
+    try {
+      decodeStream(cut, { maxBytes: 100000n, maxFiles: 50 });
+    } catch (e) {
+      tsErrno = (e as { errno: number }).errno;
+    }
     if (tsErrno !== 0) assert.notEqual(c.errno, 0, `C accepted a stream TS refuses (${tsErrno}): ${cut.toString('hex')}`);
     if (validation.has(c.errno)) assert.notEqual(tsErrno, 0, `C refused with ${c.errno}, TS accepted: ${cut.toString('hex')}`);
     rmSync(w.base, { recursive: true, force: true });
@@ -289,7 +347,10 @@ test('a 1 GiB file arrives byte-identical (sha256); throughput reported', async 
     const file = join(base, 'big.bin');
     const fd = openSync(file, 'w');
     const chunk = Buffer.allocUnsafe(1 << 24);
-    for (let i = 0; i < 64; i++) { randomFillSync(chunk); writeSync(fd, chunk); }
+    for (let i = 0; i < 64; i++) {
+      randomFillSync(chunk);
+      writeSync(fd, chunk);
+    }
     closeSync(fd);
     const t0 = process.hrtime.bigint();
     const { pack, unpack } = await packUnpack([file], home, ['--from', 'work'], base);

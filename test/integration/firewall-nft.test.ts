@@ -7,7 +7,14 @@ import { run } from '../../src/exec/index.js';
 import { BulkheadError } from '../../src/errors/index.js';
 import { compileQubeChain, parseRule } from '../../src/firewall/index.js';
 import {
-  applyQubeFirewall, applyRuleset, attachQubeFirewall, attachQubeFirewalls, detachQubeFirewall, loadFirewallBase, readCounter, type QubeLinkFirewall,
+  applyQubeFirewall,
+  applyRuleset,
+  attachQubeFirewall,
+  attachQubeFirewalls,
+  detachQubeFirewall,
+  loadFirewallBase,
+  readCounter,
+  type QubeLinkFirewall,
 } from '../../src/net/nft.js';
 
 const P = `${process.env.BULKHEAD_TEST_RUN ?? 'bht' + randomBytes(3).toString('hex')}-fw`;
@@ -23,11 +30,17 @@ const children: ChildProcess[] = [];
 const created: string[] = [];
 
 const client: QubeLinkFirewall = {
-  qubeName: 'work', qubeIPv4: '10.137.5.2', qubeIPv6: 'fd00:5::2', ifname: 'vif-work',
+  qubeName: 'work',
+  qubeIPv4: '10.137.5.2',
+  qubeIPv6: 'fd00:5::2',
+  ifname: 'vif-work',
   dnsServers: { virtual: ['10.139.1.1', '10.139.1.2'] },
 };
 const client2: QubeLinkFirewall = {
-  qubeName: 'personal', qubeIPv4: '10.137.6.2', qubeIPv6: null, ifname: 'vif-personal',
+  qubeName: 'personal',
+  qubeIPv4: '10.137.6.2',
+  qubeIPv6: null,
+  ifname: 'vif-personal',
   dnsServers: { virtual: ['10.139.1.1', '10.139.1.2'] },
 };
 const RULES = [
@@ -112,7 +125,9 @@ while True:
 `;
 
 async function probe(ns: string, host: string, port: number, opts: { bind?: string; timeout?: number } = {}): Promise<string> {
-  const res = await run('ip', ['netns', 'exec', ns, 'python3', '-c', PROBE, host, String(port), opts.bind ?? '-', String(opts.timeout ?? 0.8)], { timeoutMs: 10_000 });
+  const res = await run('ip', ['netns', 'exec', ns, 'python3', '-c', PROBE, host, String(port), opts.bind ?? '-', String(opts.timeout ?? 0.8)], {
+    timeoutMs: 10_000,
+  });
   return res.stdout.trim();
 }
 
@@ -255,7 +270,13 @@ test('specialtarget=dns allows the virtual DNS address even after DNAT, and noth
     input: 'table ip bhfwnat {\n chain pre {\n  type nat hook prerouting priority dstnat;\n  ip daddr 10.139.1.1 udp dport 53 dnat to 192.0.2.10\n }\n}\n',
   });
   assert.equal(await udpProbe(NS.client, '10.139.1.1', 53, 0.5), 'timeout', 'DNS passed without a dns rule');
-  await applyQubeFirewall({ netns: NS.netvm, link: client, rules: [parseRule('action=accept specialtarget=dns'), parseRule('action=drop')], now: now(), table: TABLE });
+  await applyQubeFirewall({
+    netns: NS.netvm,
+    link: client,
+    rules: [parseRule('action=accept specialtarget=dns'), parseRule('action=drop')],
+    now: now(),
+    table: TABLE,
+  });
   assert.equal(await udpProbe(NS.client, '10.139.1.1', 53), 'ok');
   // the same resolver asked directly is not "dns": it meets action=drop
   assert.equal(await udpProbe(NS.client, '192.0.2.10', 53, REJECT_WAIT), 'EHOSTUNREACH');
@@ -292,9 +313,14 @@ test('a rule set that fails to load blocks the qube (fail closed)', async () => 
   const blocked = await counter('blocked');
   await assert.rejects(
     applyQubeFirewall({
-      netns: NS.netvm, link: client, now: now(), table: TABLE,
+      netns: NS.netvm,
+      link: client,
+      now: now(),
+      table: TABLE,
       rules: [parseRule('action=accept dsthost=nowhere.lab.test'), parseRule('action=accept')],
-      resolve: async () => { throw new Error('NXDOMAIN'); },
+      resolve: async () => {
+        throw new Error('NXDOMAIN');
+      },
     }),
     (e: unknown) => e instanceof BulkheadError && e.code === 'ERR_FIREWALL' && /nowhere\.lab\.test.*NXDOMAIN.*blocked/.test(e.message),
   );

@@ -13,15 +13,25 @@ const scratch = mkdtempSync(`/var/tmp/${RUN}-first-`);
 chmodSync(scratch, 0o755); // the non-root case walks through it
 after(() => {
   // A daemon that stayed behind (the code under test failing) is ended by its pid before its state goes.
-  for (const pid of processesUnder(scratch)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  for (const pid of processesUnder(scratch)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
   rmSync(scratch, { recursive: true, force: true });
 });
 
-interface Start { code: number; stdout: string; stderr: string; lines: string[] }
+interface Start {
+  code: number;
+  stdout: string;
+  stderr: string;
+  lines: string[];
+}
 
 function start(home: string, env: NodeJS.ProcessEnv = {}, asUid?: number): Start {
-  const argv = asUid === undefined ? [CLI, 'daemon', 'start']
-    : ['setpriv', `--reuid=${asUid}`, `--regid=${asUid}`, '--clear-groups', CLI, 'daemon', 'start'];
+  const argv = asUid === undefined ? [CLI, 'daemon', 'start'] : ['setpriv', `--reuid=${asUid}`, `--regid=${asUid}`, '--clear-groups', CLI, 'daemon', 'start'];
   const r = spawnSync(argv[0]!, argv.slice(1), { env: { ...process.env, BULKHEAD_HOME: home, ...env }, timeout: 60_000 });
   const stderr = r.stderr.toString();
   return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr, lines: stderr.split('\n').filter((l) => l.length > 0) };
@@ -33,8 +43,12 @@ function startAsync(home: string): Promise<Start> {
     const c = spawn(CLI, ['daemon', 'start'], { env: { ...process.env, BULKHEAD_HOME: home } });
     let stdout = '';
     let stderr = '';
-    c.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    c.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    c.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    c.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
     c.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, lines: stderr.split('\n').filter((l) => l.length > 0) }));
   });
 }
@@ -53,9 +67,13 @@ function processesWhere(match: (home: string) => boolean): number[] {
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
     try {
-      const env = readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').find((e) => e.startsWith('BULKHEAD_HOME='));
+      const env = readFileSync(`/proc/${p}/environ`, 'latin1')
+        .split('\0')
+        .find((e) => e.startsWith('BULKHEAD_HOME='));
       if (env && match(env.slice('BULKHEAD_HOME='.length))) pids.push(Number(p));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return pids;
 }
@@ -118,10 +136,14 @@ test('not root: one line saying it must run as root, from the CLI and from bulkh
   const r = start(h, {}, 65534);
   assertOneLine(r, 'bulkhead: daemon start must run as root (uid 0, not 65534): bulkheadd creates namespaces, mounts, cgroups and nftables rules');
   assert.equal(existsSync(h), false);
-  const d = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(ROOT, 'dist', 'daemon', 'main.js')],
-    { env: { ...process.env, BULKHEAD_HOME: h }, timeout: 30_000 });
-  assertOneLine({ code: d.status ?? -1, stdout: d.stdout.toString(), stderr: d.stderr.toString(), lines: d.stderr.toString().split('\n').filter(Boolean) },
-    'bulkheadd: must run as root (uid 0, not 65534): bulkheadd creates namespaces, mounts, cgroups and nftables rules');
+  const d = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(ROOT, 'dist', 'daemon', 'main.js')], {
+    env: { ...process.env, BULKHEAD_HOME: h },
+    timeout: 30_000,
+  });
+  assertOneLine(
+    { code: d.status ?? -1, stdout: d.stdout.toString(), stderr: d.stderr.toString(), lines: d.stderr.toString().split('\n').filter(Boolean) },
+    'bulkheadd: must run as root (uid 0, not 65534): bulkheadd creates namespaces, mounts, cgroups and nftables rules',
+  );
   assert.equal(existsSync(h), false);
 });
 
@@ -152,7 +174,10 @@ test('an admin socket something else answers on is never taken over', async () =
   mkdirSync(join(h, 'admin'), { mode: 0o700 });
   const sock = join(h, 'admin', 'admin.sock');
   let accepted = 0;
-  const server: Server = createServer((c) => { accepted++; c.destroy(); });
+  const server: Server = createServer((c) => {
+    accepted++;
+    c.destroy();
+  });
   await new Promise<void>((r) => server.listen(sock, r));
   try {
     const r = await startAsync(h);
@@ -161,7 +186,8 @@ test('an admin socket something else answers on is never taken over', async () =
     const before = accepted;
     await new Promise<void>((resolve, reject) => {
       const c = connect(sock);
-      c.once('close', () => resolve()); c.once('error', reject);
+      c.once('close', () => resolve());
+      c.once('error', reject);
     });
     assert.ok(accepted > before, 'the listener still owns the socket');
   } finally {
@@ -186,6 +212,9 @@ test('a second start on a running state directory: one line with the running pid
 
 test('a state directory too long for the admin socket: one line, not a daemon nobody can reach', () => {
   const h = join(scratch, 'y'.repeat(100));
-  assertOneLine(start(h), `bulkhead: bulkheadd: state directory ${h} is too long: its admin socket path must be at most 107 bytes (set BULKHEAD_HOME to a shorter path)`);
+  assertOneLine(
+    start(h),
+    `bulkhead: bulkheadd: state directory ${h} is too long: its admin socket path must be at most 107 bytes (set BULKHEAD_HOME to a shorter path)`,
+  );
   assert.equal(existsSync(h), false);
 });

@@ -32,7 +32,10 @@ function walk(top: string): string[] {
 
 function sha(dir: string): Record<string, string> {
   const h: Record<string, string> = {};
-  for (const f of readdirSync(dir)) h[f] = createHash('sha256').update(readFileSync(join(dir, f))).digest('hex');
+  for (const f of readdirSync(dir))
+    h[f] = createHash('sha256')
+      .update(readFileSync(join(dir, f)))
+      .digest('hex');
   return h;
 }
 
@@ -56,7 +59,9 @@ describe('forensics footprint and report on a running system', { timeout: 600_00
     // A disposable that stays up while the state directory is looked at.
     disp = spawn(CLI, ['run', '--dispvm', 'dvm', '--', 'sh', '-c', 'hostname; sleep 30'], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    disp.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+    disp.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     for (let i = 0; i < 200 && !/disp\d+/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
     dispName = /(disp\d+)/.exec(out)?.[1] ?? '';
     assert.ok(dispName, `no disposable name printed: ${out}`);
@@ -90,8 +95,14 @@ describe('forensics footprint and report on a running system', { timeout: 600_00
       'running-app': volumeQubes.filter((q) => running(q) && /app|disp/.test(cls(q))),
       networked: volumeQubes.filter((q) => running(q) && q.netvm),
     };
-    assert.ok(volumeQubes.some((q) => q.name === dispName && running(q)), `the disposable ${dispName} runs`);
-    assert.ok((whoFor.networked as LsEntry[]).some((q) => q.name === 'online'), 'a networked qube runs');
+    assert.ok(
+      volumeQubes.some((q) => q.name === dispName && running(q)),
+      `the disposable ${dispName} runs`,
+    );
+    assert.ok(
+      (whoFor.networked as LsEntry[]).some((q) => q.name === 'online'),
+      'a networked qube runs',
+    );
     const missing: string[] = [];
     let checked = 0;
     for (const a of table.filter((x) => x.scope === 'state' && !x.pattern.includes('*'))) {
@@ -115,17 +126,28 @@ describe('forensics footprint and report on a running system', { timeout: 600_00
     for (const q of run) {
       assert.ok(existsSync(fillPattern(byId.get('crun-state')!.pattern, { prefix, qube: q.name })), `crun state of ${q.name}`);
       const dirs = cgroupDirs(detectCgroupLayout(), `${CGROUP_PARENT}/${prefix}-${q.name}`);
-      assert.ok(dirs.some((c) => existsSync(c)), `cgroup of ${q.name}: ${dirs.join(', ')}`);
+      assert.ok(
+        dirs.some((c) => existsSync(c)),
+        `cgroup of ${q.name}: ${dirs.join(', ')}`,
+      );
     }
     assert.ok(existsSync(fillPattern(byId.get('netns')!.pattern, { prefix, qube: 'online' })), 'netns of the networked qube');
-    const claims = readdirSync(UID_REGISTRY_DIR).filter((f) => f.endsWith('.json')).map((f) => readFileSync(join(UID_REGISTRY_DIR, f), 'utf8'));
-    assert.ok(claims.some((c) => c.includes(d.home)), 'a uid claim names this state directory');
+    const claims = readdirSync(UID_REGISTRY_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => readFileSync(join(UID_REGISTRY_DIR, f), 'utf8'));
+    assert.ok(
+      claims.some((c) => c.includes(d.home)),
+      'a uid claim names this state directory',
+    );
   });
 
   it('`forensics footprint --json` lists the state directory and the same entries', () => {
     const j = JSON.parse(d.ok(['forensics', 'footprint', '--json'])) as { stateDirectory: string; artefacts: { id: string; path: string }[] };
     assert.equal(j.stateDirectory, d.home);
-    assert.deepEqual(j.artefacts.map((a) => a.id), table.map((a) => a.id));
+    assert.deepEqual(
+      j.artefacts.map((a) => a.id),
+      table.map((a) => a.id),
+    );
     assert.ok(j.artefacts.find((a) => a.id === 'database')!.path === join(d.home, 'state.db'));
   });
 
@@ -138,15 +160,25 @@ describe('forensics footprint and report on a running system', { timeout: 600_00
       const r = d.cli(['forensics', 'report', '--state', copy, '--json']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /audit chain verified/);
-      const rep = JSON.parse(r.stdout) as { timeline: { event: string; qube: string | null; category: string }[]; inventory: { name: string; lastStarted: string | null }[]; chain: { ok: boolean; rows: number; head: string } };
+      const rep = JSON.parse(r.stdout) as {
+        timeline: { event: string; qube: string | null; category: string }[];
+        inventory: { name: string; lastStarted: string | null }[];
+        chain: { ok: boolean; rows: number; head: string };
+      };
       assert.deepEqual(sha(copy), before, 'the copy is byte-identical and no file was added');
       assert.ok(rep.chain.ok);
       assert.ok(rep.inventory.find((q) => q.name === 'work')?.lastStarted);
-      assert.ok(rep.timeline.some((e) => e.event === 'qube-started' && e.qube === dispName), 'the disposable start is on the timeline');
+      assert.ok(
+        rep.timeline.some((e) => e.event === 'qube-started' && e.qube === dispName),
+        'the disposable start is on the timeline',
+      );
       assert.ok(rep.timeline.some((e) => e.event === 'qube-exec' && e.qube === 'work'));
 
       const jl = d.cli(['forensics', 'report', '--state', copy, '--jsonl']);
-      const lines = jl.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = jl.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       assert.equal(lines.length, rep.chain.rows);
       for (const k of ['message', 'datetime', 'timestamp_desc', 'timestamp']) assert.ok(k in lines[0]!, k);
 
@@ -173,6 +205,10 @@ describe('forensics footprint and report on a running system', { timeout: 600_00
 
 /** True for a dangling entry that existsSync cannot see (a socket or link). */
 function lstatOk(p: string): boolean {
-  try { lstatSync(p); return true; } catch { return false; }
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
-

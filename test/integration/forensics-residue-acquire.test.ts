@@ -29,7 +29,11 @@ describe('forensics: amnesic disposables, residue proof, acquisition', { timeout
   const residue = (template: string) => {
     const r = d.cli(['forensics', 'residue', '--template', template, '--only', 'state,device', '--json'], undefined, 300_000);
     if (r.code !== 0 && r.code !== 1) throw new Error(`forensics residue exited ${r.code}: ${r.stderr}${r.stdout}`);
-    try { return { code: r.code, report: JSON.parse(r.stdout) as ResidueReport }; } catch { throw new Error(`forensics residue exited ${r.code} without a report: ${r.stderr}`); }
+    try {
+      return { code: r.code, report: JSON.parse(r.stdout) as ResidueReport };
+    } catch {
+      throw new Error(`forensics residue exited ${r.code} without a report: ${r.stderr}`);
+    }
   };
 
   before(async () => {
@@ -41,8 +45,34 @@ describe('forensics: amnesic disposables, residue proof, acquisition', { timeout
     writeFileSync(SWAPS, SWAP_HEADER);
     process.env.BULKHEAD_PROC_SWAPS = SWAPS;
     d = await coreDaemon('residue', { home: HOME });
-    d.ok(['create', 'dvm', '--template', 'debian-12', '--label', 'red', '--prop', 'template_for_dispvms=true', '--prop', 'private_size=64M', '--prop', 'volatile_size=128M']);
-    d.ok(['create', 'dvm-disk', '--template', 'debian-12', '--label', 'red', '--prop', 'template_for_dispvms=true', '--prop', 'private_size=64M', '--prop', 'amnesic=false']);
+    d.ok([
+      'create',
+      'dvm',
+      '--template',
+      'debian-12',
+      '--label',
+      'red',
+      '--prop',
+      'template_for_dispvms=true',
+      '--prop',
+      'private_size=64M',
+      '--prop',
+      'volatile_size=128M',
+    ]);
+    d.ok([
+      'create',
+      'dvm-disk',
+      '--template',
+      'debian-12',
+      '--label',
+      'red',
+      '--prop',
+      'template_for_dispvms=true',
+      '--prop',
+      'private_size=64M',
+      '--prop',
+      'amnesic=false',
+    ]);
   });
 
   after(async () => {
@@ -64,9 +94,14 @@ describe('forensics: amnesic disposables, residue proof, acquisition', { timeout
 
   it('an amnesic disposable leaves no canary on the raw image, while a deleted control file is found there', () => {
     const { code, report } = residue('dvm');
-    process.stderr.write(`# residue ${report.seconds.toFixed(1)} s: ${report.scans.map((s) => `${s.place} ${s.files} files ${s.bytes} bytes ${s.seconds.toFixed(1)} s`).join('; ')}\n`);
+    process.stderr.write(
+      `# residue ${report.seconds.toFixed(1)} s: ${report.scans.map((s) => `${s.place} ${s.files} files ${s.bytes} bytes ${s.seconds.toFixed(1)} s`).join('; ')}\n`,
+    );
     assert.equal(report.disposable.amnesic, true);
-    assert.ok(report.writes.every((w) => w.ok), `every write in the disposable worked: ${JSON.stringify(report.writes)}`);
+    assert.ok(
+      report.writes.every((w) => w.ok),
+      `every write in the disposable worked: ${JSON.stringify(report.writes)}`,
+    );
     assert.ok(report.writes.some((w) => /clipboard/.test(w.place)) && report.writes.some((w) => /file copy/.test(w.place)));
     const dev = report.scans.find((s) => s.place === 'device');
     assert.ok(dev?.scanned, `the raw device was scanned: ${JSON.stringify(dev)}`);
@@ -74,7 +109,11 @@ describe('forensics: amnesic disposables, residue proof, acquisition', { timeout
     assert.ok(dev.bytes >= 1536 * MIB - 4096, 'the whole image was read');
     assert.ok(dev.counts.control > 0, 'the deleted control file is found: the scan sees deleted data');
     assert.equal(report.controlFound, true);
-    assert.deepEqual(report.scans.map((s) => [s.place, s.counts.disposable]), report.scans.map((s) => [s.place, 0]), JSON.stringify(report.scans.map((s) => s.hits)));
+    assert.deepEqual(
+      report.scans.map((s) => [s.place, s.counts.disposable]),
+      report.scans.map((s) => [s.place, 0]),
+      JSON.stringify(report.scans.map((s) => s.hits)),
+    );
     assert.equal(report.found, false);
     assert.equal(code, 0);
     assert.ok(report.scans.find((s) => s.place === 'state')!.files >= 3, 'the state directory files were scanned (database, WAL, log)');
@@ -94,10 +133,13 @@ describe('forensics: amnesic disposables, residue proof, acquisition', { timeout
     assert.match(text.stdout, /disposable canary at \/dev\/loop\d+ offset \d+/);
   });
 
-  it('audit level minimal: a disposable\'s command line and RPC arguments are nowhere in the state directory; name, times and template are', async () => {
+  it("audit level minimal: a disposable's command line and RPC arguments are nowhere in the state directory; name, times and template are", async () => {
     const token = `CMDLINE-${Date.now()}-secret`;
     let t = Date.now();
-    const lap = (what: string) => { process.stderr.write(`# ${what}: ${Date.now() - t} ms\n`); t = Date.now(); };
+    const lap = (what: string) => {
+      process.stderr.write(`# ${what}: ${Date.now() - t} ms\n`);
+      t = Date.now();
+    };
     const r = d.cli(['run', '--dispvm', 'dvm', '--', 'sh', '-c', `echo ${token} >/dev/null; echo ran`]);
     assert.equal(r.code, 0, r.stderr);
     lap('run --dispvm');
@@ -108,7 +150,11 @@ describe('forensics: amnesic disposables, residue proof, acquisition', { timeout
     assert.equal(scan.counts[0], 0, `command line found in ${JSON.stringify(scan.hits)}`);
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(join(HOME, 'state.db'), { readonly: true });
-    const rows = db.prepare("SELECT event, qube, detail FROM audit WHERE qube LIKE 'disp%' ORDER BY seq").all() as { event: string; qube: string; detail: string }[];
+    const rows = db.prepare("SELECT event, qube, detail FROM audit WHERE qube LIKE 'disp%' ORDER BY seq").all() as {
+      event: string;
+      qube: string;
+      detail: string;
+    }[];
     db.close();
     const exec = rows.filter((x) => x.event === 'qube-exec');
     assert.ok(exec.length > 0);
@@ -121,7 +167,10 @@ describe('forensics: amnesic disposables, residue proof, acquisition', { timeout
     const r2 = d.cli(['run', '--dispvm', 'dvm-disk', '--', 'echo', token]);
     assert.equal(r2.code, 0, r2.stderr);
     spawnSync('sync', ['-f', HOME]);
-    assert.ok((await scanTree(HOME, [Buffer.from(token)], { exclude: new Set([join(HOME, 'qubes', 'debian-12', 'rootfs')]) })).counts[0]! > 0, 'with audit_level=full the command line is kept');
+    assert.ok(
+      (await scanTree(HOME, [Buffer.from(token)], { exclude: new Set([join(HOME, 'qubes', 'debian-12', 'rootfs')]) })).counts[0]! > 0,
+      'with audit_level=full the command line is kept',
+    );
     assert.notEqual(d.cli(['prefs', 'dvm', 'audit_level', 'everything']).code, 0);
   });
 
@@ -138,13 +187,20 @@ describe('forensics: amnesic disposables, residue proof, acquisition', { timeout
     assert.equal(d.cli(['run', '--dispvm', 'dvm', '--', 'true']).code, 0);
   });
 
-  it('a disposable\'s tmpfs pages are charged to its own memory cgroup', () => {
+  it("a disposable's tmpfs pages are charged to its own memory cgroup", () => {
     d.ok(['create', 'ndisp', '--class', 'disposable', '--template', 'dvm', '--label', 'red']);
     d.ok(['start', 'ndisp']);
     const st = crunState(`${d.prefix}-ndisp`);
     const cg = memoryCgroupOf(st!.pid)!;
     const before = memoryCharged(cg);
-    const w = d.cli(['run', 'ndisp', '--', 'sh', '-c', 'dd if=/dev/urandom of=/home/user/fill bs=1M count=48 2>/dev/null; df --output=fstype /home/user | tail -1']);
+    const w = d.cli([
+      'run',
+      'ndisp',
+      '--',
+      'sh',
+      '-c',
+      'dd if=/dev/urandom of=/home/user/fill bs=1M count=48 2>/dev/null; df --output=fstype /home/user | tail -1',
+    ]);
     assert.equal(w.stdout.trim(), 'tmpfs');
     const grew = memoryCharged(cg) - before;
     process.stderr.write(`# 48 MiB written to the tmpfs: memory charge +${(grew / MIB).toFixed(1)} MiB\n`);
@@ -170,7 +226,10 @@ describe('forensics: amnesic disposables, residue proof, acquisition', { timeout
       const inode = /(\d+)(-\d+-\d+)?:/.exec(line)![1]!;
       assert.equal(must('icat', [join(out, 'private.img'), inode]), 'EVIDENCE-42\n');
       assert.match(must('tar', ['-tf', join(out, 'root-changes.tar')]), /etc\/changed-by-qube/);
-      assert.ok(m.processes!.some((p) => p.cmdline[0] === '/run/bulkhead/init'), 'the process list holds the qube\'s init');
+      assert.ok(
+        m.processes!.some((p) => p.cmdline[0] === '/run/bulkhead/init'),
+        "the process list holds the qube's init",
+      );
       const init = m.processes!.find((p) => p.cmdline[0] === '/run/bulkhead/init')!;
       assert.ok(init.memory && init.memory.bytes > 0, `init's memory was dumped: ${JSON.stringify(init.memory)}`);
       assert.ok(readFileSync(join(out, 'memory', `${init.pid}.maps`), 'utf8').includes('[stack]'));

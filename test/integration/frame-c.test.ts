@@ -5,8 +5,17 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import {
-  encodeCall, encodeEof, encodeError, encodeExit, encodeFrame, encodeHello, FRAME_MAX_PAYLOAD, FrameError, FrameReader,
-  FrameType, type StreamId,
+  encodeCall,
+  encodeEof,
+  encodeError,
+  encodeExit,
+  encodeFrame,
+  encodeHello,
+  FRAME_MAX_PAYLOAD,
+  FrameError,
+  FrameReader,
+  FrameType,
+  type StreamId,
 } from '../../src/features/rpc/frame.js';
 import { buildNative, ROOT } from './filecopy-helpers.js';
 
@@ -18,7 +27,9 @@ function echo(input: Buffer): Promise<{ code: number | null; out: Buffer; err: s
   const out: Buffer[] = [];
   let err = '';
   c.stdout.on('data', (d: Buffer) => out.push(d));
-  c.stderr.on('data', (d: Buffer) => { err += d; });
+  c.stderr.on('data', (d: Buffer) => {
+    err += d;
+  });
   c.stdin.on('error', () => undefined);
   c.stdin.end(input);
   return new Promise((res) => c.on('close', (code) => res({ code, out: Buffer.concat(out), err })));
@@ -40,12 +51,18 @@ function tsVerdict(input: Buffer): { frames: Buffer; reason?: string } {
 
 function randomFrame(): Buffer {
   switch (randomInt(6)) {
-    case 0: return encodeHello(randomInt(9));
-    case 1: return encodeCall('vm', 'qubes.GetDate');
-    case 2: return encodeFrame(FrameType.STDOUT, randomBytes(1 + randomInt(randomInt(2) ? 50 : FRAME_MAX_PAYLOAD)));
-    case 3: return encodeEof(randomInt(3) as StreamId);
-    case 4: return encodeExit(randomInt(256));
-    default: return encodeError(1, 'x');
+    case 0:
+      return encodeHello(randomInt(9));
+    case 1:
+      return encodeCall('vm', 'qubes.GetDate');
+    case 2:
+      return encodeFrame(FrameType.STDOUT, randomBytes(1 + randomInt(randomInt(2) ? 50 : FRAME_MAX_PAYLOAD)));
+    case 3:
+      return encodeEof(randomInt(3) as StreamId);
+    case 4:
+      return encodeExit(randomInt(256));
+    default:
+      return encodeError(1, 'x');
   }
 }
 
@@ -60,9 +77,14 @@ test('valid streams pass through the C decoder unchanged', async () => {
 
 test('invalid and mutated streams: C and TS give the same frames and the same error reason', async () => {
   const cases: Buffer[] = [
-    Buffer.from([9, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([4, 0, 0, 0, 1, 0, 1, 0]), Buffer.from([4, 0, 1, 0, 1, 0, 0, 0, 1]),
-    Buffer.from([4, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([7, 0, 0, 0, 3, 0, 0, 0, 1, 2, 3]), Buffer.from([6, 0, 0, 0, 1, 0, 0, 0, 3]),
-    Buffer.from([4, 0, 0]), Buffer.from([4, 0, 0, 0, 5, 0, 0, 0, 1]),
+    Buffer.from([9, 0, 0, 0, 0, 0, 0, 0]),
+    Buffer.from([4, 0, 0, 0, 1, 0, 1, 0]),
+    Buffer.from([4, 0, 1, 0, 1, 0, 0, 0, 1]),
+    Buffer.from([4, 0, 0, 0, 0, 0, 0, 0]),
+    Buffer.from([7, 0, 0, 0, 3, 0, 0, 0, 1, 2, 3]),
+    Buffer.from([6, 0, 0, 0, 1, 0, 0, 0, 3]),
+    Buffer.from([4, 0, 0]),
+    Buffer.from([4, 0, 0, 0, 5, 0, 0, 0, 1]),
   ];
   for (let i = 0; i < 150; i++) {
     const b = Buffer.concat(Array.from({ length: 1 + randomInt(4) }, randomFrame));
@@ -72,7 +94,10 @@ test('invalid and mutated streams: C and TS give the same frames and the same er
   for (const input of cases) {
     const ts = tsVerdict(input);
     const c = await echo(input);
-    assert.ok(c.out.equals(ts.frames), `same frames for ${input.subarray(0, 64).toString('hex')} (${input.length} bytes): C ${c.out.length} ${c.err} TS ${ts.frames.length} ${ts.reason}`);
+    assert.ok(
+      c.out.equals(ts.frames),
+      `same frames for ${input.subarray(0, 64).toString('hex')} (${input.length} bytes): C ${c.out.length} ${c.err} TS ${ts.frames.length} ${ts.reason}`,
+    );
     if (ts.reason) assert.equal(c.err.trim(), `error: ${ts.reason}`, input.subarray(0, 16).toString('hex'));
     else assert.equal(c.code, 0, c.err);
   }

@@ -8,7 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../src/exec/index.js';
-import { generateTorrc, gatewayRuleset, hashControlPassword, lockdownRuleset, newControlPassword, workstationRuleset, type GatewayInput } from '../../src/gateway/index.js';
+import {
+  generateTorrc,
+  gatewayRuleset,
+  hashControlPassword,
+  lockdownRuleset,
+  newControlPassword,
+  workstationRuleset,
+  type GatewayInput,
+} from '../../src/gateway/index.js';
 
 const RUN = process.env.BULKHEAD_TEST_RUN ?? 'bht' + randomBytes(3).toString('hex');
 const dir = mkdtempSync(join(tmpdir(), `${RUN}-gwgen-`));
@@ -26,7 +34,13 @@ const BRIDGE = `obfs4 10.99.0.9:9443 ${FP} cert=ssH+9rP8dG2NLDN2XuFw63hIO/9MNNin
 function input(name: string, n: number, extra: Partial<GatewayInput> = {}): GatewayInput {
   return {
     network: 'lab',
-    workstations: Array.from({ length: n }, (_, k) => ({ name: `anon-${k}`, ifname: `${RUN}w${k}`.slice(0, 15), gatewayAddr: '10.152.152.10', workstationAddr: '10.152.152.11', slot: k })),
+    workstations: Array.from({ length: n }, (_, k) => ({
+      name: `anon-${k}`,
+      ifname: `${RUN}w${k}`.slice(0, 15),
+      gatewayAddr: '10.152.152.10',
+      workstationAddr: '10.152.152.11',
+      slot: k,
+    })),
     dirAuthorities: AUTHS,
     controlPasswordHash: hashControlPassword(newControlPassword()),
     dataDir: join(dir, `data-${name}`),
@@ -48,11 +62,16 @@ before(async () => {
   await run('ip', ['netns', 'del', SEALED], { allowFail: true });
   await run('ip', ['netns', 'add', SEALED]);
 });
-after(async () => { await run('ip', ['netns', 'del', SEALED], { allowFail: true }); });
+after(async () => {
+  await run('ip', ['netns', 'del', SEALED], { allowFail: true });
+});
 
 /** Prove the namespace is sealed: its only link is lo (down), and it has no route at all, IPv4 or IPv6. */
 async function assertSealed(ns = SEALED): Promise<void> {
-  const links = (await run('ip', ['-n', ns, '-o', 'link', 'show'])).stdout.trim().split('\n').map((l) => l.split(':')[1]?.trim());
+  const links = (await run('ip', ['-n', ns, '-o', 'link', 'show'])).stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(':')[1]?.trim());
   assert.deepEqual(links, ['lo'], `links in ${ns}: ${links.join(', ')}`);
   const up = (await run('ip', ['-n', ns, '-o', 'link', 'show', 'up'])).stdout.trim();
   assert.equal(up, '', 'lo is down: not even loopback works');
@@ -108,7 +127,14 @@ for (const [name, inp] of TORRCS) {
     assert.equal(/^UseBridges 1$/m.test(text), (inp.bridges ?? []).length > 0, name);
     // In the sealed namespace: even a mistaken start could reach nothing.
     const r = await verifyConfig(f);
-    assert.equal(r.code, 0, `${name}: ${r.stdout.split('\n').filter((l) => /\[(warn|err)\]/.test(l)).join('\n')}`);
+    assert.equal(
+      r.code,
+      0,
+      `${name}: ${r.stdout
+        .split('\n')
+        .filter((l) => /\[(warn|err)\]/.test(l))
+        .join('\n')}`,
+    );
     assert.match(r.stdout, /Configuration was valid/);
     // tor warns of nothing but what is expected: root (this check runs as root; a gateway's tor never does)
     // and, in the lab profile only, its own authorities and the Testing network.
@@ -130,7 +156,10 @@ const RULESETS: [string, string][] = [
   ['gateway-3', gatewayRuleset(input('g3', 3))],
   ['lockdown', lockdownRuleset(`${RUN}_lock`)],
   ['workstation', workstationRuleset({ ifname: 'eth0', gatewayAddr: '10.152.152.10', workstationAddr: '10.152.152.11', tableName: `${RUN}_ws` })],
-  ['workstation-socks-only', workstationRuleset({ ifname: 'eth0', gatewayAddr: '10.152.152.10', workstationAddr: '10.152.152.11', transparentProxy: false, tableName: `${RUN}_ws` })],
+  [
+    'workstation-socks-only',
+    workstationRuleset({ ifname: 'eth0', gatewayAddr: '10.152.152.10', workstationAddr: '10.152.152.11', transparentProxy: false, tableName: `${RUN}_ws` }),
+  ],
 ];
 
 for (const [name, text] of RULESETS) {

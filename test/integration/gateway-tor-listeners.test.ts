@@ -35,7 +35,13 @@ writeFileSync(empty, '');
 const input: GatewayInput = {
   network: 'lab',
   // Slots 3 and 0: listener blocks follow the qube's kept slot, not its place in the list.
-  workstations: [3, 0].map((k) => ({ name: `anon-${k}`, ifname: `${RUN}w${k}`.slice(0, 15), gatewayAddr: '10.152.152.10', workstationAddr: '10.152.152.11', slot: k })),
+  workstations: [3, 0].map((k) => ({
+    name: `anon-${k}`,
+    ifname: `${RUN}w${k}`.slice(0, 15),
+    gatewayAddr: '10.152.152.10',
+    workstationAddr: '10.152.152.11',
+    slot: k,
+  })),
   dirAuthorities: [`auth1 orport=5001 v3ident=${FP} 10.99.0.1:7001 ${FP}`],
   dataDir: join(dir, 'data'),
   control: { socketPath: join(dir, 'ctl', 'control.sock') },
@@ -79,7 +85,11 @@ test('tor binds every planned listener; the filter answers through it', async ()
 
   const direct = await TorControl.open({ target, password });
   try {
-    for (const [key, kind] of [['socks', 'socks'], ['trans', 'trans'], ['dns', 'dns']] as const) {
+    for (const [key, kind] of [
+      ['socks', 'socks'],
+      ['trans', 'trans'],
+      ['dns', 'dns'],
+    ] as const) {
       const answer = replyText(await direct.command(`GETINFO net/listeners/${key}`));
       const bound = [...answer.matchAll(/"10\.152\.152\.10:(\d+)"/g)].map((m) => Number(m[1])).sort();
       const planned = plan.workstations.flatMap((w) => w.listeners.filter((l) => l.kind === kind).map((l) => l.port)).sort();
@@ -90,16 +100,26 @@ test('tor binds every planned listener; the filter answers through it', async ()
   }
 
   const filter = await startControlFilter({
-    listenHost: '127.0.0.1', listenPort: 0, torControl: plan.torControl, password,
-    profile: await loadProfile(new URL('../../gateway-profiles/default.json', import.meta.url).pathname), socksAddress: '10.152.152.10:9150',
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    torControl: plan.torControl,
+    password,
+    profile: await loadProfile(new URL('../../gateway-profiles/default.json', import.meta.url).pathname),
+    socksAddress: '10.152.152.10:9150',
   });
   try {
     const s = connect(filter.address.port, '127.0.0.1');
     s.setEncoding('utf8');
     const waiters: ((r: string) => void)[] = [];
     const parser = new ReplyParser();
-    s.on('data', (d: string) => { for (const r of parser.push(d)) if (r.status !== 650) waiters.shift()?.(replyText(r)); });
-    const ask = (l: string) => new Promise<string>((res) => { waiters.push(res); s.write(l + '\r\n'); });
+    s.on('data', (d: string) => {
+      for (const r of parser.push(d)) if (r.status !== 650) waiters.shift()?.(replyText(r));
+    });
+    const ask = (l: string) =>
+      new Promise<string>((res) => {
+        waiters.push(res);
+        s.write(l + '\r\n');
+      });
     assert.match(await ask('PROTOCOLINFO 1'), /^250-PROTOCOLINFO 1\r\n250-AUTH METHODS=NULL\r\n250-VERSION Tor="0\.4\./);
     assert.match(await ask('GETINFO version'), /^250-version=0\.4\.\S+/);
     assert.equal(await ask('GETINFO net/listeners/socks'), '250-net/listeners/socks="10.152.152.10:9150"\r\n250 OK\r\n');

@@ -5,8 +5,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { run } from '../../src/exec/index.js';
 import {
-  createTorSandbox, parseCircuitStatus, parseFingerprint, startLabClient, startTorNetwork, ONION_PAGE, WEB_NAME, WEB_PAGE,
-  type LabClient, type TorNetwork, type TorSandbox,
+  createTorSandbox,
+  parseCircuitStatus,
+  parseFingerprint,
+  startLabClient,
+  startTorNetwork,
+  ONION_PAGE,
+  WEB_NAME,
+  WEB_PAGE,
+  type LabClient,
+  type TorNetwork,
+  type TorSandbox,
 } from '../../src/lab/tor/index.js';
 
 const prefix = `${process.env.BULKHEAD_TEST_RUN ?? `bht${randomBytes(2).toString('hex')}`}tor`;
@@ -20,8 +29,10 @@ async function fetchVia(socksPort: number, url: string, attempts = 1): Promise<{
   let last = '';
   for (let i = 0; i < attempts; i++) {
     const t0 = Date.now();
-    const r = await run('ip', ['netns', 'exec', sandbox!.netns, 'curl', '-sS', '-i', '--max-time', '30',
-      '--socks5-hostname', `127.0.0.1:${socksPort}`, url], { allowFail: true, timeoutMs: 40_000 });
+    const r = await run('ip', ['netns', 'exec', sandbox!.netns, 'curl', '-sS', '-i', '--max-time', '30', '--socks5-hostname', `127.0.0.1:${socksPort}`, url], {
+      allowFail: true,
+      timeoutMs: 40_000,
+    });
     if (r.code === 0) {
       const [headers = '', body = ''] = r.stdout.split('\r\n\r\n');
       return { body, headers, ms: Date.now() - t0 };
@@ -73,11 +84,16 @@ test('lab tor network comes up phased; clients fetch a lab page, the onion page,
   for (const l of net.dirAuthorityLines) assert.match(l, /^DirAuthority auth\d orport=\d+ v3ident=[0-9A-F]{40} 10\.77\.0\.\d+:\d+ [0-9A-F]{40}$/);
   assert.match(net.bridgeLine, new RegExp(`^obfs4 ${sb.addresses.bridge}:\\d+ [0-9A-F]{40} cert=\\S+ iat-mode=0$`));
   assert.match(net.onionAddress, /^[a-z2-7]{56}\.onion$/);
-  assert.deepEqual(net.nodes.map((n) => n.role), ['authority', 'authority', 'authority', 'relay', 'relay', 'bridge']);
+  assert.deepEqual(
+    net.nodes.map((n) => n.role),
+    ['authority', 'authority', 'authority', 'relay', 'relay', 'bridge'],
+  );
 
   // Every generated torrc is accepted by tor itself.
   for (const n of net.plan.nodes) {
-    const r = await run('ip', ['netns', 'exec', sb.netns, 'tor', '--verify-config', '--defaults-torrc', net.plan.emptyFile, '-f', n.torrcPath], { allowFail: true });
+    const r = await run('ip', ['netns', 'exec', sb.netns, 'tor', '--verify-config', '--defaults-torrc', net.plan.emptyFile, '-f', n.torrcPath], {
+      allowFail: true,
+    });
     assert.equal(r.code, 0, `${n.nick} torrc rejected: ${r.stdout.slice(-400)}`);
   }
 
@@ -95,7 +111,14 @@ test('lab tor network comes up phased; clients fetch a lab page, the onion page,
     assert.match(await readFile(`/proc/${n.pid}/cmdline`, 'latin1'), /--defaults-torrc\0[^\0]+\/empty\0-f\0/);
   }
 
-  const client = await startLabClient({ netns: sb.netns, dataDir: `${stateDir}/client1`, nick: 'client1', dirAuthorityLines: net.dirAuthorityLines, socksPort: 6050, controlPort: 6051 });
+  const client = await startLabClient({
+    netns: sb.netns,
+    dataDir: `${stateDir}/client1`,
+    nick: 'client1',
+    dirAuthorityLines: net.dirAuthorityLines,
+    socksPort: 6050,
+    controlPort: 6051,
+  });
   clients.push(client);
   const web = await fetchVia(client.socksPort, `http://${WEB_NAME}/`);
   assert.equal(web.body.trim(), WEB_PAGE);
@@ -115,15 +138,35 @@ test('lab tor network comes up phased; clients fetch a lab page, the onion page,
   await assert.rejects(fetchVia(client.socksPort, 'http://example.com/'));
 
   // Second client: only through the obfs4 bridge.
-  const bridged = await startLabClient({ netns: sb.netns, dataDir: `${stateDir}/client2`, nick: 'client2', dirAuthorityLines: net.dirAuthorityLines, socksPort: 6060, controlPort: 6061, bridgeLine: net.bridgeLine });
+  const bridged = await startLabClient({
+    netns: sb.netns,
+    dataDir: `${stateDir}/client2`,
+    nick: 'client2',
+    dirAuthorityLines: net.dirAuthorityLines,
+    socksPort: 6060,
+    controlPort: 6061,
+    bridgeLine: net.bridgeLine,
+  });
   clients.push(bridged);
   const viaBridge = await fetchVia(bridged.socksPort, `http://${WEB_NAME}/`);
   assert.equal(viaBridge.body.trim(), WEB_PAGE);
   const bridgeFp = net.nodes.find((n) => n.role === 'bridge')?.fingerprint;
   const hops = await firstHops(bridged);
   assert.ok(hops.length > 0, 'bridged client has built circuits');
-  assert.ok(hops.every((h) => h === bridgeFp), `every circuit starts at the bridge: ${hops.join(',')}`);
-  const obfs = await run('ip', ['netns', 'exec', sb.netns, 'ss', '-Htn', 'state', 'established', `dst ${sb.addresses.bridge}:${net.plan.nodes.find((n) => n.role === 'bridge')?.obfs4Port}`]);
+  assert.ok(
+    hops.every((h) => h === bridgeFp),
+    `every circuit starts at the bridge: ${hops.join(',')}`,
+  );
+  const obfs = await run('ip', [
+    'netns',
+    'exec',
+    sb.netns,
+    'ss',
+    '-Htn',
+    'state',
+    'established',
+    `dst ${sb.addresses.bridge}:${net.plan.nodes.find((n) => n.role === 'bridge')?.obfs4Port}`,
+  ]);
   assert.ok(obfs.stdout.trim().length > 0, 'a connection to the obfs4 port is established');
 
   const mem = await net.memory();
@@ -158,14 +201,32 @@ test('stop() ends exactly the network processes', async (t) => {
 test('single-address mode: every node on 127.0.0.1 of a namespace with only lo; the onion page is reachable', async () => {
   await run('ip', ['netns', 'add', singleNs]);
   await run('ip', ['-n', singleNs, 'link', 'set', 'lo', 'up']);
-  singleNet = await startTorNetwork({ prefix, stateDir: `${stateDir}/single`, netns: singleNs, addresses: { single: '127.0.0.1' }, dnsResolverAddr: '127.0.0.1', basePort: 7100 });
+  singleNet = await startTorNetwork({
+    prefix,
+    stateDir: `${stateDir}/single`,
+    netns: singleNs,
+    addresses: { single: '127.0.0.1' },
+    dnsResolverAddr: '127.0.0.1',
+    basePort: 7100,
+  });
   await singleNet.waitReady();
   assert.ok(singleNet.nodes.every((n) => n.address === '127.0.0.1'));
-  const c = await startLabClient({ netns: singleNs, dataDir: `${stateDir}/single-client`, nick: 'client3', dirAuthorityLines: singleNet.dirAuthorityLines, socksPort: 7050, controlPort: 7051 });
+  const c = await startLabClient({
+    netns: singleNs,
+    dataDir: `${stateDir}/single-client`,
+    nick: 'client3',
+    dirAuthorityLines: singleNet.dirAuthorityLines,
+    socksPort: 7050,
+    controlPort: 7051,
+  });
   clients.push(c);
   let body = '';
   for (let i = 0; i < 5 && body !== ONION_PAGE; i++) {
-    const r = await run('ip', ['netns', 'exec', singleNs, 'curl', '-sS', '--max-time', '20', '--socks5-hostname', `127.0.0.1:${c.socksPort}`, `http://${singleNet.onionAddress}/`], { allowFail: true, timeoutMs: 30_000 });
+    const r = await run(
+      'ip',
+      ['netns', 'exec', singleNs, 'curl', '-sS', '--max-time', '20', '--socks5-hostname', `127.0.0.1:${c.socksPort}`, `http://${singleNet.onionAddress}/`],
+      { allowFail: true, timeoutMs: 30_000 },
+    );
     body = r.stdout.trim();
   }
   assert.equal(body, ONION_PAGE);

@@ -14,7 +14,12 @@ async function labCommand(action: 'up' | 'down' | 'status', o: { json: boolean; 
   const d = join(o.home, 'lab');
   if (action === 'down') {
     const r = await labDown(o.prefix, d);
-    return { stdout: o.json ? JSON.stringify({ up: false, ...r }) + '\n' : `lab down: ${r.stopped.length} process(es) stopped, ${r.namespaces.length} namespace(s) removed\n`, exitCode: 0 };
+    return {
+      stdout: o.json
+        ? JSON.stringify({ up: false, ...r }) + '\n'
+        : `lab down: ${r.stopped.length} process(es) stopped, ${r.namespaces.length} namespace(s) removed\n`,
+      exitCode: 0,
+    };
   }
   const st = action === 'up' ? await labUp(o.prefix, d) : await labStatus(o.prefix, d);
   return { stdout: o.json ? JSON.stringify(st, null, 2) + '\n' : labStatusText(st), exitCode: st.up ? 0 : 1 };
@@ -29,7 +34,11 @@ let dir = '';
 let uplink: LabUplink | undefined;
 let recordedPids: number[] = [];
 
-const pidAlive = async (pid: number): Promise<boolean> => stat(`/proc/${pid}`).then(() => true, () => false);
+const pidAlive = async (pid: number): Promise<boolean> =>
+  stat(`/proc/${pid}`).then(
+    () => true,
+    () => false,
+  );
 
 async function curl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const r = await netnsExec(CLIENT, 'curl', ['-sS', '--max-time', '5', ...args], { allowFail: true, timeoutMs: 15_000 });
@@ -80,7 +89,10 @@ test('lab up builds the world in well under 2 s and status lists every host', as
   assert.equal(recordedPids.length, 3);
   // lab up again on a running lab changes nothing
   const again = await labUp(P, dir);
-  assert.deepEqual((await readLabState(dir))?.processes.map((p) => p.pid), recordedPids);
+  assert.deepEqual(
+    (await readLabState(dir))?.processes.map((p) => p.pid),
+    recordedPids,
+  );
   assert.equal(again.up, true);
   t.diagnostic(`lab up: ${ms} ms`);
 });
@@ -142,8 +154,19 @@ test('DNS answers lab names and NXDOMAIN for everything else', async () => {
 
 test('an attached host in the relay range is reachable through the router', async () => {
   const h = await labAttachHost(P, dir, 'relays', ['203.0.113.11', '203.0.113.12']);
-  assert.deepEqual(h, { netns: `${P}-lab-relays`, ifname: 'eth0', addresses: ['203.0.113.11', '203.0.113.12'], gatewayAddr: '203.0.113.1', dns: ['192.0.2.53'] });
-  const srv = await netnsExec(h.netns, 'curl', ['-sS', '--max-time', '5', '--cacert', join(dir, 'ca.pem'), 'https://web.lab.test/ip', '--resolve', 'web.lab.test:443:192.0.2.10'], { allowFail: true });
+  assert.deepEqual(h, {
+    netns: `${P}-lab-relays`,
+    ifname: 'eth0',
+    addresses: ['203.0.113.11', '203.0.113.12'],
+    gatewayAddr: '203.0.113.1',
+    dns: ['192.0.2.53'],
+  });
+  const srv = await netnsExec(
+    h.netns,
+    'curl',
+    ['-sS', '--max-time', '5', '--cacert', join(dir, 'ca.pem'), 'https://web.lab.test/ip', '--resolve', 'web.lab.test:443:192.0.2.10'],
+    { allowFail: true },
+  );
   assert.equal(srv.stdout.trim(), '203.0.113.11', srv.stderr);
   // Nothing listens on the relay addresses: a refusal (not a timeout) proves the route both ways.
   const refused = await curl('http://203.0.113.12:9/');
@@ -169,8 +192,14 @@ test('the check fails when a veth leads into the host namespace', async () => {
     await run('ip', ['link', 'add', LEAK_IF, 'type', 'veth', 'peer', 'name', 'leak0', 'netns', CLIENT]);
     const r = await labCheckSealed(P);
     assert.equal(r.sealed, false);
-    assert.ok(r.violations.some((v) => v.includes(`namespace ${CLIENT}: veth leak0 has its peer in an unnamed namespace`)), JSON.stringify(r.violations));
-    assert.ok(r.violations.some((v) => v.includes(`host namespace: veth ${LEAK_IF} leads into ${CLIENT}`)), JSON.stringify(r.violations));
+    assert.ok(
+      r.violations.some((v) => v.includes(`namespace ${CLIENT}: veth leak0 has its peer in an unnamed namespace`)),
+      JSON.stringify(r.violations),
+    );
+    assert.ok(
+      r.violations.some((v) => v.includes(`host namespace: veth ${LEAK_IF} leads into ${CLIENT}`)),
+      JSON.stringify(r.violations),
+    );
     if (LEAK_IF.startsWith(P)) assert.ok(r.violations.some((v) => v.includes(`interface ${LEAK_IF} carries the prefix`)));
   } finally {
     await run('ip', ['link', 'delete', LEAK_IF], { allowFail: true });
@@ -187,7 +216,10 @@ test('the check fails for a route through a link that is not a sealed veth', asy
     const r = await labCheckSealed(P);
     assert.equal(r.sealed, false);
     assert.ok(r.violations.some((v) => /veth pair0 has its peer in the same namespace/.test(v)));
-    assert.ok(r.violations.some((v) => /route 203\.0\.113\.200 .*pair0, which is not a sealed link/.test(v)), JSON.stringify(r.violations));
+    assert.ok(
+      r.violations.some((v) => /route 203\.0\.113\.200 .*pair0, which is not a sealed link/.test(v)),
+      JSON.stringify(r.violations),
+    );
   } finally {
     await linkDelete(ns, 'pair0');
   }
@@ -220,7 +252,11 @@ test('lab down removes every namespace, process and file of the lab', async () =
   assert.deepEqual(await netnsList(`${P}-lab`), []);
   await assert.rejects(readdir(dir), /ENOENT/, 'state directory removed');
   const links = await run('ip', ['-n', CLIENT, '-j', 'link']);
-  assert.deepEqual((JSON.parse(links.stdout) as { ifname: string }[]).map((l) => l.ifname), ['lo'], 'the uplink went with the router');
+  assert.deepEqual(
+    (JSON.parse(links.stdout) as { ifname: string }[]).map((l) => l.ifname),
+    ['lo'],
+    'the uplink went with the router',
+  );
   const st = await labCommand('status', { json: true, home, prefix: P });
   assert.equal(st.exitCode, 1);
   assert.equal((JSON.parse(st.stdout) as { up: boolean }).up, false);

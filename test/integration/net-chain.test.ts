@@ -42,7 +42,14 @@ describe('network chain: work → sys-firewall → sys-net → lab', { timeout: 
   });
 
   const teardown = async () => {
-    for (const p of procs) if (p.exitCode === null && p.pid) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const p of procs)
+      if (p.exitCode === null && p.pid) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     hostServer?.close();
     spawnSync('ip', ['netns', 'delete', ISLAND], { timeout: 10_000 });
     await d?.teardown();
@@ -65,7 +72,7 @@ describe('network chain: work → sys-firewall → sys-net → lab', { timeout: 
     assert.equal(seen.code, 0, seen.stderr);
     const sysNetUplink = nsAddress(d.ns('sys-net'), 'eth0');
     assert.ok(sysNetUplink?.startsWith('198.51.100.'), `sys-net uplink address ${sysNetUplink}`);
-    assert.equal(seen.stdout.trim(), sysNetUplink, 'the web host saw sys-net\'s uplink address (masquerade)');
+    assert.equal(seen.stdout.trim(), sysNetUplink, "the web host saw sys-net's uplink address (masquerade)");
     assert.ok(!seen.stdout.includes('10.137.'), 'the qube address never reaches the lab');
   });
 
@@ -149,21 +156,43 @@ describe('network chain: work → sys-firewall → sys-net → lab', { timeout: 
   it("a qube cannot reach the daemon's socket nor listeners on the host side", async () => {
     const sock = join(d.home, 'admin', 'admin.sock');
     assert.ok(existsSync(sock), 'positive control: the socket exists on the host');
-    const inQube = d.run('work', ['python3', '-c', 'import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(sys.argv[1]); print("connected")\nexcept Exception as e: print(type(e).__name__)', sock], { root: true });
+    const inQube = d.run(
+      'work',
+      [
+        'python3',
+        '-c',
+        'import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(sys.argv[1]); print("connected")\nexcept Exception as e: print(type(e).__name__)',
+        sock,
+      ],
+      { root: true },
+    );
     assert.equal(inQube.stdout.trim(), 'FileNotFoundError', inQube.stdout + inQube.stderr);
 
     // A listener in the host namespace on loopback.
-    hostServer = net.createServer((c) => { c.on('error', () => undefined); c.end('host\n'); });
+    hostServer = net.createServer((c) => {
+      c.on('error', () => undefined);
+      c.end('host\n');
+    });
     await new Promise<void>((res) => hostServer!.listen(0, '127.0.0.1', res));
     const hostPort = (hostServer.address() as net.AddressInfo).port;
-    const ctl = await new Promise<boolean>((res) => { const c = net.connect(hostPort, '127.0.0.1', () => { c.destroy(); res(true); }); c.on('error', () => res(false)); });
+    const ctl = await new Promise<boolean>((res) => {
+      const c = net.connect(hostPort, '127.0.0.1', () => {
+        c.destroy();
+        res(true);
+      });
+      c.on('error', () => res(false));
+    });
     assert.ok(ctl, 'positive control: the host listener accepts on the host');
     const r1 = d.run('work', ['nc', '-z', '-w', '2', '127.0.0.1', String(hostPort)]);
     assert.notEqual(r1.code, 0, 'the qube reached the host loopback listener');
 
     // A listener on an address of a namespace the test made, connected to nothing.
     spawnSync('ip', ['netns', 'delete', ISLAND]);
-    for (const args of [['netns', 'add', ISLAND], ['-n', ISLAND, 'link', 'set', 'lo', 'up'], ['-n', ISLAND, 'addr', 'add', `${ISLAND_ADDR}/32`, 'dev', 'lo']]) {
+    for (const args of [
+      ['netns', 'add', ISLAND],
+      ['-n', ISLAND, 'link', 'set', 'lo', 'up'],
+      ['-n', ISLAND, 'addr', 'add', `${ISLAND_ADDR}/32`, 'dev', 'lo'],
+    ]) {
       const r = spawnSync('ip', args, { encoding: 'utf8' });
       assert.equal(r.status, 0, `ip ${args.join(' ')}: ${r.stderr}`);
     }
@@ -185,7 +214,13 @@ describe('network chain: work → sys-firewall → sys-net → lab', { timeout: 
   it('netvm none leaves only lo (vault)', () => {
     const links = d.run('vault', ['ip', '-br', 'link']);
     assert.equal(links.code, 0, links.stderr);
-    assert.deepEqual(links.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]), ['lo']);
+    assert.deepEqual(
+      links.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[0]),
+      ['lo'],
+    );
     assert.equal(d.run('vault', ['ip', 'route']).stdout.trim(), '');
     const r = curl('vault', `http://${WEB}/`, ['--max-time', '3']);
     assert.notEqual(r.code, 0);
@@ -193,7 +228,12 @@ describe('network chain: work → sys-firewall → sys-net → lab', { timeout: 
   });
 
   it('changes the netvm of a running qube: sys-net direct, none, back to sys-firewall', () => {
-    const netLinks = () => spawnSync('ip', ['-n', d.ns('sys-net'), '-br', 'link'], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.split(/[\s@]+/)[0]).sort();
+    const netLinks = () =>
+      spawnSync('ip', ['-n', d.ns('sys-net'), '-br', 'link'], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')
+        .map((l) => l.split(/[\s@]+/)[0])
+        .sort();
     const sysNetBefore = netLinks();
     d.ok(['prefs', 'work', 'netvm', 'sys-net']);
     const netAddr = nsAddress(d.ns('sys-net'), 'eth0');
@@ -203,14 +243,20 @@ describe('network chain: work → sys-firewall → sys-net → lab', { timeout: 
     const r1 = d.run('work', ['ip', 'route', 'show', 'default']);
     assert.match(r1.stdout, /dev eth0/);
     const fwChains = spawnSync('ip', ['netns', 'exec', d.ns('sys-firewall'), 'nft', 'list', 'table', 'inet', 'bulkhead'], { encoding: 'utf8' }).stdout;
-    assert.doesNotMatch(fwChains, /chain qube-work /, 'work\'s chain left sys-firewall');
-    assert.match(fwChains, /chain qube-personal /, 'personal\'s chain stays');
+    assert.doesNotMatch(fwChains, /chain qube-work /, "work's chain left sys-firewall");
+    assert.match(fwChains, /chain qube-personal /, "personal's chain stays");
     assert.equal(netLinks().length, sysNetBefore.length + 1, 'work has a link into sys-net');
 
     d.ok(['prefs', 'work', 'netvm', '']);
     assert.equal(d.ok(['prefs', 'work', 'netvm']).trim(), 'none');
     const links = d.run('work', ['ip', '-br', 'link']);
-    assert.deepEqual(links.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]), ['lo']);
+    assert.deepEqual(
+      links.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[0]),
+      ['lo'],
+    );
     assert.equal(d.run('work', ['ip', 'route']).stdout.trim(), '');
     assert.notEqual(curl('work', `http://${WEB}/`, ['--max-time', '3']).code, 0);
 

@@ -19,8 +19,33 @@ function flowsOf(netns: string, addr: string): string[] {
 
 /** A tracked flow made by hand, as one the old owner left: established, assured, 10 minutes to live. */
 function insertFlow(netns: string, src: string, dst: string, sport: number, dport: number): void {
-  const r = spawnSync('ip', ['netns', 'exec', netns, 'conntrack', '-I', '-p', 'tcp', '-s', src, '-d', dst, '--sport', String(sport), '--dport', String(dport),
-    '--state', 'ESTABLISHED', '-u', 'ASSURED', '-t', '600'], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(
+    'ip',
+    [
+      'netns',
+      'exec',
+      netns,
+      'conntrack',
+      '-I',
+      '-p',
+      'tcp',
+      '-s',
+      src,
+      '-d',
+      dst,
+      '--sport',
+      String(sport),
+      '--dport',
+      String(dport),
+      '--state',
+      'ESTABLISHED',
+      '-u',
+      'ASSURED',
+      '-t',
+      '600',
+    ],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
   if (r.status !== 0) throw new Error(`conntrack -I in ${netns}: ${r.stderr}`);
 }
 
@@ -52,9 +77,18 @@ describe('conntrack: a reused address starts with no flow', { timeout: 900_000 }
     d.ok(['remove', 'old']);
     // The premise: the old owner's flows are still tracked after its removal.
     const stale = flowsOf(fw, addr);
-    assert.ok(stale.some((l) => l.includes('dport=41001') || l.includes('sport=41001')), `hand-made flow out:\n${stale.join('\n')}`);
-    assert.ok(stale.some((l) => l.includes('sport=41002')), `hand-made flow in:\n${stale.join('\n')}`);
-    assert.ok(stale.some((l) => /dport=80 /.test(l) && l.includes(`dst=${WEB}`) && !l.includes('sport=41001')), `the curl flow:\n${stale.join('\n')}`);
+    assert.ok(
+      stale.some((l) => l.includes('dport=41001') || l.includes('sport=41001')),
+      `hand-made flow out:\n${stale.join('\n')}`,
+    );
+    assert.ok(
+      stale.some((l) => l.includes('sport=41002')),
+      `hand-made flow in:\n${stale.join('\n')}`,
+    );
+    assert.ok(
+      stale.some((l) => /dport=80 /.test(l) && l.includes(`dst=${WEB}`) && !l.includes('sport=41001')),
+      `the curl flow:\n${stale.join('\n')}`,
+    );
 
     d.ok(['create', 'new', '--template', 'debian-12', '--label', 'green']);
     d.ok(['start', 'new']);

@@ -52,13 +52,22 @@ export async function netDaemon(tag: string): Promise<NetDaemon> {
   return labDaemon<NetDaemon>(tag, [], ['--uplink', 'lab']);
 }
 
-export interface Leftovers { netns: string[]; etcNetns: string[]; crun: string[]; hostLinks: string[]; hostTables: string[] }
+export interface Leftovers {
+  netns: string[];
+  etcNetns: string[];
+  crun: string[];
+  hostLinks: string[];
+  hostTables: string[];
+}
 
 /** Host-side names of nft tables (family and name) — the host's own ruleset, not the namespaces'. */
 export function hostNftTables(): string[] {
   const r = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8', timeout: 10_000 });
   if (r.status !== 0) throw new Error(`nft list tables failed: ${r.stderr}`);
-  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('table '));
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('table '));
 }
 
 /** Every kernel object carrying the prefix (or made by the network feature) that is still there. */

@@ -59,21 +59,33 @@ describe('sealing and IPv6 with the network feature running', { timeout: 600_000
     assert.equal(peerOf(d.ns('sys-firewall'), 'eth0'), d.ns('sys-net'));
     assert.equal(peerOf(d.ns('sys-net'), 'eth0'), d.ns('lab-router'));
     // One point-to-point link per qube, never a bridge.
-    assert.deepEqual(inv.links.filter((l) => l.kind === 'bridge'), []);
+    assert.deepEqual(
+      inv.links.filter((l) => l.kind === 'bridge'),
+      [],
+    );
     // No namespace of ours has a default route except through its single uplink.
     for (const r of inv.routes.filter((x) => x.dst === 'default')) assert.deepEqual(r.devs, ['eth0'], `${r.netns} default route`);
-    assert.equal(inv.routes.some((r) => r.netns === d.ns('lab-router') && r.dst === 'default'), false, 'the lab router has no default route');
+    assert.equal(
+      inv.routes.some((r) => r.netns === d.ns('lab-router') && r.dst === 'default'),
+      false,
+      'the lab router has no default route',
+    );
   });
 
   it('the check fails when a link leaves the prefix (negative control), and passes again after', async () => {
     spawnSync('ip', ['netns', 'delete', OUTSIDE]);
     assert.equal(spawnSync('ip', ['netns', 'add', OUTSIDE]).status, 0);
-    const mk = spawnSync('ip', ['link', 'add', 'leak0', 'netns', d.ns('personal'), 'type', 'veth', 'peer', 'name', 'leak1', 'netns', OUTSIDE], { encoding: 'utf8' });
+    const mk = spawnSync('ip', ['link', 'add', 'leak0', 'netns', d.ns('personal'), 'type', 'veth', 'peer', 'name', 'leak1', 'netns', OUTSIDE], {
+      encoding: 'utf8',
+    });
     assert.equal(mk.status, 0, mk.stderr);
     try {
       const bad = await labCheckSealed(prefix);
       assert.equal(bad.sealed, false);
-      assert.ok(bad.violations.some((v) => v.includes('leak0')), bad.violations.join('\n'));
+      assert.ok(
+        bad.violations.some((v) => v.includes('leak0')),
+        bad.violations.join('\n'),
+      );
     } finally {
       spawnSync('ip', ['netns', 'delete', OUTSIDE]);
     }
@@ -99,7 +111,11 @@ describe('sealing and IPv6 with the network feature running', { timeout: 600_000
       const v = d.run(q, ['cat', '/proc/sys/net/ipv6/conf/all/disable_ipv6', '/proc/sys/net/ipv6/conf/eth0/disable_ipv6']);
       assert.equal(v.code, 0, v.stderr);
       assert.deepEqual(v.stdout.trim().split('\n'), ['1', '1'], `${q} inside`);
-      const c = d.run(q, ['python3', '-c', 'import socket\ns=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\ntry:\n s.connect(("fd09:24ef:4179::a89:1", 53)); print("connected")\nexcept OSError as e: print("refused", e.errno)']);
+      const c = d.run(q, [
+        'python3',
+        '-c',
+        'import socket\ns=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\ntry:\n s.connect(("fd09:24ef:4179::a89:1", 53)); print("connected")\nexcept OSError as e: print("refused", e.errno)',
+      ]);
       assert.match(c.stdout, /^refused/, `${q}: ${c.stdout}${c.stderr}`);
     }
   });

@@ -22,7 +22,9 @@ before(async () => {
   passFile = join(dir, 'pass');
   await fsp.writeFile(passFile, 'correct horse\n');
 });
-after(async () => { await d?.destroy(); });
+after(async () => {
+  await d?.destroy();
+});
 
 const names = () => (JSON.parse(d.ok(['ls', '--json'])) as { name: string }[]).map((q) => q.name).sort();
 
@@ -37,7 +39,10 @@ test('a wrong passphrase, a flipped byte, truncation or swapped chunks restore n
   const copy = join(dir, 'flipped');
   await fsp.copyFile(good, copy);
   const fd = openSync(copy, 'r+');
-  const read = (off: number, len: number) => { const x = Buffer.alloc(len); return x.subarray(0, readSync(fd, x, 0, len, off)); };
+  const read = (off: number, len: number) => {
+    const x = Buffer.alloc(len);
+    return x.subarray(0, readSync(fd, x, 0, len, off));
+  };
   const m = indexOuterTar(read, statSync(copy).size).find((x) => x.name === 'vm7/firewall.xml.000.enc')!;
   const b = read(m.offset + m.size - 100, 1);
   b[0] = b[0]! ^ 0x40;
@@ -55,7 +60,10 @@ test('a wrong passphrase, a flipped byte, truncation or swapped chunks restore n
   assert.notEqual(r3.code, 0);
   assert.match(r3.stderr, /truncated/);
   const gfd = openSync(good, 'r');
-  const order = indexOuterTar((off, len) => { const x = Buffer.alloc(len); return x.subarray(0, readSync(gfd, x, 0, len, off)); }, statSync(good).size).map((x) => x.name);
+  const order = indexOuterTar((off, len) => {
+    const x = Buffer.alloc(len);
+    return x.subarray(0, readSync(gfd, x, 0, len, off));
+  }, statSync(good).size).map((x) => x.name);
   closeSync(gfd);
   const i = order.indexOf('vm7/private.img.001.enc');
   [order[i], order[i + 1]] = [order[i + 1]!, order[i]!];
@@ -85,7 +93,7 @@ test('restore: qubes, labels, netvm chain, tags, firewall and the home directory
   assert.equal(fw.label, 'orange');
   assert.equal(work.label, 'blue');
   assert.equal(work.klass, 'app');
-  const prop = async (q: string, k: string) => ((await d.api<{ value: unknown }>('GET', `/qubes/${q}/prefs/${k}`)).body.value);
+  const prop = async (q: string, k: string) => (await d.api<{ value: unknown }>('GET', `/qubes/${q}/prefs/${k}`)).body.value;
   assert.equal(await prop('q-work', 'netvm'), 'q-firewall');
   assert.equal(await prop('q-work', 'template'), 'debian-12');
   assert.equal(await prop('q-work', 'memory'), 500);
@@ -94,7 +102,12 @@ test('restore: qubes, labels, netvm chain, tags, firewall and the home directory
   const tags = (await d.api<{ tags: string[] }>('GET', '/qubes/q-work/tags')).body.tags;
   assert.deepEqual([...tags].sort(), ['created-by-dom0', 'work-data']);
   const rules = (await d.api<{ rules: string[] }>('GET', '/qubes/q-work/firewall')).body.rules;
-  assert.deepEqual(rules, ['action=accept specialtarget=dns', 'action=accept dsthost=192.168.7.0/24 proto=tcp dstports=443', 'action=accept proto=icmp', 'action=drop']);
+  assert.deepEqual(rules, [
+    'action=accept specialtarget=dns',
+    'action=accept dsthost=192.168.7.0/24 proto=tcp dstports=443',
+    'action=accept proto=icmp',
+    'action=drop',
+  ]);
   // The home: the file is there, owned by the new qube's user (its uid range, not Qubes' uid 1000).
   const q = (await d.api<{ qid: number }>('GET', '/qubes/q-work')).body;
   withPrivateTree(join(d.home, 'qubes', 'q-work'), (tree) => {

@@ -7,14 +7,26 @@ import { readAudit } from '../../src/state/index.js';
 import { cliAsync, rawCall, rpcWorld, waitFor, type RpcWorld } from './rpc-helpers.js';
 import { withPrivateTree } from './helpers/private-volume.js';
 
-interface Pending { id: string; source: string; service: string; candidates: string[]; defaultTarget: string | null }
+interface Pending {
+  id: string;
+  source: string;
+  service: string;
+  candidates: string[];
+  defaultTarget: string | null;
+}
 
 describe('rpc calls between qubes', { timeout: 600_000 }, () => {
   let w: RpcWorld;
   before(async () => {
-    w = await rpcWorld('rpccall', ['work', 'personal', 'vault', 'other', 'sleeper'], { askTimeoutS: 3, start: ['work', 'personal', 'vault', 'other'], dvm: true });
+    w = await rpcWorld('rpccall', ['work', 'personal', 'vault', 'other', 'sleeper'], {
+      askTimeoutS: 3,
+      start: ['work', 'personal', 'vault', 'other'],
+      dvm: true,
+    });
   });
-  after(async () => { await w?.d.destroy(); });
+  after(async () => {
+    await w?.d.destroy();
+  });
 
   const run = (q: string, cmd: string[], input?: string) => w.d.cli(['run', q, '--', ...cmd], input);
 
@@ -25,13 +37,21 @@ describe('rpc calls between qubes', { timeout: 600_000 }, () => {
     const who = run('work', ['qrexec-client-vm', 'personal', 'bulkhead.WhoAmI+arg.1']);
     assert.equal(who.code, 0, who.stderr);
     assert.match(who.stdout, /^remote=work service=bulkhead\.WhoAmI\+arg\.1 argument=arg\.1 user=user uid=1000 argv1=arg\.1 host=personal$/m);
-    const code = run('work', ['sh', '-c', 'echo "echo to-stderr >&2; exit 7" > /tmp/s; qrexec-client-vm personal bulkhead.Echo < /tmp/s | sh; echo "pipeline=$?"']);
+    const code = run('work', [
+      'sh',
+      '-c',
+      'echo "echo to-stderr >&2; exit 7" > /tmp/s; qrexec-client-vm personal bulkhead.Echo < /tmp/s | sh; echo "pipeline=$?"',
+    ]);
     assert.match(code.stdout, /pipeline=7/);
     assert.match(code.stderr, /to-stderr/);
   });
 
   it('a big stream passes in order both ways', () => {
-    const r = run('work', ['sh', '-c', 'head -c 20000000 /dev/urandom > /tmp/in; qrexec-client-vm personal bulkhead.Echo < /tmp/in | cmp - /tmp/in && echo same']);
+    const r = run('work', [
+      'sh',
+      '-c',
+      'head -c 20000000 /dev/urandom > /tmp/in; qrexec-client-vm personal bulkhead.Echo < /tmp/in | cmp - /tmp/in && echo same',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'same');
   });
@@ -40,7 +60,10 @@ describe('rpc calls between qubes', { timeout: 600_000 }, () => {
     const r = run('work', ['sh', '-c', 'echo x > /tmp/f; qvm-copy-to-vm vault /tmp/f']);
     assert.equal(r.code, 126, r.stderr);
     assert.match(r.stderr, /Request refused/);
-    assert.equal(withPrivateTree(join(w.d.home, 'qubes', 'vault'), (t) => existsSync(join(t, 'home', 'user', 'QubesIncoming'))), false);
+    assert.equal(
+      withPrivateTree(join(w.d.home, 'qubes', 'vault'), (t) => existsSync(join(t, 'home', 'user', 'QubesIncoming'))),
+      false,
+    );
     const none = run('work', ['qrexec-client-vm', 'personal', 'no.SuchService']);
     assert.equal(none.code, 126, 'no rule for the service: refused');
   });
@@ -60,7 +83,9 @@ describe('rpc calls between qubes', { timeout: 600_000 }, () => {
     assert.match(w.d.ok(['rpc', 'answer', p.id, 'allow', '--target', 'personal']), /allowed/);
     const r = await call;
     assert.equal(r.code, 0, r.stderr);
-    const got = withPrivateTree(join(w.d.home, 'qubes', 'personal'), (t) => readFileSync(join(t, 'home', 'user', 'QubesIncoming', 'work', 'asked.txt'), 'utf8'));
+    const got = withPrivateTree(join(w.d.home, 'qubes', 'personal'), (t) =>
+      readFileSync(join(t, 'home', 'user', 'QubesIncoming', 'work', 'asked.txt'), 'utf8'),
+    );
     assert.equal(got, 'asked-and-allowed\n');
   });
 
@@ -77,7 +102,10 @@ describe('rpc calls between qubes', { timeout: 600_000 }, () => {
     assert.match(timed.stderr, /no answer within 3 s/);
     assert.ok(took >= 2900 && took < 20_000, `timed out after ${took} ms`);
     assert.deepEqual(JSON.parse(w.d.ok(['rpc', 'pending', '--json'])), []);
-    assert.equal(withPrivateTree(join(w.d.home, 'qubes', 'other'), (t) => existsSync(join(t, 'home', 'user', 'QubesIncoming'))), false);
+    assert.equal(
+      withPrivateTree(join(w.d.home, 'qubes', 'other'), (t) => existsSync(join(t, 'home', 'user', 'QubesIncoming'))),
+      false,
+    );
   });
 
   it('the source is the socket, never what the caller says', async () => {
@@ -90,7 +118,9 @@ describe('rpc calls between qubes', { timeout: 600_000 }, () => {
     assert.match(agent.stderr, /Permission denied/);
     // A forged source in HELLO and in extra CALL fields is ignored.
     const r = await rawCall(w.socketOf('work'), {
-      as: w.rootOf('work'), target: 'personal', service: '',
+      as: w.rootOf('work'),
+      target: 'personal',
+      service: '',
       hello: Buffer.concat([Buffer.from([1, 0, 0, 0]), Buffer.from('source=vault')]),
       callPayload: Buffer.from('personal\0bulkhead.WhoAmI\0vault\0source=vault'),
     });
@@ -116,10 +146,14 @@ describe('rpc calls between qubes', { timeout: 600_000 }, () => {
     const host = /host=(disp\d+)/.exec(r.stdout)?.[1];
     assert.ok(host, r.stdout);
     assert.match(r.stdout, /^remote=work /);
-    await waitFor('the disposable to be removed', () => {
-      const names = (JSON.parse(w.d.ok(['ls', '--json'])) as { name: string }[]).map((q) => q.name);
-      return !names.includes(host!) && !existsSync(join(w.d.home, 'qubes', host!));
-    }, 30_000);
+    await waitFor(
+      'the disposable to be removed',
+      () => {
+        const names = (JSON.parse(w.d.ok(['ls', '--json'])) as { name: string }[]).map((q) => q.name);
+        return !names.includes(host!) && !existsSync(join(w.d.home, 'qubes', host!));
+      },
+      30_000,
+    );
     const url = run('work', ['sh', '-c', 'printf "http://web.lab/page\\n" | qrexec-client-vm @dispvm qubes.OpenURL']);
     assert.equal(url.code, 0, url.stderr);
     assert.match(url.stdout, /^opened http:\/\/web\.lab\/page in disp\d+/);

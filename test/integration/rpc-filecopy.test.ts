@@ -30,7 +30,9 @@ describe('file copy between qubes through the broker', { timeout: 900_000 }, () 
     w = await rpcWorld('rpccopy', ['work', 'personal']);
     home = livePrivateTree(join(w.d.home, 'qubes', 'personal'));
   });
-  after(async () => { await w?.d.destroy(); });
+  after(async () => {
+    await w?.d.destroy();
+  });
 
   it('each unsafe name form is refused and nothing is written outside the incoming directory', async () => {
     const unsafe = NAME_CASES.filter((c) => !c.ok);
@@ -48,7 +50,11 @@ describe('file copy between qubes through the broker', { timeout: 900_000 }, () 
       assert.notEqual(answer.errno, 0, `${c.why}: the answer reports an error`);
       // whatever the receiver created lives under QubesIncoming/work; clear it for the next case
       const after = tree(home).filter((l) => !l.startsWith('home/user/QubesIncoming'));
-      assert.deepEqual(after, beforeTree.filter((l) => !l.startsWith('home/user/QubesIncoming')), `${c.why}: nothing outside the incoming directory`);
+      assert.deepEqual(
+        after,
+        beforeTree.filter((l) => !l.startsWith('home/user/QubesIncoming')),
+        `${c.why}: nothing outside the incoming directory`,
+      );
       const inc = join(home, 'home', 'user', 'QubesIncoming', 'work');
       const leftovers = tree(inc).filter((l) => !/^d( |\/e )/.test(l));
       assert.deepEqual(leftovers, [], `${c.why}: only the legitimate directories arrived`);
@@ -64,7 +70,10 @@ describe('file copy between qubes through the broker', { timeout: 900_000 }, () 
     ]);
     const r = await rawCall(w.socketOf('work'), { as: w.rootOf('work'), target: 'personal', service: 'qubes.Filecopy', stdin: stream });
     assert.notEqual(r.exit, 0);
-    assert.equal(tree(home).some((l) => l.includes('escaped')), false);
+    assert.equal(
+      tree(home).some((l) => l.includes('escaped')),
+      false,
+    );
     w.d.ok(['run', 'personal', '--', 'rm', '-rf', '/home/user/QubesIncoming']);
   });
 
@@ -77,7 +86,11 @@ describe('file copy between qubes through the broker', { timeout: 900_000 }, () 
     assert.equal((await s.closed).connected, true);
     const ok = w.d.cli(['run', 'work', '--', 'qrexec-client-vm', 'personal', 'bulkhead.Echo'], 'still here\n');
     assert.equal(ok.stdout, 'still here\n', ok.stderr);
-    assert.equal(tree(home).some((l) => l.startsWith('home/user/QubesIncoming/work/') && !l.startsWith('home/user/QubesIncoming/work ')), false, 'no partial file is visible');
+    assert.equal(
+      tree(home).some((l) => l.startsWith('home/user/QubesIncoming/work/') && !l.startsWith('home/user/QubesIncoming/work ')),
+      false,
+      'no partial file is visible',
+    );
     w.d.ok(['run', 'personal', '--', 'rm', '-rf', '/home/user/QubesIncoming']);
   });
 

@@ -34,7 +34,11 @@ export interface RpcWorld {
 }
 
 /** Host credentials a test process takes to connect like a qube or a host user would. */
-export interface Ids { uid: number; gid: number; groups?: number[] }
+export interface Ids {
+  uid: number;
+  gid: number;
+  groups?: number[];
+}
 
 export const NOBODY: Ids = { uid: 65534, gid: 65534 };
 
@@ -46,7 +50,9 @@ export async function uidBaseOf(home: string, qube: string): Promise<number> {
     const slot = JSON.parse((db.prepare("SELECT value FROM globals WHERE key = 'uid_slot_base'").get() as { value: string }).value) as number;
     const qid = (db.prepare('SELECT qid FROM qubes WHERE name = ?').get(qube) as { qid: number }).qid;
     return (Number(slot) + qid) * 65536;
-  } finally { db.close(); }
+  } finally {
+    db.close();
+  }
 }
 
 /** A qube's socket: under sockets/ (the directory mounted into the qube), or directly in run/rpc/NAME/ as older daemons made it. */
@@ -76,13 +82,23 @@ export function connectAs(path: string, ids: Ids): ConnAs {
   const groups = ids.groups?.length ? [`--groups=${ids.groups.join(',')}`] : ['--clear-groups'];
   const c = spawn('setpriv', [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, ...groups, process.execPath, '-e', PROXY, path], { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
-  c.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+  c.stderr.on('data', (b: Buffer) => {
+    err += b.toString();
+  });
   c.stdin.on('error', () => undefined);
   return {
-    write: (b) => { c.stdin.write(b); },
-    end: () => { c.stdin.end(); },
-    destroy: () => { c.kill('SIGKILL'); },
-    onData: (cb) => { c.stdout.on('data', cb); },
+    write: (b) => {
+      c.stdin.write(b);
+    },
+    end: () => {
+      c.stdin.end();
+    },
+    destroy: () => {
+      c.kill('SIGKILL');
+    },
+    onData: (cb) => {
+      c.stdout.on('data', cb);
+    },
     closed: new Promise((resolve) => c.on('close', () => resolve({ connected: /^connected$/m.test(err), error: /^error (\S+)/m.exec(err)?.[1] ?? null }))),
   };
 }
@@ -114,7 +130,11 @@ export async function rpcWorld(tag: string, names: string[], opts: { askTimeoutS
   };
 }
 
-export interface Spawned { code: number | null; stdout: string; stderr: string }
+export interface Spawned {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** The CLI as a child process that runs while the test does other things. */
 export function cliAsync(d: TestDaemon, args: string[], input?: string | Buffer): Promise<Spawned> {
@@ -122,17 +142,25 @@ export function cliAsync(d: TestDaemon, args: string[], input?: string | Buffer)
     const c = spawn(CLI, args, { env: d.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    c.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    c.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    c.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    c.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
     c.on('close', (code) => resolve({ code, stdout: out, stderr: err }));
     c.stdin.end(input ?? '');
   });
 }
 
 export interface RawResult {
-  stdout: Buffer; stderr: string; exit: number | null; error: { code: number; message: string } | null;
+  stdout: Buffer;
+  stderr: string;
+  exit: number | null;
+  error: { code: number; message: string } | null;
   /** Whether the connect() itself succeeded, and its error code when it did not. */
-  connected: boolean; connectError: string | null;
+  connected: boolean;
+  connectError: string | null;
 }
 
 /**
@@ -140,7 +168,10 @@ export interface RawResult {
  * the qube's root would be needed: the broker admits only the qube's uids): any HELLO bytes, any
  * CALL fields, stdin as frames. Returns what came back.
  */
-export function rawCall(sock: string, opts: { as: Ids; target: string; service: string; stdin?: Uint8Array; hello?: Buffer; callPayload?: Buffer; timeoutMs?: number }): Promise<RawResult> {
+export function rawCall(
+  sock: string,
+  opts: { as: Ids; target: string; service: string; stdin?: Uint8Array; hello?: Buffer; callPayload?: Buffer; timeoutMs?: number },
+): Promise<RawResult> {
   return new Promise((resolve, reject) => {
     const s = connectAs(sock, opts.as);
     const r = new FrameReader();
@@ -148,17 +179,37 @@ export function rawCall(sock: string, opts: { as: Ids; target: string; service: 
     let err = '';
     const res: RawResult = { stdout: Buffer.alloc(0), stderr: '', exit: null, error: null, connected: false, connectError: null };
     let settled = false;
-    const timer = setTimeout(() => { s.destroy(); reject(new Error('raw call timed out')); }, opts.timeoutMs ?? 60_000);
-    const done = () => { if (settled) return; settled = true; clearTimeout(timer); res.stdout = Buffer.concat(out); res.stderr = err; s.destroy(); };
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error('raw call timed out'));
+    }, opts.timeoutMs ?? 60_000);
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      res.stdout = Buffer.concat(out);
+      res.stderr = err;
+      s.destroy();
+    };
     s.onData((c: Buffer) => {
       for (const f of r.push(c)) {
         if (f.type === FrameType.STDOUT) out.push(Buffer.from(f.payload));
         else if (f.type === FrameType.STDERR) err += f.payload.toString();
-        else if (f.type === FrameType.EXIT) { res.exit = payload.exit(f); done(); }
-        else if (f.type === FrameType.ERROR) { res.error = payload.error(f); done(); }
+        else if (f.type === FrameType.EXIT) {
+          res.exit = payload.exit(f);
+          done();
+        } else if (f.type === FrameType.ERROR) {
+          res.error = payload.error(f);
+          done();
+        }
       }
     });
-    void s.closed.then((c) => { res.connected = c.connected; res.connectError = c.error; done(); resolve(res); });
+    void s.closed.then((c) => {
+      res.connected = c.connected;
+      res.connectError = c.error;
+      done();
+      resolve(res);
+    });
     const hello = opts.hello ?? Buffer.from([1, 0, 0, 0]);
     s.write(encodeFrame(FrameType.HELLO, hello));
     s.write(opts.callPayload ? encodeFrame(FrameType.CALL, opts.callPayload) : encodeCall(opts.target, opts.service));

@@ -11,16 +11,28 @@ describe('rpc limits', { timeout: 900_000 }, () => {
   before(async () => {
     w = await rpcWorld('rpclimits', ['work', 'personal'], { dvm: true });
     writeFileSync(join(w.d.home, 'policy.d', '20-limits.policy'), 'bulkhead.Echo  *  @anyvm  @dispvm  allow\n');
-    await waitFor('the limits rule to load', () => readFileSync(join(w.d.home, 'bulkheadd.log'), 'utf8').split('\n').filter((l) => l.includes('rpc policy loaded')).length >= 2);
+    await waitFor(
+      'the limits rule to load',
+      () =>
+        readFileSync(join(w.d.home, 'bulkheadd.log'), 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('rpc policy loaded')).length >= 2,
+    );
   });
-  after(async () => { await w?.d.destroy(); });
+  after(async () => {
+    await w?.d.destroy();
+  });
 
   const run = (q: string, cmd: string[], input?: string) => w.d.cli(['run', q, '--', ...cmd], input);
   async function audit(since = 0): Promise<AuditEntry[]> {
     await new Promise((r) => setTimeout(r, 200)); // RPC rows land within 50 ms
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(join(w.d.home, 'state.db'), { readonly: true });
-    try { return readAudit(db, { since, limit: 1_000_000 }); } finally { db.close(); }
+    try {
+      return readAudit(db, { since, limit: 1_000_000 });
+    } finally {
+      db.close();
+    }
   }
   const lastSeq = async () => (await audit()).at(-1)?.seq ?? 0;
   const disposables = () => (JSON.parse(w.d.ok(['ls', '--json'])) as { name: string }[]).map((q) => q.name).filter((n) => /^disp\d+$/.test(n));
@@ -59,7 +71,11 @@ describe('rpc limits', { timeout: 900_000 }, () => {
     // qubes.GetDate to @default is allowed by the shipped policy too: a fallback would show as exit 0.
     const call = () => run('personal', ['qrexec-client-vm', '@default', 'qubes.GetDate']).code;
     assert.equal(call(), 0);
-    const reasonSince = async (seq: number) => (await audit(seq)).filter((r) => r.event === 'rpc-decision' && r.qube === 'personal').map((r) => JSON.parse(r.detail).reason as string).at(-1);
+    const reasonSince = async (seq: number) =>
+      (await audit(seq))
+        .filter((r) => r.event === 'rpc-decision' && r.qube === 'personal')
+        .map((r) => JSON.parse(r.detail).reason as string)
+        .at(-1);
 
     let seq = await lastSeq();
     renameSync(pol, away);
@@ -114,7 +130,11 @@ describe('rpc limits', { timeout: 900_000 }, () => {
     const seq = await lastSeq();
     const logBefore = statSync(join(w.d.home, 'bulkheadd.log')).size;
     const t0 = Date.now();
-    const flood = run('work', ['sh', '-c', 'A=$(head -c 65000 /dev/zero | tr "\\0" a); n=0; while [ $n -lt 300 ]; do qrexec-client-vm vault "no.Such+$A" </dev/null 2>/dev/null; n=$((n+1)); done; echo flooded']);
+    const flood = run('work', [
+      'sh',
+      '-c',
+      'A=$(head -c 65000 /dev/zero | tr "\\0" a); n=0; while [ $n -lt 300 ]; do qrexec-client-vm vault "no.Such+$A" </dev/null 2>/dev/null; n=$((n+1)); done; echo flooded',
+    ]);
     const secs = (Date.now() - t0) / 1000;
     assert.equal(flood.stdout, 'flooded\n', flood.stderr);
     const rows = (await audit(seq)).filter((r) => r.qube === 'work');
@@ -128,7 +148,9 @@ describe('rpc limits', { timeout: 900_000 }, () => {
     assert.equal(JSON.parse(decisions[0]!.detail).truncated, true);
     const logGrew = statSync(join(w.d.home, 'bulkheadd.log')).size - logBefore;
     const bytes = rows.reduce((n, r) => n + r.detail.length, 0);
-    t.diagnostic(`300 refused calls in ${secs.toFixed(1)} s: ${rows.length} rows (${decisions.length} decisions), ${bytes} bytes of detail, largest ${Math.max(...rows.map((r) => r.detail.length))}, daemon log +${logGrew} bytes`);
+    t.diagnostic(
+      `300 refused calls in ${secs.toFixed(1)} s: ${rows.length} rows (${decisions.length} decisions), ${bytes} bytes of detail, largest ${Math.max(...rows.map((r) => r.detail.length))}, daemon log +${logGrew} bytes`,
+    );
     assert.ok(logGrew < 512 * 1024, `the daemon log grew by ${logGrew} bytes`);
     // What was dropped is counted in summary rows (one per source and 10 s window).
     let counted = 0;

@@ -33,7 +33,9 @@ function cgroupDirsOf(id: string): string[] {
 }
 
 function mountsMentioning(text: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(text));
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(text));
 }
 
 before(async () => {
@@ -61,7 +63,10 @@ describe('ns runtime isolation', () => {
   it('a qube sees only its own processes', async () => {
     const r = await sh(a, 'ps -e -o pid=,comm=');
     assert.equal(r.code, 0, r.err);
-    const lines = r.out.trim().split('\n').map((l) => l.trim());
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => l.trim());
     assert.match(lines[0] ?? '', /^1 init$/);
     assert.ok(lines.length <= 4, `only init, sh and ps expected, got:\n${r.out}`);
     // The host's PID 1 and this test process do not exist inside.
@@ -133,7 +138,10 @@ describe('ns runtime isolation', () => {
     // ptrace of a process outside: a host process is not even visible, and attaching fails.
     const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
-      const r = await sh(a, `python3 -c "import ctypes,sys; l=ctypes.CDLL(None,use_errno=True); r=l.ptrace(16,${sleeper.pid},0,0); print(r, ctypes.get_errno())"`);
+      const r = await sh(
+        a,
+        `python3 -c "import ctypes,sys; l=ctypes.CDLL(None,use_errno=True); r=l.ptrace(16,${sleeper.pid},0,0); print(r, ctypes.get_errno())"`,
+      );
       assert.equal(r.out.trim(), '-1 1', 'ptrace(PTRACE_ATTACH) answers EPERM');
     } finally {
       sleeper.kill('SIGKILL');
@@ -277,13 +285,14 @@ describe('ns runtime isolation', () => {
 
   it('after stop of a volatile qube no mount, cgroup, crun state or run dir remains', async () => {
     const pid = (await rt.state(b.id))?.pid ?? 0;
-    const nsOf = (p: string, kinds: string[]) => kinds.flatMap((k) => {
-      try {
-        return [readlinkSync(`/proc/${p}/ns/${k}`)];
-      } catch {
-        return [];
-      }
-    });
+    const nsOf = (p: string, kinds: string[]) =>
+      kinds.flatMap((k) => {
+        try {
+          return [readlinkSync(`/proc/${p}/ns/${k}`)];
+        } catch {
+          return [];
+        }
+      });
     const kinds = ['user', 'net', 'mnt', 'pid', 'ipc', 'uts', 'cgroup'];
     const qubeNs = new Set(nsOf(String(pid), kinds));
     assert.equal(qubeNs.size, kinds.length);
@@ -327,7 +336,12 @@ describe('ns runtime isolation', () => {
       .filter((d) => /^\d+$/.test(d))
       .filter((p) => nsOf(p, kinds).some((n) => qubeNs.has(n)))
       .filter((p) => !isZombie(p))
-      .map((p) => `${p} ${nsOf(p, kinds).filter((n) => qubeNs.has(n)).join(',')}`);
+      .map(
+        (p) =>
+          `${p} ${nsOf(p, kinds)
+            .filter((n) => qubeNs.has(n))
+            .join(',')}`,
+      );
     assert.deepEqual(holders, []);
     // stopping again is harmless
     await rt.stop(b, 100);

@@ -60,7 +60,12 @@ after(async () => {
 describe('socket families in a qube', () => {
   it('AF_VSOCK, AF_PACKET and AF_ALG fail with EAFNOSUPPORT; AF_UNIX, AF_INET, AF_INET6, AF_NETLINK and socketpair work', async () => {
     for (const user of ['root', 'user']) {
-      const r = await execIn(rt, q!.id, ['python3', '-c', FAMILIES_PY, 'AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_VSOCK', 'AF_PACKET', 'AF_ALG'], user);
+      const r = await execIn(
+        rt,
+        q!.id,
+        ['python3', '-c', FAMILIES_PY, 'AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_VSOCK', 'AF_PACKET', 'AF_ALG'],
+        user,
+      );
       assert.equal(r.code, 0, r.err);
       // A non-root user would get EPERM for AF_PACKET from the kernel; the filter answers before it.
       assert.equal(r.out, 'AF_UNIX ok\nAF_INET ok\nAF_INET6 ok\nAF_NETLINK ok\nAF_VSOCK 97\nAF_PACKET 97\nAF_ALG 97\nsocketpair x\n', `as ${user}`);

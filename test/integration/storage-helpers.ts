@@ -33,7 +33,9 @@ export async function manifest(top: string): Promise<string[]> {
       if (first !== undefined) what = `h ${first}`;
       else {
         inodes.set(key, rel);
-        what = `f ${st.size} ${createHash('sha256').update(await fsp.readFile(p)).digest('hex')}`;
+        what = `f ${st.size} ${createHash('sha256')
+          .update(await fsp.readFile(p))
+          .digest('hex')}`;
       }
     } else what = `? ${st.mode}`;
     lines.push(`${rel || '.'} ${mode} ${own} ${what}`);

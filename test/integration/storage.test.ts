@@ -61,7 +61,11 @@ describe('volumes', () => {
     assert.equal((await fsp.stat(p.rootUpper)).uid, UID);
     await assert.rejects(createQubeVolumes(pool, 'layout', { class: 'app' }), { code: 'ERR_QUBE_EXISTS' });
     await assert.rejects(createQubeVolumes(pool, '../evil', { class: 'app' }), { code: 'ERR_INVALID_NAME' });
-    assert.deepEqual((await ls(pool)).filter((e) => e.startsWith('.')), [], 'no leftovers in the pool');
+    assert.deepEqual(
+      (await ls(pool)).filter((e) => e.startsWith('.')),
+      [],
+      'no leftovers in the pool',
+    );
   });
 
   test('commit, change, commit, revert: data byte-identical and nothing lost', async () => {
@@ -85,12 +89,19 @@ describe('volumes', () => {
     const r = await revertPrivate(p.dir, c1.revision);
     assert.deepEqual(await manifest(p.private), state1, 'reverted to revision 1 exactly (owners, modes, setuid, links)');
     assert.deepEqual(await manifest(join(p.revisions, r.savedAs)), state2, 'the state before the revert is a revision');
-    assert.deepEqual((await listRevisions(p.dir)).map((x) => x.name), [c1.revision, c2.revision, r.savedAs]);
+    assert.deepEqual(
+      (await listRevisions(p.dir)).map((x) => x.name),
+      [c1.revision, c2.revision, r.savedAs],
+    );
 
     await revertPrivate(p.dir, r.savedAs);
     assert.deepEqual(await manifest(p.private), state2, 'a revert can be reverted');
     await assert.rejects(revertPrivate(p.dir, 'nope'), { code: 'ERR_INVALID_VALUE', message: /no revision "nope"/ });
-    assert.deepEqual((await ls(p.dir)).filter((e) => e.startsWith('.') || e.endsWith('.json')), [], 'no leftovers');
+    assert.deepEqual(
+      (await ls(p.dir)).filter((e) => e.startsWith('.') || e.endsWith('.json')),
+      [],
+      'no leftovers',
+    );
   });
 
   test('revisions_to_keep is honoured (1 by default, 0 keeps none)', async () => {
@@ -102,7 +113,10 @@ describe('volumes', () => {
       names.push(c.revision!);
     }
     const revs = await listRevisions(p.dir);
-    assert.deepEqual(revs.map((r) => r.name), [names[2]]);
+    assert.deepEqual(
+      revs.map((r) => r.name),
+      [names[2]],
+    );
     assert.equal(await fsp.readFile(join(revs[0]!.path, 'home/user/count'), 'utf8'), '2');
 
     for (let i = 0; i < 4; i++) await commitPrivate(p.dir, 3);
@@ -124,7 +138,11 @@ describe('volumes', () => {
     // Crash after step 1 (copy made, not published).
     const rev = await steps.snapshotAside(p.dir);
     assert.ok((await ls(p.revisions)).some((e) => e.startsWith('.incoming-')));
-    assert.deepEqual((await listRevisions(p.dir)).map((r) => r.name), [c1.revision], 'an unpublished copy is not a revision');
+    assert.deepEqual(
+      (await listRevisions(p.dir)).map((r) => r.name),
+      [c1.revision],
+      'an unpublished copy is not a revision',
+    );
     // Crash in the middle of pruning: a revision renamed to .trash-, not yet deleted.
     await fsp.rename(join(p.revisions, c1.revision!), join(p.dir, `.trash-${c1.revision}-dead`));
     const report = await recoverVolumes(p.dir);
@@ -169,14 +187,20 @@ describe('volumes', () => {
       if (stopAfter === 'prepareRestore') {
         assert.deepEqual(after, current, 'intent not recorded: rolled back to the state before');
         assert.equal(report.rolledBack.length, 1);
-        assert.deepEqual((await listRevisions(p.dir)).map((r) => r.name), [c1.revision]);
+        assert.deepEqual(
+          (await listRevisions(p.dir)).map((r) => r.name),
+          [c1.revision],
+        );
       } else {
         assert.deepEqual(after, old, 'intent recorded: rolled forward to the revision');
         assert.deepEqual(await manifest(join(p.revisions, saveAs)), current, 'previous state kept as a revision');
         assert.equal(report.finished.length, 1);
       }
       assert.deepEqual(await manifest(join(p.revisions, c1.revision!)), old, 'the revision itself never changes');
-      assert.deepEqual((await ls(p.dir)).filter((e) => e.startsWith('.') || e.endsWith('.json')), []);
+      assert.deepEqual(
+        (await ls(p.dir)).filter((e) => e.startsWith('.') || e.endsWith('.json')),
+        [],
+      );
     });
   }
 
@@ -194,10 +218,13 @@ describe('volumes', () => {
     await fsp.lchown(join(p.rootUpper, 'installed-in-root'), UID, UID);
     await commitPrivate(p.dir);
     const d = await cloneQubeVolumes(pool, name, 'clone1', { class: 'standalone', fromUidBase: UID, toUidBase: 400000 });
-    const shift = (lines: string[]) => lines.map((l) => l.replace(/ (\d+):(\d+) /, (_m, u: string, g: string) => {
-      const f = (x: number) => (x >= UID && x < UID + 65536 ? x - UID + 400000 : x);
-      return ` ${f(Number(u))}:${f(Number(g))} `;
-    }));
+    const shift = (lines: string[]) =>
+      lines.map((l) =>
+        l.replace(/ (\d+):(\d+) /, (_m, u: string, g: string) => {
+          const f = (x: number) => (x >= UID && x < UID + 65536 ? x - UID + 400000 : x);
+          return ` ${f(Number(u))}:${f(Number(g))} `;
+        }),
+      );
     assert.deepEqual(await manifest(d.private), shift(await manifest(p.private)), 'same data, owners moved, setuid kept');
     assert.equal((await fsp.stat(join(d.private, 'suid-tool'))).mode & 0o7777, 0o4755);
     assert.equal(await fsp.readFile(join(d.rootUpper, 'installed-in-root'), 'utf8'), 'pkg', 'persistent root copied');
@@ -260,7 +287,11 @@ describe('templates', () => {
   /** A fake mmdebstrap first on PATH: records that it ran and fails like a broken mirror would. */
   const withFakeMmdebstrap = async <T>(fn: (marker: string) => Promise<T>): Promise<T> => {
     const marker = join(area, 'mmdebstrap-ran');
-    await fsp.writeFile(join(fakeBin, 'mmdebstrap'), `#!/bin/sh\ntouch ${marker}\necho 'I: running apt-get update...' >&2\necho 'E: cannot reach the mirror (fake)' >&2\nexit 1\n`, { mode: 0o755 });
+    await fsp.writeFile(
+      join(fakeBin, 'mmdebstrap'),
+      `#!/bin/sh\ntouch ${marker}\necho 'I: running apt-get update...' >&2\necho 'E: cannot reach the mirror (fake)' >&2\nexit 1\n`,
+      { mode: 0o755 },
+    );
     process.env.PATH = `${fakeBin}:${savedPath}`;
     try {
       return await fn(marker);
@@ -323,7 +354,9 @@ describe('templates', () => {
     for (const d of ['rw', 'run/bulkhead', 'etc/qubes-rpc']) assert.ok((await fsp.stat(join(built, d))).isDirectory(), d);
     assert.equal(await fsp.readFile(join(built, 'etc/hostname'), 'utf8'), 'debian-12\n');
     assert.equal((await fsp.stat(join(built, 'usr/bin/su'))).mode & 0o7777, 0o4755, 'setuid kept');
-    const cap = await run('python3', ['-c', `import os; print(os.getxattr(${JSON.stringify(join(built, 'usr/bin/ping'))}, 'security.capability').hex())`], { allowFail: true });
+    const cap = await run('python3', ['-c', `import os; print(os.getxattr(${JSON.stringify(join(built, 'usr/bin/ping'))}, 'security.capability').hex())`], {
+      allowFail: true,
+    });
     // ping's cap_net_raw is dropped on purpose: a qube's bounding set lacks NET_RAW, and without the
     // file capability ping uses ICMP echo sockets (see ensureLayout).
     assert.notEqual(cap.code, 0, 'ping has no file capability');
@@ -338,7 +371,14 @@ describe('templates', () => {
       const phases: string[] = [];
       const r = await buildTemplate({ name: 'debian-12', destDir: join(area, 'again', 'rootfs'), cacheDir: cache, onProgress: (p) => phases.push(p.phase) });
       assert.equal(r.fromCache, true);
-      assert.equal(await fsp.stat(marker).then(() => true, () => false), false, 'mmdebstrap did not run');
+      assert.equal(
+        await fsp.stat(marker).then(
+          () => true,
+          () => false,
+        ),
+        false,
+        'mmdebstrap did not run',
+      );
       assert.equal(phases[0], 'cache');
       assert.ok(r.seconds < 20, `cache hit took ${r.seconds} s`);
       assert.match((await run('chroot', [r.rootDir, 'curl', '--version'])).stdout, /^curl /);
@@ -350,16 +390,25 @@ describe('templates', () => {
     const before = await ls(cache);
     await withFakeMmdebstrap(async (marker) => {
       const dest = join(area, 'failed', 'rootfs');
-      await assert.rejects(
-        buildTemplate({ name: 'debian-12', destDir: dest, cacheDir: cache, refresh: true }),
-        { code: 'ERR_TEMPLATE', message: /mmdebstrap failed \(exit 1\): E: cannot reach the mirror/ },
-      );
+      await assert.rejects(buildTemplate({ name: 'debian-12', destDir: dest, cacheDir: cache, refresh: true }), {
+        code: 'ERR_TEMPLATE',
+        message: /mmdebstrap failed \(exit 1\): E: cannot reach the mirror/,
+      });
       assert.ok(await fsp.stat(marker).then(() => true), 'the fake ran');
-      assert.equal(await fsp.stat(dest).then(() => true, () => false), false);
+      assert.equal(
+        await fsp.stat(dest).then(
+          () => true,
+          () => false,
+        ),
+        false,
+      );
       assert.deepEqual(await leftovers(join(area, 'failed')).catch(() => []), []);
     });
     assert.deepEqual(await ls(cache), before, 'no partial tarball, cached one intact');
-    await assert.rejects(buildTemplate({ name: 'nosuch', destDir: join(area, 'x', 'rootfs'), cacheDir: cache }), { code: 'ERR_TEMPLATE', message: /unknown template "nosuch"/ });
+    await assert.rejects(buildTemplate({ name: 'nosuch', destDir: join(area, 'x', 'rootfs'), cacheDir: cache }), {
+      code: 'ERR_TEMPLATE',
+      message: /unknown template "nosuch"/,
+    });
     await assert.rejects(buildTemplate({ name: 'debian-12', destDir: built, cacheDir: cache }), { code: 'ERR_TEMPLATE', message: /already exists/ });
   });
 
@@ -378,7 +427,10 @@ describe('templates', () => {
     await fakeRoot(src);
     const gz = join(area, 'fake.tar.gz');
     await run('tar', ['--numeric-owner', '-czf', gz, '-C', src, '.']);
-    for (const [from, to] of [[src, join(area, 'fromdir', 'rootfs')], [gz, join(area, 'fromgz', 'rootfs')]] as const) {
+    for (const [from, to] of [
+      [src, join(area, 'fromdir', 'rootfs')],
+      [gz, join(area, 'fromgz', 'rootfs')],
+    ] as const) {
       await importTemplate(from, to);
       assert.match(await fsp.readFile(join(to, 'etc/passwd'), 'utf8'), /\nuser:x:1000:1000::\/home\/user:\/bin\/bash\n/);
       assert.match(await fsp.readFile(join(to, 'etc/shadow'), 'utf8'), /\nuser:\*:/);
@@ -419,7 +471,14 @@ describe('templates', () => {
     ];
     for (const [src, msg] of cases) {
       await assert.rejects(importTemplate(src, dest), { code: 'ERR_TEMPLATE', message: msg }, src);
-      assert.equal(await fsp.stat(dest).then(() => true, () => false), false, `${src}: nothing installed`);
+      assert.equal(
+        await fsp.stat(dest).then(
+          () => true,
+          () => false,
+        ),
+        false,
+        `${src}: nothing installed`,
+      );
       assert.deepEqual(await leftovers(parent).catch(() => []), [], `${src}: no leftovers`);
     }
     assert.equal(await fsp.readFile(victim, 'utf8'), 'host file\n', 'the host file was not written');

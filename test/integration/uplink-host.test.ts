@@ -11,8 +11,12 @@ import { inspectNetns } from '../../src/net/index.js';
 const RUN = process.env.BULKHEAD_TEST_RUN ?? `bht${randomBytes(2).toString('hex')}`;
 
 function initNetnsView(prefix: string): { links: string[]; tables: string[]; forward: string } {
-  const links = (JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout) as { ifname: string }[]).map((l) => l.ifname).filter((n) => n.includes(prefix) || n.includes(RUN.slice(0, 11)));
-  const tables = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout.split('\n').filter((t) => t.includes(prefix));
+  const links = (JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout) as { ifname: string }[])
+    .map((l) => l.ifname)
+    .filter((n) => n.includes(prefix) || n.includes(RUN.slice(0, 11)));
+  const tables = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((t) => t.includes(prefix));
   const forward = spawnSync('sysctl', ['-n', 'net.ipv4.ip_forward'], { encoding: 'utf8' }).stdout.trim();
   return { links, tables, forward };
 }
@@ -49,7 +53,10 @@ describe('host uplink: sys-net on a sim-host', { timeout: 300_000 }, () => {
         assert.ok(l.kind === 'loopback' || l.kind === 'veth', `${n}: ${l.ifname} is a ${l.kind}`);
         if (l.kind !== 'veth') continue;
         const place = l.peer?.place;
-        assert.ok(place?.kind === 'named' && (place.netns.startsWith(RUN) || place.netns.startsWith(`${d.prefix}-`)), `${n}: the peer of ${l.ifname} is in ${JSON.stringify(place)}`);
+        assert.ok(
+          place?.kind === 'named' && (place.netns.startsWith(RUN) || place.netns.startsWith(`${d.prefix}-`)),
+          `${n}: the peer of ${l.ifname} is in ${JSON.stringify(place)}`,
+        );
       }
       const names = new Set(inv.links.map((l) => l.ifname));
       for (const r of inv.routes4 as { dev?: string }[]) assert.ok(!r.dev || names.has(r.dev), `${n}: route via ${r.dev}`);
@@ -73,7 +80,9 @@ describe('host uplink: sys-net on a sim-host', { timeout: 300_000 }, () => {
     if (d) {
       const ls = d.cli(['ls', '--json']);
       if (ls.code === 0) {
-        const up = (JSON.parse(ls.stdout) as { name: string; state: string; klass: string }[]).filter((q) => !/^halted$/i.test(q.state) && q.klass !== 'AdminVM');
+        const up = (JSON.parse(ls.stdout) as { name: string; state: string; klass: string }[]).filter(
+          (q) => !/^halted$/i.test(q.state) && q.klass !== 'AdminVM',
+        );
         // Netvms last, so sys-net's stop gives the NIC back before anything else goes.
         for (const q of up.sort((a, b) => NETVM_ORDER(a.name) - NETVM_ORDER(b.name))) d.cli(['kill', q.name]);
       }
@@ -109,7 +118,10 @@ describe('host uplink: sys-net on a sim-host', { timeout: 300_000 }, () => {
     d.ok(['start', 'work']);
     // The sim-host has only lo left, and no route at all: the admin side keeps no network.
     const links = JSON.parse(spawnSync('ip', ['-n', sim.netns, '-j', 'link', 'show'], { encoding: 'utf8' }).stdout) as { ifname: string }[];
-    assert.deepEqual(links.map((l) => l.ifname), ['lo']);
+    assert.deepEqual(
+      links.map((l) => l.ifname),
+      ['lo'],
+    );
     assert.equal(spawnSync('ip', ['-n', sim.netns, '-4', 'route', 'show', 'table', 'main'], { encoding: 'utf8' }).stdout.trim(), '');
     const addr = nsAddress(ns('sys-net'), 'eth0');
     assert.ok(addr && addr >= DHCP_RANGE[0] && addr <= DHCP_RANGE[1], `sys-net's DHCP address ${addr}`);
@@ -118,13 +130,16 @@ describe('host uplink: sys-net on a sim-host', { timeout: 300_000 }, () => {
     assert.equal(page.code, 0, page.stderr);
     assert.match(page.stdout, /bulkhead lab/);
     const seen = fetchIp();
-    assert.equal(seen.stdout.trim(), addr, 'the web host saw sys-net\'s leased address');
+    assert.equal(seen.stdout.trim(), addr, "the web host saw sys-net's leased address");
     // Nothing in the daemon's own namespace.
     assert.deepEqual(initNetnsView(d.prefix), initBefore);
   });
 
   it('refuses the NIC while a running sys-net holds it', () => {
-    fail(['init', '--uplink', 'host', '--nic', sim.nic], new RegExp(`${sim.nic} on the host namespace ${sim.netns} is in use by the running sys-net \\(exclusive uplink\\)`));
+    fail(
+      ['init', '--uplink', 'host', '--nic', sim.nic],
+      new RegExp(`${sim.nic} on the host namespace ${sim.netns} is in use by the running sys-net \\(exclusive uplink\\)`),
+    );
   });
 
   it('stop of sys-net gives the NIC back under its name, with its address and routes; start takes it again', () => {
@@ -163,8 +178,14 @@ describe('host uplink: sys-net on a sim-host', { timeout: 300_000 }, () => {
     assert.match(out, new RegExp(`sys-net uplink = host ${sim.nic} \\(nat\\)`));
     d.ok(['start', 'work']);
     const snap = JSON.parse(sim.snapshot()) as { links: { ifname: string }[]; addrs: string[]; nft: string; forward: string };
-    assert.deepEqual(snap.links.map((l) => l.ifname).sort(), ['lo', sim.nic, `${d.prefix}-u${/-u(\d+)/.exec(snap.links.map((l) => l.ifname).join(' '))?.[1]}`].sort());
-    assert.ok(snap.addrs.some((a) => a.startsWith(`${sim.nic} ${HOST_ADDR}/24`)), 'the host kept its address');
+    assert.deepEqual(
+      snap.links.map((l) => l.ifname).sort(),
+      ['lo', sim.nic, `${d.prefix}-u${/-u(\d+)/.exec(snap.links.map((l) => l.ifname).join(' '))?.[1]}`].sort(),
+    );
+    assert.ok(
+      snap.addrs.some((a) => a.startsWith(`${sim.nic} ${HOST_ADDR}/24`)),
+      'the host kept its address',
+    );
     assert.match(snap.nft, new RegExp(`table ip ${d.prefix}_uplink`));
     assert.match(snap.nft, /masquerade/);
     assert.equal(snap.forward, '1');

@@ -10,7 +10,8 @@ const LIMIT_MIB = 64;
 
 /** Mount points below `dir` (deepest first), from this process's mountinfo. */
 function mountsBelow(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
     .map((l) => (l.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
     .filter((m) => m === dir || m.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
@@ -19,7 +20,11 @@ function mountsBelow(dir: string): string[] {
 /** Loop devices whose backing file is below `dir`. */
 function loopsBelow(dir: string): string[] {
   const r = spawnSync('losetup', ['-n', '-O', 'NAME,BACK-FILE', '--list'], { encoding: 'utf8' });
-  return (r.stdout ?? '').split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 2 && (f[1] as string).startsWith(`${dir}/`)).map((f) => f[0] as string);
+  return (r.stdout ?? '')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length === 2 && (f[1] as string).startsWith(`${dir}/`))
+    .map((f) => f[0] as string);
 }
 
 /**
@@ -28,7 +33,10 @@ function loopsBelow(dir: string): string[] {
  * with every other program on this shared machine by hundreds of MiB a second, so the bound is
  * asserted on what this daemon's qubes put on the host's disk.
  */
-const hostBytes = (dir: string) => { spawnSync('sync', ['-f', dir]); return Number(spawnSync('du', ['-s', '-x', '--block-size=1', dir], { encoding: 'utf8' }).stdout.split('\t')[0]); };
+const hostBytes = (dir: string) => {
+  spawnSync('sync', ['-f', dir]);
+  return Number(spawnSync('du', ['-s', '-x', '--block-size=1', dir], { encoding: 'utf8' }).stdout.split('\t')[0]);
+};
 const TMPFS_MAGIC = 0x01021994;
 
 describe('volume size limits', { timeout: 900_000 }, () => {
@@ -65,7 +73,7 @@ describe('volume size limits', { timeout: 900_000 }, () => {
     await d.destroy();
   });
 
-  it('private: writes stop with ENOSPC at private_size; the host, the qube\'s other files and other qubes are untouched', () => {
+  it("private: writes stop with ENOSPC at private_size; the host, the qube's other files and other qubes are untouched", () => {
     assert.equal(sh('small', 'echo kept > /home/user/keep').code, 0);
     assert.equal(sh('other', 'echo other-data > /home/user/o').code, 0);
     const used0 = hostBytes(d.home);
@@ -95,7 +103,10 @@ describe('volume size limits', { timeout: 900_000 }, () => {
     const grown = d.ok(['volume', 'resize', 'small', 'private', `${2 * LIMIT_MIB}M`]);
     // Online growth needs CAP_SYS_RESOURCE, which some hosts drop even for root; then it is applied at the next start.
     assert.match(grown, /applied (now|next start)/);
-    if (/next start/.test(grown)) { d.ok(['shutdown', 'small']); d.ok(['start', 'small']); }
+    if (/next start/.test(grown)) {
+      d.ok(['shutdown', 'small']);
+      d.ok(['start', 'small']);
+    }
     const w = sh('small', `dd if=/dev/zero of=/home/user/more bs=1M count=${LIMIT_MIB + 30} 2>&1; echo rc=$?`);
     assert.match(w.stdout, /rc=0/, `after the resize ${LIMIT_MIB + 30} MiB fit: ${w.stdout}`);
     d.ok(['shutdown', 'small']);
@@ -104,7 +115,10 @@ describe('volume size limits', { timeout: 900_000 }, () => {
     d.ok(['start', 'small']);
     const after = sh('small', 'cat /home/user/keep; stat -c %s /home/user/more; df -B1M --output=size /rw | tail -1');
     assert.equal(after.code, 0, after.stderr);
-    const [kept, more, size] = after.stdout.trim().split('\n').map((s) => s.trim());
+    const [kept, more, size] = after.stdout
+      .trim()
+      .split('\n')
+      .map((s) => s.trim());
     assert.equal(kept, 'kept');
     assert.equal(Number(more), (LIMIT_MIB + 30) * MIB);
     assert.ok(Number(size) > LIMIT_MIB && Number(size) <= 2 * LIMIT_MIB, `/rw is ${size} MiB after the resize`);
@@ -179,13 +193,18 @@ describe('volume size limits', { timeout: 900_000 }, () => {
   it('standalone root layer: bounded, kept across restarts, and a clone gets a copy of the image with its owners moved to its range', () => {
     d.ok(['create', 'sa', '--class', 'standalone', '--template', 'debian-12', '--label', 'purple', '--prop', 'root_size=32M']);
     d.ok(['start', 'sa'], undefined, 120_000);
-    const r = sh('sa', 'echo mine > /etc/bh-sa && chown user:user /etc/bh-sa && dd if=/dev/zero of=/opt/fill bs=1M count=64 2>&1; echo rc=$?; rm -f /opt/fill', 'root');
+    const r = sh(
+      'sa',
+      'echo mine > /etc/bh-sa && chown user:user /etc/bh-sa && dd if=/dev/zero of=/opt/fill bs=1M count=64 2>&1; echo rc=$?; rm -f /opt/fill',
+      'root',
+    );
     assert.match(r.stdout, /No space left on device[\s\S]*rc=1/, r.stdout);
     d.ok(['shutdown', 'sa'], undefined, 120_000);
     d.ok(['clone', 'sa', 'sa2']);
     assert.match(d.ok(['volume', 'info', 'sa2']), /sa2:root\s+yes\s+\S+ MiB\s+32\.0 MiB \(image\)/);
     d.ok(['start', 'sa', 'sa2'], undefined, 120_000);
-    for (const q of ['sa', 'sa2']) assert.equal(sh(q, 'cat /etc/bh-sa; stat -c %U /etc/bh-sa').stdout, 'mine\nuser\n', `${q}: the root layer survives the restart (and the clone)`);
+    for (const q of ['sa', 'sa2'])
+      assert.equal(sh(q, 'cat /etc/bh-sa; stat -c %U /etc/bh-sa').stdout, 'mine\nuser\n', `${q}: the root layer survives the restart (and the clone)`);
     d.ok(['kill', 'sa', 'sa2']);
     assert.deepEqual(loopsBelow(`${d.home}/qubes/sa`), []);
     assert.deepEqual(loopsBelow(`${d.home}/qubes/sa2`), []);

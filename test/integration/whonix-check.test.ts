@@ -12,9 +12,21 @@ import type { CheckReport } from '../../src/features/whonix/check.js';
 import { CHECK_ROWS } from '../../src/features/whonix/profile.js';
 
 const ALL = [
-  'tor-bootstrapped', 'trans-lab-page', 'trans-onion-page', 'socks-lab-page', 'socks-onion-page', 'dns-via-tor', 'stream-isolation',
-  'identity-hostname', 'identity-machine-id', 'identity-timezone', 'identity-user', 'identity-address',
-  'direct-tcp-proxied', 'direct-udp-icmp-blocked', 'lab-saw-only-tor',
+  'tor-bootstrapped',
+  'trans-lab-page',
+  'trans-onion-page',
+  'socks-lab-page',
+  'socks-onion-page',
+  'dns-via-tor',
+  'stream-isolation',
+  'identity-hostname',
+  'identity-machine-id',
+  'identity-timezone',
+  'identity-user',
+  'identity-address',
+  'direct-tcp-proxied',
+  'direct-udp-icmp-blocked',
+  'lab-saw-only-tor',
 ];
 
 describe('bulkhead check', { timeout: 1_200_000 }, () => {
@@ -37,15 +49,21 @@ describe('bulkhead check', { timeout: 1_200_000 }, () => {
     const r = d.cli(['check', 'anon-whonix', '--json'], undefined, 600_000);
     assert.equal(r.code, 0, r.stderr);
     const rep = JSON.parse(r.stdout) as CheckReport;
-    assert.deepEqual(rep.checks.map((c) => c.id), ALL);
+    assert.deepEqual(
+      rep.checks.map((c) => c.id),
+      ALL,
+    );
     assert.ok(rep.ok && rep.checks.every((c) => c.ok));
     assert.equal(rep.gateway, 'sys-whonix');
     // The profile is shown; in the lab every lab row runs (none skipped) and is marked as a lab row.
     assert.equal(rep.network, 'lab');
     assert.match(text.stdout, /^bulkhead check anon-whonix \(gateway sys-whonix, network profile lab\)$/m);
-    assert.ok(rep.checks.every((c) => c.skipped === undefined), 'nothing skipped in the lab');
+    assert.ok(
+      rep.checks.every((c) => c.skipped === undefined),
+      'nothing skipped in the lab',
+    );
     for (const c of rep.checks) assert.equal(c.lab === true, CHECK_ROWS.find((r) => r.id === c.id)?.lab, c.id);
-    assert.equal(rep.tor?.state, 'up', 'the report carries tor\'s state');
+    assert.equal(rep.tor?.state, 'up', "the report carries tor's state");
     assert.match(text.stdout, /^tor in sys-whonix: up since /m);
     // The observer really counted: the exits reached the web and DNS hosts, nothing else did.
     assert.ok((rep.labSeen?.['web']?.tor ?? 0) > 0, JSON.stringify(rep.labSeen));
@@ -56,7 +74,7 @@ describe('bulkhead check', { timeout: 1_200_000 }, () => {
     assert.ok(d.labTor().exitAddresses.includes(exit), seen);
   });
 
-  it('ls shows the gateway\'s network profile beside tor\'s state, in text and JSON', () => {
+  it("ls shows the gateway's network profile beside tor's state, in text and JSON", () => {
     assert.match(d.ok(['ls']), /sys-whonix\s+Running \(tor up, network lab\)/);
     const gw = (JSON.parse(d.ok(['ls', '--json'])) as { name: string; tor_network?: string; tor?: { network: string } }[]).find((q) => q.name === 'sys-whonix');
     assert.equal(gw?.tor_network, 'lab');
@@ -73,7 +91,10 @@ describe('bulkhead check', { timeout: 1_200_000 }, () => {
       const st = d.cli(['start', 'gw-public'], undefined, 120_000);
       try {
         assert.notEqual(st.code, 0);
-        assert.match(st.stderr, /gateway 'gw-public' has the network profile public .* its uplink is the lab: it would try to reach the public Tor network from the sealed lab/);
+        assert.match(
+          st.stderr,
+          /gateway 'gw-public' has the network profile public .* its uplink is the lab: it would try to reach the public Tor network from the sealed lab/,
+        );
         assert.equal(st.stderr.trim().split('\n').length, 1, 'one line');
         const failed = await ev.waitFor('qube-start-failed', (x) => x['qube'] === 'gw-public', 10_000);
         assert.match(String(failed.data['reason']), /network profile public/);
@@ -127,7 +148,7 @@ describe('bulkhead check', { timeout: 1_200_000 }, () => {
     const { bridgeLine } = JSON.parse(readFileSync(join(d.home, 'lab', 'tor-network.json'), 'utf8')) as { bridgeLine: string };
     const [, bridgeAddr = '', bridgeFp = ''] = bridgeLine.replace(/^Bridge\s+/, '').split(' ');
     let ctl = await d.control().catch(() => null);
-    for (let t = Date.now(); !ctl && Date.now() - t < 60_000; ) {
+    for (let t = Date.now(); !ctl && Date.now() - t < 60_000;) {
       await new Promise((r) => setTimeout(r, 1000));
       ctl = await d.control().catch(() => null);
     }
@@ -154,7 +175,9 @@ describe('bulkhead check', { timeout: 1_200_000 }, () => {
       let page = { code: 1, stdout: '', stderr: '' };
       for (let t = Date.now(), i = 0; firstHop !== bridgeFp && Date.now() - t < 180_000; i++) {
         const user = `bridge-${i}-${Date.now()}`;
-        const w = await withStreamEvents(ctl, () => d.run('anon-whonix', ['curl', '-sS', '--max-time', '30', '--socks5-hostname', '10.152.152.10:9050', '-U', `${user}:x`, 'http://web.lab.test/ip']));
+        const w = await withStreamEvents(ctl, () =>
+          d.run('anon-whonix', ['curl', '-sS', '--max-time', '30', '--socks5-hostname', '10.152.152.10:9050', '-U', `${user}:x`, 'http://web.lab.test/ip']),
+        );
         page = w.result;
         const circ = [...circuitsOf(w.events, (e) => e.fields['SOCKS_USERNAME'] === user)][0];
         if (page.code === 0 && circ !== undefined) {
@@ -192,7 +215,16 @@ describe('bulkhead check', { timeout: 1_200_000 }, () => {
     const rep = JSON.parse(r.stdout) as CheckReport;
     assert.equal(rep.tor?.state, 'down');
     const failed = rep.checks.filter((c) => !c.ok).map((c) => c.id);
-    for (const id of ['tor-bootstrapped', 'trans-lab-page', 'trans-onion-page', 'socks-lab-page', 'socks-onion-page', 'dns-via-tor', 'stream-isolation', 'direct-tcp-proxied']) {
+    for (const id of [
+      'tor-bootstrapped',
+      'trans-lab-page',
+      'trans-onion-page',
+      'socks-lab-page',
+      'socks-onion-page',
+      'dns-via-tor',
+      'stream-isolation',
+      'direct-tcp-proxied',
+    ]) {
       assert.ok(failed.includes(id), `${id} fails: ${failed.join(',')}`);
     }
     // What does not depend on tor still holds.

@@ -8,7 +8,14 @@ import { forceRemoveNetns } from './net-fixture.js';
 import { whonixDaemon, type WhonixDaemon } from './whonix-fixture.js';
 import { describeSeen, type Observation } from '../../src/features/whonix/lab-observer.js';
 import { loadGatewayRules } from '../../src/features/whonix/gateway.js';
-import { DEFAULT_GATEWAY_TABLE, DEFAULT_LOCKDOWN_TABLE, hashControlPassword, lockdownRuleset, newControlPassword, type GatewayInput } from '../../src/gateway/index.js';
+import {
+  DEFAULT_GATEWAY_TABLE,
+  DEFAULT_LOCKDOWN_TABLE,
+  hashControlPassword,
+  lockdownRuleset,
+  newControlPassword,
+  type GatewayInput,
+} from '../../src/gateway/index.js';
 import { applyRuleset } from '../../src/net/nft.js';
 import type { DaemonContext } from '../../src/daemon/context.js';
 import { UDP_ICMP_PROBE } from '../../src/features/whonix/check.js';
@@ -34,11 +41,17 @@ const ORIGINAL_PATH = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin';
 
 function tables(netns: string): string[] {
   const r = spawnSync('ip', ['netns', 'exec', netns, '/usr/sbin/nft', 'list', 'tables'], { encoding: 'utf8', timeout: 10_000 });
-  return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 function lockdownDrops(netns: string): number {
-  const r = spawnSync('ip', ['netns', 'exec', netns, '/usr/sbin/nft', 'list', 'counter', 'inet', DEFAULT_LOCKDOWN_TABLE, 'lockdown_drop'], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync('ip', ['netns', 'exec', netns, '/usr/sbin/nft', 'list', 'counter', 'inet', DEFAULT_LOCKDOWN_TABLE, 'lockdown_drop'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   return Number(/packets (\d+)/.exec(r.stdout)?.[1] ?? NaN);
 }
 
@@ -76,21 +89,32 @@ describe('Whonix fail-closed', { timeout: 1_200_000 }, () => {
     /** TCP connect, UDP answer and ICMP echo between namespaces; each "ok" or why not. */
     const reach = (from: string, addr: string, port: number) => {
       const tcp = sh(['ip', 'netns', 'exec', from, 'nc', '-z', '-w', '2', addr, String(port)]).status === 0;
-      const icmp = sh(['ip', 'netns', 'exec', from, 'python3', '-c', `
+      const icmp = sh([
+        'ip',
+        'netns',
+        'exec',
+        from,
+        'python3',
+        '-c',
+        `
 import socket, struct
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); s.settimeout(2)
 s.sendto(struct.pack('!BBHHH', 8, 0, 0xf7fe, 0, 1), ('${addr}', 0))
 while True:
     d, a = s.recvfrom(200)
     if a[0] == '${addr}' and d[20] == 0: print('reply'); break
-`]).stdout.includes('reply');
+`,
+      ]).stdout.includes('reply');
       return { tcp, icmp };
     };
     const listeners: { kill: () => void }[] = [];
 
     before(() => {
       for (const ns of [GW, WS, UP]) sh(['ip', 'netns', 'add', ns]);
-      for (const [a, ai, b, bi] of [[WS, 'eth0', GW, 'vif9'], [GW, 'eth0', UP, 'eth0']] as const) {
+      for (const [a, ai, b, bi] of [
+        [WS, 'eth0', GW, 'vif9'],
+        [GW, 'eth0', UP, 'eth0'],
+      ] as const) {
         const tmp = `wxfc${randomBytes(3).toString('hex')}`;
         assert.equal(sh(['ip', 'link', 'add', `${tmp}x`, 'netns', a, 'type', 'veth', 'peer', 'name', `${tmp}y`, 'netns', b]).status, 0);
         sh(['ip', '-n', a, 'link', 'set', `${tmp}x`, 'name', ai]);
@@ -98,15 +122,30 @@ while True:
       }
       const ip = (ns: string, ...a: string[]) => assert.equal(sh(['ip', '-n', ns, ...a]).status, 0, `${ns}: ip ${a.join(' ')}`);
       for (const ns of [GW, WS, UP]) ip(ns, 'link', 'set', 'lo', 'up');
-      ip(WS, 'link', 'set', 'eth0', 'up'); ip(WS, 'addr', 'add', '10.152.152.11/24', 'dev', 'eth0');
-      ip(GW, 'link', 'set', 'vif9', 'up'); ip(GW, 'addr', 'add', '10.152.152.10/24', 'dev', 'vif9');
-      ip(GW, 'link', 'set', 'eth0', 'up'); ip(GW, 'addr', 'add', '10.99.0.2/24', 'dev', 'eth0');
-      ip(UP, 'link', 'set', 'eth0', 'up'); ip(UP, 'addr', 'add', '10.99.0.1/24', 'dev', 'eth0');
+      ip(WS, 'link', 'set', 'eth0', 'up');
+      ip(WS, 'addr', 'add', '10.152.152.11/24', 'dev', 'eth0');
+      ip(GW, 'link', 'set', 'vif9', 'up');
+      ip(GW, 'addr', 'add', '10.152.152.10/24', 'dev', 'vif9');
+      ip(GW, 'link', 'set', 'eth0', 'up');
+      ip(GW, 'addr', 'add', '10.99.0.2/24', 'dev', 'eth0');
+      ip(UP, 'link', 'set', 'eth0', 'up');
+      ip(UP, 'addr', 'add', '10.99.0.1/24', 'dev', 'eth0');
       // Listeners: the gateway on the workstation link, the "uplink" host on its side.
-      for (const [ns, addr] of [[GW, '10.152.152.10'], [UP, '10.99.0.1']] as const) {
+      for (const [ns, addr] of [
+        [GW, '10.152.152.10'],
+        [UP, '10.99.0.1'],
+      ] as const) {
         const r = sh(['ip', 'netns', 'exec', ns, 'sh', '-c', `socat TCP-LISTEN:7777,bind=${addr},fork,reuseaddr /dev/null & echo $!`]);
         const pid = Number(r.stdout.trim());
-        listeners.push({ kill: () => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } });
+        listeners.push({
+          kill: () => {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              /* gone */
+            }
+          },
+        });
       }
       spawnSync('sleep', ['0.5']);
     });
@@ -164,7 +203,9 @@ while True:
     before(async () => {
       d = await whonixDaemon('wxfc');
       prefix = d.prefix;
-      const env = spawnSync('cat', [`/proc/${d.daemonPid()}/environ`], { encoding: 'utf8' }).stdout.split('\0').find((l) => l.startsWith('PATH='));
+      const env = spawnSync('cat', [`/proc/${d.daemonPid()}/environ`], { encoding: 'utf8' })
+        .stdout.split('\0')
+        .find((l) => l.startsWith('PATH='));
       assert.ok(env?.includes(WRAP_DIR), `the daemon runs with the nft test double first on PATH: ${env}`);
     });
     after(async () => {
@@ -176,7 +217,8 @@ while True:
     /** Every way out tried from the workstation (as user and as root); each result says whether it got through. */
     const attempts = (): Record<string, boolean> => {
       const out: Record<string, boolean> = {};
-      const curl = (url: string, extra: string[] = []) => d.run('anon-whonix', ['curl', '-sS', '--connect-timeout', '5', '--max-time', '8', ...extra, url], { timeoutMs: 30_000 });
+      const curl = (url: string, extra: string[] = []) =>
+        d.run('anon-whonix', ['curl', '-sS', '--connect-timeout', '5', '--max-time', '8', ...extra, url], { timeoutMs: 30_000 });
       out['curl web.lab.test'] = curl('http://web.lab.test/').code === 0;
       out['curl 192.0.2.10'] = curl('http://192.0.2.10/').code === 0;
       out['curl via SOCKS'] = curl('http://web.lab.test/', ['--socks5-hostname', '10.152.152.10:9050']).code === 0;
@@ -212,7 +254,13 @@ while True:
         const seen = await obs.read();
         const delta: Observation = {};
         for (const [k, v] of Object.entries(seen)) delta[k] = { tor: v.tor - (before[k]?.tor ?? 0), other: v.other - (before[k]?.other ?? 0) };
-        assert.deepEqual(Object.entries(got).filter(([, ok]) => ok).map(([k]) => k), [], `${what}: nothing gets through`);
+        assert.deepEqual(
+          Object.entries(got)
+            .filter(([, ok]) => ok)
+            .map(([k]) => k),
+          [],
+          `${what}: nothing gets through`,
+        );
         const { uplinks, ...hosts } = delta;
         assert.ok(allZero(hosts), `${what}: the lab hosts saw ${describeSeen(delta)}`);
         assert.equal(uplinks?.other, 0, `${what}: sys-net sent to the lab: ${describeSeen(delta)}`);
@@ -272,7 +320,8 @@ while True:
       assert.ok(d.labTor().exitAddresses.includes(page.stdout.trim()), `the web host saw ${page.stdout.trim()}`);
       return Date.now() - t0;
     };
-    const torNote = () => (JSON.parse(d.ok(['ls', '--json'])) as { name: string; tor?: { state: string; restarts: number } }[]).find((q) => q.name === 'sys-whonix')?.tor;
+    const torNote = () =>
+      (JSON.parse(d.ok(['ls', '--json'])) as { name: string; tor?: { state: string; restarts: number } }[]).find((q) => q.name === 'sys-whonix')?.tor;
 
     it('tor killed in the gateway: the workstation reaches nothing while it is down; it comes back by itself', async (tc) => {
       assert.ok(d.torPids().length > 0, 'tor runs in the gateway');
@@ -323,7 +372,11 @@ while True:
     it('gateway stopped: the workstation reaches nothing and keeps no link', async () => {
       d.ok(['kill', 'sys-whonix']);
       // The kernel removes a namespace's links in the background once its last user is gone.
-      const links = () => spawnSync('ip', ['-n', d.ns('anon-whonix'), '-o', 'link'], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.split(': ')[1]);
+      const links = () =>
+        spawnSync('ip', ['-n', d.ns('anon-whonix'), '-o', 'link'], { encoding: 'utf8' })
+          .stdout.trim()
+          .split('\n')
+          .map((l) => l.split(': ')[1]);
       for (let i = 0; i < 100 && links().length > 1; i++) spawnSync('sleep', ['0.1']);
       assert.deepEqual(links(), ['lo'], 'its only link went with the gateway');
       await nothingGetsOut('gateway stopped');
@@ -333,7 +386,10 @@ while True:
 
     it('the gateway back: the running workstation gets its one link again and reaches the lab through Tor', () => {
       d.ok(['start', 'sys-whonix'], undefined, 180_000);
-      const links = spawnSync('ip', ['-n', d.ns('anon-whonix'), '-o', 'link'], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.split(': ')[1]?.split('@')[0]);
+      const links = spawnSync('ip', ['-n', d.ns('anon-whonix'), '-o', 'link'], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')
+        .map((l) => l.split(': ')[1]?.split('@')[0]);
       assert.deepEqual(links, ['lo', 'eth0']);
       const t0 = Date.now();
       let page = d.run('anon-whonix', ['curl', '-sS', '--max-time', '20', 'http://web.lab.test/ip']);

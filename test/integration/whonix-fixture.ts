@@ -31,7 +31,11 @@ export interface WhonixDaemon extends NetDaemon {
 export interface EventLog {
   seen: { event: string; time: string; data: Record<string, unknown> }[];
   /** Resolves with the first event (already seen or later) that matches, or rejects after `ms`. */
-  waitFor(event: string, match: (data: Record<string, unknown>) => boolean, ms: number): Promise<{ event: string; time: string; data: Record<string, unknown> }>;
+  waitFor(
+    event: string,
+    match: (data: Record<string, unknown>) => boolean,
+    ms: number,
+  ): Promise<{ event: string; time: string; data: Record<string, unknown> }>;
   stop(): void;
 }
 
@@ -60,7 +64,9 @@ export async function whonixDaemon(tag: string): Promise<WhonixDaemon> {
       try {
         const zombie = / Z /.test(readFileSync(`/proc/${e}/stat`, 'utf8').replace(/^.*\)/, ')'));
         if (!zombie && readFileSync(`/proc/${e}/comm`, 'utf8').trim() === 'tor' && readlinkSync(`/proc/${e}/ns/pid`) === pidns) out.push(Number(e));
-      } catch { /* exited */ }
+      } catch {
+        /* exited */
+      }
     }
     return out;
   };
@@ -70,36 +76,37 @@ export async function whonixDaemon(tag: string): Promise<WhonixDaemon> {
     d.ok(['tags', name, 'add', 'anon-vm']);
     d.ok(['start', name], undefined, 180_000);
   };
-  d.events = () => new Promise((resolve, reject) => {
-    const seen: EventLog['seen'] = [];
-    const req = http.get({ socketPath: join(d.home, 'admin', 'admin.sock'), path: '/events' }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        buf += c;
-        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (line.trim()) seen.push(JSON.parse(line) as EventLog['seen'][number]);
-        }
-      });
-      const log: EventLog = {
-        seen,
-        async waitFor(event, match, ms) {
-          const end = Date.now() + ms;
-          for (;;) {
-            const e = seen.find((x) => x.event === event && match(x.data));
-            if (e) return e;
-            if (Date.now() > end) throw new Error(`no ${event} event within ${ms} ms; saw ${seen.map((x) => x.event).join(',')}`);
-            await new Promise((r) => setTimeout(r, 100));
+  d.events = () =>
+    new Promise((resolve, reject) => {
+      const seen: EventLog['seen'] = [];
+      const req = http.get({ socketPath: join(d.home, 'admin', 'admin.sock'), path: '/events' }, (res) => {
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          buf += c;
+          for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+            const line = buf.slice(0, i);
+            buf = buf.slice(i + 1);
+            if (line.trim()) seen.push(JSON.parse(line) as EventLog['seen'][number]);
           }
-        },
-        stop: () => req.destroy(),
-      };
-      resolve(log);
+        });
+        const log: EventLog = {
+          seen,
+          async waitFor(event, match, ms) {
+            const end = Date.now() + ms;
+            for (;;) {
+              const e = seen.find((x) => x.event === event && match(x.data));
+              if (e) return e;
+              if (Date.now() > end) throw new Error(`no ${event} event within ${ms} ms; saw ${seen.map((x) => x.event).join(',')}`);
+              await new Promise((r) => setTimeout(r, 100));
+            }
+          },
+          stop: () => req.destroy(),
+        };
+        resolve(log);
+      });
+      req.on('error', reject);
     });
-    req.on('error', reject);
-  });
   d.supervisorPid = (gateway = 'sys-whonix') => {
     const r = d.run(gateway, ['cat', '/var/lib/bulkhead-tor/supervisor.pid'], { root: true });
     const pid = Number(r.stdout.trim());
@@ -118,7 +125,9 @@ export async function whonixDaemon(tag: string): Promise<WhonixDaemon> {
 /** Collect STREAM events of the gateway's tor while `fn` runs (plus a short grace for late events). */
 export async function withStreamEvents<T>(ctl: GatewayControl, fn: () => T | Promise<T>): Promise<{ result: T; events: StreamEvent[] }> {
   const events: StreamEvent[] = [];
-  const off = await ctl.tor.onEvents(['STREAM'], (r) => { events.push(...streamEventsOf(r)); });
+  const off = await ctl.tor.onEvents(['STREAM'], (r) => {
+    events.push(...streamEventsOf(r));
+  });
   try {
     const result = await fn();
     await new Promise((r) => setTimeout(r, 500));

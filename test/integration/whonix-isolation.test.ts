@@ -6,7 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import { forceRemoveNetns, hostNftTables, leftovers } from './net-fixture.js';
 import { whonixDaemon, type WhonixDaemon } from './whonix-fixture.js';
 
-interface Link { ifindex: number; ifname: string; link_index?: number; link_netnsid?: number; linkinfo?: { info_kind?: string } }
+interface Link {
+  ifindex: number;
+  ifname: string;
+  link_index?: number;
+  link_netnsid?: number;
+  linkinfo?: { info_kind?: string };
+}
 
 function links(netns: string): Link[] {
   const r = spawnSync('ip', ['-n', netns, '-j', '-d', 'link', 'show'], { encoding: 'utf8', timeout: 10_000 });
@@ -65,9 +71,14 @@ describe('Whonix physical isolation: one link between gateway and each workstati
       const peer = peerOf(d.ns(ws), l.find((x) => x.ifname === 'eth0') as Link);
       assert.deepEqual(peer, { netns: d.ns('sys-whonix'), ifname: `vif${d.qid(ws)}` });
       // Its only routes go over that link to the gateway.
-      const routes = spawnSync('ip', ['-n', d.ns(ws), '-4', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout.trim().split('\n');
+      const routes = spawnSync('ip', ['-n', d.ns(ws), '-4', 'route', 'show', 'table', 'all'], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n');
       for (const r of routes) assert.match(r, /dev (eth0|lo)\b/, `${ws} route ${r}`);
-      assert.ok(routes.some((r) => r.startsWith('default via 10.152.152.10 dev eth0')), routes.join('\n'));
+      assert.ok(
+        routes.some((r) => r.startsWith('default via 10.152.152.10 dev eth0')),
+        routes.join('\n'),
+      );
     }
   });
 
@@ -91,12 +102,19 @@ describe('Whonix physical isolation: one link between gateway and each workstati
     const named = new Map([...ids.matchAll(/nsid (\d+) \(iproute2 netns name: (\S+)\)/g)].map((m) => [Number(m[1]), m[2] as string]));
     const mine = new Set(['anon-whonix', 'anon2', 'sys-whonix'].map((n) => d.ns(n)));
     const into = hostLinks.filter((l) => l.link_netnsid !== undefined && mine.has(named.get(l.link_netnsid) ?? ''));
-    assert.deepEqual(into.map((l) => l.ifname), []);
+    assert.deepEqual(
+      into.map((l) => l.ifname),
+      [],
+    );
   });
 
   it('the gateway forwards nothing (ip_forward=0, forwarding off on every link)', () => {
     const gw = d.ns('sys-whonix');
-    const r = spawnSync('ip', ['netns', 'exec', gw, 'sh', '-c', 'for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/forwarding; do echo "$f $(cat $f)"; done'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'ip',
+      ['netns', 'exec', gw, 'sh', '-c', 'for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/forwarding; do echo "$f $(cat $f)"; done'],
+      { encoding: 'utf8' },
+    );
     const lines = r.stdout.trim().split('\n');
     assert.ok(lines.length >= 5, r.stdout);
     for (const line of lines) assert.match(line, / 0$/, line);
@@ -120,14 +138,16 @@ describe('Whonix physical isolation: one link between gateway and each workstati
     const names = links(d.ns('sys-whonix')).map((x) => x.ifname);
     assert.ok(!names.includes(vif2), names.join(','));
     assert.ok(names.includes(`vif${d.qid('anon-whonix')}`));
-    const named = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]);
+    const named = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((l) => l.split(' ')[0]);
     assert.ok(!named.includes(d.ns('anon2')), 'its namespace is gone');
     const page = d.run('anon-whonix', ['curl', '-sS', '--max-time', '30', 'http://web.lab.test/ip']);
     assert.equal(page.code, 0, page.stderr);
     assert.ok(d.labTor().exitAddresses.includes(page.stdout.trim()), `the web host saw ${page.stdout.trim()}`);
   });
 
-  it('removing a workstation moves no other workstation\'s tor listeners (blocks are kept per qube)', async () => {
+  it("removing a workstation moves no other workstation's tor listeners (blocks are kept per qube)", async () => {
     const trans = async () => {
       const c = await d.control();
       try {

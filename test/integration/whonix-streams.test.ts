@@ -10,7 +10,10 @@ import { circuitsOf, parseKeyValues, type StreamEvent } from '../../src/features
 const SOCKS = '10.152.152.10:9050';
 const TAG = randomBytes(3).toString('hex');
 
-interface Circuit { id: number; fields: Record<string, string> }
+interface Circuit {
+  id: number;
+  fields: Record<string, string>;
+}
 
 async function circuitStatus(ctl: GatewayControl): Promise<Map<number, Circuit>> {
   const text = await ctl.tor.getinfoOne('circuit-status');
@@ -69,11 +72,18 @@ describe('Whonix stream isolation (circuits read from tor in sys-whonix)', { tim
     // tor's own view confirms the reading: the circuits still open are tagged with their stream's username
     // (a conflux leg carries no tag of its own), and no circuit or linked leg serves both users.
     const circ = await circuitStatus(ctl);
-    for (const [cs, u, other] of [[ca, a, b], [cb, b, a]] as const) {
+    for (const [cs, u, other] of [
+      [ca, a, b],
+      [cb, b, a],
+    ] as const) {
       const open = [...cs].filter((c) => circ.has(c));
       assert.ok(open.length > 0, `a circuit of ${u} is still open: ${[...cs]}`);
-      assert.ok(open.some((c) => circ.get(c)?.fields['SOCKS_USERNAME'] === u), `tor tags a circuit of ${u} with it`);
-      for (const c of open) for (const leg of legs(circ, c)) assert.notEqual(circ.get(leg)?.fields['SOCKS_USERNAME'], other, `leg ${leg} of ${u}'s circuit ${c}`);
+      assert.ok(
+        open.some((c) => circ.get(c)?.fields['SOCKS_USERNAME'] === u),
+        `tor tags a circuit of ${u} with it`,
+      );
+      for (const c of open)
+        for (const leg of legs(circ, c)) assert.notEqual(circ.get(leg)?.fields['SOCKS_USERNAME'], other, `leg ${leg} of ${u}'s circuit ${c}`);
     }
     const setA = new Set([...ca].flatMap((c) => [...legs(circ, c)]));
     const setB = new Set([...cb].flatMap((c) => [...legs(circ, c)]));
@@ -82,7 +92,10 @@ describe('Whonix stream isolation (circuits read from tor in sys-whonix)', { tim
 
   it('two workstations never share a circuit: transparent proxy, DNS and SOCKS with the same username', async () => {
     const same = `same-${TAG}`;
-    const per = new Map<string, { events: StreamEvent[] }>([['anon-whonix', { events: [] }], ['anon2', { events: [] }]]);
+    const per = new Map<string, { events: StreamEvent[] }>([
+      ['anon-whonix', { events: [] }],
+      ['anon2', { events: [] }],
+    ]);
     // Interleaved, twice each, so a circuit one workstation built is open when the other asks.
     for (const round of [1, 2]) {
       for (const ws of per.keys()) {
@@ -101,13 +114,19 @@ describe('Whonix stream isolation (circuits read from tor in sys-whonix)', { tim
     assert.ok(c1.size > 0 && c2.size > 0, 'both workstations had streams attached');
     assert.ok(disjoint(c1, c2), `anon-whonix on ${[...c1]}, anon2 on ${[...c2]}`);
     for (const proto of ['TRANS', 'SOCKS5', 'DNS']) {
-      assert.ok((e1 ?? []).some((e) => e.fields['CLIENT_PROTOCOL'] === proto) && (e2 ?? []).some((e) => e.fields['CLIENT_PROTOCOL'] === proto), `both used ${proto}`);
+      assert.ok(
+        (e1 ?? []).some((e) => e.fields['CLIENT_PROTOCOL'] === proto) && (e2 ?? []).some((e) => e.fields['CLIENT_PROTOCOL'] === proto),
+        `both used ${proto}`,
+      );
     }
     // Their streams arrived on different listeners (tor's session groups), though their source address is the same.
     const groups = (ev: StreamEvent[]) => new Set(ev.map((e) => e.fields['SESSION_GROUP']));
     const g1 = groups(e1 ?? []);
     const g2 = groups(e2 ?? []);
-    assert.ok([...g1].every((g) => !g2.has(g)), `session groups ${[...g1]} / ${[...g2]}`);
+    assert.ok(
+      [...g1].every((g) => !g2.has(g)),
+      `session groups ${[...g1]} / ${[...g2]}`,
+    );
     const sources = new Set([...(e1 ?? []), ...(e2 ?? [])].map((e) => e.fields['SOURCE_ADDR']?.split(':')[0]).filter(Boolean));
     assert.deepEqual([...sources], ['10.152.152.11'], 'every workstation has the same address');
     // Linked legs too.

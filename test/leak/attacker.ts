@@ -3,7 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
-export interface AttackResult { ok: boolean; note: string; breach: string[]; secs: number }
+export interface AttackResult {
+  ok: boolean;
+  note: string;
+  breach: string[];
+  secs: number;
+}
 
 const SCRIPT = readFileSync(new URL('./attacker.py', import.meta.url), 'utf8');
 
@@ -19,11 +24,19 @@ export class Attacker {
    * network namespace, which the qube's root cannot (that namespace belongs to the host's user namespace).
    */
   constructor(initPid: number) {
-    this.child = spawn('nsenter', ['-t', String(initPid), '-n', '-m', '-u', '-i', '-p', '--', 'python3', '-u', '-c', SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stderr!.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
+    this.child = spawn('nsenter', ['-t', String(initPid), '-n', '-m', '-u', '-i', '-p', '--', 'python3', '-u', '-c', SCRIPT], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       let r: AttackResult & { id: number };
-      try { r = JSON.parse(line) as AttackResult & { id: number }; } catch { return; }
+      try {
+        r = JSON.parse(line) as AttackResult & { id: number };
+      } catch {
+        return;
+      }
       this.waiting.get(r.id)?.(r);
       this.waiting.delete(r.id);
     });
@@ -40,7 +53,10 @@ export class Attacker {
         this.waiting.delete(id);
         resolve({ ok: false, note: `no answer in ${timeoutMs} ms; attacker stderr: ${this.stderr.slice(-300)}`, breach: [], secs: timeoutMs / 1000 });
       }, timeoutMs);
-      this.waiting.set(id, (r) => { clearTimeout(t); resolve(r); });
+      this.waiting.set(id, (r) => {
+        clearTimeout(t);
+        resolve(r);
+      });
       this.child.stdin!.write(JSON.stringify({ id, op, args }) + '\n');
     });
   }
@@ -52,8 +68,18 @@ export class Attacker {
     const gone = new Promise<void>((r) => this.child.once('exit', () => r()));
     this.child.stdin!.end();
     const timer = setTimeout(() => {
-      for (const c of childrenOf(pid)) { try { process.kill(c, 'SIGKILL'); } catch { /* gone */ } }
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      for (const c of childrenOf(pid)) {
+        try {
+          process.kill(c, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }, 3000);
     await gone;
     clearTimeout(timer);

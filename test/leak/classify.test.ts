@@ -8,7 +8,14 @@ import { labTorEndpoints, PointJudge, windowOf } from './classify.js';
 import { readPcap, type Packet, type TapPoint } from './observer.js';
 
 const tor = labTorEndpoints();
-const uplink: TapPoint = { label: 'sysnet-eth0', kind: 'uplink', netns: 'x', ifname: 'eth0', linkAddrs: ['198.51.100.2', '198.51.100.1'], torSource: '198.51.100.2' };
+const uplink: TapPoint = {
+  label: 'sysnet-eth0',
+  kind: 'uplink',
+  netns: 'x',
+  ifname: 'eth0',
+  linkAddrs: ['198.51.100.2', '198.51.100.1'],
+  torSource: '198.51.100.2',
+};
 const host: TapPoint = { label: 'web', kind: 'host', netns: 'x', ifname: 'eth0', linkAddrs: ['192.0.2.10', '192.0.2.1'] };
 
 function pkt(over: Partial<Packet>): Packet {
@@ -53,29 +60,49 @@ test('lab host: only packets to or from a Tor node', () => {
 });
 
 test('windows: a packet belongs to the row whose window holds its time', () => {
-  const w = [{ start: 10, end: 20 }, { start: 20, end: 30 }, { start: 40, end: 50 }];
-  assert.deepEqual([5, 10, 19.9, 20, 35, 49, 50].map((t) => windowOf(w, t)), [-1, 0, 0, 1, -1, 2, -1]);
+  const w = [
+    { start: 10, end: 20 },
+    { start: 20, end: 30 },
+    { start: 40, end: 50 },
+  ];
+  assert.deepEqual(
+    [5, 10, 19.9, 20, 35, 49, 50].map((t) => windowOf(w, t)),
+    [-1, 0, 0, 1, -1, 2, -1],
+  );
 });
 
 test('pcap: Ethernet frames are read with time, addresses, ports, flags and fragments', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bh-leakpcap-'));
   try {
     const head = Buffer.alloc(24);
-    head.writeUInt32LE(0xa1b2c3d4, 0); head.writeUInt16LE(2, 4); head.writeUInt16LE(4, 6); head.writeUInt32LE(262144, 16); head.writeUInt32LE(1, 20);
+    head.writeUInt32LE(0xa1b2c3d4, 0);
+    head.writeUInt16LE(2, 4);
+    head.writeUInt16LE(4, 6);
+    head.writeUInt32LE(262144, 16);
+    head.writeUInt32LE(1, 20);
     const eth = (type: number, l3: Buffer) => Buffer.concat([Buffer.alloc(12, 0xaa), Buffer.from([type >> 8, type & 0xff]), l3]);
     const ip = Buffer.from('4500003c000040004006000ac6336402cb00710b', 'hex'); // 198.51.100.2 -> 203.0.113.11, TCP
     const tcp = Buffer.from('9c40140c00000000000000005002ffff00000000', 'hex'); // 40000 -> 5132, SYN
     const frag = Buffer.from('450000200001000a40110000c0a80001c0000210', 'hex'); // offset 10, UDP
     const rec = (sec: number, usec: number, f: Buffer) => {
       const h = Buffer.alloc(16);
-      h.writeUInt32LE(sec, 0); h.writeUInt32LE(usec, 4); h.writeUInt32LE(f.length, 8); h.writeUInt32LE(f.length, 12);
+      h.writeUInt32LE(sec, 0);
+      h.writeUInt32LE(usec, 4);
+      h.writeUInt32LE(f.length, 8);
+      h.writeUInt32LE(f.length, 12);
       return Buffer.concat([h, f]);
     };
     const file = join(dir, 'x.pcap');
-    writeFileSync(file, Buffer.concat([head, rec(100, 500_000, eth(0x800, Buffer.concat([ip, tcp]))), rec(101, 0, eth(0x800, frag)), rec(102, 0, eth(0x86dd, Buffer.alloc(40)))]));
+    writeFileSync(
+      file,
+      Buffer.concat([head, rec(100, 500_000, eth(0x800, Buffer.concat([ip, tcp]))), rec(101, 0, eth(0x800, frag)), rec(102, 0, eth(0x86dd, Buffer.alloc(40)))]),
+    );
     const ps = await readPcap(file);
     assert.equal(ps.length, 3);
-    assert.deepEqual([ps[0]!.ts, ps[0]!.kind, ps[0]!.src, ps[0]!.dst, ps[0]!.proto, ps[0]!.sport, ps[0]!.dport, ps[0]!.flags], [100_500, 'ipv4', '198.51.100.2', '203.0.113.11', 6, 40000, 5132, 0x02]);
+    assert.deepEqual(
+      [ps[0]!.ts, ps[0]!.kind, ps[0]!.src, ps[0]!.dst, ps[0]!.proto, ps[0]!.sport, ps[0]!.dport, ps[0]!.flags],
+      [100_500, 'ipv4', '198.51.100.2', '203.0.113.11', 6, 40000, 5132, 0x02],
+    );
     assert.deepEqual([ps[1]!.fragment, ps[1]!.sport, ps[1]!.dst], [true, -1, '192.0.2.16']);
     assert.equal(ps[2]!.kind, 'ipv6');
   } finally {

@@ -36,7 +36,10 @@ export class PointJudge {
   /** TCP flows opened by a Tor node towards this point: `node:port>addr:port`. */
   private readonly exitFlows = new Set<string>();
 
-  constructor(private readonly point: TapPoint, private readonly tor: TorEndpoints) {}
+  constructor(
+    private readonly point: TapPoint,
+    private readonly tor: TorEndpoints,
+  ) {}
 
   judge(p: Packet): Verdict {
     const { point, tor } = this;
@@ -46,22 +49,31 @@ export class PointJudge {
     if (p.proto !== 6 || p.fragment || !point.torSource) return 'leak';
     if (p.src === point.torSource && tor.ports.has(`${p.dst}:${p.dport}`)) return 'tor';
     if (p.dst === point.torSource && tor.ports.has(`${p.src}:${p.sport}`)) return 'tor';
-    const SYN = 0x02, ACK = 0x10;
+    const SYN = 0x02,
+      ACK = 0x10;
     if (tor.nodes.has(p.src) && p.flags >= 0 && (p.flags & (SYN | ACK)) === SYN) this.exitFlows.add(`${p.src}:${p.sport}>${p.dst}:${p.dport}`);
     if (this.exitFlows.has(`${p.src}:${p.sport}>${p.dst}:${p.dport}`) || this.exitFlows.has(`${p.dst}:${p.dport}>${p.src}:${p.sport}`)) return 'tor';
     return 'leak';
   }
 }
 
-export interface Cell { tor: number; leak: number; link: number }
+export interface Cell {
+  tor: number;
+  leak: number;
+  link: number;
+}
 export const emptyCell = (): Cell => ({ tor: 0, leak: 0, link: 0 });
 
 /** A row's time window and what each point saw in it. */
-export interface Window { start: number; end: number }
+export interface Window {
+  start: number;
+  end: number;
+}
 
 /** Index of the window holding `ts` (windows sorted, non-overlapping), or -1 for between rows. */
 export function windowOf(windows: readonly Window[], ts: number): number {
-  let lo = 0, hi = windows.length - 1;
+  let lo = 0,
+    hi = windows.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const w = windows[mid]!;

@@ -35,7 +35,10 @@ export async function torControl(gwNetns: string, password: string, commands: st
 export async function torPids(gwNetns: string): Promise<number[]> {
   const r = await run('ip', ['netns', 'pids', gwNetns], { allowFail: true });
   const pids: number[] = [];
-  for (const p of r.stdout.split('\n').map((x) => Number(x.trim())).filter((x) => x > 0)) {
+  for (const p of r.stdout
+    .split('\n')
+    .map((x) => Number(x.trim()))
+    .filter((x) => x > 0)) {
     const comm = await readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
     if (comm.trim() === 'tor' && !(await zombie(p))) pids.push(p);
   }
@@ -93,7 +96,10 @@ export const QUBE_ROOT_PY = [
 /** Why tor ended, from the end of its log inside the gateway (e.g. `Tor 0.4.9.11 died: Caught signal 11`). */
 export async function torDeathNote(gwInitPid: number): Promise<string> {
   const log = await readFile(`/proc/${gwInitPid}/root/var/lib/bulkhead-tor/tor.log`, 'utf8').catch(() => '');
-  const died = log.split('\n').filter((l) => /died|Caught signal|\[err\]/.test(l)).slice(-1);
+  const died = log
+    .split('\n')
+    .filter((l) => /died|Caught signal|\[err\]/.test(l))
+    .slice(-1);
   return died.join(' | ') || 'no reason in tor.log';
 }
 
@@ -116,6 +122,9 @@ export async function sendAsTorUid(gwNetns: string, uid: number, target: string)
     'except OSError as e:',
     '    print("udp sent, tcp", e)',
   ].join('\n');
-  const r = await run('ip', ['netns', 'exec', gwNetns, 'setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '/usr/bin/python3', '-c', py], { allowFail: true, timeoutMs: 10_000 });
+  const r = await run('ip', ['netns', 'exec', gwNetns, 'setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '/usr/bin/python3', '-c', py], {
+    allowFail: true,
+    timeoutMs: 10_000,
+  });
   return `${r.stdout.trim()}${r.stderr.trim()} (rc ${r.code})`;
 }

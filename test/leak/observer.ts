@@ -43,8 +43,11 @@ export interface Packet {
 /** Start tcpdump on one interface; resolves once it listens. */
 export async function startTap(point: TapPoint, dir: string): Promise<Tap> {
   const file = join(dir, `${point.label}.pcap`);
-  const child = spawn('ip', ['netns', 'exec', point.netns, 'tcpdump', '-i', point.ifname, '-n', '-s', '160', '-U',
-    '--immediate-mode', '-Z', 'root', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', point.netns, 'tcpdump', '-i', point.ifname, '-n', '-s', '160', '-U', '--immediate-mode', '-Z', 'root', '-w', file],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   if (!child.pid) throw new Error(`tcpdump on ${point.netns}/${point.ifname} did not start`);
   const pid = child.pid;
   await new Promise<void>((resolve, reject) => {
@@ -52,9 +55,15 @@ export async function startTap(point: TapPoint, dir: string): Promise<Tap> {
     const timer = setTimeout(() => reject(new Error(`tcpdump on ${point.label} not listening after 10 s: ${err}`)), 10_000);
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
-      if (/listening on/.test(err)) { clearTimeout(timer); resolve(); }
+      if (/listening on/.test(err)) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`tcpdump on ${point.label} exited ${code}: ${err}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tcpdump on ${point.label} exited ${code}: ${err}`));
+    });
   });
   child.removeAllListeners('exit');
   return { ...point, file, pid, child };
@@ -64,8 +73,18 @@ export async function startTap(point: TapPoint, dir: string): Promise<Tap> {
 export async function stopTap(tap: Tap): Promise<void> {
   if (tap.child.exitCode !== null || tap.child.signalCode !== null) return;
   const gone = new Promise<void>((r) => tap.child.once('exit', () => r()));
-  try { process.kill(tap.pid, 'SIGINT'); } catch { return; }
-  const t = setTimeout(() => { try { process.kill(tap.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+  try {
+    process.kill(tap.pid, 'SIGINT');
+  } catch {
+    return;
+  }
+  const t = setTimeout(() => {
+    try {
+      process.kill(tap.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }, 5000);
   await gone;
   clearTimeout(t);
 }
@@ -82,7 +101,19 @@ function ip6(b: Buffer, o: number): string {
 
 /** Parse one Ethernet frame (as much as the snap length kept). */
 export function parseFrame(ts: number, f: Buffer, len: number): Packet {
-  const p: Packet = { ts, kind: 'other', ethertype: f.length >= 14 ? f.readUInt16BE(12) : 0, src: '', dst: '', proto: -1, sport: -1, dport: -1, flags: -1, fragment: false, len };
+  const p: Packet = {
+    ts,
+    kind: 'other',
+    ethertype: f.length >= 14 ? f.readUInt16BE(12) : 0,
+    src: '',
+    dst: '',
+    proto: -1,
+    sport: -1,
+    dport: -1,
+    flags: -1,
+    fragment: false,
+    len,
+  };
   const l3 = f.subarray(14);
   if (p.ethertype === 0x0806 && l3.length >= 28) {
     p.kind = 'arp';
@@ -123,7 +154,10 @@ export async function readPcap(file: string): Promise<Packet[]> {
   if (linktype !== 1) throw new Error(`${file}: link type ${linktype}, expected Ethernet`);
   const out: Packet[] = [];
   for (let o = 24; o + 16 <= b.length;) {
-    const sec = u32(o), frac = u32(o + 4), incl = u32(o + 8), orig = u32(o + 12);
+    const sec = u32(o),
+      frac = u32(o + 4),
+      incl = u32(o + 8),
+      orig = u32(o + 12);
     if (o + 16 + incl > b.length) break; // a record cut short by the stop
     out.push(parseFrame(sec * 1000 + (nano ? frac / 1e6 : frac / 1e3), b.subarray(o + 16, o + 16 + incl), orig));
     o += 16 + incl;

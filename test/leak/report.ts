@@ -65,7 +65,9 @@ export function formatTable(rows: Row[], uplinks: readonly string[], hosts: read
   for (const r of rows) {
     const idx = r.kind === 'vector' ? String(++n) : '-';
     const perUplink = uplinks.map((l) => r.cells.get(l)?.leak ?? 0).join('/');
-    lines.push(`${pad(idx, 3)} ${pad(r.name, 22)} ${pad(r.tried, 72)} ${pad(`${sum(r, uplinks, 'leak')} (${perUplink})`, 26)} ${pad(String(sum(r, uplinks, 'tor')), 10)} ${pad(String(sum(r, hosts, 'leak')), 12)} ${pad(String(sum(r, hosts, 'tor')), 9)} ${verdict(r, uplinks, hosts)}`);
+    lines.push(
+      `${pad(idx, 3)} ${pad(r.name, 22)} ${pad(r.tried, 72)} ${pad(`${sum(r, uplinks, 'leak')} (${perUplink})`, 26)} ${pad(String(sum(r, uplinks, 'tor')), 10)} ${pad(String(sum(r, hosts, 'leak')), 12)} ${pad(String(sum(r, hosts, 'tor')), 9)} ${verdict(r, uplinks, hosts)}`,
+    );
   }
   return lines.join('\n');
 }

@@ -7,5 +7,4 @@ export const TEST_CACHE = process.env.BULKHEAD_CACHE ?? '/var/cache/bulkhead';
 export const TEST_TARBALL = join(TEST_CACHE, 'test-debian-12.tar');
 
 /** The tarball extracted once for the runtime tests; under the cache when one is named, so a cold run starts empty. */
-export const TEST_ROOTFS_PARENT = process.env.BULKHEAD_CACHE
-  ? join(process.env.BULKHEAD_CACHE, 'test-rootfs') : '/var/tmp/bulkhead-test-rootfs';
+export const TEST_ROOTFS_PARENT = process.env.BULKHEAD_CACHE ? join(process.env.BULKHEAD_CACHE, 'test-rootfs') : '/var/tmp/bulkhead-test-rootfs';

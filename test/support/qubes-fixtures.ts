@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const QUBES_POLICY = process.env.BULKHEAD_QUBES_FIXTURES
-  ?? fileURLToPath(new URL('../../../shared/fixtures/qubes-policy', import.meta.url));
+export const QUBES_POLICY = process.env.BULKHEAD_QUBES_FIXTURES ?? fileURLToPath(new URL('../../../shared/fixtures/qubes-policy', import.meta.url));
 
 const PRESENT = existsSync(`${QUBES_POLICY}/90-default.policy`) && existsSync(`${QUBES_POLICY}/80-whonix.policy`);
 
 /** false when the files are there; otherwise the reason the runner prints beside each skipped test. */
-export const QUBES_POLICY_SKIP: string | false = PRESENT ? false
+export const QUBES_POLICY_SKIP: string | false = PRESENT
+  ? false
   : `Qubes' reference policy files are not at ${QUBES_POLICY} (set BULKHEAD_QUBES_FIXTURES to a copy)`;

@@ -2,11 +2,25 @@
 import { resolve } from 'node:path';
 import { getPassphrase } from '../passphrase.js';
 
-export interface QubesRestoreOptions { qubes: string; passphraseFile?: string; verifyOnly?: boolean; json?: boolean }
+export interface QubesRestoreOptions {
+  qubes: string;
+  passphraseFile?: string;
+  verifyOnly?: boolean;
+  json?: boolean;
+}
 
 interface Report {
   backupId: string;
-  restored: { name: string; klass: string; template: string; netvm: string; tags: string[]; firewallRules: number; homeBytes: number | null; notes: string[] }[];
+  restored: {
+    name: string;
+    klass: string;
+    template: string;
+    netvm: string;
+    tags: string[];
+    firewallRules: number;
+    homeBytes: number | null;
+    notes: string[];
+  }[];
   skipped: { name: string; reason: string }[];
   verifiedBytes: number;
   seconds: number;
@@ -21,8 +35,20 @@ export async function restoreQubes(names: string[], o: QubesRestoreOptions): Pro
   const mb = (r.verifiedBytes / 1e6).toFixed(1);
   const lines = [`Qubes backup ${r.backupId}: ${mb} MB verified in ${r.seconds.toFixed(1)} s${o.verifyOnly ? ' (nothing created)' : ''}\n`];
   if (r.restored.length) {
-    lines.push(table(r.restored.map((q) => [q.name, q.klass, q.template, q.netvm, q.tags.join(',') || '-', String(q.firewallRules), q.homeBytes === null ? '-' : `${(q.homeBytes / 1e6).toFixed(1)} MB`]),
-      ['QUBE', 'CLASS', 'TEMPLATE', 'NETVM', 'TAGS', 'FW RULES', 'HOME']));
+    lines.push(
+      table(
+        r.restored.map((q) => [
+          q.name,
+          q.klass,
+          q.template,
+          q.netvm,
+          q.tags.join(',') || '-',
+          String(q.firewallRules),
+          q.homeBytes === null ? '-' : `${(q.homeBytes / 1e6).toFixed(1)} MB`,
+        ]),
+        ['QUBE', 'CLASS', 'TEMPLATE', 'NETVM', 'TAGS', 'FW RULES', 'HOME'],
+      ),
+    );
   }
   for (const q of r.restored) for (const n of q.notes) lines.push(`${q.name}: ${n}\n`);
   for (const s of r.skipped) lines.push(`skipped ${s.name}: ${s.reason}\n`);

@@ -30,15 +30,27 @@ const mb = (bytes: number, s: number) => `${(bytes / MIB).toFixed(1)} MiB in ${s
 
 export async function backupCreate(file: string, qubes: string[], o: { passphraseFile?: string; templates?: boolean }): Promise<string> {
   const passphrase = await getPassphrase(o.passphraseFile, true);
-  const r = await withProgress<{ file: string; qubes: string[]; entries: number; bytes: number; volumeBytes: number; sourceBytes: number; seconds: number }>('backup', '/backup/create', { file: resolve(file), qubes, passphrase, templates: o.templates });
+  const r = await withProgress<{ file: string; qubes: string[]; entries: number; bytes: number; volumeBytes: number; sourceBytes: number; seconds: number }>(
+    'backup',
+    '/backup/create',
+    { file: resolve(file), qubes, passphrase, templates: o.templates },
+  );
   return `backed up ${r.qubes.join(', ')} to ${r.file}: ${r.entries} volumes, ${mb(r.volumeBytes, r.seconds)} (${(r.volumeBytes / 1e6 / Math.max(0.001, r.seconds)).toFixed(0)} MB/s), ${(r.sourceBytes / MIB).toFixed(1)} MiB of data read, file ${(r.bytes / MIB).toFixed(1)} MiB\n`;
 }
 
-
-export async function backupRestore(file: string, qubes: string[], o: { passphraseFile?: string; renameConflicts?: boolean; skipConflicts?: boolean }): Promise<string> {
+export async function backupRestore(
+  file: string,
+  qubes: string[],
+  o: { passphraseFile?: string; renameConflicts?: boolean; skipConflicts?: boolean },
+): Promise<string> {
   if (o.renameConflicts && o.skipConflicts) throw new Error('backup restore: --rename-conflicts and --skip-conflicts exclude each other');
   const passphrase = await getPassphrase(o.passphraseFile, false);
-  const r = await withProgress<RestoreResult>('restore', '/backup/restore', { file: resolve(file), passphrase, qubes, conflicts: o.renameConflicts ? 'rename' : 'skip' });
+  const r = await withProgress<RestoreResult>('restore', '/backup/restore', {
+    file: resolve(file),
+    passphrase,
+    qubes,
+    conflicts: o.renameConflicts ? 'rename' : 'skip',
+  });
   const out: string[] = [];
   for (const q of r.restored) out.push(q.as === q.name ? `restored ${q.name} (${q.klass})` : `restored ${q.name} as ${q.as} (${q.klass})`);
   for (const s of r.skipped) out.push(`skipped ${s.name}: ${s.reason}`);
@@ -53,6 +65,13 @@ export async function backupRestore(file: string, qubes: string[], o: { passphra
 
 export async function backupVerify(file: string, o: { passphraseFile?: string }): Promise<string> {
   const passphrase = await getPassphrase(o.passphraseFile, false);
-  const r = await withProgress<{ backupId: string; createdAt: string; qubes: { name: string; klass: string }[]; entries: number; bytes: number; seconds: number }>('verify', '/backup/verify', { file: resolve(file), passphrase });
+  const r = await withProgress<{
+    backupId: string;
+    createdAt: string;
+    qubes: { name: string; klass: string }[];
+    entries: number;
+    bytes: number;
+    seconds: number;
+  }>('verify', '/backup/verify', { file: resolve(file), passphrase });
   return `${resolve(file)}: every record authentic, complete (trailer checked)\n  backup ${r.backupId}, made ${r.createdAt}\n  qubes: ${r.qubes.map((q) => `${q.name} (${q.klass})`).join(', ')}\n  ${r.entries} volumes, ${mb(r.bytes, r.seconds)}\n`;
 }

@@ -4,7 +4,8 @@ import type { CheckReport } from '../../features/whonix/check.js';
 
 export function formatCheckReport(r: CheckReport): string {
   const lines = [`bulkhead check ${r.workstation} (gateway ${r.gateway}, network profile ${r.network})`];
-  if (r.tor) lines.push(`tor in ${r.gateway}: ${r.tor.state} since ${r.tor.since}${r.tor.restarts ? ` (restarted ${r.tor.restarts} times by its supervisor)` : ''}`);
+  if (r.tor)
+    lines.push(`tor in ${r.gateway}: ${r.tor.state} since ${r.tor.since}${r.tor.restarts ? ` (restarted ${r.tor.restarts} times by its supervisor)` : ''}`);
   for (const c of r.checks) {
     if (c.skipped !== undefined) lines.push(`- ${c.title} [lab]`, `    skipped: ${c.skipped}`);
     else lines.push(`${c.ok ? '✓' : '✗'} ${c.title}`, `    ${c.detail}`);

@@ -9,20 +9,32 @@ import { resolvePaths } from '../../daemon/paths.js';
 import { startErrorLine } from '../../daemon/start-error.js';
 import { apiClient } from '../client.js';
 
-
 /** Removes `dir` and its parents up to `top` while they are empty (rmdir never removes content). */
 function removeEmptyUpTo(dir: string, top: string): void {
   for (let d = dir; d.startsWith(top); d = dirname(d)) {
-    try { rmdirSync(d); } catch { return; }
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
     if (d === top) return;
   }
 }
 
 async function version(): Promise<{ pid: number; prefix: string } | null> {
-  try { return await apiClient().request<{ pid: number; prefix: string }>('GET', '/version'); } catch { return null; }
+  try {
+    return await apiClient().request<{ pid: number; prefix: string }>('GET', '/version');
+  } catch {
+    return null;
+  }
 }
 
-export interface DaemonOptions { shutdownQubes?: boolean; timeout?: string; force?: boolean; unitDir?: string }
+export interface DaemonOptions {
+  shutdownQubes?: boolean;
+  timeout?: string;
+  force?: boolean;
+  unitDir?: string;
+}
 
 /** A positive whole number of seconds from an option, or one clear error naming it. */
 export function seconds(option: string, v: string | undefined): number | undefined {
@@ -63,11 +75,15 @@ export async function daemon(action: string, o: DaemonOptions = {}): Promise<str
       throw new Error(startErrorLine(e, paths.home));
     }
     const child = spawn(process.execPath, ['--title=bulkheadd', ...args], {
-      detached: true, stdio: ['ignore', 'ignore', errFd], env: process.env,
+      detached: true,
+      stdio: ['ignore', 'ignore', errFd],
+      env: process.env,
     });
     closeSync(errFd);
     let exited: number | null = null;
-    child.on('exit', (code) => { exited = code ?? 1; });
+    child.on('exit', (code) => {
+      exited = code ?? 1;
+    });
     child.unref();
     for (let i = 0; i < 300; i++) {
       const v = await version();
@@ -91,7 +107,11 @@ export async function daemon(action: string, o: DaemonOptions = {}): Promise<str
     // A qube that would not stop is reported, but the daemon stops regardless (the unit's ExecStop relies on it).
     let failed: Error | null = null;
     if (o.shutdownQubes) {
-      try { out = await shutdownEveryQube(timeout); } catch (e) { failed = e instanceof Error ? e : new Error(String(e)); }
+      try {
+        out = await shutdownEveryQube(timeout);
+      } catch (e) {
+        failed = e instanceof Error ? e : new Error(String(e));
+      }
     }
     pid = readPid(paths.pidFile);
     if (!pid) return `${out}bulkheadd is not running\n`;
@@ -105,7 +125,12 @@ export async function daemon(action: string, o: DaemonOptions = {}): Promise<str
   throw new Error(`daemon: unknown action '${action}' (start, stop, status, install, uninstall)`);
 }
 
-interface ShutdownAllReport { steps: string[][]; stopped: string[]; failed: Array<{ qube: string; reason: string }>; seconds: number }
+interface ShutdownAllReport {
+  steps: string[][];
+  stopped: string[];
+  failed: Array<{ qube: string; reason: string }>;
+  seconds: number;
+}
 
 /** Every qube shut down in netvm-chain order (qvm-shutdown --all); one line per step, then failures. */
 export async function shutdownEveryQube(timeout: number | undefined): Promise<string> {

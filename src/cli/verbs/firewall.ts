@@ -5,9 +5,16 @@ import { table } from '../output.js';
 export async function firewallVerb(name: string, action: string | undefined, rest: string[], o: { before?: string; json?: boolean }): Promise<string> {
   const c = apiClient();
   const base = `/qubes/${encodeURIComponent(name)}/firewall`;
-  const show = (rules: string[]) => (o.json ? JSON.stringify(rules, null, 2) + '\n' : table(rules.map((r, i) => [String(i), r]), ['NO', 'RULE']));
+  const show = (rules: string[]) =>
+    o.json
+      ? JSON.stringify(rules, null, 2) + '\n'
+      : table(
+          rules.map((r, i) => [String(i), r]),
+          ['NO', 'RULE'],
+        );
   switch (action ?? 'list') {
-    case 'list': return show((await c.request<{ rules: string[] }>('GET', base)).rules);
+    case 'list':
+      return show((await c.request<{ rules: string[] }>('GET', base)).rules);
     case 'add': {
       if (!rest.length) throw new Error('firewall add: give a rule, e.g. action=drop dsthost=192.0.2.20');
       let before: number | undefined;
@@ -25,7 +32,10 @@ export async function firewallVerb(name: string, action: string | undefined, res
       await c.request('POST', `${base}/del`, body);
       return '';
     }
-    case 'reset': await c.request('POST', `${base}/reset`, {}); return '';
-    default: throw new Error(`firewall: unknown action '${action}' (list, add, del, reset)`);
+    case 'reset':
+      await c.request('POST', `${base}/reset`, {});
+      return '';
+    default:
+      throw new Error(`firewall: unknown action '${action}' (list, add, del, reset)`);
   }
 }

@@ -4,7 +4,20 @@ import { readFileSync } from 'node:fs';
 import { BulkheadError } from '../../errors/index.js';
 import { resolvePaths } from '../../daemon/paths.js';
 import {
-  chainInWorker, chainText, eventLine, formatAnchor, headerText, HtmlCollector, inventoryText, json, jsonlLine, openEvidence, parseAnchor, ReportPass, walkChain, type ReportHeader,
+  chainInWorker,
+  chainText,
+  eventLine,
+  formatAnchor,
+  headerText,
+  HtmlCollector,
+  inventoryText,
+  json,
+  jsonlLine,
+  openEvidence,
+  parseAnchor,
+  ReportPass,
+  walkChain,
+  type ReportHeader,
 } from '../../features/forensics/report/index.js';
 
 /** Exit status when the chain is broken or no longer holds the anchor. */
@@ -53,7 +66,10 @@ export async function reportVerb(o: { state: string; json?: boolean; jsonl?: boo
     } else if (o.json) {
       await out.put(json.open(header));
       let first = true;
-      for (const e of pass.events()) { await out.put(json.event(e, first)); first = false; }
+      for (const e of pass.events()) {
+        await out.put(json.event(e, first));
+        first = false;
+      }
       await out.put(json.close(await pass.summary()));
     } else if (o.jsonl) {
       for (const e of pass.events()) await out.put(jsonlLine(e));

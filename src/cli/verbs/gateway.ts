@@ -2,7 +2,11 @@
 import { readFile } from 'node:fs/promises';
 import { apiClient } from '../client.js';
 
-interface BridgesView { gateway: string; network: string; bridges: string[] }
+interface BridgesView {
+  gateway: string;
+  network: string;
+  bridges: string[];
+}
 
 const show = (v: BridgesView) =>
   `${v.gateway} (network profile ${v.network}): ${v.bridges.length ? `${v.bridges.length} bridge${v.bridges.length > 1 ? 's' : ''}` : 'no bridges (tor connects directly)'}\n` +
@@ -19,9 +23,8 @@ export async function bridgesVerb(action: string, gateway: string, lines: string
       if (o.file !== undefined && lines.length) throw new Error('bridges set: give bridge lines or --file, not both');
       if (o.file === undefined && !lines.length) throw new Error('bridges set: give bridge lines (each one argument) or --file FILE');
       // A file's lines go as they are (comments, blanks) so an error names the line number in the file.
-      const body = o.file !== undefined
-        ? { lines: (await readFile(o.file, 'utf8')).replace(/\n$/, '').split('\n'), source: 'line' }
-        : { lines, source: 'argument' };
+      const body =
+        o.file !== undefined ? { lines: (await readFile(o.file, 'utf8')).replace(/\n$/, '').split('\n'), source: 'line' } : { lines, source: 'argument' };
       v = await apiClient().request<BridgesView>('PUT', path, body);
       break;
     }

@@ -1,7 +1,16 @@
 // Verb init: Qubes' first-boot defaults (default-dvm; with --uplink lab|host also sys-net and sys-firewall).
 import { apiClient } from '../client.js';
 
-export interface InitOptions { uplink?: string; template?: string; whonix?: boolean; nic?: string; mode?: string; address?: string; gateway?: string; dns?: string[] }
+export interface InitOptions {
+  uplink?: string;
+  template?: string;
+  whonix?: boolean;
+  nic?: string;
+  mode?: string;
+  address?: string;
+  gateway?: string;
+  dns?: string[];
+}
 
 export async function initVerb(o: InitOptions): Promise<string> {
   let out = '';
@@ -13,7 +22,12 @@ export async function initVerb(o: InitOptions): Promise<string> {
   }
   const hostOpts = { nic: o.nic, mode: o.mode, address: o.address, gateway: o.gateway, dns: o.dns };
   const host = Object.values(hostOpts).some((v) => v !== undefined) ? hostOpts : undefined;
-  const r = await apiClient().request<{ created: string[]; kept: string[]; globals: Record<string, string>; uplink?: string }>('POST', '/init', { uplink: o.uplink, template: o.template, whonix: o.whonix, host });
+  const r = await apiClient().request<{ created: string[]; kept: string[]; globals: Record<string, string>; uplink?: string }>('POST', '/init', {
+    uplink: o.uplink,
+    template: o.template,
+    whonix: o.whonix,
+    host,
+  });
   for (const c of r.created) out += `created ${c}\n`;
   for (const k of r.kept) out += `kept ${k}\n`;
   for (const [k, v] of Object.entries(r.globals)) out += `${k} = ${v}\n`;

@@ -8,7 +8,13 @@ type Out = { stdout: string; exitCode: number };
 
 /** The lab's status as the CLI prints it. */
 export function labStatusText(st: LabStatus): string {
-  const rows = st.hosts.map((h) => [h.name, h.netns, h.addresses.join(','), h.names.join(','), h.running === undefined ? '-' : h.running ? `pid ${h.pid}` : 'stopped']);
+  const rows = st.hosts.map((h) => [
+    h.name,
+    h.netns,
+    h.addresses.join(','),
+    h.names.join(','),
+    h.running === undefined ? '-' : h.running ? `pid ${h.pid}` : 'stopped',
+  ]);
   let out = `lab ${st.up ? 'up' : 'down'}${st.prefix ? ` (prefix ${st.prefix})` : ''}\n`;
   if (rows.length) out += table(rows, ['HOST', 'NETNS', 'ADDRESSES', 'NAMES', 'SERVER']);
   for (const u of st.uplinks) out += `uplink ${u.netns}/${u.ifname} ${u.address} via ${u.gateway}\n`;

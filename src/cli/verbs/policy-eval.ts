@@ -41,10 +41,17 @@ export function policyEval(opts: PolicyEvalOptions): { stdout: string; exitCode:
   const errors = describeErrors(load);
   const out = opts.json
     ? JSON.stringify({
-      result: d.result, target: d.target, user: d.user, autostart: d.autostart, notify: d.notify,
-      candidates: d.candidates, default_target: d.default_target, rule: d.rule, reason: d.reason,
-      ...(errors.length ? { errors } : {}),
-    }) + '\n'
+        result: d.result,
+        target: d.target,
+        user: d.user,
+        autostart: d.autostart,
+        notify: d.notify,
+        candidates: d.candidates,
+        default_target: d.default_target,
+        rule: d.rule,
+        reason: d.reason,
+        ...(errors.length ? { errors } : {}),
+      }) + '\n'
     : text(d, errors);
   return { stdout: out, exitCode: EVAL_EXIT[d.result] };
 }

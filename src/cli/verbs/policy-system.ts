@@ -3,15 +3,17 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { SystemSnapshot } from '../../policy/index.js';
 
-const qubeSchema = z.object({
-  class: z.enum(['app', 'template', 'standalone', 'disposable', 'admin']),
-  tags: z.array(z.string()).default([]),
-  running: z.boolean().default(false),
-  default_dispvm: z.string().min(1).nullable().default(null),
-  template_for_dispvms: z.boolean().default(false),
-  internal: z.boolean().default(false),
-  uuid: z.string().min(1).nullable().default(null),
-}).strict();
+const qubeSchema = z
+  .object({
+    class: z.enum(['app', 'template', 'standalone', 'disposable', 'admin']),
+    tags: z.array(z.string()).default([]),
+    running: z.boolean().default(false),
+    default_dispvm: z.string().min(1).nullable().default(null),
+    template_for_dispvms: z.boolean().default(false),
+    internal: z.boolean().default(false),
+    uuid: z.string().min(1).nullable().default(null),
+  })
+  .strict();
 
 export const systemSchema = z.object({ qubes: z.record(z.string().min(1), qubeSchema) }).strict();
 

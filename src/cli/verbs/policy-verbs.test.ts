@@ -12,12 +12,17 @@ const dir = mkdtempSync(join(tmpdir(), 'bh-policy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const FIX = QUBES_POLICY;
 const sys = join(dir, 'system.json');
-writeFileSync(sys, JSON.stringify({ qubes: {
-  work: { class: 'app', running: true, default_dispvm: 'dvm' },
-  personal: { class: 'app' },
-  dvm: { class: 'app', template_for_dispvms: true },
-  anon: { class: 'app', tags: ['anon-vm'], running: true },
-} }));
+writeFileSync(
+  sys,
+  JSON.stringify({
+    qubes: {
+      work: { class: 'app', running: true, default_dispvm: 'dvm' },
+      personal: { class: 'app' },
+      dvm: { class: 'app', template_for_dispvms: true },
+      anon: { class: 'app', tags: ['anon-vm'], running: true },
+    },
+  }),
+);
 
 test('eval prints the decision as JSON with the deciding rule', { skip: QUBES_POLICY_SKIP }, () => {
   const r = policyEval({ policyDir: [FIX], system: sys, source: 'work', target: 'personal', service: 'qubes.Filecopy', json: true });

@@ -7,7 +7,12 @@ import type { QubeView as ApiQubeView } from '../../api/view.js';
 
 /** A qube as `ls` shows it: the API's view, with its gateway's Tor state where it has one. */
 type QubeView = ApiQubeView & { tor?: TorState; tor_network?: string };
-interface GatewayView { name: string; network: string; bridges: number; tor: TorState | null }
+interface GatewayView {
+  name: string;
+  network: string;
+  bridges: number;
+  tor: TorState | null;
+}
 
 function parseProps(list: string[] = []): Record<string, string> {
   const props: Record<string, string> = {};
@@ -19,21 +24,36 @@ function parseProps(list: string[] = []): Record<string, string> {
   return props;
 }
 
-export async function create(name: string, o: { class: string; template?: string; label: string; prop?: string[]; encrypted?: boolean; passphraseFile?: string }): Promise<string> {
+export async function create(
+  name: string,
+  o: { class: string; template?: string; label: string; prop?: string[]; encrypted?: boolean; passphraseFile?: string },
+): Promise<string> {
   if (o.passphraseFile !== undefined && !o.encrypted) throw new Error('--passphrase-file needs --encrypted');
   let passphrase: string | undefined;
   if (o.encrypted) {
     passphrase = (await passphraseFrom(o.passphraseFile, `passphrase for ${name}`, true)) ?? undefined;
     if (passphrase === undefined) throw new Error('--encrypted: give --passphrase-file FILE (no terminal to ask on)');
   }
-  const q = await apiClient().request<QubeView>('POST', '/qubes', { name, class: o.class, label: o.label, template: o.template, props: parseProps(o.prop), ...(passphrase === undefined ? {} : { passphrase }) });
+  const q = await apiClient().request<QubeView>('POST', '/qubes', {
+    name,
+    class: o.class,
+    label: o.label,
+    template: o.template,
+    props: parseProps(o.prop),
+    ...(passphrase === undefined ? {} : { passphrase }),
+  });
   return `created ${q.name} (${q.klass}, ${q.label}${passphrase === undefined ? '' : ', encrypted'})\n`;
 }
 
 export async function ls(o: { json?: boolean }): Promise<string> {
   const { qubes } = await apiClient().request<{ qubes: QubeView[] }>('GET', '/qubes');
   // Gateways: their network profile, and tor's state as the admin watches it (a note after the state).
-  const gws = await apiClient().request<{ gateways: GatewayView[] }>('GET', '/gateways').then((r) => r.gateways, () => [] as GatewayView[]);
+  const gws = await apiClient()
+    .request<{ gateways: GatewayView[] }>('GET', '/gateways')
+    .then(
+      (r) => r.gateways,
+      () => [] as GatewayView[],
+    );
   for (const g of gws) {
     const q = qubes.find((x) => x.name === g.name);
     if (!q) continue;
@@ -41,12 +61,16 @@ export async function ls(o: { json?: boolean }): Promise<string> {
     if (g.tor) q.tor = g.tor;
   }
   if (o.json) return JSON.stringify(qubes, null, 2) + '\n';
-  const note = (q: QubeView) => [
-    ...(q.tor ? [`tor ${q.tor.state}${q.tor.restarts ? `, ${q.tor.restarts} restarts` : ''}`] : []),
-    ...(q.tor_network ? [`network ${q.tor_network}`] : []),
-  ].join(', ');
+  const note = (q: QubeView) =>
+    [
+      ...(q.tor ? [`tor ${q.tor.state}${q.tor.restarts ? `, ${q.tor.restarts} restarts` : ''}`] : []),
+      ...(q.tor_network ? [`network ${q.tor_network}`] : []),
+    ].join(', ');
   const state = (q: QubeView) => cap(q.state) + (note(q) ? ` (${note(q)})` : '');
-  const rows = [['dom0', 'Running', 'AdminVM', 'black', '-', '-'], ...qubes.map((q) => [q.name, state(q), q.klass, q.label, q.template ?? '-', q.netvm ?? '-'])];
+  const rows = [
+    ['dom0', 'Running', 'AdminVM', 'black', '-', '-'],
+    ...qubes.map((q) => [q.name, state(q), q.klass, q.label, q.template ?? '-', q.netvm ?? '-']),
+  ];
   return table(rows, ['NAME', 'STATE', 'CLASS', 'LABEL', 'TEMPLATE', 'NETVM']);
 }
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -58,11 +82,13 @@ export async function start(names: string[], o: { passphraseFile?: string } = {}
   const fromFile = o.passphraseFile === undefined ? undefined : await readPassphraseFile(o.passphraseFile);
   for (const n of names) {
     const path = `/qubes/${encodeURIComponent(n)}/start`;
-    const r = await c.request<{ pid: number; alreadyRunning: boolean }>('POST', path, fromFile === undefined ? {} : { passphrase: fromFile }).catch(async (e: unknown) => {
-      const asked = e instanceof ApiError && e.code === 'ERR_PASSPHRASE' && fromFile === undefined ? await promptPassphrase(`passphrase for ${n}: `) : null;
-      if (asked === null) throw e;
-      return c.request<{ pid: number; alreadyRunning: boolean }>('POST', path, { passphrase: asked });
-    });
+    const r = await c
+      .request<{ pid: number; alreadyRunning: boolean }>('POST', path, fromFile === undefined ? {} : { passphrase: fromFile })
+      .catch(async (e: unknown) => {
+        const asked = e instanceof ApiError && e.code === 'ERR_PASSPHRASE' && fromFile === undefined ? await promptPassphrase(`passphrase for ${n}: `) : null;
+        if (asked === null) throw e;
+        return c.request<{ pid: number; alreadyRunning: boolean }>('POST', path, { passphrase: asked });
+      });
     out += r.alreadyRunning ? `${n} is already running\n` : '';
   }
   return out;

@@ -2,22 +2,42 @@
 import { apiClient } from '../client.js';
 import { table } from '../output.js';
 
-interface Pending { id: string; source: string; target: string; service: string; argument: string; candidates: string[]; defaultTarget: string | null; expiresAt: string }
+interface Pending {
+  id: string;
+  source: string;
+  target: string;
+  service: string;
+  argument: string;
+  candidates: string[];
+  defaultTarget: string | null;
+  expiresAt: string;
+}
 
 export async function rpcPending(o: { json?: boolean }): Promise<string> {
   const { pending } = await apiClient().request<{ pending: Pending[] }>('GET', '/rpc/pending');
   if (o.json) return JSON.stringify(pending, null, 2) + '\n';
   if (pending.length === 0) return 'no pending RPC asks\n';
-  return table(pending.map((p) => [
-    p.id, p.source, `${p.service}${p.argument === '+' ? '' : p.argument}`, p.target || '@default',
-    p.candidates.join(','), p.defaultTarget ?? '-', p.expiresAt,
-  ]), ['ID', 'SOURCE', 'SERVICE', 'REQUESTED', 'CANDIDATES', 'DEFAULT', 'EXPIRES']);
+  return table(
+    pending.map((p) => [
+      p.id,
+      p.source,
+      `${p.service}${p.argument === '+' ? '' : p.argument}`,
+      p.target || '@default',
+      p.candidates.join(','),
+      p.defaultTarget ?? '-',
+      p.expiresAt,
+    ]),
+    ['ID', 'SOURCE', 'SERVICE', 'REQUESTED', 'CANDIDATES', 'DEFAULT', 'EXPIRES'],
+  );
 }
 
 export async function rpcAnswer(id: string, answer: string, o: { target?: string }): Promise<string> {
   if (answer !== 'allow' && answer !== 'deny') throw new Error(`rpc answer: say allow or deny, not '${answer}'`);
   if (answer === 'deny' && o.target) throw new Error('rpc answer: --target goes with allow');
-  const r = await apiClient().request<{ id: string; answer: string; target: string | null }>('POST', `/rpc/pending/${encodeURIComponent(id)}`, { answer, ...(o.target ? { target: o.target } : {}) });
+  const r = await apiClient().request<{ id: string; answer: string; target: string | null }>('POST', `/rpc/pending/${encodeURIComponent(id)}`, {
+    answer,
+    ...(o.target ? { target: o.target } : {}),
+  });
   return r.answer === 'allow' ? `allowed ${r.id} to ${r.target}\n` : `denied ${r.id}\n`;
 }
 

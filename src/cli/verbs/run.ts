@@ -3,11 +3,18 @@ import { Readable, type Duplex } from 'node:stream';
 import { encodeData, encodeEof, FrameReader, FrameType, payload, StreamId } from '../../features/rpc/frame.js';
 import { apiClient } from '../client.js';
 
-export interface RunOptions { user?: string; dispvm?: string | boolean; autostart?: boolean }
+export interface RunOptions {
+  user?: string;
+  dispvm?: string | boolean;
+  autostart?: boolean;
+}
 
 /** Opens an exec connection (the admin API upgraded to framed stdio) for a qube or a new disposable. */
 export async function execRequest(path: string, params: unknown): Promise<{ socket: Duplex; qube: string }> {
-  const { socket, headers } = await apiClient().upgrade(path, { upgrade: 'bulkhead-exec', 'x-bulkhead-exec': Buffer.from(JSON.stringify(params)).toString('base64') });
+  const { socket, headers } = await apiClient().upgrade(path, {
+    upgrade: 'bulkhead-exec',
+    'x-bulkhead-exec': Buffer.from(JSON.stringify(params)).toString('base64'),
+  });
   return { socket, qube: String(headers['x-bulkhead-qube'] ?? '') };
 }
 
@@ -23,7 +30,9 @@ export function pumpStdio(socket: Duplex, stdin: NodeJS.ReadableStream, stdout: 
           else if (f.type === FrameType.STDERR) stderr.write(f.payload);
           else if (f.type === FrameType.EXIT) code = payload.exit(f);
         }
-      } catch (e) { reject(e); }
+      } catch (e) {
+        reject(e);
+      }
     });
     socket.on('close', () => {
       stdin.unpipe?.();
@@ -31,7 +40,9 @@ export function pumpStdio(socket: Duplex, stdin: NodeJS.ReadableStream, stdout: 
       else resolve(code);
     });
     socket.on('error', () => undefined);
-    stdin.on('data', (d: Buffer) => { for (const fr of encodeData(FrameType.STDIN, d)) socket.write(fr); });
+    stdin.on('data', (d: Buffer) => {
+      for (const fr of encodeData(FrameType.STDIN, d)) socket.write(fr);
+    });
     stdin.on('end', () => socket.write(encodeEof(StreamId.STDIN)));
     stdin.on('error', () => socket.write(encodeEof(StreamId.STDIN)));
   });

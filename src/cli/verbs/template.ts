@@ -3,11 +3,18 @@ import { apiClient } from '../client.js';
 import { progressReporter, type Progress } from '../progress.js';
 import { table } from '../output.js';
 
-
-export async function templateVerb(action: string, name: string | undefined, source: string | undefined, o: { flavor?: string; refresh?: boolean }): Promise<string> {
+export async function templateVerb(
+  action: string,
+  name: string | undefined,
+  source: string | undefined,
+  o: { flavor?: string; refresh?: boolean },
+): Promise<string> {
   if (action === 'list') {
     const { templates } = await apiClient().request<{ templates: { name: string; label: string; running: boolean }[] }>('GET', '/templates');
-    return table(templates.map((t) => [t.name, t.label, t.running ? 'running' : 'halted']), ['NAME', 'LABEL', 'STATE']);
+    return table(
+      templates.map((t) => [t.name, t.label, t.running ? 'running' : 'halted']),
+      ['NAME', 'LABEL', 'STATE'],
+    );
   }
   if (!name) throw new Error(`template ${action}: give a name`);
   if (action === 'import') {

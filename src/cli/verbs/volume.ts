@@ -3,11 +3,20 @@ import { apiClient } from '../client.js';
 import { table } from '../output.js';
 import { passphraseFrom } from '../passphrase.js';
 
-interface VolInfo { encrypted?: boolean; volumes: { kind: string; path: string; persistent: boolean; bound: string | null; sizeBytes: number | null; usage: { diskBytes: number } }[] }
+interface VolInfo {
+  encrypted?: boolean;
+  volumes: { kind: string; path: string; persistent: boolean; bound: string | null; sizeBytes: number | null; usage: { diskBytes: number } }[];
+}
 
 const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 
-export async function volumeVerb(action: string, name: string | undefined, revision: string | undefined, extra: string | undefined, o: { json?: boolean; oldFile?: string; newFile?: string }): Promise<string> {
+export async function volumeVerb(
+  action: string,
+  name: string | undefined,
+  revision: string | undefined,
+  extra: string | undefined,
+  o: { json?: boolean; oldFile?: string; newFile?: string },
+): Promise<string> {
   if (!name) throw new Error(`volume ${action}: give a qube name`);
   const c = apiClient();
   const base = `/qubes/${encodeURIComponent(name)}/volumes`;
@@ -23,10 +32,18 @@ export async function volumeVerb(action: string, name: string | undefined, revis
     const v = await c.request<VolInfo>('GET', base);
     if (o.json) return JSON.stringify(v, null, 2) + '\n';
     const note = v.encrypted ? 'private volume encrypted at rest (fscrypt)\n' : '';
-    return table(v.volumes.map((x) => [
-      `${name}:${x.kind}`, x.persistent ? 'yes' : 'no', mib(x.usage.diskBytes),
-      x.sizeBytes === null ? 'unbounded' : `${mib(x.sizeBytes)} (${x.bound})`, x.path,
-    ]), ['VOLUME', 'PERSISTENT', 'USED', 'LIMIT', 'PATH']) + note;
+    return (
+      table(
+        v.volumes.map((x) => [
+          `${name}:${x.kind}`,
+          x.persistent ? 'yes' : 'no',
+          mib(x.usage.diskBytes),
+          x.sizeBytes === null ? 'unbounded' : `${mib(x.sizeBytes)} (${x.bound})`,
+          x.path,
+        ]),
+        ['VOLUME', 'PERSISTENT', 'USED', 'LIMIT', 'PATH'],
+      ) + note
+    );
   }
   if (action === 'resize') {
     const [volume, size] = [revision, extra];

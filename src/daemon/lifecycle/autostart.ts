@@ -3,7 +3,10 @@ import { effective, startOrder } from '../../model/index.js';
 import type { DaemonContext } from '../context.js';
 import { isRunning, startQube } from './power.js';
 
-export interface AutostartReport { started: string[]; failed: Array<{ qube: string; reason: string }> }
+export interface AutostartReport {
+  started: string[];
+  failed: Array<{ qube: string; reason: string }>;
+}
 
 /**
  * Starts every halted qube with autostart=true, a netvm before the qubes that use it, one at a

@@ -33,7 +33,10 @@ function freeDispName(ctx: DaemonContext): string {
 }
 
 /** Create (and start) a disposable; unnamed ones are dispNNNN. */
-export async function createDisposable(ctx: DaemonContext, opts: { template?: string; caller?: string; name?: string; label?: string; start?: boolean }): Promise<string> {
+export async function createDisposable(
+  ctx: DaemonContext,
+  opts: { template?: string; caller?: string; name?: string; label?: string; start?: boolean },
+): Promise<string> {
   const tpl = resolveDispvmTemplate(ctx, opts.template, opts.caller);
   const tq = ctx.store.requireQube(tpl);
   const sys = ctx.store.system();
@@ -41,20 +44,31 @@ export async function createDisposable(ctx: DaemonContext, opts: { template?: st
   if (opts.caller) checkDispvmFor(sys, opts.caller, tpl, `@dispvm:${tpl}`);
   const name = opts.name ?? freeDispName(ctx);
   const netvm = effective(tq, 'netvm', sys);
-  await createQube(ctx, {
-    name, klass: 'disposable', label: opts.label ?? tq.label, template: tpl,
-    props: {
-      netvm: netvm === null ? 'none' : String(netvm),
-      auto_cleanup: opts.name ? 'false' : 'true',
-      memory: String(effective(tq, 'memory', sys)), maxmem: String(effective(tq, 'maxmem', sys)), vcpus: String(effective(tq, 'vcpus', sys)),
-      // Qubes: a disposable's volumes are the size of its disposable template's.
-      private_size: String(effective(tq, 'private_size', sys)), volatile_size: String(effective(tq, 'volatile_size', sys)),
-      // Fixed for the disposable's life: its volumes are made in RAM or on disk by it at create.
-      amnesic: String(effective(tq, 'amnesic', sys)), audit_level: String(effective(tq, 'audit_level', sys)),
+  await createQube(
+    ctx,
+    {
+      name,
+      klass: 'disposable',
+      label: opts.label ?? tq.label,
+      template: tpl,
+      props: {
+        netvm: netvm === null ? 'none' : String(netvm),
+        auto_cleanup: opts.name ? 'false' : 'true',
+        memory: String(effective(tq, 'memory', sys)),
+        maxmem: String(effective(tq, 'maxmem', sys)),
+        vcpus: String(effective(tq, 'vcpus', sys)),
+        // Qubes: a disposable's volumes are the size of its disposable template's.
+        private_size: String(effective(tq, 'private_size', sys)),
+        volatile_size: String(effective(tq, 'volatile_size', sys)),
+        // Fixed for the disposable's life: its volumes are made in RAM or on disk by it at create.
+        amnesic: String(effective(tq, 'amnesic', sys)),
+        audit_level: String(effective(tq, 'audit_level', sys)),
+      },
+      tags: tq.tags,
+      features: tq.features,
     },
-    tags: tq.tags,
-    features: tq.features,
-  }, { allowDisposable: true, actor: 'admin' });
+    { allowDisposable: true, actor: 'admin' },
+  );
   if (opts.start !== false) {
     try {
       await startQube(ctx, name);

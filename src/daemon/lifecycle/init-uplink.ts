@@ -17,7 +17,11 @@ export async function hostUplinkFeatures(ctx: DaemonContext, o: HostUplinkOption
   let nic = cfg.nic;
   if (nic === null) {
     nic = defaultRouteNic(await hostIpJson(side, ['-4', 'route', 'show', 'table', 'main', 'default']));
-    if (nic === null) throw new BulkheadError('ERR_NETWORK', `${describeHost(side)} has no default route, so there is no NIC to use; connect the host first or name one: --nic IFACE`);
+    if (nic === null)
+      throw new BulkheadError(
+        'ERR_NETWORK',
+        `${describeHost(side)} has no default route, so there is no NIC to use; connect the host first or name one: --nic IFACE`,
+      );
   }
   await checkNicFree({ runDir: ctx.paths.runDir, prefix: ctx.prefix }, side, nic, null);
   if (!(await readNic(side, nic))) throw new BulkheadError('ERR_NETWORK', `--nic: ${describeHost(side)} has no interface ${nic}`);

@@ -2,8 +2,23 @@
 import { checkPassphrase, newMasterKey } from '../../crypt/index.js';
 import { BulkheadError } from '../../errors/index.js';
 import {
-  CREATABLE_CLASSES, checkPropertySet, checkStaysOnTor, effective, GLOBAL_PROPERTIES, isLabel, LABEL_NAMES, propertyDef,
-  isGateway, withQube, validateFeatureName, validateName, validateTag, type PropValue, type QubeClass, type QubeRecord, type SystemView,
+  CREATABLE_CLASSES,
+  checkPropertySet,
+  checkStaysOnTor,
+  effective,
+  GLOBAL_PROPERTIES,
+  isLabel,
+  LABEL_NAMES,
+  propertyDef,
+  isGateway,
+  withQube,
+  validateFeatureName,
+  validateName,
+  validateTag,
+  type PropValue,
+  type QubeClass,
+  type QubeRecord,
+  type SystemView,
 } from '../../model/index.js';
 import type { DaemonContext } from '../context.js';
 import { isRunning } from './power.js';
@@ -69,13 +84,23 @@ export async function createQube(ctx: DaemonContext, req: CreateRequest, opts: {
   const copyRootFrom = (klass === 'template' || klass === 'standalone') && req.template ? req.template : undefined;
   if (req.passphrase !== undefined && klass !== 'app' && klass !== 'standalone') {
     // A template's root is read by its app qubes; a disposable's data is in RAM only (amnesic).
-    throw new BulkheadError('ERR_INVALID_VALUE', `encrypted: a ${klass} qube cannot be encrypted (only app qubes, disposable templates included, and standalones)`);
+    throw new BulkheadError(
+      'ERR_INVALID_VALUE',
+      `encrypted: a ${klass} qube cannot be encrypted (only app qubes, disposable templates included, and standalones)`,
+    );
   }
   // The KDF before anything is written: a bad passphrase changes nothing.
   const enc = req.passphrase === undefined ? undefined : await newMasterKey(checkPassphrase(req.passphrase));
   // The record first (it allocates the qid, hence the uid range that owns the volumes); if the
   // volumes cannot be made the record goes again. A crash in between is repaired at daemon start.
-  const q = ctx.store.createQube(opts.actor ?? ACTOR, { name: req.name, klass, label: req.label as QubeRecord['label'], props, tags: req.tags, features: req.features });
+  const q = ctx.store.createQube(opts.actor ?? ACTOR, {
+    name: req.name,
+    klass,
+    label: req.label as QubeRecord['label'],
+    props,
+    tags: req.tags,
+    features: req.features,
+  });
   try {
     await createVolumes(ctx, q, copyRootFrom, enc && { key: enc.key, keyFile: enc.file });
   } catch (e) {
@@ -103,7 +128,12 @@ export function usersOf(sys: SystemView, name: string): string[] {
 }
 
 function propertyApplies(q: QubeRecord, key: string): boolean {
-  try { propertyDef(key, q); return true; } catch { return false; }
+  try {
+    propertyDef(key, q);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function removeQube(ctx: DaemonContext, name: string, opts: { force?: boolean; actor?: string } = {}): Promise<void> {
@@ -232,7 +262,11 @@ export function setFeature(ctx: DaemonContext, name: string, key: string, value:
 }
 export function removeFeature(ctx: DaemonContext, name: string, key: string): void {
   validateFeatureName(key);
-  guardChange(ctx, name, `feature ${key} of '${name}'`, (q) => { const features = { ...q.features }; delete features[key]; return { ...q, features }; });
+  guardChange(ctx, name, `feature ${key} of '${name}'`, (q) => {
+    const features = { ...q.features };
+    delete features[key];
+    return { ...q, features };
+  });
   if (!ctx.store.removeFeature(ACTOR, name, key)) throw new BulkheadError('ERR_INVALID_VALUE', `feature: '${name}' has no feature '${key}'`);
   ctx.events.emit('feature-removed', { qube: name, key });
 }

@@ -24,7 +24,12 @@ export function isRunning(ctx: DaemonContext, name: string): boolean {
 }
 
 /** Start a qube and, first, the netvm chain it depends on (as Qubes does). */
-export async function startQube(ctx: DaemonContext, name: string, depth = 0, opts: { passphrase?: string } = {}): Promise<{ pid: number; alreadyRunning: boolean }> {
+export async function startQube(
+  ctx: DaemonContext,
+  name: string,
+  depth = 0,
+  opts: { passphrase?: string } = {},
+): Promise<{ pid: number; alreadyRunning: boolean }> {
   if (depth > 8) throw new BulkheadError('ERR_INVALID_VALUE', `netvm chain of '${name}' is too deep`);
   const q = ctx.store.requireQube(name);
   if (q.klass === 'admin') throw new BulkheadError('ERR_INVALID_VALUE', `'${name}' is the admin qube and always runs`);

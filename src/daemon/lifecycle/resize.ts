@@ -7,7 +7,11 @@ import { volumePaths } from '../../storage/layout.js';
 import type { DaemonContext } from '../context.js';
 import { isRunning } from './power.js';
 
-export interface ResizeResult { volume: string; sizeBytes: number; applied: 'now' | 'next start' }
+export interface ResizeResult {
+  volume: string;
+  sizeBytes: number;
+  applied: 'now' | 'next start';
+}
 
 /** Which size property bounds a volume of this qube (the discarded root layer lives in volatile). */
 function sizeKey(q: QubeRecord, volume: string): 'private_size' | 'volatile_size' | 'root_size' {
@@ -22,7 +26,11 @@ function sizeKey(q: QubeRecord, volume: string): 'private_size' | 'volatile_size
 
 async function remount(dir: string, bytes: number, what: string): Promise<void> {
   const r = await run('mount', ['-o', `remount,size=${bytes}`, dir], { timeoutMs: 30_000, allowFail: true });
-  if (r.code !== 0) throw new BulkheadError('ERR_VOLUME', `${what}: cannot resize to ${formatSize(bytes)} (it may hold more than that): ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  if (r.code !== 0)
+    throw new BulkheadError(
+      'ERR_VOLUME',
+      `${what}: cannot resize to ${formatSize(bytes)} (it may hold more than that): ${r.stderr.trim().split('\n').pop() ?? ''}`,
+    );
 }
 
 /**
@@ -45,11 +53,18 @@ export async function resizeVolume(ctx: DaemonContext, name: string, volume: str
     if (img !== null && (await isImage(img))) {
       const what = key === 'private_size' ? 'private' : 'root';
       const have = (await imageInfo(img)).sizeBytes;
-      if (bytes < have) throw new BulkheadError('ERR_INVALID_VALUE', `${key}: ${formatSize(bytes)} is smaller than the ${what} volume of '${name}' (${formatSize(have)}); shrinking is refused`);
+      if (bytes < have)
+        throw new BulkheadError(
+          'ERR_INVALID_VALUE',
+          `${key}: ${formatSize(bytes)} is smaller than the ${what} volume of '${name}' (${formatSize(have)}); shrinking is refused`,
+        );
       if (!running) await growImageOffline(img, bytes);
       applied = !running || (await growImageOnline(img, bytes)) ? 'now' : 'next start';
     } else if (key === 'root_size') {
-      throw new BulkheadError('ERR_VOLUME', `root_size: the root volume of '${name}' was made before sizes existed (a directory, unbounded); it cannot be resized`);
+      throw new BulkheadError(
+        'ERR_VOLUME',
+        `root_size: the root volume of '${name}' was made before sizes existed (a directory, unbounded); it cannot be resized`,
+      );
     } else if (running) {
       const dir = key === 'private_size' ? vp.private : vp.root;
       await remount(dir, bytes, key);

@@ -3,7 +3,12 @@ import { effective, shutdownSteps } from '../../model/index.js';
 import type { DaemonContext } from '../context.js';
 import { isRunning, shutdownQube, unpauseQube } from './power.js';
 
-export interface ShutdownAllReport { steps: string[][]; stopped: string[]; failed: Array<{ qube: string; reason: string }>; seconds: number }
+export interface ShutdownAllReport {
+  steps: string[][];
+  stopped: string[];
+  failed: Array<{ qube: string; reason: string }>;
+  seconds: number;
+}
 
 /**
  * Shuts down every running or paused qube, one step of the netvm chain at a time (the qubes of a
@@ -20,13 +25,15 @@ export async function shutdownAll(ctx: DaemonContext, timeoutS: number): Promise
   ctx.store.audit('admin', 'shutdown-all', null, { steps, timeout: timeoutS });
   for (const step of steps) {
     const left = Math.max(1, Math.floor((deadline - Date.now()) / 1000));
-    const results = await Promise.allSettled(step.map(async (name) => {
-      if (!isRunning(ctx, name)) return; // stopped meanwhile (a disposable that ended on its own)
-      // A paused qube cannot take SIGTERM: it resumes first, so it shuts down cleanly instead of being killed.
-      if (ctx.store.power(name) === 'paused') await unpauseQube(ctx, name);
-      const own = effective(ctx.store.requireQube(name), 'shutdown_timeout', ctx.store.system()) as number;
-      await shutdownQube(ctx, name, { timeoutS: Math.min(own, left), force: true });
-    }));
+    const results = await Promise.allSettled(
+      step.map(async (name) => {
+        if (!isRunning(ctx, name)) return; // stopped meanwhile (a disposable that ended on its own)
+        // A paused qube cannot take SIGTERM: it resumes first, so it shuts down cleanly instead of being killed.
+        if (ctx.store.power(name) === 'paused') await unpauseQube(ctx, name);
+        const own = effective(ctx.store.requireQube(name), 'shutdown_timeout', ctx.store.system()) as number;
+        await shutdownQube(ctx, name, { timeoutS: Math.min(own, left), force: true });
+      }),
+    );
     results.forEach((r, i) => {
       const name = step[i] as string;
       if (r.status === 'fulfilled') report.stopped.push(name);

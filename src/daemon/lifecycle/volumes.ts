@@ -1,8 +1,19 @@
 // The daemon's use of storage/: volumes made at create, prepared at start, settled at stop.
 import { effective, usesTemplate, type QubeClass, type QubeRecord, type SystemView } from '../../model/index.js';
 import {
-  cloneQubeVolumes, commitTemplateRoot, createQubeVolumes, prepareVolumesForStart, privateHoldsData, pruneRootRevisions, recordLowerRoot, removeQubeVolumes, rootsInUse,
-  settleVolumesAfterStop, treeUsage, volumePaths, type VolumeClass,
+  cloneQubeVolumes,
+  commitTemplateRoot,
+  createQubeVolumes,
+  prepareVolumesForStart,
+  privateHoldsData,
+  pruneRootRevisions,
+  recordLowerRoot,
+  removeQubeVolumes,
+  rootsInUse,
+  settleVolumesAfterStop,
+  treeUsage,
+  volumePaths,
+  type VolumeClass,
 } from '../../storage/index.js';
 import type { DaemonContext } from '../context.js';
 import type { KeyFile } from '../../crypt/index.js';
@@ -12,7 +23,8 @@ import { rootSource } from './spec.js';
 const vclass = (k: QubeClass) => k as VolumeClass;
 const privateBytes = (ctx: DaemonContext, q: QubeRecord) => effective(q, 'private_size', ctx.store.system()) as number;
 /** A template's or standalone's persistent root layer is bounded by root_size (app qubes and disposables: volatile_size, a tmpfs). */
-const rootBytes = (ctx: DaemonContext, q: QubeRecord) => (q.klass === 'template' || q.klass === 'standalone' ? effective(q, 'root_size', ctx.store.system()) as number : undefined);
+const rootBytes = (ctx: DaemonContext, q: QubeRecord) =>
+  q.klass === 'template' || q.klass === 'standalone' ? (effective(q, 'root_size', ctx.store.system()) as number) : undefined;
 
 export async function createVolumes(ctx: DaemonContext, q: QubeRecord, copyRootFrom?: string, encrypt?: { key: Buffer; keyFile: KeyFile }): Promise<void> {
   await createQubeVolumes(ctx.paths.qubesDir, q.name, {
@@ -41,7 +53,12 @@ export async function volumeHasData(ctx: DaemonContext, name: string): Promise<b
 }
 
 export async function prepareVolumesAtStart(ctx: DaemonContext, q: QubeRecord): Promise<void> {
-  await prepareVolumesForStart(ctx.paths.qubesDir, q.name, { class: vclass(q.klass), uidBase: uidBaseOf(ctx, q.qid), privateBytes: privateBytes(ctx, q), rootBytes: rootBytes(ctx, q) });
+  await prepareVolumesForStart(ctx.paths.qubesDir, q.name, {
+    class: vclass(q.klass),
+    uidBase: uidBaseOf(ctx, q.qid),
+    privateBytes: privateBytes(ctx, q),
+    rootBytes: rootBytes(ctx, q),
+  });
 }
 
 export async function commitVolumesAtStop(ctx: DaemonContext, q: QubeRecord): Promise<void> {
@@ -54,7 +71,11 @@ export async function commitVolumesAtStop(ctx: DaemonContext, q: QubeRecord): Pr
   const t = rootSourceOf(q, sys);
   if (!t) return;
   await ctx.locks.run(t.name, async () => {
-    await pruneRootRevisions(volumePaths(ctx.paths.qubesDir, t.name).dir, effective(t, 'revisions_to_keep', ctx.store.system()) as number, await rootsInUse(ctx.paths.qubesDir));
+    await pruneRootRevisions(
+      volumePaths(ctx.paths.qubesDir, t.name).dir,
+      effective(t, 'revisions_to_keep', ctx.store.system()) as number,
+      await rootsInUse(ctx.paths.qubesDir),
+    );
   });
 }
 
@@ -65,7 +86,11 @@ export async function commitVolumesAtStop(ctx: DaemonContext, q: QubeRecord): Pr
  */
 async function commitRootAtStop(ctx: DaemonContext, q: QubeRecord, keep: number): Promise<void> {
   try {
-    const r = await commitTemplateRoot(volumePaths(ctx.paths.qubesDir, q.name).dir, { uidBase: uidBaseOf(ctx, q.qid), keep, inUse: await rootsInUse(ctx.paths.qubesDir) });
+    const r = await commitTemplateRoot(volumePaths(ctx.paths.qubesDir, q.name).dir, {
+      uidBase: uidBaseOf(ctx, q.qid),
+      keep,
+      inUse: await rootsInUse(ctx.paths.qubesDir),
+    });
     if (r.savedAs) ctx.store.audit('admin', 'template-root-committed', q.name, { savedAs: r.savedAs, pruned: r.pruned });
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
@@ -75,7 +100,11 @@ async function commitRootAtStop(ctx: DaemonContext, q: QubeRecord, keep: number)
 }
 
 function rootSourceOf(q: QubeRecord, sys: SystemView): QubeRecord | null {
-  try { return rootSource(q, sys); } catch { return null; }
+  try {
+    return rootSource(q, sys);
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -13,7 +13,11 @@ import { policyReferences } from './policy-refs.js';
 import { volumeSource } from './streams.js';
 import { BackupWriter, type WriterOptions } from './writer.js';
 
-export interface BackupProgress { phase: string; done: number; total: number }
+export interface BackupProgress {
+  phase: string;
+  done: number;
+  total: number;
+}
 
 export interface CreateOptions extends WriterOptions {
   file: string;
@@ -23,7 +27,9 @@ export interface CreateOptions extends WriterOptions {
 }
 
 export interface CreateResult {
-  file: string; qubes: string[]; entries: number;
+  file: string;
+  qubes: string[];
+  entries: number;
   /** The backup file's length. */
   bytes: number;
   /** The volumes' sizes (image lengths, tree sizes): what Qubes counts. */
@@ -33,7 +39,11 @@ export interface CreateResult {
   seconds: number;
 }
 
-interface Planned { entry: ManifestEntry; path: string; /** What tar will read (an image's allocated blocks): the progress total. */ readBytes: number }
+interface Planned {
+  entry: ManifestEntry;
+  path: string;
+  /** What tar will read (an image's allocated blocks): the progress total. */ readBytes: number;
+}
 
 async function entriesOf(ctx: DaemonContext, q: QubeRecord): Promise<Planned[]> {
   const p = volumePaths(ctx.paths.qubesDir, q.name);
@@ -41,7 +51,11 @@ async function entriesOf(ctx: DaemonContext, q: QubeRecord): Promise<Planned[]> 
   const add = async (volume: ManifestEntry['volume'], path: string) => {
     if (await isImage(path)) {
       const st = await fsp.stat(path);
-      out.push({ entry: { name: entryName(q.name, volume, 'image'), qube: q.name, volume, format: 'image', bytes: st.size }, path, readBytes: st.blocks * 512 });
+      out.push({
+        entry: { name: entryName(q.name, volume, 'image'), qube: q.name, volume, format: 'image', bytes: st.size },
+        path,
+        readBytes: st.blocks * 512,
+      });
     } else if (await isDir(path)) {
       const bytes = (await treeUsage(path)).apparentBytes;
       out.push({ entry: { name: entryName(q.name, volume, 'tree'), qube: q.name, volume, format: 'tree', bytes }, path, readBytes: bytes });
@@ -70,29 +84,51 @@ export async function createBackup(ctx: DaemonContext, o: CreateOptions, onProgr
   const sys = ctx.store.system();
   const qubes = selectForBackup(sys, o.qubes, !!o.templates);
   for (const q of qubes) {
-    if (isRunning(ctx, q.name)) throw new BulkheadError('ERR_QUBE_RUNNING', `'${q.name}' is running; shut it down before backing it up (a running qube's volumes are not read)`);
+    if (isRunning(ctx, q.name))
+      throw new BulkheadError('ERR_QUBE_RUNNING', `'${q.name}' is running; shut it down before backing it up (a running qube's volumes are not read)`);
   }
   const dir = dirname(o.file);
   if (!(await isDir(dir))) throw new BulkheadError('ERR_INVALID_VALUE', `backup file: directory ${dir} does not exist`);
-  if (await fsp.lstat(o.file).then(() => true, () => false)) throw new BulkheadError('ERR_INVALID_VALUE', `backup file: ${o.file} exists; a backup never overwrites a file`);
+  if (
+    await fsp.lstat(o.file).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new BulkheadError('ERR_INVALID_VALUE', `backup file: ${o.file} exists; a backup never overwrites a file`);
 
   const planned: Planned[] = [];
   const mq: ManifestQube[] = [];
   for (const q of qubes) {
     planned.push(...(await entriesOf(ctx, q)));
     mq.push({
-      name: q.name, klass: q.klass as ManifestQube['klass'], label: q.label, props: q.props, tags: q.tags, features: q.features,
-      firewall: ctx.store.firewallRules(q.name) ?? null, uidBase: uidBaseOf(ctx, q.qid),
+      name: q.name,
+      klass: q.klass as ManifestQube['klass'],
+      label: q.label,
+      props: q.props,
+      tags: q.tags,
+      features: q.features,
+      firewall: ctx.store.firewallRules(q.name) ?? null,
+      uidBase: uidBaseOf(ctx, q.qid),
       policyRefs: await policyReferences(policyDir(ctx.paths.home), q.name),
     });
   }
-  const manifest: Manifest = { version: MANIFEST_VERSION, createdAt: new Date().toISOString(), bulkhead: '0.1.0', qubes: mq, entries: planned.map((p) => p.entry) };
+  const manifest: Manifest = {
+    version: MANIFEST_VERSION,
+    createdAt: new Date().toISOString(),
+    bulkhead: '0.1.0',
+    qubes: mq,
+    entries: planned.map((p) => p.entry),
+  };
   const total = planned.reduce((s, p) => s + p.readBytes, 0);
   let done = 0;
   let lastReport = 0;
   const progress = (phase: string, force = false) => {
     const now = Date.now();
-    if (force || now - lastReport > 200) { lastReport = now; onProgress({ phase, done, total }); }
+    if (force || now - lastReport > 200) {
+      lastReport = now;
+      onProgress({ phase, done, total });
+    }
   };
 
   const tmp = join(dir, `.${basename(o.file)}.incoming-${randomSuffix()}`);
@@ -108,7 +144,10 @@ export async function createBackup(ctx: DaemonContext, o: CreateOptions, onProgr
         for (const [i, p] of planned.entries()) {
           if (p.entry.qube !== q.name) continue;
           if (p.entry.format === 'image') await waitImageReleased(p.path);
-          const count = (n: number) => { done += n; progress(p.entry.name); };
+          const count = (n: number) => {
+            done += n;
+            progress(p.entry.name);
+          };
           await w.entry(i, p.entry.name, volumeSource(dirname(p.path), basename(p.path), count));
         }
       });
@@ -130,8 +169,13 @@ export async function createBackup(ctx: DaemonContext, o: CreateOptions, onProgr
   await dh.sync().finally(() => dh.close());
   progress('done', true);
   const result: CreateResult = {
-    file: o.file, qubes: qubes.map((q) => q.name), entries: planned.length, bytes,
-    volumeBytes: planned.reduce((s, p) => s + p.entry.bytes, 0), sourceBytes: total, seconds: (Date.now() - started) / 1000,
+    file: o.file,
+    qubes: qubes.map((q) => q.name),
+    entries: planned.length,
+    bytes,
+    volumeBytes: planned.reduce((s, p) => s + p.entry.bytes, 0),
+    sourceBytes: total,
+    seconds: (Date.now() - started) / 1000,
   };
   ctx.store.audit('admin', 'backup-created', null, { file: o.file, qubes: result.qubes, bytes });
   return result;

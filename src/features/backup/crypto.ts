@@ -39,7 +39,7 @@ export function headerMac(keys: BackupKeys, body: Buffer): Buffer {
 export function checkHeaderMac(keys: BackupKeys, h: BackupHeader): void {
   const want = headerMac(keys, h.body);
   if (!timingSafeEqual(want, h.mac)) {
-    throw new BulkheadError('ERR_BACKUP_PASSPHRASE', 'wrong passphrase (or the backup\'s header was altered): nothing was read');
+    throw new BulkheadError('ERR_BACKUP_PASSPHRASE', "wrong passphrase (or the backup's header was altered): nothing was read");
   }
 }
 

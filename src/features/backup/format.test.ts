@@ -6,15 +6,25 @@ import { after, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { BulkheadError } from '../../errors/index.js';
 import {
-  DEFAULT_SCRYPT, HEADER_BODY_BYTES, HEADER_BYTES, LIMITS, RECORD_HEADER_BYTES, RecordKind,
-  encodeHeaderBody, encodeRecordHeader, parseHeader, parseRecordHeader, recordAad,
+  DEFAULT_SCRYPT,
+  HEADER_BODY_BYTES,
+  HEADER_BYTES,
+  LIMITS,
+  RECORD_HEADER_BYTES,
+  RecordKind,
+  encodeHeaderBody,
+  encodeRecordHeader,
+  parseHeader,
+  parseRecordHeader,
+  recordAad,
 } from './format.js';
 import { PASS, readAll, tempDir, writeSample } from './testing.test-util.js';
 
-const header = () => Buffer.concat([
-  encodeHeaderBody({ scrypt: DEFAULT_SCRYPT, chunkSize: 1 << 20, backupId: randomBytes(16), salt: randomBytes(32), createdAtMs: 1_700_000_000_000 }),
-  Buffer.alloc(32),
-]);
+const header = () =>
+  Buffer.concat([
+    encodeHeaderBody({ scrypt: DEFAULT_SCRYPT, chunkSize: 1 << 20, backupId: randomBytes(16), salt: randomBytes(32), createdAtMs: 1_700_000_000_000 }),
+    Buffer.alloc(32),
+  ]);
 const code = (e: unknown) => (e as BulkheadError).code;
 
 describe('header', () => {
@@ -29,7 +39,13 @@ describe('header', () => {
   });
 
   const cases: [string, (b: Buffer) => void, RegExp][] = [
-    ['magic', (b) => { b[0] = 0x41; }, /magic/],
+    [
+      'magic',
+      (b) => {
+        b[0] = 0x41;
+      },
+      /magic/,
+    ],
     ['version', (b) => b.writeUInt16BE(2, 8), /version 2/],
     ['kdf', (b) => b.writeUInt8(2, 10), /key derivation 2/],
     ['log2N too small', (b) => b.writeUInt8(LIMITS.minLog2N - 1, 11), /log2\(N\)/],
@@ -37,7 +53,14 @@ describe('header', () => {
     ['r = 0', (b) => b.writeUInt8(0, 12), /scrypt r/],
     ['r too large', (b) => b.writeUInt8(LIMITS.maxR + 1, 12), /scrypt r/],
     ['p = 0', (b) => b.writeUInt8(0, 13), /scrypt p/],
-    ['memory bound', (b) => { b.writeUInt8(20, 11); b.writeUInt8(16, 12); }, /memory/],
+    [
+      'memory bound',
+      (b) => {
+        b.writeUInt8(20, 11);
+        b.writeUInt8(16, 12);
+      },
+      /memory/,
+    ],
     ['cipher', (b) => b.writeUInt8(9, 14), /cipher 9/],
     ['compression', (b) => b.writeUInt8(0, 15), /compression 0/],
     ['chunk too small', (b) => b.writeUInt32BE(LIMITS.minChunk - 1, 16), /chunk size/],
@@ -48,7 +71,10 @@ describe('header', () => {
     it(`refuses a bad ${what}`, () => {
       const b = header();
       mutate(b);
-      assert.throws(() => parseHeader(b), (e) => code(e) === 'ERR_BACKUP' && msg.test((e as Error).message));
+      assert.throws(
+        () => parseHeader(b),
+        (e) => code(e) === 'ERR_BACKUP' && msg.test((e as Error).message),
+      );
     });
   }
   it('refuses a short header', () => {
@@ -69,7 +95,16 @@ describe('record header', () => {
   it('binds every field into the associated data', () => {
     const base = { backupId: Buffer.alloc(16, 1), headerMac: Buffer.alloc(32, 2), seq: 5n, kind: 2, flags: 0, entry: 1, index: 4, name: 'work/private.img' };
     const a = recordAad(base);
-    for (const change of [{ seq: 6n }, { kind: 3 }, { flags: 1 }, { entry: 2 }, { index: 5 }, { name: 'work/root.img' }, { backupId: Buffer.alloc(16, 9) }, { headerMac: Buffer.alloc(32, 9) }]) {
+    for (const change of [
+      { seq: 6n },
+      { kind: 3 },
+      { flags: 1 },
+      { entry: 2 },
+      { index: 5 },
+      { name: 'work/root.img' },
+      { backupId: Buffer.alloc(16, 9) },
+      { headerMac: Buffer.alloc(32, 9) },
+    ]) {
       assert.notDeepEqual(recordAad({ ...base, ...change }), a, JSON.stringify(Object.keys(change)));
     }
   });
@@ -131,8 +166,14 @@ describe('backup file', () => {
     }
   });
   it('refuses a flipped byte in the header (as a wrong passphrase: the MAC covers it)', async () => {
-    await refuses((b) => { b[40]! ^= 1; return b; }, /wrong passphrase/);
-    await refuses((b) => { b[HEADER_BYTES - 1]! ^= 1; return b; }, /wrong passphrase/);
+    await refuses((b) => {
+      b[40]! ^= 1;
+      return b;
+    }, /wrong passphrase/);
+    await refuses((b) => {
+      b[HEADER_BYTES - 1]! ^= 1;
+      return b;
+    }, /wrong passphrase/);
   });
   it('refuses truncation at every record boundary and inside records', async () => {
     const f = fresh();
@@ -148,11 +189,27 @@ describe('backup file', () => {
   it('refuses a dropped, swapped, duplicated or appended record', async () => {
     const cut = (b: Buffer) => records(b).map((r) => b.subarray(r.at, r.at + r.len));
     const rebuild = (b: Buffer, rs: Buffer[]) => Buffer.concat([b.subarray(0, HEADER_BYTES), ...rs]);
-    await refuses((b) => { const rs = cut(b); rs.splice(2, 1); return rebuild(b, rs); }, /out of place|failed authentication/);
-    await refuses((b) => { const rs = cut(b); [rs[1], rs[2]] = [rs[2]!, rs[1]!]; return rebuild(b, rs); }, /out of place|failed authentication/);
-    await refuses((b) => { const rs = cut(b); rs.splice(2, 0, rs[2]!); return rebuild(b, rs); }, /out of place|failed authentication/);
+    await refuses((b) => {
+      const rs = cut(b);
+      rs.splice(2, 1);
+      return rebuild(b, rs);
+    }, /out of place|failed authentication/);
+    await refuses((b) => {
+      const rs = cut(b);
+      [rs[1], rs[2]] = [rs[2]!, rs[1]!];
+      return rebuild(b, rs);
+    }, /out of place|failed authentication/);
+    await refuses((b) => {
+      const rs = cut(b);
+      rs.splice(2, 0, rs[2]!);
+      return rebuild(b, rs);
+    }, /out of place|failed authentication/);
     // The trailer dropped: the end of an entry looks like the end of the file.
-    await refuses((b) => { const rs = cut(b); rs.pop(); return rebuild(b, rs); }, /truncated/);
+    await refuses((b) => {
+      const rs = cut(b);
+      rs.pop();
+      return rebuild(b, rs);
+    }, /truncated/);
     await refuses((b) => Buffer.concat([b, Buffer.from('x')]), /after the trailer/);
   });
   it('refuses a record whose header was rewritten to fit its new place', async () => {

@@ -33,7 +33,11 @@ export const LIMITS = {
   maxChunksPerEntry: 0xffffffff,
 } as const;
 
-export interface ScryptParams { log2N: number; r: number; p: number }
+export interface ScryptParams {
+  log2N: number;
+  r: number;
+  p: number;
+}
 /** OWASP's minimum for scrypt: N = 2^17, r = 8, p = 1 (128 MiB, about half a second here). */
 export const DEFAULT_SCRYPT: ScryptParams = { log2N: 17, r: 8, p: 1 };
 export const DEFAULT_CHUNK = 4 * 1024 * 1024;
@@ -58,14 +62,16 @@ export function scryptMemory(p: ScryptParams): number {
 }
 
 export function checkScrypt(p: ScryptParams): void {
-  if (!Number.isInteger(p.log2N) || p.log2N < LIMITS.minLog2N || p.log2N > LIMITS.maxLog2N) throw bad(`header: scrypt log2(N) ${p.log2N} is outside ${LIMITS.minLog2N}..${LIMITS.maxLog2N}`);
+  if (!Number.isInteger(p.log2N) || p.log2N < LIMITS.minLog2N || p.log2N > LIMITS.maxLog2N)
+    throw bad(`header: scrypt log2(N) ${p.log2N} is outside ${LIMITS.minLog2N}..${LIMITS.maxLog2N}`);
   if (!Number.isInteger(p.r) || p.r < 1 || p.r > LIMITS.maxR) throw bad(`header: scrypt r ${p.r} is outside 1..${LIMITS.maxR}`);
   if (!Number.isInteger(p.p) || p.p < 1 || p.p > LIMITS.maxP) throw bad(`header: scrypt p ${p.p} is outside 1..${LIMITS.maxP}`);
   if (scryptMemory(p) > LIMITS.maxScryptMemory) throw bad(`header: scrypt would need ${scryptMemory(p)} bytes of memory (at most ${LIMITS.maxScryptMemory})`);
 }
 
 export function checkChunkSize(n: number): void {
-  if (!Number.isInteger(n) || n < LIMITS.minChunk || n > LIMITS.maxChunk) throw bad(`header: chunk size ${n} is outside ${LIMITS.minChunk}..${LIMITS.maxChunk}`);
+  if (!Number.isInteger(n) || n < LIMITS.minChunk || n > LIMITS.maxChunk)
+    throw bad(`header: chunk size ${n} is outside ${LIMITS.minChunk}..${LIMITS.maxChunk}`);
 }
 
 /** The header's 76 bytes that its MAC covers. */
@@ -95,7 +101,8 @@ export function encodeHeaderBody(h: Omit<BackupHeader, 'mac' | 'body' | 'version
  * algorithm bulkhead does not know. The MAC is checked by the caller once the key exists.
  */
 export function parseHeader(untrusted: Buffer): BackupHeader {
-  if (untrusted.length < HEADER_BYTES) throw bad(`header: ${untrusted.length} bytes, a backup starts with ${HEADER_BYTES} (truncated, or not a bulkhead backup)`);
+  if (untrusted.length < HEADER_BYTES)
+    throw bad(`header: ${untrusted.length} bytes, a backup starts with ${HEADER_BYTES} (truncated, or not a bulkhead backup)`);
   if (!untrusted.subarray(0, 8).equals(MAGIC)) throw bad('header: no BHBACKUP magic (not a bulkhead backup)');
   const version = untrusted.readUInt16BE(8);
   if (version !== FORMAT_VERSION) throw bad(`header: format version ${version} is not supported (this bulkhead reads version ${FORMAT_VERSION})`);
@@ -112,7 +119,9 @@ export function parseHeader(untrusted: Buffer): BackupHeader {
   const created = untrusted.readBigUInt64BE(68);
   if (created > BigInt(Number.MAX_SAFE_INTEGER)) throw bad('header: creation time out of range');
   return {
-    version, scrypt, chunkSize,
+    version,
+    scrypt,
+    chunkSize,
     backupId: Buffer.from(untrusted.subarray(20, 36)),
     salt: Buffer.from(untrusted.subarray(36, 68)),
     createdAtMs: Number(created),
@@ -155,7 +164,8 @@ export function parseRecordHeader(untrusted: Buffer, chunkSize: number, at: numb
   const flags = untrusted.readUInt8(1);
   if ((flags & ~FLAG_LAST) !== 0) throw bad(`record at byte ${at}: unknown flags ${flags}`);
   const length = untrusted.readUInt32BE(8);
-  if (length < TAG_BYTES || length > chunkSize + TAG_BYTES) throw bad(`record at byte ${at}: length ${length} is outside ${TAG_BYTES}..${chunkSize + TAG_BYTES}`);
+  if (length < TAG_BYTES || length > chunkSize + TAG_BYTES)
+    throw bad(`record at byte ${at}: length ${length} is outside ${TAG_BYTES}..${chunkSize + TAG_BYTES}`);
   return { kind, flags, entry: untrusted.readUInt16BE(2), index: untrusted.readUInt32BE(4), length };
 }
 
@@ -174,7 +184,16 @@ const AAD_LABEL = Buffer.from('bulkhead-backup-record-v1\0', 'ascii');
  * short fails), entry number, chunk index and the chunk's name from the manifest. The reader
  * builds it from what it expects next, never from what the record says.
  */
-export function recordAad(a: { backupId: Buffer; headerMac: Buffer; seq: bigint; kind: number; flags: number; entry: number; index: number; name: string }): Buffer {
+export function recordAad(a: {
+  backupId: Buffer;
+  headerMac: Buffer;
+  seq: bigint;
+  kind: number;
+  flags: number;
+  entry: number;
+  index: number;
+  name: string;
+}): Buffer {
   const name = Buffer.from(a.name, 'utf8');
   if (name.length > 0xffff) throw bad('record name too long');
   const fixed = Buffer.alloc(8 + 1 + 1 + 4 + 4 + 2);

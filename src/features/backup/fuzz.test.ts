@@ -19,16 +19,28 @@ const ours = (e: unknown) => e instanceof BulkheadError && (e.code === 'ERR_BACK
 function mutate(b: Buffer): Buffer {
   const c = Buffer.from(b);
   switch (int(4)) {
-    case 0: for (let k = 1 + int(4); k > 0; k--) c[int(c.length)] = int(256); return c;
-    case 1: return c.subarray(0, int(c.length));
-    case 2: { const i = int(c.length); return Buffer.concat([c.subarray(0, i), bytes(1 + int(16)), c.subarray(i)]); }
-    default: { const i = int(c.length); return Buffer.concat([c.subarray(0, i), c.subarray(i + 1 + int(8))]); }
+    case 0:
+      for (let k = 1 + int(4); k > 0; k--) c[int(c.length)] = int(256);
+      return c;
+    case 1:
+      return c.subarray(0, int(c.length));
+    case 2: {
+      const i = int(c.length);
+      return Buffer.concat([c.subarray(0, i), bytes(1 + int(16)), c.subarray(i)]);
+    }
+    default: {
+      const i = int(c.length);
+      return Buffer.concat([c.subarray(0, i), c.subarray(i + 1 + int(8))]);
+    }
   }
 }
 
 describe(`backup fuzz (seed ${SEED})`, () => {
   it('header parser: random and mutated headers', () => {
-    const good = Buffer.concat([encodeHeaderBody({ scrypt: DEFAULT_SCRYPT, chunkSize: 1 << 20, backupId: randomBytes(16), salt: randomBytes(32), createdAtMs: 0 }), randomBytes(32)]);
+    const good = Buffer.concat([
+      encodeHeaderBody({ scrypt: DEFAULT_SCRYPT, chunkSize: 1 << 20, backupId: randomBytes(16), salt: randomBytes(32), createdAtMs: 0 }),
+      randomBytes(32),
+    ]);
     for (let i = 0; i < 5000; i++) {
       const b = i % 2 ? bytes(int(HEADER_BYTES * 2)) : mutate(good);
       try {
@@ -54,10 +66,19 @@ describe(`backup fuzz (seed ${SEED})`, () => {
   });
 
   it('manifest parser: mutated JSON', () => {
-    const text = JSON.stringify(sampleManifest([{ qube: 'work', bytes: 1 }, { qube: 'vault', bytes: 2 }]));
+    const text = JSON.stringify(
+      sampleManifest([
+        { qube: 'work', bytes: 1 },
+        { qube: 'vault', bytes: 2 },
+      ]),
+    );
     for (let i = 0; i < 3000; i++) {
       const t = mutate(Buffer.from(text)).toString('utf8');
-      try { parseManifest(t); } catch (e) { assert.ok(ours(e), `seed ${SEED}: ${t}: ${(e as Error).stack}`); }
+      try {
+        parseManifest(t);
+      } catch (e) {
+        assert.ok(ours(e), `seed ${SEED}: ${t}: ${(e as Error).stack}`);
+      }
     }
   });
 

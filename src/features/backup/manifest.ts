@@ -13,42 +13,56 @@ const propValue = z.union([z.string().max(4096), z.number().finite(), z.boolean(
 /** A policy line that named the qube when the backup was made (restored as information, never applied). */
 const policyRef = z.object({ file: z.string().max(255), line: z.number().int().min(1).max(1_000_000), text: z.string().max(4096) }).strict();
 
-const qubeSchema = z.object({
-  name: z.string().max(64),
-  klass: z.enum(['template', 'app', 'standalone']),
-  label: z.enum(LABEL_NAMES as unknown as [string, ...string[]]),
-  props: z.record(z.string().max(64), propValue).refine((r) => Object.keys(r).length <= 256, 'at most 256 properties'),
-  tags: z.array(z.string().max(64)).max(256),
-  features: z.record(z.string().max(64), z.string().max(4096)).refine((r) => Object.keys(r).length <= 1024, 'at most 1024 features'),
-  /** Qubes-format firewall rules, or null for "never set" (the default: accept all). */
-  firewall: z.array(z.string().max(1024)).max(4096).nullable(),
-  /** First host uid of the qube's range when it was backed up: restore moves owners from it to the new range. */
-  uidBase: z.number().int().min(0).max(2 ** 32 - 1),
-  policyRefs: z.array(policyRef).max(1024),
-}).strict();
+const qubeSchema = z
+  .object({
+    name: z.string().max(64),
+    klass: z.enum(['template', 'app', 'standalone']),
+    label: z.enum(LABEL_NAMES as unknown as [string, ...string[]]),
+    props: z.record(z.string().max(64), propValue).refine((r) => Object.keys(r).length <= 256, 'at most 256 properties'),
+    tags: z.array(z.string().max(64)).max(256),
+    features: z.record(z.string().max(64), z.string().max(4096)).refine((r) => Object.keys(r).length <= 1024, 'at most 1024 features'),
+    /** Qubes-format firewall rules, or null for "never set" (the default: accept all). */
+    firewall: z.array(z.string().max(1024)).max(4096).nullable(),
+    /** First host uid of the qube's range when it was backed up: restore moves owners from it to the new range. */
+    uidBase: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1),
+    policyRefs: z.array(policyRef).max(1024),
+  })
+  .strict();
 
 /** Which volume an entry holds. Every entry is one zstd-compressed tar stream whose one top-level member is named after the volume. */
 export const ENTRY_VOLUMES = ['private', 'root', 'rootfs'] as const;
 export type EntryVolume = (typeof ENTRY_VOLUMES)[number];
 
-const entrySchema = z.object({
-  /** The chunk name bound into every record of the entry: `QUBE/VOLUME.img` or `QUBE/VOLUME.tree`. */
-  name: z.string().max(128),
-  qube: z.string().max(64),
-  volume: z.enum(ENTRY_VOLUMES),
-  /** The member is an ext4 image (one regular file, sparse) or a directory tree. */
-  format: z.enum(['image', 'tree']),
-  /** An image's exact length (checked after restore); a tree's size (progress only). */
-  bytes: z.number().int().min(0).max(2 ** 50),
-}).strict();
+const entrySchema = z
+  .object({
+    /** The chunk name bound into every record of the entry: `QUBE/VOLUME.img` or `QUBE/VOLUME.tree`. */
+    name: z.string().max(128),
+    qube: z.string().max(64),
+    volume: z.enum(ENTRY_VOLUMES),
+    /** The member is an ext4 image (one regular file, sparse) or a directory tree. */
+    format: z.enum(['image', 'tree']),
+    /** An image's exact length (checked after restore); a tree's size (progress only). */
+    bytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 50),
+  })
+  .strict();
 
-const manifestSchema = z.object({
-  version: z.literal(MANIFEST_VERSION),
-  createdAt: z.string().max(64),
-  bulkhead: z.string().max(64),
-  qubes: z.array(qubeSchema).max(MAX_QUBES),
-  entries: z.array(entrySchema).max(LIMITS.maxEntries),
-}).strict();
+const manifestSchema = z
+  .object({
+    version: z.literal(MANIFEST_VERSION),
+    createdAt: z.string().max(64),
+    bulkhead: z.string().max(64),
+    qubes: z.array(qubeSchema).max(MAX_QUBES),
+    entries: z.array(entrySchema).max(LIMITS.maxEntries),
+  })
+  .strict();
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestQube = z.infer<typeof qubeSchema>;

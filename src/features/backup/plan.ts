@@ -17,7 +17,8 @@ export function selectForBackup(sys: SystemView, names: readonly string[], templ
     const q = sys.qubes.get(n);
     if (!q) throw new BulkheadError('ERR_NO_SUCH_QUBE', `no qube named '${n}'`);
     if (q.klass === 'admin') throw new BulkheadError('ERR_INVALID_VALUE', `'${n}' is the admin qube; a backup holds qubes`);
-    if (q.klass === 'disposable') throw new BulkheadError('ERR_INVALID_VALUE', `'${n}' is a disposable: its data goes at every stop, there is nothing to back up`);
+    if (q.klass === 'disposable')
+      throw new BulkheadError('ERR_INVALID_VALUE', `'${n}' is a disposable: its data goes at every stop, there is nothing to back up`);
     out.set(n, q);
   };
   for (const n of names) add(n);
@@ -72,7 +73,11 @@ export function planRestore(manifest: Manifest, sys: SystemView, opts: { select?
   if (opts.select && opts.select.length) {
     for (const n of opts.select) {
       const q = byName.get(n);
-      if (!q) throw new BulkheadError('ERR_NO_SUCH_QUBE', `the backup holds no qube named '${n}' (it holds ${manifest.qubes.map((x) => x.name).join(', ') || 'none'})`);
+      if (!q)
+        throw new BulkheadError(
+          'ERR_NO_SUCH_QUBE',
+          `the backup holds no qube named '${n}' (it holds ${manifest.qubes.map((x) => x.name).join(', ') || 'none'})`,
+        );
       if (!chosen.includes(q)) chosen.push(q);
     }
   } else {
@@ -105,9 +110,13 @@ export function planRestore(manifest: Manifest, sys: SystemView, opts: { select?
       const v = props[key];
       if (typeof v !== 'string') continue;
       if (restoredNames.has(v)) props[key] = renamed.get(v) ?? v;
-      else if (sys.qubes.has(v)) continue; // the qube here of that name (also when the backup's was skipped as a conflict)
+      else if (sys.qubes.has(v))
+        continue; // the qube here of that name (also when the backup's was skipped as a conflict)
       else if (key === 'template') {
-        throw new BulkheadError('ERR_NO_SUCH_QUBE', `'${q.name}' boots from template '${v}', which is neither on this system nor restored now${byName.has(v) ? ` (the backup holds it: restore it too)` : ''}`);
+        throw new BulkheadError(
+          'ERR_NO_SUCH_QUBE',
+          `'${q.name}' boots from template '${v}', which is neither on this system nor restored now${byName.has(v) ? ` (the backup holds it: restore it too)` : ''}`,
+        );
       } else {
         delete props[key];
         warnings.push(`'${q.name}': ${key} '${v}' is neither on this system nor restored now; reset to its default`);
@@ -125,10 +134,12 @@ function orderByReferences(items: RestoreItem[]): RestoreItem[] {
   const names = new Set(items.map((i) => i.as));
   const pending = [...items].sort((a, b) => (a.from.klass === 'template' ? 0 : 1) - (b.from.klass === 'template' ? 0 : 1) || a.as.localeCompare(b.as));
   while (pending.length) {
-    const i = pending.findIndex((it) => QUBE_REF_PROPS.every((k) => {
-      const v = it.props[k];
-      return typeof v !== 'string' || v === it.as || !names.has(v) || placed.has(v);
-    }));
+    const i = pending.findIndex((it) =>
+      QUBE_REF_PROPS.every((k) => {
+        const v = it.props[k];
+        return typeof v !== 'string' || v === it.as || !names.has(v) || placed.has(v);
+      }),
+    );
     // A reference cycle (netvm loops are refused by the model anyway): keep the remaining order.
     const [it] = pending.splice(i < 0 ? 0 : i, 1);
     out.push(it!);

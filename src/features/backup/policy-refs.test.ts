@@ -12,7 +12,13 @@ it('finds the lines naming a qube as a word of its own', () => {
     'qubes.Filecopy * workshop vault deny',
     'qubes.Filecopy * my-work vault deny',
   ].join('\n');
-  assert.deepEqual(referencingLines(text, 'work').map((r) => r.line), [1, 2, 3]);
-  assert.deepEqual(referencingLines('a * x.y z allow', 'x.y').map((r) => r.line), [1]);
+  assert.deepEqual(
+    referencingLines(text, 'work').map((r) => r.line),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    referencingLines('a * x.y z allow', 'x.y').map((r) => r.line),
+    [1],
+  );
   assert.deepEqual(referencingLines('a * xzy z allow', 'x.y'), [], 'a dot in the name is not a wildcard');
 });

@@ -3,8 +3,19 @@ import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { BulkheadError } from '../../errors/index.js';
 import { checkHeaderMac, deriveKeys, open, type BackupKeys } from './crypto.js';
 import {
-  FLAG_LAST, HEADER_BYTES, LIMITS, MANIFEST_NAME, RECORD_HEADER_BYTES, RecordKind, TRAILER_NAME,
-  parseHeader, parseRecordHeader, parseTrailer, recordAad, type BackupHeader, type RecordHeader,
+  FLAG_LAST,
+  HEADER_BYTES,
+  LIMITS,
+  MANIFEST_NAME,
+  RECORD_HEADER_BYTES,
+  RecordKind,
+  TRAILER_NAME,
+  parseHeader,
+  parseRecordHeader,
+  parseTrailer,
+  recordAad,
+  type BackupHeader,
+  type RecordHeader,
 } from './format.js';
 import { parseManifest, type Manifest, type ManifestEntry } from './manifest.js';
 
@@ -17,7 +28,11 @@ export interface EntrySink {
   abort(): Promise<void>;
 }
 
-export interface ReadProgress { done: number; total: number; entry: string }
+export interface ReadProgress {
+  done: number;
+  total: number;
+  entry: string;
+}
 
 const bad = (msg: string) => new BulkheadError('ERR_BACKUP', msg);
 const KIND_NAME: Record<number, string> = { [RecordKind.manifest]: 'manifest', [RecordKind.data]: 'data', [RecordKind.trailer]: 'trailer' };
@@ -27,7 +42,13 @@ export class BackupReader {
   private seq = 0n;
   private manifestRead: Manifest | null = null;
 
-  private constructor(private readonly fh: FileHandle, readonly header: BackupHeader, private readonly keys: BackupKeys, readonly size: number, readonly file: string) {}
+  private constructor(
+    private readonly fh: FileHandle,
+    readonly header: BackupHeader,
+    private readonly keys: BackupKeys,
+    readonly size: number,
+    readonly file: string,
+  ) {}
 
   /** Open `file`, parse its header (bounded) and check the passphrase against the header's MAC. */
   static async open(file: string, passphrase: string): Promise<BackupReader> {
@@ -86,7 +107,9 @@ export class BackupReader {
     }
     const h: RecordHeader = parseRecordHeader(await this.readExact(RECORD_HEADER_BYTES, `the header of ${what}`), this.header.chunkSize, at);
     if (h.kind !== kind || h.entry !== (entry & 0xffff) || h.index !== index) {
-      throw bad(`${this.file}: record at byte ${at} is out of place: expected ${what}, found ${KIND_NAME[h.kind]} chunk ${h.index} of entry ${h.entry} (chunks reordered, dropped or inserted; nothing restored)`);
+      throw bad(
+        `${this.file}: record at byte ${at} is out of place: expected ${what}, found ${KIND_NAME[h.kind]} chunk ${h.index} of entry ${h.entry} (chunks reordered, dropped or inserted; nothing restored)`,
+      );
     }
     const sealed = await this.readExact(h.length, what);
     const seq = this.seq++;
@@ -141,7 +164,8 @@ export class BackupReader {
       if (t.records !== this.seq - 1n || t.entries !== m.entries.length) {
         throw bad(`${this.file}: trailer counts ${t.records} records and ${t.entries} entries, the file held ${this.seq - 1n} and ${m.entries.length}`);
       }
-      if (this.pos !== this.size) throw bad(`${this.file}: ${this.size - this.pos} bytes after the trailer at byte ${this.pos} (appended data; nothing restored)`);
+      if (this.pos !== this.size)
+        throw bad(`${this.file}: ${this.size - this.pos} bytes after the trailer at byte ${this.pos} (appended data; nothing restored)`);
       onProgress?.({ done: this.pos, total: this.size, entry: TRAILER_NAME });
     } catch (e) {
       for (const s of open) await s.abort().catch(() => undefined);

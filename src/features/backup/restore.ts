@@ -30,7 +30,14 @@ export interface RestoreResult {
   seconds: number;
 }
 
-export interface VerifyResult { backupId: string; createdAt: string; qubes: { name: string; klass: string }[]; entries: number; bytes: number; seconds: number }
+export interface VerifyResult {
+  backupId: string;
+  createdAt: string;
+  qubes: { name: string; klass: string }[];
+  entries: number;
+  bytes: number;
+  seconds: number;
+}
 
 const ACTOR = 'admin';
 
@@ -43,8 +50,21 @@ function requestOf(item: RestoreItem, m: Manifest, sys: SystemView) {
   const q = item.from;
   const props: Record<string, string> = {};
   for (const [k, v] of Object.entries(item.props)) if (k !== 'template' || q.klass === 'app') props[k] = propText(v);
-  const probe: QubeRecord = { name: item.as, uuid: '', qid: 0, klass: q.klass, label: q.label as QubeRecord['label'], props: { ...item.props }, tags: q.tags, features: q.features, createdAt: '' };
-  for (const [vol, key] of [['private', 'private_size'], ['root', 'root_size']] as const) {
+  const probe: QubeRecord = {
+    name: item.as,
+    uuid: '',
+    qid: 0,
+    klass: q.klass,
+    label: q.label as QubeRecord['label'],
+    props: { ...item.props },
+    tags: q.tags,
+    features: q.features,
+    createdAt: '',
+  };
+  for (const [vol, key] of [
+    ['private', 'private_size'],
+    ['root', 'root_size'],
+  ] as const) {
     const e = m.entries.find((x) => x.qube === q.name && x.volume === vol && x.format === 'image');
     if (e && !(key in props) && effective(probe, key, withQube(sys, probe)) !== e.bytes) props[key] = String(e.bytes);
   }
@@ -59,7 +79,17 @@ function dryRun(items: RestoreItem[], m: Manifest, sys: SystemView): void {
   for (const it of items) {
     const req = requestOf(it, m, view);
     const { klass, props } = planCreate(view, req);
-    const rec: QubeRecord = { name: it.as, uuid: '', qid: 0, klass, label: it.from.label as QubeRecord['label'], props: { ...props, ...(req.template ? { template: req.template } : {}) }, tags: it.from.tags, features: it.from.features, createdAt: '' };
+    const rec: QubeRecord = {
+      name: it.as,
+      uuid: '',
+      qid: 0,
+      klass,
+      label: it.from.label as QubeRecord['label'],
+      props: { ...props, ...(req.template ? { template: req.template } : {}) },
+      tags: it.from.tags,
+      features: it.from.features,
+      createdAt: '',
+    };
     view = withQube(view, rec);
   }
 }
@@ -73,7 +103,10 @@ function throttled(onProgress: (p: BackupProgress) => void) {
   let last = 0;
   return (p: { done: number; total: number; entry: string }, force = false) => {
     const now = Date.now();
-    if (force || now - last > 200) { last = now; onProgress({ phase: p.entry, done: p.done, total: p.total }); }
+    if (force || now - last > 200) {
+      last = now;
+      onProgress({ phase: p.entry, done: p.done, total: p.total });
+    }
   };
 }
 
@@ -87,8 +120,12 @@ export async function verifyBackup(o: { file: string; passphrase: string }, onPr
     await r.entries(async () => null, report);
     report({ done: r.size, total: r.size, entry: 'done' }, true);
     return {
-      backupId: r.header.backupId.toString('hex'), createdAt: new Date(r.header.createdAtMs).toISOString(),
-      qubes: m.qubes.map((q) => ({ name: q.name, klass: q.klass })), entries: m.entries.length, bytes: r.size, seconds: (Date.now() - started) / 1000,
+      backupId: r.header.backupId.toString('hex'),
+      createdAt: new Date(r.header.createdAtMs).toISOString(),
+      qubes: m.qubes.map((q) => ({ name: q.name, klass: q.klass })),
+      entries: m.entries.length,
+      bytes: r.size,
+      seconds: (Date.now() - started) / 1000,
     };
   } finally {
     await r.close();
@@ -121,7 +158,13 @@ export async function restoreBackup(ctx: DaemonContext, o: RestoreOptions, onPro
       if (!it) return null;
       const dir = staging.get(it.as)!;
       const sink = volumeSink(dir, e.volume);
-      return { ...sink, end: async () => { await sink.end(); await checkStaged(stagedPath(dir, e.volume), e); } };
+      return {
+        ...sink,
+        end: async () => {
+          await sink.end();
+          await checkStaged(stagedPath(dir, e.volume), e);
+        },
+      };
     }, report);
     report({ done: r.size, total: r.size, entry: 'creating qubes' }, true);
 
@@ -130,9 +173,20 @@ export async function restoreBackup(ctx: DaemonContext, o: RestoreOptions, onPro
       const req = requestOf(it, m, ctx.store.system());
       const { klass, props } = planCreate(ctx.store.system(), req);
       const fullProps = req.template ? { ...props, template: req.template } : props;
-      const q = ctx.store.createQube(ACTOR, { name: it.as, klass, label: it.from.label as QubeRecord['label'], props: fullProps, tags: it.from.tags, features: it.from.features });
+      const q = ctx.store.createQube(ACTOR, {
+        name: it.as,
+        klass,
+        label: it.from.label as QubeRecord['label'],
+        props: fullProps,
+        tags: it.from.tags,
+        features: it.from.features,
+      });
       made.push(it.as);
-      await adoptStaged(ctx.paths.qubesDir, staging.get(it.as)!, it.as, { persistentRoot: klass === 'template' || klass === 'standalone', fromUidBase: it.from.uidBase, toUidBase: uidBaseOf(ctx, q.qid) });
+      await adoptStaged(ctx.paths.qubesDir, staging.get(it.as)!, it.as, {
+        persistentRoot: klass === 'template' || klass === 'standalone',
+        fromUidBase: it.from.uidBase,
+        toUidBase: uidBaseOf(ctx, q.qid),
+      });
       staging.delete(it.as);
       if (it.from.firewall !== null) ctx.store.setFirewallRules(ACTOR, it.as, it.from.firewall);
     }
@@ -142,13 +196,19 @@ export async function restoreBackup(ctx: DaemonContext, o: RestoreOptions, onPro
     }
     return {
       restored: plan.items.map((it) => ({ name: it.from.name, as: it.as, klass: it.from.klass })),
-      skipped: plan.skipped, warnings: plan.warnings,
+      skipped: plan.skipped,
+      warnings: plan.warnings,
       policyRefs: plan.items.flatMap((it) => refsOf(it.from)),
-      bytes: r.size, seconds: (Date.now() - started) / 1000,
+      bytes: r.size,
+      seconds: (Date.now() - started) / 1000,
     };
   } catch (e) {
     for (const name of made.reverse()) {
-      try { ctx.store.removeQube(ACTOR, name, { reason: 'restore failed' }); } catch { /* not made */ }
+      try {
+        ctx.store.removeQube(ACTOR, name, { reason: 'restore failed' });
+      } catch {
+        /* not made */
+      }
       await removeQubeVolumes(ctx.paths.qubesDir, name).catch(() => undefined);
     }
     throw e;

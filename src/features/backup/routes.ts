@@ -8,7 +8,9 @@ import type { BackupProgress } from './create.js';
 const passphrase = z.string().min(1).max(4096);
 const file = z.string().min(1).max(4096);
 const createBody = z.object({ file, qubes: z.array(z.string().max(64)).min(1).max(1024), passphrase, templates: z.boolean().optional() }).strict();
-const restoreBody = z.object({ file, passphrase, qubes: z.array(z.string().max(64)).max(1024).optional(), conflicts: z.enum(['skip', 'rename']).optional() }).strict();
+const restoreBody = z
+  .object({ file, passphrase, qubes: z.array(z.string().max(64)).max(1024).optional(), conflicts: z.enum(['skip', 'rename']).optional() })
+  .strict();
 const verifyBody = z.object({ file, passphrase }).strict();
 
 /** Run `work` with its progress streamed; a failure after the stream began is its last line. */

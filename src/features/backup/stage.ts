@@ -2,8 +2,18 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CREATING_PREFIX, checkVolumeName, durableRename, exists, isImage, mkdirOwned, randomSuffix, shiftTreeOwners, volumePaths, volumePathsOf,
-  withImageMounted, type VolumePaths,
+  CREATING_PREFIX,
+  checkVolumeName,
+  durableRename,
+  exists,
+  isImage,
+  mkdirOwned,
+  randomSuffix,
+  shiftTreeOwners,
+  volumePaths,
+  volumePathsOf,
+  withImageMounted,
+  type VolumePaths,
 } from '../../storage/index.js';
 import { BulkheadError } from '../../errors/index.js';
 import type { EntryVolume } from './manifest.js';
@@ -28,7 +38,10 @@ export function stagedPath(staging: string, volume: EntryVolume): string {
 async function shiftVolume(path: string, mnt: string, shift: { fromBase: number; toBase: number; count: number }): Promise<void> {
   if (!(await exists(path))) return;
   // Only root can reach the staging directory, and nothing else mounts this image.
-  if (await isImage(path)) await withImageMounted(path, mnt, true, async () => { await shiftTreeOwners(mnt, shift); });
+  if (await isImage(path))
+    await withImageMounted(path, mnt, true, async () => {
+      await shiftTreeOwners(mnt, shift);
+    });
   else await shiftTreeOwners(path, shift);
 }
 
@@ -37,7 +50,12 @@ async function shiftVolume(path: string, mnt: string, shift: { fromBase: number;
  * volatile, revisions, mount points), move owners from the backed-up uid range to the new one,
  * and publish the directory under the pool by one rename.
  */
-export async function adoptStaged(poolDir: string, staging: string, name: string, opts: { persistentRoot: boolean; fromUidBase: number; toUidBase: number }): Promise<VolumePaths> {
+export async function adoptStaged(
+  poolDir: string,
+  staging: string,
+  name: string,
+  opts: { persistentRoot: boolean; fromUidBase: number; toUidBase: number },
+): Promise<VolumePaths> {
   checkVolumeName(name);
   const final = volumePaths(poolDir, name);
   if (await exists(final.dir)) throw new BulkheadError('ERR_QUBE_EXISTS', `volumes of ${name} already exist at ${final.dir}`);

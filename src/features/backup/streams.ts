@@ -34,19 +34,27 @@ function bytesRead(pid: number | undefined): number {
 export async function* volumeSource(dir: string, name: string, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
   await lstat(`${dir}/${name}`);
   const z = spawnPipe('zstd', ZSTD_COMPRESS);
-  const tar = spawnPipe('tar', ['--create', '--file=-', `--directory=${dir}`, '--sparse', '--hole-detection=seek', '--one-file-system', ...TAR_COMMON, name], { stdoutTo: z.stdin });
+  const tar = spawnPipe('tar', ['--create', '--file=-', `--directory=${dir}`, '--sparse', '--hole-detection=seek', '--one-file-system', ...TAR_COMMON, name], {
+    stdoutTo: z.stdin,
+  });
   tar.stdin.end();
   z.stdin.destroy();
   let reported = 0;
   let last = 0;
   const report = () => {
     const n = bytesRead(tar.pid);
-    if (n > reported) { onBytes(n - reported); reported = n; }
+    if (n > reported) {
+      onBytes(n - reported);
+      reported = n;
+    }
   };
   try {
     for await (const b of z.stdout) {
       const now = Date.now();
-      if (now - last > 100) { last = now; report(); }
+      if (now - last > 100) {
+        last = now;
+        report();
+      }
       yield b as Buffer;
     }
     await tar.done;
@@ -60,7 +68,12 @@ export async function* volumeSource(dir: string, name: string, onBytes: (n: numb
 /** Write with backpressure; a program that died meanwhile ends the wait with its error. */
 async function feed(w: Writable, b: Buffer, p: PipeProcess): Promise<void> {
   if (w.write(b)) return;
-  await Promise.race([once(w, 'drain'), p.done.then(() => { throw new BulkheadError('ERR_EXEC', 'the program ended before its input did'); })]);
+  await Promise.race([
+    once(w, 'drain'),
+    p.done.then(() => {
+      throw new BulkheadError('ERR_EXEC', 'the program ended before its input did');
+    }),
+  ]);
 }
 
 /**
@@ -69,7 +82,9 @@ async function feed(w: Writable, b: Buffer, p: PipeProcess): Promise<void> {
  * tar refuses absolute names and `..`; owners and modes come from the archive.
  */
 export function volumeSink(dir: string, name: string): EntrySink {
-  const tar = spawnPipe('tar', ['--extract', '--file=-', `--directory=${dir}`, '--same-owner', '--same-permissions', ...TAR_COMMON, '--', name], { discardStdout: true });
+  const tar = spawnPipe('tar', ['--extract', '--file=-', `--directory=${dir}`, '--same-owner', '--same-permissions', ...TAR_COMMON, '--', name], {
+    discardStdout: true,
+  });
   const z = spawnPipe('zstd', ['-d', '-q', '-c', '--no-progress'], { stdoutTo: tar.stdin });
   tar.stdin.destroy();
   let ended = false;

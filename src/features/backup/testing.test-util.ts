@@ -19,8 +19,20 @@ export function tempDir(): { dir: string; done: () => void } {
 export function sampleManifest(entries: { qube: string; bytes: number }[]): Manifest {
   const qubes = [...new Set(entries.map((e) => e.qube))];
   return {
-    version: MANIFEST_VERSION, createdAt: '2026-01-01T00:00:00.000Z', bulkhead: '0.1.0',
-    qubes: qubes.map((name) => ({ name, klass: 'app', label: 'red', props: { template: 'debian-12' }, tags: ['t1'], features: { f: 'v' }, firewall: ['action=drop'], uidBase: 65536, policyRefs: [] })),
+    version: MANIFEST_VERSION,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    bulkhead: '0.1.0',
+    qubes: qubes.map((name) => ({
+      name,
+      klass: 'app',
+      label: 'red',
+      props: { template: 'debian-12' },
+      tags: ['t1'],
+      features: { f: 'v' },
+      firewall: ['action=drop'],
+      uidBase: 65536,
+      policyRefs: [],
+    })),
     entries: entries.map((e) => ({ name: entryName(e.qube, 'private', 'image'), qube: e.qube, volume: 'private', format: 'image', bytes: e.bytes })),
   };
 }
@@ -33,7 +45,13 @@ export async function writeSample(file: string, payloads: Buffer[], pass = PASS)
     const w = await BackupWriter.start(fh, pass, FAST);
     await w.manifest(m);
     for (const [i, p] of payloads.entries()) {
-      await w.entry(i, m.entries[i]!.name, (async function* () { for (let o = 0; o < p.length; o += 10_000) yield p.subarray(o, o + 10_000); })());
+      await w.entry(
+        i,
+        m.entries[i]!.name,
+        (async function* () {
+          for (let o = 0; o < p.length; o += 10_000) yield p.subarray(o, o + 10_000);
+        })(),
+      );
     }
     await w.finish();
   } finally {
@@ -49,7 +67,15 @@ export async function readAll(file: string, pass = PASS): Promise<Buffer[]> {
   try {
     await r.entries(async (_e, i) => {
       out[i] = [];
-      const sink: EntrySink = { write: async (b) => { out[i]!.push(Buffer.from(b)); }, end: async () => undefined, abort: async () => { out[i] = []; } };
+      const sink: EntrySink = {
+        write: async (b) => {
+          out[i]!.push(Buffer.from(b));
+        },
+        end: async () => undefined,
+        abort: async () => {
+          out[i] = [];
+        },
+      };
       return sink;
     });
   } finally {

@@ -3,8 +3,17 @@ import type { FileHandle } from 'node:fs/promises';
 import { BulkheadError } from '../../errors/index.js';
 import { deriveKeys, freshIds, headerMac, seal, type BackupKeys } from './crypto.js';
 import {
-  DEFAULT_CHUNK, DEFAULT_SCRYPT, FLAG_LAST, MANIFEST_NAME, RecordKind, TRAILER_NAME,
-  encodeHeaderBody, encodeRecordHeader, encodeTrailer, recordAad, type ScryptParams,
+  DEFAULT_CHUNK,
+  DEFAULT_SCRYPT,
+  FLAG_LAST,
+  MANIFEST_NAME,
+  RecordKind,
+  TRAILER_NAME,
+  encodeHeaderBody,
+  encodeRecordHeader,
+  encodeTrailer,
+  recordAad,
+  type ScryptParams,
 } from './format.js';
 import { encodeManifest, type Manifest } from './manifest.js';
 
@@ -55,7 +64,10 @@ export class BackupWriter {
         let w = bytesWritten;
         const rest: Buffer[] = [];
         for (const b of left) {
-          if (w >= b.length) { w -= b.length; continue; }
+          if (w >= b.length) {
+            w -= b.length;
+            continue;
+          }
           rest.push(w > 0 ? b.subarray(w) : b);
           w = 0;
         }
@@ -83,12 +95,19 @@ export class BackupWriter {
     for await (const piece of source) {
       let off = 0;
       while (off < piece.length) {
-        if (held) { await this.record(kind, 0, entry, index++, name, held); held = null; }
+        if (held) {
+          await this.record(kind, 0, entry, index++, name, held);
+          held = null;
+        }
         const n = Math.min(piece.length - off, this.chunkSize - fill);
         piece.copy(buf, fill, off, off + n);
         fill += n;
         off += n;
-        if (fill === this.chunkSize) { held = buf; buf = Buffer.allocUnsafe(this.chunkSize); fill = 0; }
+        if (fill === this.chunkSize) {
+          held = buf;
+          buf = Buffer.allocUnsafe(this.chunkSize);
+          fill = 0;
+        }
       }
     }
     if (held && fill === 0) return this.record(kind, FLAG_LAST, entry, index, name, held);
@@ -99,7 +118,14 @@ export class BackupWriter {
   async manifest(m: Manifest): Promise<void> {
     if (this.seq !== 0n) throw new BulkheadError('ERR_INTERNAL', 'the manifest comes first');
     const text = encodeManifest(m);
-    await this.chunks(RecordKind.manifest, 0, MANIFEST_NAME, (async function* () { yield text; })());
+    await this.chunks(
+      RecordKind.manifest,
+      0,
+      MANIFEST_NAME,
+      (async function* () {
+        yield text;
+      })(),
+    );
   }
 
   /** Write entry number `entry` (its position in the manifest) from its compressed stream. */

@@ -29,7 +29,11 @@ export class FirewallTimer {
     let next: number | null = null;
     for (const q of ctx.store.listQubes()) {
       let rules;
-      try { rules = storedRules(ctx, q.name); } catch { continue; }
+      try {
+        rules = storedRules(ctx, q.name);
+      } catch {
+        continue;
+      }
       const e = nextExpiry(rules);
       if (e !== null && (next === null || e < next)) next = e;
     }
@@ -44,9 +48,15 @@ export class FirewallTimer {
     const nowS = Date.now() / 1000;
     for (const q of ctx.store.listQubes()) {
       let rules;
-      try { rules = storedRules(ctx, q.name); } catch { continue; }
+      try {
+        rules = storedRules(ctx, q.name);
+      } catch {
+        continue;
+      }
       if (rules.some((r) => r.expire !== undefined && r.expire <= nowS)) {
-        await editFirewall(ctx, this.attachments, q.name, { op: 'expire' }, 'firewall-timer').catch((e: unknown) => ctx.log.warn({ err: e, qube: q.name }, 'expiring rules failed'));
+        await editFirewall(ctx, this.attachments, q.name, { op: 'expire' }, 'firewall-timer').catch((e: unknown) =>
+          ctx.log.warn({ err: e, qube: q.name }, 'expiring rules failed'),
+        );
       }
     }
     this.schedule();

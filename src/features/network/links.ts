@@ -14,14 +14,20 @@ import { qubeNetns, QUBE_IF, vifName } from './names.js';
 /** The resolver a netvm itself uses (sys-net: the uplink's; chained netvms: the virtual one). */
 const upstream = new Map<string, string>();
 export function setUpstream(netvm: string, server: string | null): void {
-  if (server) upstream.set(netvm, server); else upstream.delete(netvm);
+  if (server) upstream.set(netvm, server);
+  else upstream.delete(netvm);
 }
 function upstreamOf(netvm: string): string {
   return upstream.get(netvm) ?? VIRTUAL_DNS4[0];
 }
 
 /** Where each running qube's link ends, so a netvm change or a stop can undo it. */
-export interface Attachment { netvm: string; ifname: string; address: string; gateway: string }
+export interface Attachment {
+  netvm: string;
+  ifname: string;
+  address: string;
+  gateway: string;
+}
 
 export const IPV6_OFF = { 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 } as const;
 /** Unprivileged ICMP echo sockets for every group (qubes' ids are mapped above 2^31, so the whole kgid range), no CAP_NET_RAW needed. */
@@ -32,7 +38,9 @@ export function storedRules(ctx: DaemonContext, name: string): FirewallRule[] {
   const texts = ctx.store.firewallRules(name);
   if (!texts) return defaultRules();
   return texts.map((t, i) => {
-    try { return parseRule(t); } catch (e) {
+    try {
+      return parseRule(t);
+    } catch (e) {
       // Stored rules were valid when stored; if not, block rather than open.
       throw new BulkheadError('ERR_FIREWALL', `stored rule ${i} of ${name} no longer parses: ${(e as Error).message}`);
     }
@@ -80,7 +88,9 @@ export async function attachLink(ctx: DaemonContext, name: string, netvm: string
   await vethCreate([{ netns: qns, ifname: QUBE_IF, peerNetns: nns, peerIfname: ifname }]);
   await configurePointToPoint({ netns: qns, ifname: QUBE_IF, addresses: [plan.address] }, { netns: nns, ifname, addresses: [plan.gateway] });
   await attachQubeFirewall({
-    netns: nns, now: Math.floor(Date.now() / 1000), rules: storedRules(ctx, name),
+    netns: nns,
+    now: Math.floor(Date.now() / 1000),
+    rules: storedRules(ctx, name),
     link: { qubeName: name, qubeIPv4: plan.address, qubeIPv6: null, ifname, dnsServers: { virtual: [...VIRTUAL_DNS4] } },
     resolve: (host) => resolveInNetns(nns, host, upstreamOf(netvm)),
   });
@@ -106,7 +116,9 @@ export async function forgetFlows(nns: string, address: string): Promise<number>
 export async function detachLink(ctx: DaemonContext, name: string, a: Attachment): Promise<void> {
   const nns = qubeNetns(ctx, a.netvm);
   if (await netnsExists(nns)) {
-    await detachQubeFirewall(nns, { qubeName: name, ifname: a.ifname, qubeIPv4: a.address, qubeIPv6: null, dnsServers: { virtual: [...VIRTUAL_DNS4] } }).catch(() => undefined);
+    await detachQubeFirewall(nns, { qubeName: name, ifname: a.ifname, qubeIPv4: a.address, qubeIPv6: null, dnsServers: { virtual: [...VIRTUAL_DNS4] } }).catch(
+      () => undefined,
+    );
     await linkDelete(nns, a.ifname).catch(() => undefined);
   }
   await linkDelete(qubeNetns(ctx, name), QUBE_IF).catch(() => undefined);
@@ -116,7 +128,9 @@ export async function detachLink(ctx: DaemonContext, name: string, a: Attachment
 export async function reapplyFirewall(ctx: DaemonContext, name: string, a: Attachment, rules: FirewallRule[]): Promise<{ cut: number }> {
   const nns = qubeNetns(ctx, a.netvm);
   return applyQubeFirewall({
-    netns: nns, now: Math.floor(Date.now() / 1000), rules,
+    netns: nns,
+    now: Math.floor(Date.now() / 1000),
+    rules,
     link: { qubeName: name, qubeIPv4: a.address, qubeIPv6: null, ifname: a.ifname, dnsServers: { virtual: [...VIRTUAL_DNS4] } },
     resolve: (host) => resolveInNetns(nns, host, upstreamOf(a.netvm)),
   });
@@ -125,7 +139,10 @@ export async function reapplyFirewall(ctx: DaemonContext, name: string, a: Attac
 /** Resolve a dsthost name the way the netvm would: through its own resolver, never the host's. */
 export async function resolveInNetns(ns: string, host: string, server: string = VIRTUAL_DNS4[0]): Promise<string[]> {
   const r = await run('ip', ['netns', 'exec', ns, 'dig', '+short', '+time=2', '+tries=1', `@${server}`, host, 'A'], { allowFail: true, timeoutMs: 8000 });
-  const addrs = r.stdout.split('\n').map((l) => l.trim()).filter((l) => /^\d+\.\d+\.\d+\.\d+$/.test(l));
+  const addrs = r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^\d+\.\d+\.\d+\.\d+$/.test(l));
   if (!addrs.length) throw new BulkheadError('ERR_FIREWALL', `dsthost ${host} does not resolve`);
   return addrs;
 }

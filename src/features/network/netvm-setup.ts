@@ -53,7 +53,11 @@ function useResolvers(name: string, ns: string): (dns: string[]) => Promise<void
 
 /** After a daemon restart: DHCP renewals of running sys-nets on the host's network start again. */
 export async function resumeNetvms(ctx: DaemonContext): Promise<void> {
-  await resumeRenewals(ctx, (q) => qubeNetns(ctx, q), (q) => useResolvers(q, qubeNetns(ctx, q)));
+  await resumeRenewals(
+    ctx,
+    (q) => qubeNetns(ctx, q),
+    (q) => useResolvers(q, qubeNetns(ctx, q)),
+  );
 }
 
 /** Once sys-net runs: a host uplink by DHCP gets its lease from the client in sys-net, and the virtual DNS its resolvers. */

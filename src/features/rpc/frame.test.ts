@@ -3,8 +3,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
 import {
-  encodeCall, encodeData, encodeEof, encodeError, encodeExit, encodeFrame, encodeHello, FRAME_MAX_PAYLOAD,
-  FrameError, FrameReader, FrameType, payload, readFrames, StreamId, type Frame, type FrameErrorReason,
+  encodeCall,
+  encodeData,
+  encodeEof,
+  encodeError,
+  encodeExit,
+  encodeFrame,
+  encodeHello,
+  FRAME_MAX_PAYLOAD,
+  FrameError,
+  FrameReader,
+  FrameType,
+  payload,
+  readFrames,
+  StreamId,
+  type Frame,
+  type FrameErrorReason,
 } from './frame.js';
 
 function readAll(bytes: Uint8Array, chunk: () => number): Frame[] {
@@ -21,13 +35,23 @@ function readAll(bytes: Uint8Array, chunk: () => number): Frame[] {
 
 function randomFrame(): Buffer {
   switch (randomInt(7)) {
-    case 0: return encodeHello(randomInt(1000));
-    case 1: return encodeCall('vm' + randomInt(99), 'qubes.Filecopy+' + randomInt(9));
-    case 2: return encodeFrame([FrameType.STDIN, FrameType.STDOUT, FrameType.STDERR][randomInt(3)] as 3, randomBytes(1 + randomInt(randomInt(2) ? 100 : FRAME_MAX_PAYLOAD)));
-    case 3: return encodeEof(randomInt(3) as StreamId);
-    case 4: return encodeExit(randomInt(-5, 256));
-    case 5: return encodeError(randomInt(200), 'refused ✓');
-    default: return encodeFrame(FrameType.CALL, Buffer.alloc(0));
+    case 0:
+      return encodeHello(randomInt(1000));
+    case 1:
+      return encodeCall('vm' + randomInt(99), 'qubes.Filecopy+' + randomInt(9));
+    case 2:
+      return encodeFrame(
+        [FrameType.STDIN, FrameType.STDOUT, FrameType.STDERR][randomInt(3)] as 3,
+        randomBytes(1 + randomInt(randomInt(2) ? 100 : FRAME_MAX_PAYLOAD)),
+      );
+    case 3:
+      return encodeEof(randomInt(3) as StreamId);
+    case 4:
+      return encodeExit(randomInt(-5, 256));
+    case 5:
+      return encodeError(randomInt(200), 'refused ✓');
+    default:
+      return encodeFrame(FrameType.CALL, Buffer.alloc(0));
   }
 }
 
@@ -37,7 +61,10 @@ test('header layout: type, three zero bytes, little-endian length', () => {
 });
 
 test('typed payloads round-trip', () => {
-  const frames = readAll(Buffer.concat([encodeHello(), encodeCall('work', 'qubes.Filecopy+x'), encodeEof(StreamId.STDERR), encodeExit(-1), encodeError(13, 'denied')]), () => 3);
+  const frames = readAll(
+    Buffer.concat([encodeHello(), encodeCall('work', 'qubes.Filecopy+x'), encodeEof(StreamId.STDERR), encodeExit(-1), encodeError(13, 'denied')]),
+    () => 3,
+  );
   assert.equal(payload.hello(frames[0]!), 1);
   assert.deepEqual(payload.call(frames[1]!), { target: 'work', service: 'qubes.Filecopy+x' });
   assert.equal(payload.eof(frames[2]!), StreamId.STDERR);
@@ -74,7 +101,10 @@ const errorCases: Array<[string, number[], FrameErrorReason]> = [
 for (const [why, bytes, reason] of errorCases) {
   test(`refuses: ${why} (${reason})`, () => {
     for (const size of [1, 2, 100]) {
-      assert.throws(() => readAll(Uint8Array.from(bytes), () => size), (e: unknown) => e instanceof FrameError && e.reason === reason && e.code === 'ERR_BAD_REQUEST');
+      assert.throws(
+        () => readAll(Uint8Array.from(bytes), () => size),
+        (e: unknown) => e instanceof FrameError && e.reason === reason && e.code === 'ERR_BAD_REQUEST',
+      );
     }
   });
 }
@@ -87,7 +117,10 @@ test('frames completed before an error in the same chunk are kept on the error',
     assert.fail('accepted');
   } catch (e) {
     assert.ok(e instanceof FrameError && e.reason === 'unknown-type');
-    assert.deepEqual(e.frames.map((f) => f.type), [FrameType.EXIT, FrameType.EOF]);
+    assert.deepEqual(
+      e.frames.map((f) => f.type),
+      [FrameType.EXIT, FrameType.EOF],
+    );
   }
 });
 
@@ -99,9 +132,18 @@ test('the reader stays failed after an error', () => {
 });
 
 test('the encoder refuses what the reader would refuse', () => {
-  assert.throws(() => encodeFrame(FrameType.STDOUT, Buffer.alloc(FRAME_MAX_PAYLOAD + 1)), (e: unknown) => e instanceof FrameError && e.reason === 'oversize');
-  assert.throws(() => encodeFrame(9 as FrameType), (e: unknown) => e instanceof FrameError && e.reason === 'unknown-type');
-  assert.throws(() => encodeFrame(FrameType.EOF, Uint8Array.of(7)), (e: unknown) => e instanceof FrameError && e.reason === 'bad-payload');
+  assert.throws(
+    () => encodeFrame(FrameType.STDOUT, Buffer.alloc(FRAME_MAX_PAYLOAD + 1)),
+    (e: unknown) => e instanceof FrameError && e.reason === 'oversize',
+  );
+  assert.throws(
+    () => encodeFrame(9 as FrameType),
+    (e: unknown) => e instanceof FrameError && e.reason === 'unknown-type',
+  );
+  assert.throws(
+    () => encodeFrame(FrameType.EOF, Uint8Array.of(7)),
+    (e: unknown) => e instanceof FrameError && e.reason === 'bad-payload',
+  );
   assert.throws(() => encodeCall('a\0b', 'x'), FrameError);
 });
 
@@ -117,12 +159,22 @@ test('property: random frame sequences round-trip under random chunkings', () =>
 });
 
 test('readFrames over an async source', async () => {
-  async function* src() { yield encodeHello().subarray(0, 3); yield Buffer.concat([encodeHello().subarray(3), encodeExit(0)]); }
+  async function* src() {
+    yield encodeHello().subarray(0, 3);
+    yield Buffer.concat([encodeHello().subarray(3), encodeExit(0)]);
+  }
   const got: number[] = [];
   for await (const f of readFrames(src())) got.push(f.type);
   assert.deepEqual(got, [FrameType.HELLO, FrameType.EXIT]);
-  async function* cut() { yield encodeExit(0).subarray(0, 5); }
-  await assert.rejects(async () => { for await (const _ of readFrames(cut())) void _; }, (e: unknown) => e instanceof FrameError && e.reason === 'truncated');
+  async function* cut() {
+    yield encodeExit(0).subarray(0, 5);
+  }
+  await assert.rejects(
+    async () => {
+      for await (const _ of readFrames(cut())) void _;
+    },
+    (e: unknown) => e instanceof FrameError && e.reason === 'truncated',
+  );
 });
 
 test('fuzz: random and mutated streams give frames or a FrameError, never anything else', () => {

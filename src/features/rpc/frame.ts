@@ -50,11 +50,23 @@ export function checkFrame(type: number, length: number): asserts type is FrameT
   if (length > FRAME_MAX_PAYLOAD) throw new FrameError('oversize', `payload of ${length} bytes exceeds ${FRAME_MAX_PAYLOAD}`);
   const bad = (want: string) => new FrameError('bad-payload', `type ${type} needs ${want}, got ${length} bytes`);
   switch (type) {
-    case FrameType.HELLO: if (length < 4) throw bad('at least 4 bytes'); break;
-    case FrameType.STDIN: case FrameType.STDOUT: case FrameType.STDERR: if (length < 1) throw bad('at least 1 byte'); break;
-    case FrameType.EOF: if (length !== 1) throw bad('exactly 1 byte'); break;
-    case FrameType.EXIT: if (length !== 4) throw bad('exactly 4 bytes'); break;
-    case FrameType.ERROR: if (length < 4) throw bad('at least 4 bytes'); break;
+    case FrameType.HELLO:
+      if (length < 4) throw bad('at least 4 bytes');
+      break;
+    case FrameType.STDIN:
+    case FrameType.STDOUT:
+    case FrameType.STDERR:
+      if (length < 1) throw bad('at least 1 byte');
+      break;
+    case FrameType.EOF:
+      if (length !== 1) throw bad('exactly 1 byte');
+      break;
+    case FrameType.EXIT:
+      if (length !== 4) throw bad('exactly 4 bytes');
+      break;
+    case FrameType.ERROR:
+      if (length < 4) throw bad('at least 4 bytes');
+      break;
   }
 }
 
@@ -181,8 +193,7 @@ export class FrameReader {
 
   private startBody(): void {
     const type = this.header[0]!;
-    if (this.header[1] !== 0 || this.header[2] !== 0 || this.header[3] !== 0)
-      throw new FrameError('reserved', 'reserved header bytes are not zero');
+    if (this.header[1] !== 0 || this.header[2] !== 0 || this.header[3] !== 0) throw new FrameError('reserved', 'reserved header bytes are not zero');
     const length = this.header.readUInt32LE(4);
     checkFrame(type, length);
     this.type = type;

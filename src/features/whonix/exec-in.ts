@@ -2,7 +2,12 @@
 import type { DaemonContext } from '../../daemon/context.js';
 import { runtimeId } from '../../daemon/lifecycle/spec.js';
 
-export interface ExecResult { code: number; stdout: string; stderr: string; ms: number }
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 
 /** Output kept from a command in a qube (the qube chooses how much it prints); the rest is dropped. */
 export const MAX_EXEC_OUTPUT = 1024 * 1024;
@@ -13,15 +18,21 @@ export function execIn(ctx: DaemonContext, name: string, argv: string[], opts: {
   const child = ctx.runtime.exec(runtimeId(ctx, name), argv, { user: opts.user ?? 'user' });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout = keep(stdout, d); });
-  child.stderr.on('data', (d: Buffer) => { stderr = keep(stderr, d); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout = keep(stdout, d);
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr = keep(stderr, d);
+  });
   child.stdin.end();
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       stderr += `\n(timed out after ${opts.timeoutMs} ms)`;
       child.kill('SIGKILL');
     }, opts.timeoutMs ?? 60_000);
-    child.on('error', (e) => { stderr += e.message; });
+    child.on('error', (e) => {
+      stderr += e.message;
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? 1, stdout, stderr, ms: Date.now() - t0 });

@@ -35,10 +35,15 @@ export interface GatewayControl {
 export async function openGatewayControl(t: GatewayControlTarget): Promise<GatewayControl> {
   await mkdir(t.socketDir, { recursive: true, mode: 0o700 });
   const sock = join(t.socketDir, `ctl-${randomBytes(4).toString('hex')}.sock`);
-  const bridge: ChildProcess = spawn('ip', ['netns', 'exec', t.netns, 'socat',
-    `UNIX-LISTEN:${sock},mode=600,unlink-early`, `TCP:127.0.0.1:${t.port ?? TOR_CONTROL_PORT}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const bridge: ChildProcess = spawn(
+    'ip',
+    ['netns', 'exec', t.netns, 'socat', `UNIX-LISTEN:${sock},mode=600,unlink-early`, `TCP:127.0.0.1:${t.port ?? TOR_CONTROL_PORT}`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let err = '';
-  bridge.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+  bridge.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const end = () => {
     if (bridge.exitCode === null && bridge.signalCode === null) bridge.kill('SIGTERM');
     void rm(sock, { force: true });
@@ -46,11 +51,22 @@ export async function openGatewayControl(t: GatewayControlTarget): Promise<Gatew
   try {
     await waitUntil(`control bridge into ${t.netns}`, { timeoutMs: t.timeoutMs ?? 10_000, intervalMs: 20 }, async () => {
       if (bridge.exitCode !== null) throw new BulkheadError('ERR_NETWORK', `control bridge into ${t.netns} exited: ${err.trim()}`);
-      return (await stat(sock).then(() => true, () => false)) || undefined;
+      return (
+        (await stat(sock).then(
+          () => true,
+          () => false,
+        )) || undefined
+      );
     });
     // Whatever answers on tor's port is inside the gateway: its replies are bounded.
     const tor = await TorControl.open({ target: { path: sock }, password: t.password, timeoutMs: t.timeoutMs ?? 10_000, maxReply: MAX_GATEWAY_REPLY });
-    return { tor, close: () => { tor.close(); end(); } };
+    return {
+      tor,
+      close: () => {
+        tor.close();
+        end();
+      },
+    };
   } catch (e) {
     end();
     throw e;

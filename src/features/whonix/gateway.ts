@@ -6,8 +6,18 @@ import { fileURLToPath } from 'node:url';
 import { BulkheadError } from '../../errors/index.js';
 import { livePid, pidRecordText, run } from '../../exec/index.js';
 import {
-  assignSlots, gatewayRouting, gatewayRuleset, generateTorrc, hashControlPassword, listenerOf, lockdownRuleset, planGateway,
-  CONTROL_FILTER_PORT, DEFAULT_LOCKDOWN_TABLE, type GatewayInput, type WorkstationLink,
+  assignSlots,
+  gatewayRouting,
+  gatewayRuleset,
+  generateTorrc,
+  hashControlPassword,
+  listenerOf,
+  lockdownRuleset,
+  planGateway,
+  CONTROL_FILTER_PORT,
+  DEFAULT_LOCKDOWN_TABLE,
+  type GatewayInput,
+  type WorkstationLink,
 } from '../../gateway/index.js';
 import { effective, type QubeRecord, uplinkOf } from '../../model/index.js';
 import { applyRuleset } from '../../net/nft.js';
@@ -55,7 +65,10 @@ export function workstationLinks(ctx: DaemonContext, gateway: string): Workstati
     const m = /^(.+):(\d{1,5})$/.exec(w.features[SLOT_FEATURE] ?? '');
     if (m && m[1] === gateway) kept.set(w.name, Number(m[2]));
   }
-  const slots = assignSlots(wss.map((w) => w.name), kept);
+  const slots = assignSlots(
+    wss.map((w) => w.name),
+    kept,
+  );
   for (const w of wss) {
     const value = `${gateway}:${slots.get(w.name)}`;
     if (w.features[SLOT_FEATURE] !== value) ctx.store.setFeature('admin', w.name, SLOT_FEATURE, value);
@@ -70,7 +83,11 @@ async function torUid(ctx: DaemonContext, gw: QubeRecord): Promise<number> {
   try {
     uid = resolveQubeUser(volumePaths(ctx.paths.qubesDir, src.name).rootfs, 'debian-tor').uid;
   } catch (e) {
-    throw new BulkheadError('ERR_TEMPLATE', `template '${src.name}' of gateway '${gw.name}': no usable debian-tor user (is tor installed?): ${(e as Error).message}`, { cause: e });
+    throw new BulkheadError(
+      'ERR_TEMPLATE',
+      `template '${src.name}' of gateway '${gw.name}': no usable debian-tor user (is tor installed?): ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   if (uid === 0 || uid >= 65536) throw new BulkheadError('ERR_TEMPLATE', `template '${src.name}': debian-tor has uid ${uid}; tor must not run as root`);
   return uidBaseOf(ctx, gw.qid) + uid;
@@ -146,8 +163,9 @@ const shortOutput = (r: ExecResult) => `${r.stdout}${r.stderr}`.trim().slice(0, 
 export async function startTor(ctx: DaemonContext, gateway: string): Promise<void> {
   const mk = await execIn(ctx, gateway, ['install', '-d', '-o', 'debian-tor', '-g', 'debian-tor', '-m', '0700', TOR_DATA_DIR], { user: 'root' });
   if (mk.code !== 0) throw new BulkheadError('ERR_RUNTIME', `gateway '${gateway}': cannot make ${TOR_DATA_DIR}: ${shortOutput(mk)}`);
-  const start = await execIn(ctx, gateway, ['sh', '-c',
-    `setsid -f sh ${TOR_FILES_IN_QUBE}/${SUPERVISOR_FILE} >/dev/null 2>&1 </dev/null`], { user: 'debian-tor' });
+  const start = await execIn(ctx, gateway, ['sh', '-c', `setsid -f sh ${TOR_FILES_IN_QUBE}/${SUPERVISOR_FILE} >/dev/null 2>&1 </dev/null`], {
+    user: 'debian-tor',
+  });
   if (start.code !== 0) throw new BulkheadError('ERR_RUNTIME', `gateway '${gateway}': tor did not start: ${shortOutput(start)}`);
 }
 
@@ -175,10 +193,32 @@ export async function startControlFilter(ctx: DaemonContext, gateway: string, in
   const password = await readControlPassword(ctx, gateway);
   const listens = plan.workstations.flatMap((w) => ['--listen', `${GW_ADDR}:${listenerOf(w, CONTROL_FILTER_PORT).port}`]);
   const main = join(REPO, 'dist', 'control-filter', 'main.js');
-  const child = spawn('ip', ['netns', 'exec', qubeNetns(ctx, gateway),
-    'setpriv', '--no-new-privs', '--inh-caps=-all', '--ambient-caps=-all', '--bounding-set=-all,+setuid,+setgid', '--',
-    process.execPath, main, ...listens, '--tor-control', '127.0.0.1:9052', '--run-as', `${FILTER_UID}:${FILTER_GID}`,
-    '--profile', join(REPO, 'gateway-profiles', 'default.json'), '--socks-address', `${GW_ADDR}:9050`], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      qubeNetns(ctx, gateway),
+      'setpriv',
+      '--no-new-privs',
+      '--inh-caps=-all',
+      '--ambient-caps=-all',
+      '--bounding-set=-all,+setuid,+setgid',
+      '--',
+      process.execPath,
+      main,
+      ...listens,
+      '--tor-control',
+      '127.0.0.1:9052',
+      '--run-as',
+      `${FILTER_UID}:${FILTER_GID}`,
+      '--profile',
+      join(REPO, 'gateway-profiles', 'default.json'),
+      '--socks-address',
+      `${GW_ADDR}:9050`,
+    ],
+    { detached: true, stdio: ['pipe', 'ignore', 'ignore'] },
+  );
   child.stdin?.on('error', () => undefined);
   child.stdin?.end(`${password}\n`);
   child.unref();
@@ -190,7 +230,11 @@ export async function stopControlFilter(ctx: DaemonContext, gateway: string): Pr
   // Only the process this file was written for: its pid and start time both match.
   const pid = livePid(f);
   if (pid !== null) {
-    try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
   }
   await rm(f, { force: true });
 }

@@ -7,7 +7,10 @@ import { LAB_RELAY_NET } from '../../model/lab-plan.js';
 import { applyRuleset } from '../../net/nft.js';
 
 /** Per observed place: packets from (hosts) or to (uplinks) the lab's Tor relays, and all other packets. */
-export interface Seen { tor: number; other: number }
+export interface Seen {
+  tor: number;
+  other: number;
+}
 export type Observation = Record<string, Seen>;
 
 export interface LabObserver {
@@ -23,9 +26,10 @@ export interface LabObserver {
  * before conntrack, so invalid and stray packets count too; nothing is dropped.
  */
 export function observerRuleset(table: string, kind: 'host' | 'uplinks', relayNet = LAB_RELAY_NET): string {
-  const rules = kind === 'host'
-    ? ['iif "lo" accept', `ip saddr ${relayNet} counter name "tor" accept`, 'counter name "other"']
-    : [`iifname "u-*" ip daddr ${relayNet} counter name "tor" accept`, 'iifname "u-*" counter name "other"'];
+  const rules =
+    kind === 'host'
+      ? ['iif "lo" accept', `ip saddr ${relayNet} counter name "tor" accept`, 'counter name "other"']
+      : [`iifname "u-*" ip daddr ${relayNet} counter name "tor" accept`, 'iifname "u-*" counter name "other"'];
   return [
     `table inet ${table} {`,
     '  counter tor { }',
@@ -61,7 +65,8 @@ export async function observeLab(stateDir: string, hosts: readonly string[] = ['
   if (router) where.set('uplinks', { netns: router.netns, kind: 'uplinks' });
   const installed: string[] = [];
   const remove = async () => {
-    for (const ns of installed.splice(0)) await run('ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', table], { allowFail: true, timeoutMs: 10_000 });
+    for (const ns of installed.splice(0))
+      await run('ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', table], { allowFail: true, timeoutMs: 10_000 });
   };
   try {
     for (const { netns, kind } of where.values()) {
@@ -98,5 +103,7 @@ export function totalOther(o: Observation): number {
 }
 
 export function describeSeen(o: Observation): string {
-  return Object.entries(o).map(([k, s]) => `${k} tor ${s.tor} other ${s.other}`).join(', ');
+  return Object.entries(o)
+    .map(([k, s]) => `${k} tor ${s.tor} other ${s.other}`)
+    .join(', ');
 }

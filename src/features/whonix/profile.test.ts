@@ -49,7 +49,18 @@ test('check rows: the lab rows are skipped, with the reason, outside the lab pro
   const notLab = CHECK_ROWS.filter((r) => !r.lab).map((r) => r.id);
   // What runs on a real machine: tor's bootstrap and the workstation's identity, nothing that needs a lab host.
   assert.deepEqual(notLab, ['tor-bootstrapped', 'identity-hostname', 'identity-machine-id', 'identity-timezone', 'identity-user', 'identity-address']);
-  for (const id of ['trans-lab-page', 'trans-onion-page', 'socks-lab-page', 'socks-onion-page', 'dns-via-tor', 'stream-isolation', 'direct-tcp-proxied', 'direct-udp-icmp-blocked', 'lab-saw-only-tor', 'lab-observer']) {
+  for (const id of [
+    'trans-lab-page',
+    'trans-onion-page',
+    'socks-lab-page',
+    'socks-onion-page',
+    'dns-via-tor',
+    'stream-isolation',
+    'direct-tcp-proxied',
+    'direct-udp-icmp-blocked',
+    'lab-saw-only-tor',
+    'lab-observer',
+  ]) {
     assert.ok(lab.includes(id) && isLabRow(id), id);
   }
   assert.equal(isLabRow('tor-bootstrapped'), false);

@@ -16,12 +16,16 @@ export function gatewayNetwork(sys: SystemView, gw: QubeRecord): TorNetwork {
 export function startRefusal(gateway: string, network: TorNetwork, uplink: string | null): string | null {
   if (network === 'public') {
     if (uplink === 'lab') {
-      return `gateway '${gateway}' has the network profile public (the real Tor network) but its uplink is the lab: ` +
+      return (
+        `gateway '${gateway}' has the network profile public (the real Tor network) but its uplink is the lab: ` +
         'it would try to reach the public Tor network from the sealed lab, where it can never work; ' +
-        `use the lab profile there (bulkhead prefs ${gateway} tor_network lab)`;
+        `use the lab profile there (bulkhead prefs ${gateway} tor_network lab)`
+      );
     }
-    return `gateway '${gateway}' has the network profile public: this build never starts tor on the public Tor network ` +
-      '(its torrc is only checked with tor --verify-config)';
+    return (
+      `gateway '${gateway}' has the network profile public: this build never starts tor on the public Tor network ` +
+      '(its torrc is only checked with tor --verify-config)'
+    );
   }
   if (uplink !== null && uplink !== 'lab') {
     return `gateway '${gateway}' has the network profile lab but its uplink is '${uplink}': the lab's Tor network is reachable only behind the lab uplink`;

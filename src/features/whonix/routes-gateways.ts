@@ -11,11 +11,16 @@ import { BRIDGES_FEATURE, clearBridges, requireGateway, setBridges, storedBridge
 import { refreshGateway } from './feature.js';
 
 /** Lines as the user gave them (a file's lines, comments included, so errors name the file's line numbers). */
-const bridgesBody = z.object({
-  lines: z.array(z.string().max(MAX_BRIDGE_LINE)).min(1).max(MAX_BRIDGES * 4),
-  /** How a line is named in errors: `line` (of a file) or `argument`. */
-  source: z.enum(['line', 'argument']).optional(),
-}).strict();
+const bridgesBody = z
+  .object({
+    lines: z
+      .array(z.string().max(MAX_BRIDGE_LINE))
+      .min(1)
+      .max(MAX_BRIDGES * 4),
+    /** How a line is named in errors: `line` (of a file) or `argument`. */
+    source: z.enum(['line', 'argument']).optional(),
+  })
+  .strict();
 
 export function gatewayRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   const view = (name: string) => {
@@ -25,15 +30,24 @@ export function gatewayRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   };
   /** Stored lines even when someone wrote a bad value through `features` (shown, and refused at start). */
   const safeBridges = (gw: Parameters<typeof storedBridges>[0]) => {
-    try { return storedBridges(gw).map((b) => b.line); } catch { return (gw.features[BRIDGES_FEATURE] ?? '').split('\n'); }
+    try {
+      return storedBridges(gw).map((b) => b.line);
+    } catch {
+      return (gw.features[BRIDGES_FEATURE] ?? '').split('\n');
+    }
   };
 
   /** Every gateway: its network profile, how many bridges, and tor's state when it runs (ls, dashboard). */
   app.get('/gateways', async () => {
     const sys = ctx.store.system();
-    const gateways = [...sys.qubes.values()].filter((q) => isGateway(q)).map((q) => ({
-      name: q.name, network: gatewayNetwork(sys, q), bridges: safeBridges(q).length, tor: torState(ctx, q.name),
-    }));
+    const gateways = [...sys.qubes.values()]
+      .filter((q) => isGateway(q))
+      .map((q) => ({
+        name: q.name,
+        network: gatewayNetwork(sys, q),
+        bridges: safeBridges(q).length,
+        tor: torState(ctx, q.name),
+      }));
     return { gateways };
   });
   app.get('/gateways/:name/bridges', async (req) => view(nameParam.parse(req.params).name));

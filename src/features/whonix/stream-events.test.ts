@@ -19,7 +19,12 @@ const LINES = [
 describe('stream events', () => {
   it('parses id, status, circuit, target and extended fields', () => {
     const e = parseStreamEvent(LINES[0] as string);
-    assert.deepEqual(e && { id: e.id, status: e.status, circuit: e.circuit, target: e.target }, { id: 156, status: 'NEW', circuit: 0, target: 'web.lab.test:80' });
+    assert.deepEqual(e && { id: e.id, status: e.status, circuit: e.circuit, target: e.target }, {
+      id: 156,
+      status: 'NEW',
+      circuit: 0,
+      target: 'web.lab.test:80',
+    });
     assert.equal(e?.fields['SOCKS_USERNAME'], 'a');
     assert.equal(e?.fields['SESSION_GROUP'], '-70');
     assert.equal(e?.fields['SOURCE_ADDR'], '10.152.152.11:49028');
@@ -44,8 +49,14 @@ describe('stream events', () => {
 
   it('lists succeeded streams by protocol and target', () => {
     const ev = LINES.map((l) => parseStreamEvent(l)).filter((e) => e !== null);
-    assert.deepEqual(succeeded(ev, 'TRANS', /^192\.0\.2\.10:80$/).map((e) => e.id), [160]);
-    assert.deepEqual(succeeded(ev, 'SOCKS5').map((e) => e.id), [156]);
+    assert.deepEqual(
+      succeeded(ev, 'TRANS', /^192\.0\.2\.10:80$/).map((e) => e.id),
+      [160],
+    );
+    assert.deepEqual(
+      succeeded(ev, 'SOCKS5').map((e) => e.id),
+      [156],
+    );
     assert.deepEqual(succeeded(ev, 'TRANS', /onion/), []);
   });
 });

@@ -49,7 +49,13 @@ export function watchTor(ctx: DaemonContext, gateway: string): void {
     state.state = s;
     state.since = new Date().toISOString();
   };
-  watches.set(key(ctx, gateway), { state, stop: () => { stopped = true; ctl?.close(); } });
+  watches.set(key(ctx, gateway), {
+    state,
+    stop: () => {
+      stopped = true;
+      ctl?.close();
+    },
+  });
   void (async () => {
     while (!stopped) {
       try {

@@ -18,11 +18,16 @@ export async function attachWorkstation(ctx: DaemonContext, name: string, gatewa
   await applyRuleset(wns, workstationRuleset({ ifname: QUBE_IF, gatewayAddr: GW_ADDR, workstationAddr: WS_ADDR }));
   await vethCreate([{ netns: wns, ifname: QUBE_IF, peerNetns: gns, peerIfname: vif }]);
   await netnsSysctl(gns, { [`net.ipv6.conf.${vif}.disable_ipv6`]: 1 });
-  await ipBatch([
-    'link set lo up', `link set ${QUBE_IF} up`, `address add ${WS_ADDR}/32 dev ${QUBE_IF}`,
-    `route add ${GW_ADDR}/32 dev ${QUBE_IF} scope link src ${WS_ADDR}`,
-    `route add default via ${GW_ADDR} dev ${QUBE_IF} onlink src ${WS_ADDR}`,
-  ], { netns: wns });
+  await ipBatch(
+    [
+      'link set lo up',
+      `link set ${QUBE_IF} up`,
+      `address add ${WS_ADDR}/32 dev ${QUBE_IF}`,
+      `route add ${GW_ADDR}/32 dev ${QUBE_IF} scope link src ${WS_ADDR}`,
+      `route add default via ${GW_ADDR} dev ${QUBE_IF} onlink src ${WS_ADDR}`,
+    ],
+    { netns: wns },
+  );
   // Gateway side: its address on the link, no main-table route back (replies are routed by connection mark).
   await ipBatch([`link set ${vif} up`, `address add ${GW_ADDR}/32 dev ${vif}`], { netns: gns });
   return vif;

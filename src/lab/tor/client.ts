@@ -34,10 +34,20 @@ export async function startLabClient(o: LabClientOptions): Promise<LabClient> {
   const emptyFile = `${o.dataDir}/empty`;
   await writeFile(emptyFile, '');
   const torrcPath = `${o.dataDir}/torrc`;
-  await writeFile(torrcPath, clientTorrc({
-    plan: { emptyFile }, dataDir: o.dataDir, nick: o.nick, dirAuthorityLines: o.dirAuthorityLines,
-    ownerPid: process.pid, socksPort: o.socksPort, controlPort: o.controlPort, bridgeLine: o.bridgeLine,
-  }), { mode: 0o600 });
+  await writeFile(
+    torrcPath,
+    clientTorrc({
+      plan: { emptyFile },
+      dataDir: o.dataDir,
+      nick: o.nick,
+      dirAuthorityLines: o.dirAuthorityLines,
+      ownerPid: process.pid,
+      socksPort: o.socksPort,
+      controlPort: o.controlPort,
+      bridgeLine: o.bridgeLine,
+    }),
+    { mode: 0o600 },
+  );
   const t0 = Date.now();
   const tor = await startTor({ netns: o.netns, torrcPath, emptyFile, dataDir: o.dataDir, nick: o.nick });
   const stop = async (): Promise<void> => {
@@ -46,7 +56,8 @@ export async function startLabClient(o: LabClientOptions): Promise<LabClient> {
   };
   try {
     await waitUntil(`tor client ${o.nick} bootstrap`, torWait(o.bootstrapTimeoutMs ?? 60_000, 100), async () =>
-      (await bootstrapProgress(tor.control)) >= 100 ? true : undefined);
+      (await bootstrapProgress(tor.control)) >= 100 ? true : undefined,
+    );
   } catch (e) {
     await stop();
     throw e;

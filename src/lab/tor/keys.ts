@@ -6,7 +6,12 @@ import { certificateFingerprint } from './lines.js';
 import type { TorNodePlan } from './plan.js';
 
 async function exists(p: string): Promise<boolean> {
-  try { await access(p); return true; } catch { return false; }
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Creates (or reuses) an authority's v3 identity key, signing key and certificate; returns its v3ident. */
@@ -16,11 +21,25 @@ export async function ensureAuthorityKeys(n: TorNodePlan): Promise<string> {
   const cert = `${keys}/authority_certificate`;
   if (!(await exists(cert))) {
     // The identity key stays encrypted with a throw-away passphrase: tor only needs the signing key and certificate.
-    await run('tor-gencert', [
-      '--create-identity-key', '--passphrase-fd', '0', '-m', '12',
-      '-i', `${keys}/authority_identity_key`, '-s', `${keys}/authority_signing_key`, '-c', cert,
-      '-a', `${n.address}:${n.dirPort}`,
-    ], { input: `${randomBytes(16).toString('hex')}\n`, timeoutMs: 30_000 });
+    await run(
+      'tor-gencert',
+      [
+        '--create-identity-key',
+        '--passphrase-fd',
+        '0',
+        '-m',
+        '12',
+        '-i',
+        `${keys}/authority_identity_key`,
+        '-s',
+        `${keys}/authority_signing_key`,
+        '-c',
+        cert,
+        '-a',
+        `${n.address}:${n.dirPort}`,
+      ],
+      { input: `${randomBytes(16).toString('hex')}\n`, timeoutMs: 30_000 },
+    );
   }
   return certificateFingerprint(await readFile(cert, 'utf8'), cert);
 }

@@ -7,8 +7,10 @@ const FP = 'A1C6F26613C822EA9775B5A79017FAF8392D12B2';
 const V3 = '0123456789ABCDEF0123456789ABCDEF01234567';
 
 test('DirAuthority line in the format tor 0.4.9 accepts', () => {
-  assert.equal(dirAuthorityLine({ nick: 'auth1', address: '10.1.0.11', orPort: 5100, dirPort: 5200, v3ident: V3, fingerprint: FP }),
-    `DirAuthority auth1 orport=5100 v3ident=${V3} 10.1.0.11:5200 ${FP}`);
+  assert.equal(
+    dirAuthorityLine({ nick: 'auth1', address: '10.1.0.11', orPort: 5100, dirPort: 5200, v3ident: V3, fingerprint: FP }),
+    `DirAuthority auth1 orport=5100 v3ident=${V3} 10.1.0.11:5200 ${FP}`,
+  );
   assert.throws(() => dirAuthorityLine({ nick: 'a', address: '1.1.1.1', orPort: 1, dirPort: 2, v3ident: 'xyz', fingerprint: FP }), /v3ident/);
   assert.throws(() => dirAuthorityLine({ nick: 'a', address: '1.1.1.1', orPort: 1, dirPort: 2, v3ident: V3, fingerprint: FP.toLowerCase() }), /fingerprint/);
 });
@@ -30,9 +32,11 @@ const TEMPLATE = `# obfs4 torrc client bridge line
 Bridge obfs4 <IP ADDRESS>:<PORT> <FINGERPRINT> cert=UFKft2Nw3y/bA9mfBQgr5ndu7xt4OUOy9laSCKxqzoGoFR80DrbYMuc5na0YYvDTLrMPAA iat-mode=0
 `;
 
-test('obfs4 bridge line filled from obfs4proxy\'s template', () => {
-  assert.equal(fillBridgeLine(TEMPLATE, '10.1.0.31', 5400, FP),
-    `obfs4 10.1.0.31:5400 ${FP} cert=UFKft2Nw3y/bA9mfBQgr5ndu7xt4OUOy9laSCKxqzoGoFR80DrbYMuc5na0YYvDTLrMPAA iat-mode=0`);
+test("obfs4 bridge line filled from obfs4proxy's template", () => {
+  assert.equal(
+    fillBridgeLine(TEMPLATE, '10.1.0.31', 5400, FP),
+    `obfs4 10.1.0.31:5400 ${FP} cert=UFKft2Nw3y/bA9mfBQgr5ndu7xt4OUOy9laSCKxqzoGoFR80DrbYMuc5na0YYvDTLrMPAA iat-mode=0`,
+  );
   assert.throws(() => fillBridgeLine('# nothing here\n', '10.1.0.31', 5400, FP), /obfs4_bridgeline\.txt/);
   assert.throws(() => fillBridgeLine(TEMPLATE, '10.1.0.31', 5400, 'nope'), /bridge fingerprint/);
 });

@@ -86,7 +86,8 @@ export interface TorNetwork {
 export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwork> {
   const t0 = Date.now();
   const plan = planTorNetwork({ stateDir: opts.stateDir, addresses: opts.addresses, basePort: opts.basePort });
-  if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(opts.dnsResolverAddr)) throw new BulkheadError('ERR_INVALID_VALUE', `dnsResolverAddr: "${opts.dnsResolverAddr}" is not an IPv4 address`);
+  if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(opts.dnsResolverAddr))
+    throw new BulkheadError('ERR_INVALID_VALUE', `dnsResolverAddr: "${opts.dnsResolverAddr}" is not an IPv4 address`);
   await mkdir(plan.stateDir, { recursive: true, mode: 0o700 });
   await writeFile(plan.emptyFile, '');
   await writeFile(plan.resolvConf, `nameserver ${opts.dnsResolverAddr}\n`);
@@ -99,14 +100,26 @@ export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwo
   const servers = plan.nodes.filter((n) => n.role !== 'onion');
   const fps = new Map<string, string>();
   const v3 = new Map<string, string>();
-  await Promise.all(servers.map(async (n) => {
-    if (n.role === 'authority') v3.set(n.nick, await ensureAuthorityKeys(n));
-    fps.set(n.nick, await ensureRelayIdentity(n));
-  }));
+  await Promise.all(
+    servers.map(async (n) => {
+      if (n.role === 'authority') v3.set(n.nick, await ensureAuthorityKeys(n));
+      fps.set(n.nick, await ensureRelayIdentity(n));
+    }),
+  );
   const onion = nodeByRole(plan, 'onion');
   const onionAddress = await prepareOnionKey(onion);
-  const dirAuthorityLines = plan.nodes.filter((n) => n.role === 'authority').map((n) =>
-    dirAuthorityLine({ nick: n.nick, address: n.address, orPort: n.orPort, dirPort: n.dirPort, v3ident: v3.get(n.nick) ?? '', fingerprint: fps.get(n.nick) ?? '' }));
+  const dirAuthorityLines = plan.nodes
+    .filter((n) => n.role === 'authority')
+    .map((n) =>
+      dirAuthorityLine({
+        nick: n.nick,
+        address: n.address,
+        orPort: n.orPort,
+        dirPort: n.dirPort,
+        v3ident: v3.get(n.nick) ?? '',
+        fingerprint: fps.get(n.nick) ?? '',
+      }),
+    );
   const ctx = { plan, dirAuthorityLines, ownerPid: process.pid };
   for (const n of plan.nodes) await writeFile(n.torrcPath, nodeTorrc(n, ctx), { mode: 0o600 });
 
@@ -143,9 +156,17 @@ export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwo
   }
 
   const info = (n: TorNodePlan): TorNodeInfo => ({
-    nick: n.nick, role: n.role, pid: running.get(n.nick)?.process.pid ?? 0, address: n.address,
-    orPort: n.orPort, dirPort: n.dirPort, controlPort: n.controlPort, controlSocket: n.controlSocket,
-    cookieFile: n.cookieFile, dataDir: n.dataDir, fingerprint: fps.get(n.nick) ?? '',
+    nick: n.nick,
+    role: n.role,
+    pid: running.get(n.nick)?.process.pid ?? 0,
+    address: n.address,
+    orPort: n.orPort,
+    dirPort: n.dirPort,
+    controlPort: n.controlPort,
+    controlSocket: n.controlSocket,
+    cookieFile: n.cookieFile,
+    dataDir: n.dataDir,
+    fingerprint: fps.get(n.nick) ?? '',
   });
   const relayFingerprints = consensusNodes(plan).map((n) => fps.get(n.nick) ?? '');
   const net: TorNetwork = {
@@ -161,17 +182,31 @@ export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwo
       if (net.timings.onionPublishedMs !== undefined) return net.timings;
       // Phase 2: every relay and the bridge caches a consensus listing all relays with microdescriptors.
       let phase2Done = false;
-      const nudges = nudgeLaggards(() => phase2Done, servers, running, () => net.timings.nodeReadyMs ?? {});
+      const nudges = nudgeLaggards(
+        () => phase2Done,
+        servers,
+        running,
+        () => net.timings.nodeReadyMs ?? {},
+      );
       try {
-        await Promise.all(servers.map((n) => waitUntil(`${opts.prefix} tor ${n.nick} full consensus`, torWait(opts.consensusTimeoutMs ?? 90_000, 250, () => phase2Done), async () => {
-          const r = running.get(n.nick);
-          if (!r || !isRunning(r.process)) throw new BulkheadError('ERR_EXEC', `tor ${n.nick} is not running: ${r?.process.tail().trim().split('\n').slice(-2).join(' | ') ?? ''}`);
-          const ctl = r.control;
-          const missing = await missingFromConsensus(ctl, relayFingerprints);
-          if (missing.length > 0) return undefined;
-          (net.timings.nodeReadyMs ??= {})[n.nick] = Date.now() - t0;
-          return true;
-        })));
+        await Promise.all(
+          servers.map((n) =>
+            waitUntil(
+              `${opts.prefix} tor ${n.nick} full consensus`,
+              torWait(opts.consensusTimeoutMs ?? 90_000, 250, () => phase2Done),
+              async () => {
+                const r = running.get(n.nick);
+                if (!r || !isRunning(r.process))
+                  throw new BulkheadError('ERR_EXEC', `tor ${n.nick} is not running: ${r?.process.tail().trim().split('\n').slice(-2).join(' | ') ?? ''}`);
+                const ctl = r.control;
+                const missing = await missingFromConsensus(ctl, relayFingerprints);
+                if (missing.length > 0) return undefined;
+                (net.timings.nodeReadyMs ??= {})[n.nick] = Date.now() - t0;
+                return true;
+              },
+            ),
+          ),
+        );
       } finally {
         phase2Done = true;
       }

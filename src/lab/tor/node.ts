@@ -20,12 +20,22 @@ async function logTail(dataDir: string): Promise<string> {
 }
 
 /** `tor --defaults-torrc EMPTY -f TORRC` inside `netns` with MALLOC_ARENA_MAX=1; resolves once its control socket answers. */
-export async function startTor(opts: { netns: string; torrcPath: string; emptyFile: string; dataDir: string; nick: string; timeoutMs?: number }): Promise<RunningTor> {
+export async function startTor(opts: {
+  netns: string;
+  torrcPath: string;
+  emptyFile: string;
+  dataDir: string;
+  nick: string;
+  timeoutMs?: number;
+}): Promise<RunningTor> {
   const proc = spawnInNetns(opts.netns, 'tor', ['--defaults-torrc', opts.emptyFile, '-f', opts.torrcPath], { MALLOC_ARENA_MAX: '1' });
   try {
     const control = await waitUntil(`tor ${opts.nick} control socket`, torWait(opts.timeoutMs ?? 20_000, 100), async () => {
       if (!isRunning(proc)) {
-        throw new BulkheadError('ERR_EXEC', `tor ${opts.nick} exited (${proc.child.exitCode ?? proc.child.signalCode}): ${proc.tail().trim().split('\n').slice(-3).join(' | ')} ${await logTail(opts.dataDir)}`);
+        throw new BulkheadError(
+          'ERR_EXEC',
+          `tor ${opts.nick} exited (${proc.child.exitCode ?? proc.child.signalCode}): ${proc.tail().trim().split('\n').slice(-3).join(' | ')} ${await logTail(opts.dataDir)}`,
+        );
       }
       return TorControl.open({ target: { path: `${opts.dataDir}/control.sock` }, cookieFile: `${opts.dataDir}/control_auth_cookie` });
     });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandSeed, newOnionKey, onionAddressOf } from './onion-key.js';
 
-test('known vector: RFC 8032 test 1 public key (the address tor\'s own tests use)', () => {
+test("known vector: RFC 8032 test 1 public key (the address tor's own tests use)", () => {
   const pub = Buffer.from('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', 'hex');
   assert.equal(onionAddressOf(pub), '25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yhkenl5sid.onion');
 });

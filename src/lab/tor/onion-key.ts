@@ -30,7 +30,10 @@ function base32(b: Buffer): string {
 /** rend-spec-v3: onion_address = base32(PUBKEY | CHECKSUM | VERSION) + ".onion". */
 export function onionAddressOf(publicKey: Buffer): string {
   const version = Buffer.from([3]);
-  const checksum = createHash('sha3-256').update(Buffer.concat([Buffer.from('.onion checksum'), publicKey, version])).digest().subarray(0, 2);
+  const checksum = createHash('sha3-256')
+    .update(Buffer.concat([Buffer.from('.onion checksum'), publicKey, version]))
+    .digest()
+    .subarray(0, 2);
   return `${base32(Buffer.concat([publicKey, checksum, version]))}.onion`;
 }
 

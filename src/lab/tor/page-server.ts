@@ -26,12 +26,26 @@ export async function startPageServer(opts: { netns: string; address: string; po
   const p = spawnInNetns(opts.netns, process.execPath, ['-e', SCRIPT, opts.address, String(opts.port), opts.body]);
   const ready = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), opts.timeoutMs ?? 10_000);
-    p.child.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('ready')) { clearTimeout(timer); resolve(true); } });
-    void p.exited.then(() => { clearTimeout(timer); resolve(false); });
+    p.child.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    void p.exited.then(() => {
+      clearTimeout(timer);
+      resolve(false);
+    });
   });
   if (!ready || !isRunning(p)) {
     await stopProcesses([p], 1000);
     throw new BulkheadError('ERR_NETWORK', `page server on ${opts.address}:${opts.port} in ${opts.netns} did not start: ${p.tail().trim()}`);
   }
-  return { pid: p.pid, process: p, stop: async () => { await stopProcesses([p], 2000); } };
+  return {
+    pid: p.pid,
+    process: p,
+    stop: async () => {
+      await stopProcesses([p], 2000);
+    },
+  };
 }

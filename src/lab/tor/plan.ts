@@ -5,8 +5,7 @@ export type TorRole = 'authority' | 'relay' | 'bridge' | 'onion';
 
 /** One address per node, or every node on one address (ports keep them apart either way). */
 export type TorAddresses =
-  | { authorities: readonly string[]; relays: readonly string[]; bridge: string; onion: string }
-  | { single: string; relayCount?: number };
+  { authorities: readonly string[]; relays: readonly string[]; bridge: string; onion: string } | { single: string; relayCount?: number };
 
 export interface TorPlanInput {
   stateDir: string;

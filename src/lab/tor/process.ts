@@ -23,7 +23,9 @@ export function spawnInNetns(netns: string, cmd: string, args: readonly string[]
   });
   if (child.pid === undefined) throw new BulkheadError('ERR_EXEC', `cannot start ${cmd} in ${netns}`);
   let out = '';
-  const keep = (d: Buffer): void => { out = (out + d.toString('utf8')).slice(-4096); };
+  const keep = (d: Buffer): void => {
+    out = (out + d.toString('utf8')).slice(-4096);
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   child.stdin?.on('error', () => {});

@@ -4,8 +4,12 @@ import type { WaitOptions } from '../../exec/index.js';
 import type { TorControl } from '../../tor-control/index.js';
 
 /** Waits on tor: a program that failed (ERR_EXEC) ends the wait at once; anything else is tried again until the deadline. */
-export const torWait = (timeoutMs: number, intervalMs: number, cancelled?: () => boolean): WaitOptions =>
-  ({ timeoutMs, intervalMs, cancelled, fatal: (e: unknown) => e instanceof BulkheadError && e.code === 'ERR_EXEC' });
+export const torWait = (timeoutMs: number, intervalMs: number, cancelled?: () => boolean): WaitOptions => ({
+  timeoutMs,
+  intervalMs,
+  cancelled,
+  fatal: (e: unknown) => e instanceof BulkheadError && e.code === 'ERR_EXEC',
+});
 
 /** Fingerprints (of `expected`) that this tor does not yet have both in its consensus and as a microdescriptor. */
 export async function missingFromConsensus(ctl: TorControl, expected: readonly string[]): Promise<string[]> {
@@ -40,7 +44,16 @@ export async function onionUploaded(ctl: TorControl, onionAddress: string, timeo
   let unsubscribe: () => void = () => {};
   let settle: NodeJS.Timeout | undefined;
   const uploaded = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new BulkheadError('ERR_TIMEOUT', `onion service ${onionAddress}: descriptor not stored after ${timeoutMs} ms (${stored} stored, ${pending.size} pending)`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new BulkheadError(
+            'ERR_TIMEOUT',
+            `onion service ${onionAddress}: descriptor not stored after ${timeoutMs} ms (${stored} stored, ${pending.size} pending)`,
+          ),
+        ),
+      timeoutMs,
+    );
     timer.unref();
     const check = (): void => {
       clearTimeout(settle);
@@ -52,18 +65,28 @@ export async function onionUploaded(ctl: TorControl, onionAddress: string, timeo
         }
       }, settleMs);
     };
-    void ctl.onEvents(['HS_DESC'], (ev) => {
-      const [, action, addr, , hsdir] = (ev.lines[0]?.text ?? '').split(' ');
-      if (addr !== id || !hsdir) return;
-      if (action === 'UPLOAD') {
-        pending.add(hsdir);
-        lastUpload = Date.now();
-      } else if (action === 'UPLOADED' || action === 'FAILED') {
-        pending.delete(hsdir);
-        if (action === 'UPLOADED') stored += 1;
-      }
-      check();
-    }).then((u) => { unsubscribe = u; }, (e: Error) => { clearTimeout(timer); reject(e); });
+    void ctl
+      .onEvents(['HS_DESC'], (ev) => {
+        const [, action, addr, , hsdir] = (ev.lines[0]?.text ?? '').split(' ');
+        if (addr !== id || !hsdir) return;
+        if (action === 'UPLOAD') {
+          pending.add(hsdir);
+          lastUpload = Date.now();
+        } else if (action === 'UPLOADED' || action === 'FAILED') {
+          pending.delete(hsdir);
+          if (action === 'UPLOADED') stored += 1;
+        }
+        check();
+      })
+      .then(
+        (u) => {
+          unsubscribe = u;
+        },
+        (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
   });
   uploaded.catch(() => {});
   try {

@@ -53,9 +53,17 @@ export async function createTorSandbox(opts: { netns: string; net?: string; rela
     }
     // The lab resolver: answers only for the lab's names, never forwards anywhere.
     const dns = spawnInNetns(ns, 'dnsmasq', [
-      '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-poll',
-      `--listen-address=${dnsAddr}`, '--bind-interfaces', '--user=root', '--pid-file',
-      `--address=/${WEB_NAME}/${webAddr}`, '--log-facility=-',
+      '--keep-in-foreground',
+      '--conf-file=/dev/null',
+      '--no-resolv',
+      '--no-hosts',
+      '--no-poll',
+      `--listen-address=${dnsAddr}`,
+      '--bind-interfaces',
+      '--user=root',
+      '--pid-file',
+      `--address=/${WEB_NAME}/${webAddr}`,
+      '--log-facility=-',
     ]);
     procs.push(dns);
     await waitUntil('lab resolver', torWait(5000, 100), async () => {
@@ -75,7 +83,10 @@ export async function createTorSandbox(opts: { netns: string; net?: string; rela
     dnsAddr,
     webAddr,
     async checkSealed() {
-      const links = (await run('ip', ['-n', ns, '-o', 'link', 'show'])).stdout.trim().split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '');
+      const links = (await run('ip', ['-n', ns, '-o', 'link', 'show'])).stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '');
       const routes = [
         ...(await run('ip', ['-n', ns, '-4', 'route', 'show', 'table', 'all'])).stdout.trim().split('\n'),
         ...(await run('ip', ['-n', ns, '-6', 'route', 'show', 'table', 'all'])).stdout.trim().split('\n'),

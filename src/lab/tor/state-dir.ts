@@ -8,7 +8,11 @@ const CACHES = /^(cached-.*|state|sr-state|v3-status-votes|diff-cache|unverified
 /** Removes what a previous run left besides keys, so a restarted lab never starts from a stale consensus. */
 export async function clearRunState(dataDir: string): Promise<void> {
   let entries: string[];
-  try { entries = await readdir(dataDir); } catch { return; }
+  try {
+    entries = await readdir(dataDir);
+  } catch {
+    return;
+  }
   await Promise.all(entries.filter((e) => CACHES.test(e)).map((e) => rm(`${dataDir}/${e}`, { recursive: true, force: true })));
 }
 

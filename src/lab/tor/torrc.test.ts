@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { planTorNetwork } from './plan.js';
 import { clientTorrc, msUntilLaunchSlot, nodeTorrc } from './torrc.js';
 
-const plan = planTorNetwork({ stateDir: '/lab', addresses: { authorities: ['10.1.0.11', '10.1.0.12', '10.1.0.13'], relays: ['10.1.0.21', '10.1.0.22'], bridge: '10.1.0.31', onion: '10.1.0.41' } });
+const plan = planTorNetwork({
+  stateDir: '/lab',
+  addresses: { authorities: ['10.1.0.11', '10.1.0.12', '10.1.0.13'], relays: ['10.1.0.21', '10.1.0.22'], bridge: '10.1.0.31', onion: '10.1.0.41' },
+});
 const da = 'DirAuthority auth1 orport=5100 v3ident=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 10.1.0.11:5200 BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
 const ctx = { plan, dirAuthorityLines: [da], ownerPid: 4242 };
 const lines = (t: string): string[] => t.trim().split('\n');
@@ -15,8 +18,15 @@ const node = (nick: string) => {
 };
 
 const COMMON = [
-  'TestingTorNetwork 1', da, 'RunAsDaemon 0', 'CookieAuthentication 1', '__OwningControllerProcess 4242',
-  'GeoIPFile /lab/empty', 'GeoIPv6File /lab/empty', 'TestingDirAuthVoteExit *', 'V3AuthNIntervalsValid 2',
+  'TestingTorNetwork 1',
+  da,
+  'RunAsDaemon 0',
+  'CookieAuthentication 1',
+  '__OwningControllerProcess 4242',
+  'GeoIPFile /lab/empty',
+  'GeoIPv6File /lab/empty',
+  'TestingDirAuthVoteExit *',
+  'V3AuthNIntervalsValid 2',
 ];
 
 test('every node torrc has the common lab options and its own data directory', () => {
@@ -32,9 +42,20 @@ test('every node torrc has the common lab options and its own data directory', (
 
 test('authority: DirPort, voting timings, exit policy accept *:*', () => {
   const l = lines(nodeTorrc(node('auth2'), ctx));
-  for (const c of ['DirPort 10.1.0.12:5201', 'ORPort 10.1.0.12:5101', 'AuthoritativeDirectory 1', 'V3AuthoritativeDirectory 1',
-    'TestingV3AuthInitialVotingInterval 5', 'V3AuthVotingInterval 10', 'ExitRelay 1', 'ExitPolicy accept *:*',
-    'ExitPolicyRejectPrivate 0', 'ServerDNSResolvConfFile /lab/resolv.conf', 'OutboundBindAddress 10.1.0.12', 'SocksPort 0']) {
+  for (const c of [
+    'DirPort 10.1.0.12:5201',
+    'ORPort 10.1.0.12:5101',
+    'AuthoritativeDirectory 1',
+    'V3AuthoritativeDirectory 1',
+    'TestingV3AuthInitialVotingInterval 5',
+    'V3AuthVotingInterval 10',
+    'ExitRelay 1',
+    'ExitPolicy accept *:*',
+    'ExitPolicyRejectPrivate 0',
+    'ServerDNSResolvConfFile /lab/resolv.conf',
+    'OutboundBindAddress 10.1.0.12',
+    'SocksPort 0',
+  ]) {
     assert.ok(l.includes(c), `missing "${c}"`);
   }
 });
@@ -47,8 +68,14 @@ test('relay: an exit without authority options', () => {
 
 test('bridge: obfs4 transport, unpublished, not an exit', () => {
   const l = lines(nodeTorrc(node('bridge'), ctx));
-  for (const c of ['BridgeRelay 1', 'PublishServerDescriptor 0', 'ServerTransportPlugin obfs4 exec /usr/bin/obfs4proxy',
-    'ServerTransportListenAddr obfs4 10.1.0.31:5400', 'ExitPolicy reject *:*', 'ExitRelay 0']) {
+  for (const c of [
+    'BridgeRelay 1',
+    'PublishServerDescriptor 0',
+    'ServerTransportPlugin obfs4 exec /usr/bin/obfs4proxy',
+    'ServerTransportListenAddr obfs4 10.1.0.31:5400',
+    'ExitPolicy reject *:*',
+    'ExitRelay 0',
+  ]) {
     assert.ok(l.includes(c), `missing "${c}"`);
   }
   assert.ok(!l.includes('ExitPolicy accept *:*'));
@@ -85,7 +112,11 @@ test('client: SOCKS on the namespace loopback; with a bridge line, only that bri
 });
 
 test('client: a malformed bridge line is refused', () => {
-  for (const b of ['obfs4 10.1.0.31:5400 XYZ cert=a iat-mode=0', 'meek 1.2.3.4:1 CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC cert=a iat-mode=0', `${bridge}\nUseBridges 0`]) {
+  for (const b of [
+    'obfs4 10.1.0.31:5400 XYZ cert=a iat-mode=0',
+    'meek 1.2.3.4:1 CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC cert=a iat-mode=0',
+    `${bridge}\nUseBridges 0`,
+  ]) {
     assert.throws(() => clientTorrc({ ...client, bridgeLine: b }), /bridgeLine/);
   }
 });

@@ -13,7 +13,8 @@ export interface TorrcContext {
 
 /** Options every lab tor shares; authorities use fast voting so a network is ready in seconds. */
 function common(dataDir: string, nick: string, ctx: { plan: TorPlan; dirAuthorityLines: readonly string[]; ownerPid: number }, controlPort: number): string[] {
-  if (ctx.dirAuthorityLines.length === 0) throw new BulkheadError('ERR_INVALID_VALUE', 'torrc: no DirAuthority lines (a lab tor never uses the public authorities)');
+  if (ctx.dirAuthorityLines.length === 0)
+    throw new BulkheadError('ERR_INVALID_VALUE', 'torrc: no DirAuthority lines (a lab tor never uses the public authorities)');
   for (const l of ctx.dirAuthorityLines) {
     if (!l.startsWith('DirAuthority ') || /[\r\n]/.test(l)) throw new BulkheadError('ERR_INVALID_VALUE', `torrc: bad DirAuthority line "${l}"`);
   }
@@ -143,7 +144,8 @@ export function clientTorrc(c: LabClientTorrc): string {
   lines.push(`SocksPort 127.0.0.1:${c.socksPort}`);
   if (c.bridgeLine !== undefined) {
     const b = c.bridgeLine.replace(/^Bridge\s+/, '');
-    if (!/^obfs4 \S+:\d+ [0-9A-F]{40} cert=\S+ iat-mode=\d$/.test(b)) throw new BulkheadError('ERR_INVALID_VALUE', `bridgeLine: not an obfs4 bridge line: "${c.bridgeLine}"`);
+    if (!/^obfs4 \S+:\d+ [0-9A-F]{40} cert=\S+ iat-mode=\d$/.test(b))
+      throw new BulkheadError('ERR_INVALID_VALUE', `bridgeLine: not an obfs4 bridge line: "${c.bridgeLine}"`);
     lines.push('UseBridges 1', `ClientTransportPlugin obfs4 exec ${c.obfs4proxy ?? '/usr/bin/obfs4proxy'}`, `Bridge ${b}`);
   }
   return `${lines.join('\n')}\n`;

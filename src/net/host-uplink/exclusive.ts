@@ -7,7 +7,10 @@ import { SYSNET_IF, describeHost, faultPoint, hostIp, hostNetnsRef, type HostSid
 import { readNic, restoreNic } from './nic-state.js';
 import { dropRecord, saveRecord, type ExclusiveRecord } from './record.js';
 
-interface RawLink { ifname?: string; address?: string }
+interface RawLink {
+  ifname?: string;
+  address?: string;
+}
 
 /**
  * Move `cfg.nic` from the host side into `ns` as eth0, IPv6 off, up; static settings applied here
@@ -21,12 +24,28 @@ export async function takeNic(ctx: UplinkPaths, side: HostSide, qube: string, ns
   if (st.kind === 'loopback' || st.kind === 'bridge' || st.kind === 'bond' || st.kind === 'vlan' || st.kind === 'macvlan') {
     throw new BulkheadError('ERR_NETWORK', `host uplink of '${qube}': ${nic} is a ${st.kind}, not a NIC that can move to sys-net; use --mode nat`);
   }
-  const rec: ExclusiveRecord = { mode: 'exclusive', qube, hostNetns: side.netns, nic, mac: st.mac, wasUp: st.up, addrs: st.addrs, routes: st.routes, ...(st.mtu !== undefined ? { mtu: st.mtu } : {}) };
+  const rec: ExclusiveRecord = {
+    mode: 'exclusive',
+    qube,
+    hostNetns: side.netns,
+    nic,
+    mac: st.mac,
+    wasUp: st.up,
+    addrs: st.addrs,
+    routes: st.routes,
+    ...(st.mtu !== undefined ? { mtu: st.mtu } : {}),
+  };
   await saveRecord(ctx, rec);
-  const moved: Error | null = await hostIp(side, [`link set dev ${nic} netns ${ns}`]).then(() => null, (e: unknown) => e as Error);
+  const moved: Error | null = await hostIp(side, [`link set dev ${nic} netns ${ns}`]).then(
+    () => null,
+    (e: unknown) => e as Error,
+  );
   if (moved) {
     // Wi-Fi devices of many drivers refuse to change namespace (the wiphy must move with iw): say what to do.
-    throw new BulkheadError('ERR_NETWORK', `host uplink of '${qube}': ${nic} cannot move to sys-net's namespace (${moved.message.trim().slice(0, 160)}); Wi-Fi devices often cannot: use --mode nat`);
+    throw new BulkheadError(
+      'ERR_NETWORK',
+      `host uplink of '${qube}': ${nic} cannot move to sys-net's namespace (${moved.message.trim().slice(0, 160)}); Wi-Fi devices often cannot: use --mode nat`,
+    );
   }
   faultPoint(side, 'exclusive-moved');
   await netnsSysctl(ns, sysctlNoIpv6On(nic)); // before it is up under any name: no IPv6 address ever appears in sys-net
@@ -46,8 +65,10 @@ export async function takeNic(ctx: UplinkPaths, side: HostSide, qube: string, ns
 export async function giveBackNic(side: HostSide, ns: string | null, rec: ExclusiveRecord): Promise<void> {
   if (ns !== null) {
     const out = await ipBatch(['link show'], { netns: ns, json: true, force: true }).catch(() => '');
-    const links = (out.trim() ? (JSON.parse(out.trim().split('\n')[0]!) as RawLink[]) : []);
-    const here = links.find((l) => rec.mac !== '' && l.address === rec.mac && l.ifname !== 'lo') ?? (rec.mac === '' ? links.find((l) => l.ifname === SYSNET_IF) : undefined);
+    const links = out.trim() ? (JSON.parse(out.trim().split('\n')[0]!) as RawLink[]) : [];
+    const here =
+      links.find((l) => rec.mac !== '' && l.address === rec.mac && l.ifname !== 'lo') ??
+      (rec.mac === '' ? links.find((l) => l.ifname === SYSNET_IF) : undefined);
     if (here?.ifname) {
       const cur = checkIfname(here.ifname);
       const lines = [`link set dev ${cur} down`, `address flush dev ${cur}`];
@@ -67,4 +88,3 @@ export async function releaseExclusive(ctx: UplinkPaths, side: HostSide, qube: s
   await giveBackNic(side, ns, rec);
   await dropRecord(ctx, qube);
 }
-

@@ -12,7 +12,9 @@ import { labNetns } from '../../model/lab-plan.js';
  * namespace that stands for the host; only tests set one (BULKHEAD_HOST_NETNS), and the code path is
  * otherwise the same: every ip, nft and sysctl of the host side goes through these functions.
  */
-export interface HostSide { netns: string | null }
+export interface HostSide {
+  netns: string | null;
+}
 
 /** The name a host uplink's interface has inside sys-net (the NIC, or the nat veth's end). */
 export const SYSNET_IF = 'eth0';
@@ -38,7 +40,8 @@ export function faultPoint(side: HostSide, step: (typeof FAULT_STEPS)[number], e
 }
 
 export async function checkHostExists(side: HostSide): Promise<void> {
-  if (side.netns !== null && !(await netnsExists(side.netns))) throw new BulkheadError('ERR_NETWORK', `${HOST_NETNS_ENV}: namespace ${side.netns} does not exist`);
+  if (side.netns !== null && !(await netnsExists(side.netns)))
+    throw new BulkheadError('ERR_NETWORK', `${HOST_NETNS_ENV}: namespace ${side.netns} does not exist`);
 }
 
 /** Run a program on the host side. */
@@ -74,7 +77,14 @@ export async function hostSysctlSet(side: HostSide, key: string, value: string):
 /** The resolv.conf texts the host side resolves with, best first (systemd-resolved's upstream list before the stub). */
 export async function hostResolvConfs(side: HostSide): Promise<(string | undefined)[]> {
   const files = side.netns === null ? ['/run/systemd/resolve/resolv.conf', '/etc/resolv.conf'] : [join(NETNS_ETC_DIR, side.netns, 'resolv.conf')];
-  return Promise.all(files.map((f) => readFile(f, 'utf8').then((t) => t.slice(0, 65536), () => undefined)));
+  return Promise.all(
+    files.map((f) =>
+      readFile(f, 'utf8').then(
+        (t) => t.slice(0, 65536),
+        () => undefined,
+      ),
+    ),
+  );
 }
 
 /** Refuse a host side that is not a host: one of this state directory's own namespaces (the lab's, a qube's). */
@@ -84,9 +94,13 @@ export async function checkHostSide(home: string, prefix: string, side: HostSide
     const lab = await readLabState(join(home, 'lab')).catch(() => undefined);
     const labNs = new Set([...(lab?.hosts ?? []).map((h) => h.netns), ...(lab?.uplinks ?? []).map((u) => u.netns)]);
     if (labNs.has(side.netns) || side.netns.startsWith(labNetns(prefix, ''))) {
-      throw new BulkheadError('ERR_NETWORK', `the host side (${HOST_NETNS_ENV}=${side.netns}) is the lab, not a host: the lab has its own uplink, use init --uplink lab`);
+      throw new BulkheadError(
+        'ERR_NETWORK',
+        `the host side (${HOST_NETNS_ENV}=${side.netns}) is the lab, not a host: the lab has its own uplink, use init --uplink lab`,
+      );
     }
-    if (side.netns.startsWith(`${prefix}-`)) throw new BulkheadError('ERR_NETWORK', `the host side (${HOST_NETNS_ENV}=${side.netns}) is a namespace of this state directory's qubes, not a host`);
+    if (side.netns.startsWith(`${prefix}-`))
+      throw new BulkheadError('ERR_NETWORK', `the host side (${HOST_NETNS_ENV}=${side.netns}) is a namespace of this state directory's qubes, not a host`);
   }
   await checkHostExists(side);
 }

@@ -12,5 +12,6 @@ export { allRecords, readRecord, type UplinkPaths, type UplinkRecord } from './r
 /** Refuse a NIC a running sys-net holds (exclusive: it is no longer on the host; nat: it routes that sys-net); `except` is the qube being started. */
 export async function checkNicFree(paths: UplinkPaths, side: HostSide, nic: string, except: string | null): Promise<void> {
   const by = (await allRecords(paths)).find((r) => r.nic === nic && r.hostNetns === side.netns && r.qube !== except);
-  if (by) throw new BulkheadError('ERR_QUBE_IN_USE', `${nic} on ${describeHost(side)} is in use by the running ${by.qube} (${by.mode} uplink); shut it down first`);
+  if (by)
+    throw new BulkheadError('ERR_QUBE_IN_USE', `${nic} on ${describeHost(side)} is in use by the running ${by.qube} (${by.mode} uplink); shut it down first`);
 }

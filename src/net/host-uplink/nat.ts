@@ -17,7 +17,10 @@ export function natVethName(prefix: string, qid: number): string {
 }
 
 async function nft(side: HostSide, text: string): Promise<void> {
-  for (const args of [['-c', '-f', '-'], ['-f', '-']]) {
+  for (const args of [
+    ['-c', '-f', '-'],
+    ['-f', '-'],
+  ]) {
     const r = await hostRun(side, 'nft', args, { input: text, allowFail: true, timeoutMs: 30_000 });
     if (r.code !== 0) throw new BulkheadError('ERR_FIREWALL', `nft ${args[0]} on the host side: ${r.stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
   }
@@ -33,7 +36,10 @@ async function syncTable(ctx: UplinkPaths, side: HostSide): Promise<void> {
     return;
   }
   const fwd = await readForward(ctx);
-  await nft(side, compileHostNatTable({ table, links: recs.map((r) => ({ veth: r.veth, nic: r.nic, sysNetAddr: r.sysNetAddr })), forwardWasOff: fwd?.previous === '0' }));
+  await nft(
+    side,
+    compileHostNatTable({ table, links: recs.map((r) => ({ veth: r.veth, nic: r.nic, sysNetAddr: r.sysNetAddr })), forwardWasOff: fwd?.previous === '0' }),
+  );
 }
 
 /**
@@ -44,7 +50,15 @@ async function syncTable(ctx: UplinkPaths, side: HostSide): Promise<void> {
 export async function attachNat(ctx: UplinkPaths, side: HostSide, qube: string, qid: number, ns: string, nic: string): Promise<void> {
   checkNetnsName(ns);
   if (!(await readNic(side, nic))) throw new BulkheadError('ERR_NETWORK', `host uplink of '${qube}': ${describeHost(side)} has no interface ${nic}`);
-  const rec: NatRecord = { mode: 'nat', qube, hostNetns: side.netns, nic, veth: natVethName(ctx.prefix, qid), sysNetAddr: natSysNetAddr(qid), hostAddr: NAT_HOST_ADDR };
+  const rec: NatRecord = {
+    mode: 'nat',
+    qube,
+    hostNetns: side.netns,
+    nic,
+    veth: natVethName(ctx.prefix, qid),
+    sysNetAddr: natSysNetAddr(qid),
+    hostAddr: NAT_HOST_ADDR,
+  };
   await saveRecord(ctx, rec);
   if (!(await readForward(ctx))) {
     const previous = await hostSysctlGet(side, 'net.ipv4.ip_forward');

@@ -4,10 +4,34 @@ import { checkIfname } from '../index.js';
 import { hostIp, hostIpJson, type HostSide } from './host-side.js';
 import type { SavedRoute } from './record.js';
 
-export interface NicState { ifname: string; mac: string; up: boolean; mtu?: number; kind: string; addrs: { local: string; prefixlen: number; broadcast?: string }[]; routes: SavedRoute[] }
+export interface NicState {
+  ifname: string;
+  mac: string;
+  up: boolean;
+  mtu?: number;
+  kind: string;
+  addrs: { local: string; prefixlen: number; broadcast?: string }[];
+  routes: SavedRoute[];
+}
 
-interface RawAddrLink { ifname?: string; address?: string; flags?: string[]; mtu?: number; link_type?: string; linkinfo?: { info_kind?: string }; addr_info?: { family?: string; local?: string; prefixlen?: number; broadcast?: string }[] }
-interface RawRoute { dst?: string; gateway?: string; metric?: number; prefsrc?: string; scope?: string; protocol?: string; type?: string }
+interface RawAddrLink {
+  ifname?: string;
+  address?: string;
+  flags?: string[];
+  mtu?: number;
+  link_type?: string;
+  linkinfo?: { info_kind?: string };
+  addr_info?: { family?: string; local?: string; prefixlen?: number; broadcast?: string }[];
+}
+interface RawRoute {
+  dst?: string;
+  gateway?: string;
+  metric?: number;
+  prefsrc?: string;
+  scope?: string;
+  protocol?: string;
+  type?: string;
+}
 
 /** The NIC as the host side sees it, or null when it has no such interface. */
 export async function readNic(side: HostSide, nic: string): Promise<NicState | null> {
@@ -27,9 +51,14 @@ export async function readNic(side: HostSide, nic: string): Promise<NicState | n
       return s;
     });
   return {
-    ifname: nic, mac: l.address ?? '', up: (l.flags ?? []).includes('UP'), kind: l.link_type === 'loopback' ? 'loopback' : (l.linkinfo?.info_kind ?? 'device'),
+    ifname: nic,
+    mac: l.address ?? '',
+    up: (l.flags ?? []).includes('UP'),
+    kind: l.link_type === 'loopback' ? 'loopback' : (l.linkinfo?.info_kind ?? 'device'),
     ...(typeof l.mtu === 'number' ? { mtu: l.mtu } : {}),
-    addrs: (l.addr_info ?? []).filter((a) => a.family === 'inet' && a.local && typeof a.prefixlen === 'number').map((a) => ({ local: a.local!, prefixlen: a.prefixlen!, ...(a.broadcast ? { broadcast: a.broadcast } : {}) })),
+    addrs: (l.addr_info ?? [])
+      .filter((a) => a.family === 'inet' && a.local && typeof a.prefixlen === 'number')
+      .map((a) => ({ local: a.local!, prefixlen: a.prefixlen!, ...(a.broadcast ? { broadcast: a.broadcast } : {}) })),
     routes,
   };
 }

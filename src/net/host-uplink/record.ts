@@ -4,16 +4,42 @@ import { join } from 'node:path';
 import { z } from 'zod';
 
 const addr = z.object({ local: z.string(), prefixlen: z.number().int(), broadcast: z.string().optional() }).strict();
-const route = z.object({ dst: z.string(), gateway: z.string().optional(), metric: z.number().int().optional(), prefsrc: z.string().optional(), scope: z.string().optional(), protocol: z.string().optional() }).strict();
+const route = z
+  .object({
+    dst: z.string(),
+    gateway: z.string().optional(),
+    metric: z.number().int().optional(),
+    prefsrc: z.string().optional(),
+    scope: z.string().optional(),
+    protocol: z.string().optional(),
+  })
+  .strict();
 
-const exclusive = z.object({
-  mode: z.literal('exclusive'), qube: z.string(), hostNetns: z.string().nullable(), nic: z.string(), mac: z.string(),
-  /** The NIC's state, addresses and routes on the host before it moved, restored when it comes back. */
-  wasUp: z.boolean(), mtu: z.number().int().optional(), addrs: z.array(addr), routes: z.array(route),
-}).strict();
-const nat = z.object({
-  mode: z.literal('nat'), qube: z.string(), hostNetns: z.string().nullable(), nic: z.string(), veth: z.string(), sysNetAddr: z.string(), hostAddr: z.string(),
-}).strict();
+const exclusive = z
+  .object({
+    mode: z.literal('exclusive'),
+    qube: z.string(),
+    hostNetns: z.string().nullable(),
+    nic: z.string(),
+    mac: z.string(),
+    /** The NIC's state, addresses and routes on the host before it moved, restored when it comes back. */
+    wasUp: z.boolean(),
+    mtu: z.number().int().optional(),
+    addrs: z.array(addr),
+    routes: z.array(route),
+  })
+  .strict();
+const nat = z
+  .object({
+    mode: z.literal('nat'),
+    qube: z.string(),
+    hostNetns: z.string().nullable(),
+    nic: z.string(),
+    veth: z.string(),
+    sysNetAddr: z.string(),
+    hostAddr: z.string(),
+  })
+  .strict();
 export const uplinkRecord = z.discriminatedUnion('mode', [exclusive, nat]);
 export type UplinkRecord = z.infer<typeof uplinkRecord>;
 export type ExclusiveRecord = z.infer<typeof exclusive>;
@@ -25,7 +51,10 @@ const forward = z.object({ hostNetns: z.string().nullable(), previous: z.string(
 export type ForwardRecord = z.infer<typeof forward>;
 
 /** Where a state directory keeps its uplink records, and the prefix its kernel objects carry. */
-export interface UplinkPaths { runDir: string; prefix: string }
+export interface UplinkPaths {
+  runDir: string;
+  prefix: string;
+}
 
 /** The directory of a state directory's uplink records (RUN/uplink). */
 export function uplinkRecordDir(runDir: string): string {

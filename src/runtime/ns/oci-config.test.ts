@@ -54,7 +54,13 @@ describe('buildOciConfig', () => {
 
   it('has every namespace, a user namespace mapping 0 to the qube range, and a new netns', () => {
     assert.deepEqual(c.linux.namespaces, [
-      { type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }, { type: 'user' }, { type: 'network' },
+      { type: 'pid' },
+      { type: 'ipc' },
+      { type: 'uts' },
+      { type: 'mount' },
+      { type: 'cgroup' },
+      { type: 'user' },
+      { type: 'network' },
     ]);
     assert.deepEqual(c.linux.uidMappings, [{ containerID: 0, hostID: 0x40000000, size: 65536 }]);
     assert.deepEqual(c.linux.gidMappings, c.linux.uidMappings);
@@ -75,7 +81,10 @@ describe('buildOciConfig', () => {
     assert.deepEqual(c.root, { path: '/run/bulkhead/qubes/bh-work/root', readonly: false });
     const byDest = new Map((c.mounts as Any[]).map((m) => [m.destination, m]));
     assert.deepEqual(byDest.get(INIT_PATH_IN_QUBE), {
-      destination: INIT_PATH_IN_QUBE, type: 'bind', source: opts.initHostPath, options: ['bind', 'ro', 'nosuid', 'nodev'],
+      destination: INIT_PATH_IN_QUBE,
+      type: 'bind',
+      source: opts.initHostPath,
+      options: ['bind', 'ro', 'nosuid', 'nodev'],
     });
     assert.equal(byDest.get('/rw').source, p.privateMnt);
     assert.equal(byDest.get('/home/user').source, `${p.privateMnt}/home/user`);
@@ -136,8 +145,24 @@ describe('seccomp profile', () => {
   it('allows none of the dangerous calls unconditionally', () => {
     const allowed = new Set(prof.syscalls.filter((r) => r.action === 'SCMP_ACT_ALLOW' && !r.args).flatMap((r) => r.names));
     for (const d of DENIED_SYSCALLS) assert.ok(!allowed.has(d), d);
-    for (const d of ['unshare', 'mount', 'umount2', 'pivot_root', 'ptrace', 'init_module', 'finit_module', 'delete_module',
-      'kexec_load', 'bpf', 'perf_event_open', 'keyctl', 'add_key', 'setns', 'clone']) assert.ok(!allowed.has(d), d);
+    for (const d of [
+      'unshare',
+      'mount',
+      'umount2',
+      'pivot_root',
+      'ptrace',
+      'init_module',
+      'finit_module',
+      'delete_module',
+      'kexec_load',
+      'bpf',
+      'perf_event_open',
+      'keyctl',
+      'add_key',
+      'setns',
+      'clone',
+    ])
+      assert.ok(!allowed.has(d), d);
     assert.equal(new Set(ALLOWED_SYSCALLS).size, ALLOWED_SYSCALLS.length, 'no duplicates');
   });
   it('allows clone only without namespace flags, and clone3 answers ENOSYS', () => {
@@ -152,13 +177,14 @@ describe('seccomp profile', () => {
 describe('crun output', () => {
   it('parses state and list', () => {
     assert.deepEqual(parseCrunState('{"ociVersion":"1.0.0","id":"bh-a","pid":42,"status":"running","bundle":"/run/b/bh-a"}'), {
-      id: 'bh-a', pid: 42, status: 'running', bundle: '/run/b/bh-a',
+      id: 'bh-a',
+      pid: 42,
+      status: 'running',
+      bundle: '/run/b/bh-a',
     });
     assert.deepEqual(parseCrunState('{"id":"bh-a","pid":42,"status":"stopped"}'), { id: 'bh-a', pid: 0, status: 'stopped', bundle: null });
     assert.deepEqual(parseCrunList(''), []);
-    assert.deepEqual(parseCrunList('[{"id":"x","pid":3,"status":"paused","bundle":"/b"},{"nope":1}]'), [
-      { id: 'x', pid: 3, status: 'paused', bundle: '/b' },
-    ]);
+    assert.deepEqual(parseCrunList('[{"id":"x","pid":3,"status":"paused","bundle":"/b"},{"nope":1}]'), [{ id: 'x', pid: 3, status: 'paused', bundle: '/b' }]);
   });
 });
 
@@ -178,7 +204,12 @@ describe('user resolution', () => {
 describe('encrypted volumes in the spec', () => {
   const keyId = '0123456789abcdef0123456789abcdef';
   const enc: QubeRuntimeSpec = {
-    ...spec, volatileRoot: false, rootRwDir: '/p/work/mnt/root', rootImage: '/p/work/root', privateDir: '/p/work/mnt/private', privateImage: '/p/work/private',
+    ...spec,
+    volatileRoot: false,
+    rootRwDir: '/p/work/mnt/root',
+    rootImage: '/p/work/root',
+    privateDir: '/p/work/mnt/private',
+    privateImage: '/p/work/private',
     crypt: { keyId, dataSubdir: 'crypt', private: true, root: true },
   };
 

@@ -55,14 +55,23 @@ export function dataDirs(spec: Pick<QubeRuntimeSpec, 'rootRwDir' | 'privateDir' 
 }
 
 export const MASKED_PATHS: readonly string[] = [
-  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/proc/interrupts', '/sys/firmware',
-  '/sys/devices/virtual/powercap', '/sys/kernel/debug', '/sys/kernel/security',
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/proc/interrupts',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+  '/sys/kernel/debug',
+  '/sys/kernel/security',
 ];
 
-export const READONLY_PATHS: readonly string[] = [
-  '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger',
-];
+export const READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 const MIB = 1024 * 1024;
 const CPU_PERIOD_US = 100_000;

@@ -171,9 +171,20 @@ export function createNsRuntime(opts: NsRuntimeOptions = {}): Runtime {
         throw e;
       }
       const argv = [
-        idmapMount, 'mount', ...(spec.volatileRoot ? ['--volatile'] : []), spec.lowerDir, p.lowerTmp, p.upper, p.work, p.merged, String(spec.uidBase), String(spec.uidCount),
-        p.privateData, p.privateMnt,
-        '--', ...crunArgv(inv, ['run', '--detach', `--pid-file=${p.pidFile}`, `--bundle=${p.bundle}`, spec.id]),
+        idmapMount,
+        'mount',
+        ...(spec.volatileRoot ? ['--volatile'] : []),
+        spec.lowerDir,
+        p.lowerTmp,
+        p.upper,
+        p.work,
+        p.merged,
+        String(spec.uidBase),
+        String(spec.uidCount),
+        p.privateData,
+        p.privateMnt,
+        '--',
+        ...crunArgv(inv, ['run', '--detach', `--pid-file=${p.pidFile}`, `--bundle=${p.bundle}`, spec.id]),
       ];
       let failure = 'init is not running';
       let pid: number | null = null;

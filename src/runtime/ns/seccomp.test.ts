@@ -8,12 +8,18 @@ const prof = qubeSeccompProfile('x64');
 function matches(a: SeccompArg, v: bigint): boolean {
   const x = BigInt(a.value);
   switch (a.op) {
-    case 'SCMP_CMP_EQ': return v === x;
-    case 'SCMP_CMP_NE': return v !== x;
-    case 'SCMP_CMP_GT': return v > x;
-    case 'SCMP_CMP_GE': return v >= x;
-    case 'SCMP_CMP_LE': return v <= x;
-    case 'SCMP_CMP_MASKED_EQ': return (v & x) === BigInt(a.valueTwo ?? 0);
+    case 'SCMP_CMP_EQ':
+      return v === x;
+    case 'SCMP_CMP_NE':
+      return v !== x;
+    case 'SCMP_CMP_GT':
+      return v > x;
+    case 'SCMP_CMP_GE':
+      return v >= x;
+    case 'SCMP_CMP_LE':
+      return v <= x;
+    case 'SCMP_CMP_MASKED_EQ':
+      return (v & x) === BigInt(a.valueTwo ?? 0);
   }
 }
 
@@ -27,8 +33,17 @@ function verdict(name: string, v: bigint): string {
 }
 
 const ALLOWED = new Set(Object.values(SOCKET_FAMILIES).map(BigInt));
-const PROBES = [...Array.from({ length: 64 }, (_, i) => BigInt(i)), 40n /* AF_VSOCK */, 17n /* AF_PACKET */, 38n /* AF_ALG */,
-  0x100000002n, 0x100000028n, 0xffffffff00000001n, 0xffffffffn, 0xffffffffffffffffn];
+const PROBES = [
+  ...Array.from({ length: 64 }, (_, i) => BigInt(i)),
+  40n /* AF_VSOCK */,
+  17n /* AF_PACKET */,
+  38n /* AF_ALG */,
+  0x100000002n,
+  0x100000028n,
+  0xffffffff00000001n,
+  0xffffffffn,
+  0xffffffffffffffffn,
+];
 
 test('socket(2): exactly AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK open; every other value says EAFNOSUPPORT', () => {
   assert.deepEqual(Object.keys(SOCKET_FAMILIES).sort(), ['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_UNIX']);

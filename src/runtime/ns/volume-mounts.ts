@@ -50,7 +50,8 @@ export async function mountVolumes(spec: QubeRuntimeSpec, idmapMount: string): P
   }
   if (ops.length > 0) {
     const r = await run(idmapMount, ['volumes', ...ops], { timeoutMs: 30_000, allowFail: true });
-    if (r.code !== 0) throw new BulkheadError('ERR_RUNTIME', `cannot mount the volumes of ${spec.name}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`);
+    if (r.code !== 0)
+      throw new BulkheadError('ERR_RUNTIME', `cannot mount the volumes of ${spec.name}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`);
   }
   const key = spec.crypt?.key;
   try {

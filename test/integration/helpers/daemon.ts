@@ -6,7 +6,11 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(new URL('../../..', import.meta.url).pathname);
 export const CLI = join(ROOT, 'bin', 'bulkhead');
 
-export interface CliResult { code: number; stdout: string; stderr: string }
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export interface TestDaemon {
   home: string;
@@ -32,16 +36,26 @@ export function testDaemon(tag: string, opts: { home?: string } = {}): TestDaemo
   const cli = (args: string[], input?: string | Buffer, timeoutMs = 120_000) =>
     result(spawnSync(CLI, args, { env, input, timeout: timeoutMs, maxBuffer: 1 << 28 }));
   const d: TestDaemon = {
-    home, env, cli,
+    home,
+    env,
+    cli,
     ok(args, input, timeoutMs) {
       const r = cli(args, input, timeoutMs);
       if (r.code !== 0) throw new Error(`bulkhead ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
       return r.stdout;
     },
-    start() { d.ok(['daemon', 'start']); },
-    stop() { cli(['daemon', 'stop']); },
+    start() {
+      d.ok(['daemon', 'start']);
+    },
+    stop() {
+      cli(['daemon', 'stop']);
+    },
     daemonPid() {
-      try { return Number(readFileSync(join(home, 'admin', 'bulkheadd.pid'), 'utf8').split(' ')[0]); } catch { return null; }
+      try {
+        return Number(readFileSync(join(home, 'admin', 'bulkheadd.pid'), 'utf8').split(' ')[0]);
+      } catch {
+        return null;
+      }
     },
     async destroy() {
       if (existsSync(join(home, 'admin', 'admin.sock'))) {
@@ -54,7 +68,13 @@ export function testDaemon(tag: string, opts: { home?: string } = {}): TestDaemo
       }
       d.stop();
       const pid = d.daemonPid();
-      if (pid) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
       // Any crun container of this home's prefix that survived: kill by its own id.
       await killLeftovers(home);
       rmSync(home, { recursive: true, force: true });
@@ -74,17 +94,23 @@ export async function killLeftovers(home: string): Promise<void> {
     const r = db.prepare("SELECT value FROM globals WHERE key = 'prefix'").get() as { value: string } | undefined;
     db.close();
     prefix = r ? (JSON.parse(r.value) as string) : null;
-  } catch { return; }
+  } catch {
+    return;
+  }
   if (!prefix) return;
   const { createNsRuntime } = await import('../../../src/runtime/ns/index.js');
   const rt = createNsRuntime();
   for (const inst of await rt.list(`${prefix}-`)) {
     const name = inst.id.slice(prefix.length + 1);
-    await rt.kill({ id: inst.id, name, runDir: join(home, 'run', 'qubes', name), rootRwDir: join(home, 'qubes', name, 'root'), volatileRoot: true } as never).catch(() => undefined);
+    await rt
+      .kill({ id: inst.id, name, runDir: join(home, 'run', 'qubes', name), rootRwDir: join(home, 'qubes', name, 'root'), volatileRoot: true } as never)
+      .catch(() => undefined);
   }
   unmountBelow(home);
   // Network namespaces of qubes killed here never saw the daemon's post-stop hook.
-  const named = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0] ?? '');
+  const named = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.split(' ')[0] ?? '');
   for (const ns of named) if (ns.startsWith(`${prefix}-`)) spawnSync('ip', ['netns', 'delete', ns], { timeout: 10_000 });
 }
 
@@ -94,7 +120,8 @@ export async function killLeftovers(home: string): Promise<void> {
  * teardown) or a failed test must not leave a mount or a loop device (autoclear) behind.
  */
 function unmountBelow(home: string): void {
-  const points = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
     .filter((mp) => mp.startsWith(`${home}/`))
     .sort((a, b) => b.length - a.length);

@@ -4,7 +4,9 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, rmdirSync } from 'nod
 import { join } from 'node:path';
 
 const isMountPoint = (dir: string) =>
-  readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === dir);
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === dir);
 
 /** Run `fn` on the private tree of the volume directory `volDir` (POOL/NAME); an image is unmounted again, also when `fn` throws. */
 export function withPrivateTree<T>(volDir: string, fn: (tree: string) => T): T {
@@ -23,7 +25,10 @@ export function withPrivateTree<T>(volDir: string, fn: (tree: string) => T): T {
   // Mount points below the state directory carry the test run's prefix; ro,noload: nothing is written to the image.
   const mnt = mkdtempSync(join(volDir, 'mnt', 'test-'));
   const m = spawnSync('mount', ['-t', 'ext4', '-o', 'loop,ro,noload,nosuid,nodev,noexec', priv, mnt], { encoding: 'utf8' });
-  if (m.status !== 0) { rmdirSync(mnt); throw new Error(`mount ${priv}: ${m.stderr}`); }
+  if (m.status !== 0) {
+    rmdirSync(mnt);
+    throw new Error(`mount ${priv}: ${m.stderr}`);
+  }
   try {
     return fn(mnt);
   } finally {

@@ -56,7 +56,14 @@ export async function simHost(run: string): Promise<SimHost> {
   const destroy = () => {
     if (done) return;
     done = true;
-    for (const p of procs) if (p.pid && p.exitCode === null) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const p of procs)
+      if (p.pid && p.exitCode === null) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     for (const ns of [netns, lan]) spawnSync('ip', ['netns', 'delete', ns], { timeout: 10_000 });
     rmSync(join('/etc/netns', netns), { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
@@ -76,14 +83,37 @@ export async function simHost(run: string): Promise<SimHost> {
     ip(['-n', netns, 'route', 'add', 'default', 'via', LAN_ADDR, 'dev', nic, 'metric', '100']);
     mkdirSync(join('/etc/netns', netns), { recursive: true });
     writeFileSync(join('/etc/netns', netns, 'resolv.conf'), `nameserver ${LAN_ADDR}\n`);
-    const dnsmasq = spawn('ip', ['netns', 'exec', lan, 'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--no-hosts', '--no-resolv', '--bind-interfaces',
-      `--interface=${lanIf}`, `--listen-address=${LAN_ADDR}`, `--host-record=${WEB_NAME},${LAN_ADDR}`, `--dhcp-range=${DHCP_RANGE[0]},${DHCP_RANGE[1]},255.255.255.0,1h`,
-      `--dhcp-option=option:router,${LAN_ADDR}`, `--dhcp-option=option:dns-server,${LAN_ADDR}`, `--dhcp-leasefile=${join(dir, 'leases')}`, '--pid-file=', '--log-dhcp', `--log-facility=${join(dir, 'dnsmasq.log')}`], { stdio: 'ignore' });
+    const dnsmasq = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        lan,
+        'dnsmasq',
+        '--keep-in-foreground',
+        '--conf-file=/dev/null',
+        '--no-hosts',
+        '--no-resolv',
+        '--bind-interfaces',
+        `--interface=${lanIf}`,
+        `--listen-address=${LAN_ADDR}`,
+        `--host-record=${WEB_NAME},${LAN_ADDR}`,
+        `--dhcp-range=${DHCP_RANGE[0]},${DHCP_RANGE[1]},255.255.255.0,1h`,
+        `--dhcp-option=option:router,${LAN_ADDR}`,
+        `--dhcp-option=option:dns-server,${LAN_ADDR}`,
+        `--dhcp-leasefile=${join(dir, 'leases')}`,
+        '--pid-file=',
+        '--log-dhcp',
+        `--log-facility=${join(dir, 'dnsmasq.log')}`,
+      ],
+      { stdio: 'ignore' },
+    );
     procs.push(dnsmasq);
     writeFileSync(join(dir, 'web.mjs'), WEB_SERVER_SOURCE);
     const web = spawn('ip', ['netns', 'exec', lan, process.execPath, join(dir, 'web.mjs'), WEB_NAME], { stdio: 'ignore' });
     procs.push(web);
-    const listening = (port: string) => () => spawnSync('ip', ['netns', 'exec', lan, 'ss', '-Hltn', `sport = :${port}`], { encoding: 'utf8' }).stdout.trim() !== '';
+    const listening = (port: string) => () =>
+      spawnSync('ip', ['netns', 'exec', lan, 'ss', '-Hltn', `sport = :${port}`], { encoding: 'utf8' }).stdout.trim() !== '';
     await waitFor('the web host', listening('80'));
     await waitFor('dnsmasq', listening('53'));
   } catch (e) {
@@ -91,11 +121,26 @@ export async function simHost(run: string): Promise<SimHost> {
     throw e;
   }
   const snapshot = () => {
-    const links = (JSON.parse(ip(['-n', netns, '-j', '-d', 'link', 'show'])) as { ifname: string; flags: string[]; mtu: number; address: string; operstate: string; linkinfo?: { info_kind?: string } }[])
+    const links = (
+      JSON.parse(ip(['-n', netns, '-j', '-d', 'link', 'show'])) as {
+        ifname: string;
+        flags: string[];
+        mtu: number;
+        address: string;
+        operstate: string;
+        linkinfo?: { info_kind?: string };
+      }[]
+    )
       .map((l) => ({ ifname: l.ifname, up: l.flags.includes('UP'), mtu: l.mtu, mac: l.address, kind: l.linkinfo?.info_kind ?? '' }))
       .sort((a, b) => a.ifname.localeCompare(b.ifname));
-    const addrs = (JSON.parse(ip(['-n', netns, '-j', '-4', 'addr', 'show'])) as { ifname: string; addr_info: { local: string; prefixlen: number; broadcast?: string; scope: string }[] }[])
-      .flatMap((l) => l.addr_info.map((a) => `${l.ifname} ${a.local}/${a.prefixlen} brd ${a.broadcast ?? '-'} ${a.scope}`)).sort();
+    const addrs = (
+      JSON.parse(ip(['-n', netns, '-j', '-4', 'addr', 'show'])) as {
+        ifname: string;
+        addr_info: { local: string; prefixlen: number; broadcast?: string; scope: string }[];
+      }[]
+    )
+      .flatMap((l) => l.addr_info.map((a) => `${l.ifname} ${a.local}/${a.prefixlen} brd ${a.broadcast ?? '-'} ${a.scope}`))
+      .sort();
     const routes = ip(['-n', netns, '-4', 'route', 'show', 'table', 'all']).split('\n').filter(Boolean).sort();
     const nft = inNs(netns, 'nft', ['list', 'ruleset']).trim();
     const forward = inNs(netns, 'sysctl', ['-n', 'net.ipv4.ip_forward']).trim();

@@ -64,13 +64,17 @@ export async function openQubesBackup(path: string, passphrase: string): Promise
     try {
       authentic = openScryptFile(hmacFile, dk, where);
     } catch (e) {
-      if (e instanceof QubesBackupError && /wrong passphrase/.test(e.message)) fail(where, 'wrong passphrase (or not this backup\'s header)');
+      if (e instanceof QubesBackupError && /wrong passphrase/.test(e.message)) fail(where, "wrong passphrase (or not this backup's header)");
       throw e;
     }
     if (!authentic.equals(headerBytes)) fail(HEADER_NAME, `does not match its authenticated copy in ${where} (changed)`);
     const header = parseBackupHeader(headerBytes);
     return {
-      path, header, layout, passphrase, readMember,
+      path,
+      header,
+      layout,
+      passphrase,
+      readMember,
       storedBytes: (file) => (layout.files.get(file) ?? []).reduce((a, c) => a + c.size, 0),
       close: () => closeSync(fd),
     };
@@ -94,7 +98,8 @@ export interface ReadFileOptions {
 export async function readBackedUpFile(b: OpenBackup, file: string, sink: InnerSink, opts: ReadFileOptions): Promise<void> {
   const chunks = b.layout.files.get(file);
   if (!chunks || chunks.length === 0) fail(file, 'is not in the backup');
-  if (b.header.compressed && b.header.compressionFilter !== 'gzip') fail(HEADER_NAME, `compression-filter ${b.header.compressionFilter} is not supported (gzip, Qubes' default, is)`);
+  if (b.header.compressed && b.header.compressionFilter !== 'gzip')
+    fail(HEADER_NAME, `compression-filter ${b.header.compressionFilter} is not supported (gzip, Qubes' default, is)`);
   const first = parseScryptHeader(b.readMember({ ...chunks[0]!, size: Math.min(chunks[0]!.size, SCRYPT_HEADER_BYTES + 32) }), chunks[0]!.name, KDF_MAX_BYTES);
   const threads = opts.parallel ?? Math.max(1, Math.min(cpus().length, chunks.length, Math.floor(KDF_BUDGET_BYTES / kdfBytes(first))));
   const pool = new DecryptPool(threads);
@@ -103,7 +108,14 @@ export async function readBackedUpFile(b: OpenBackup, file: string, sink: InnerS
     if (i >= chunks.length || results[i]) return;
     const c = chunks[i]!;
     if (c.size > MAX_CHUNK_BYTES) fail(c.name, `is ${c.size} bytes, more than the ${MAX_CHUNK_BYTES} accepted for a chunk`);
-    const p = pool.run({ path: b.path, offset: c.offset, size: c.size, name: c.name, passphrase: chunkPassphrase(b.header.backupId, c.plainName, b.passphrase), maxKdfBytes: KDF_MAX_BYTES });
+    const p = pool.run({
+      path: b.path,
+      offset: c.offset,
+      size: c.size,
+      name: c.name,
+      passphrase: chunkPassphrase(b.header.backupId, c.plainName, b.passphrase),
+      maxKdfBytes: KDF_MAX_BYTES,
+    });
     p.catch(() => undefined);
     results[i] = p;
   };
@@ -130,7 +142,12 @@ export async function readBackedUpFile(b: OpenBackup, file: string, sink: InnerS
   const parser = new InnerTarParser(file, named, { maxRealSize: opts.maxRealSize, maxMembers: 1 });
   const into = new Writable({
     write(chunk: Buffer, _enc, done) {
-      try { parser.push(chunk); done(); } catch (e) { done(e as Error); }
+      try {
+        parser.push(chunk);
+        done();
+      } catch (e) {
+        done(e as Error);
+      }
     },
   });
   try {
@@ -179,8 +196,14 @@ export function memorySink(max: number): InnerSink & { result(): Buffer } {
       if (done) fail('inner archive', 'holds more than one file');
       if (realSize > max) fail('inner archive', `file is larger than ${max} bytes`);
     },
-    data(_off, bytes) { got += bytes.length; if (got > max) fail('inner archive', `file is larger than ${max} bytes`); parts.push(Buffer.from(bytes)); },
-    end() { done = true; },
+    data(_off, bytes) {
+      got += bytes.length;
+      if (got > max) fail('inner archive', `file is larger than ${max} bytes`);
+      parts.push(Buffer.from(bytes));
+    },
+    end() {
+      done = true;
+    },
     result: () => Buffer.concat(parts),
   };
 }

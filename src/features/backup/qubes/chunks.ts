@@ -36,8 +36,12 @@ export function layoutOf(members: OuterMember[], archiveName = 'archive'): Backu
     if (list.length > 0 && previous !== file) fail(m.name, `chunks of ${file} are not contiguous in the archive (another file's chunk lies between)`);
     const expected = list.length;
     if (index !== expected) {
-      fail(m.name, index < expected ? `comes after chunk ${String(list[list.length - 1]!.index).padStart(3, '0')} of ${file} (reordered or doubled)`
-        : `chunk ${file}.${String(expected).padStart(3, '0')}.enc is missing before it (dropped or reordered)`);
+      fail(
+        m.name,
+        index < expected
+          ? `comes after chunk ${String(list[list.length - 1]!.index).padStart(3, '0')} of ${file} (reordered or doubled)`
+          : `chunk ${file}.${String(expected).padStart(3, '0')}.enc is missing before it (dropped or reordered)`,
+      );
     }
     list.push({ ...m, plainName: m.name.slice(0, -'.enc'.length), index });
     files.set(file, list);

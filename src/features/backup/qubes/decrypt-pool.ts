@@ -25,7 +25,9 @@ export class DecryptPool {
     const ts = import.meta.url.endsWith('.ts');
     const url = new URL(ts ? './decrypt-worker.ts' : './decrypt-worker.js', import.meta.url);
     // A worker does not inherit tsx's loader: under tsx it registers it first, then loads the worker.
-    const boot = ts ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })` : '';
+    const boot = ts
+      ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`
+      : '';
     for (let i = 0; i < size; i++) {
       const w = ts ? new Worker(boot, { eval: true }) : new Worker(url);
       w.unref();

@@ -41,7 +41,10 @@ parentPort!.on('message', (m: { id: number; job: DecryptJob }) => {
       parentPort!.postMessage(reply, [plain.buffer as ArrayBuffer]);
       return;
     } catch (e) {
-      reply = e instanceof QubesBackupError ? { id: m.id, ok: false, where: e.where, reason: e.reason } : { id: m.id, ok: false, where: m.job.name, reason: (e as Error).message };
+      reply =
+        e instanceof QubesBackupError
+          ? { id: m.id, ok: false, where: e.where, reason: e.reason }
+          : { id: m.id, ok: false, where: m.job.name, reason: (e as Error).message };
     }
     parentPort!.postMessage(reply);
   })();

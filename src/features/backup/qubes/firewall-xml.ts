@@ -20,7 +20,9 @@ export function parseFirewallXml(untrusted: Buffer, where: string): string[] {
     const rw = `${where} rule ${i + 1}`;
     const props = propertiesOf((r as Record<string, unknown>).properties, rw);
     for (const k of props.keys()) if (!ORDER.includes(k)) fail(rw, `unknown rule property '${k}'`);
-    const line = ORDER.filter((k) => props.has(k)).map((k) => `${k}=${props.get(k)}`).join(' ');
+    const line = ORDER.filter((k) => props.has(k))
+      .map((k) => `${k}=${props.get(k)}`)
+      .join(' ');
     try {
       return formatRule(parseRule(line));
     } catch (e) {

@@ -37,8 +37,16 @@ export interface FixtureOptions {
 export const SCRYPT_TOOL = existsSync('/usr/bin/scrypt');
 
 export function qubesHeaderText(backupId: string, compressed = true): string {
-  return ['version=4', 'encrypted=True', `compressed=${compressed ? 'True' : 'False'}`, 'compression-filter=gzip',
-    'hmac-algorithm=scrypt', 'crypto-algorithm=scrypt', `backup-id=${backupId}`, ''].join('\n');
+  return [
+    'version=4',
+    'encrypted=True',
+    `compressed=${compressed ? 'True' : 'False'}`,
+    'compression-filter=gzip',
+    'hmac-algorithm=scrypt',
+    'crypto-algorithm=scrypt',
+    `backup-id=${backupId}`,
+    '',
+  ].join('\n');
 }
 
 /** The scrypt tool's format written with node:crypto (for machines without the tool, and the bench's big inputs). */
@@ -146,13 +154,24 @@ export function sampleQubesXml(o: { fw?: string; work?: string; workPath?: strin
   const fw = o.fw ?? 'q-firewall';
   const work = o.work ?? 'q-work';
   const labels = ['red', 'orange', 'yellow', 'green', 'gray', 'blue', 'purple', 'black']
-    .map((l, i) => `    <label color="0x000000" id="label-${i + 1}">${l}</label>`).join('\n');
-  const domain = (id: number, klass: string, props: Record<string, string>, feats: Record<string, string>, tags: string[]) => `    <domain id="domain-${id}" class="${klass}">
+    .map((l, i) => `    <label color="0x000000" id="label-${i + 1}">${l}</label>`)
+    .join('\n');
+  const domain = (
+    id: number,
+    klass: string,
+    props: Record<string, string>,
+    feats: Record<string, string>,
+    tags: string[],
+  ) => `    <domain id="domain-${id}" class="${klass}">
       <properties>
-${Object.entries(props).map(([k, v]) => `        <property name="${k}">${v}</property>`).join('\n')}
+${Object.entries(props)
+  .map(([k, v]) => `        <property name="${k}">${v}</property>`)
+  .join('\n')}
       </properties>
       <features>
-${Object.entries(feats).map(([k, v]) => `        <feature name="${k}">${v}</feature>`).join('\n')}
+${Object.entries(feats)
+  .map(([k, v]) => `        <feature name="${k}">${v}</feature>`)
+  .join('\n')}
       </features>
       <devices class="pci"/>
       <tags>
@@ -205,7 +224,11 @@ export async function makeSampleBackup(dir: string, o: Partial<FixtureOptions> &
   // Random bytes do not compress: the private.img's inner archive spans several chunks.
   const img = await makePrivateImg(imgDir, { 'notes.txt': SAMPLE_NOTES, 'Documents/random.bin': randomBytes(96 * 1024) }, 32 * 1024 * 1024);
   return makeQubesBackup({
-    dir, passphrase: o.passphrase ?? 'correct horse', chunkBytes: o.chunkBytes ?? 32 * 1024, logN: o.logN ?? 10, ...o,
+    dir,
+    passphrase: o.passphrase ?? 'correct horse',
+    chunkBytes: o.chunkBytes ?? 32 * 1024,
+    logN: o.logN ?? 10,
+    ...o,
     files: o.files ?? [
       { name: 'qubes.xml', source: join(src, 'qubes.xml') },
       { name: 'vm5/private.img', source: img },

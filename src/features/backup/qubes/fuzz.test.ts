@@ -21,11 +21,25 @@ const ROUNDS = 1500;
 function mutate(b: Buffer): Buffer {
   const out = Buffer.from(b);
   switch (int(5)) {
-    case 0: return out.subarray(0, int(out.length + 1));
-    case 1: { for (let i = 0; i < 1 + int(8); i++) out[int(out.length)] = int(256); return out; }
-    case 2: { const i = int(out.length); return Buffer.concat([out.subarray(0, i), randomBytesFrom(int(64)), out.subarray(i)]); }
-    case 3: { const i = int(out.length); const j = i + int(out.length - i); return Buffer.concat([out.subarray(0, i), out.subarray(j)]); }
-    default: { for (let i = 0; i < 1 + int(4); i++) out[int(out.length)] = [0x30, 0x37, 0x20, 0x0a, 0x00, 0x3d, 0x3c][int(7)]!; return out; }
+    case 0:
+      return out.subarray(0, int(out.length + 1));
+    case 1: {
+      for (let i = 0; i < 1 + int(8); i++) out[int(out.length)] = int(256);
+      return out;
+    }
+    case 2: {
+      const i = int(out.length);
+      return Buffer.concat([out.subarray(0, i), randomBytesFrom(int(64)), out.subarray(i)]);
+    }
+    case 3: {
+      const i = int(out.length);
+      const j = i + int(out.length - i);
+      return Buffer.concat([out.subarray(0, i), out.subarray(j)]);
+    }
+    default: {
+      for (let i = 0; i < 1 + int(4); i++) out[int(out.length)] = [0x30, 0x37, 0x20, 0x0a, 0x00, 0x3d, 0x3c][int(7)]!;
+      return out;
+    }
   }
 }
 function randomBytesFrom(n: number): Buffer {
@@ -42,13 +56,30 @@ function survives(what: string, input: Buffer, f: () => unknown): void {
 }
 
 test(`fuzz: backup-header (seed ${SEED})`, () => {
-  const good = Buffer.from('version=4\nencrypted=True\ncompressed=True\ncompression-filter=gzip\nhmac-algorithm=scrypt\ncrypto-algorithm=scrypt\nbackup-id=20161020T123455-1234\n');
-  for (let i = 0; i < ROUNDS; i++) { const b = mutate(good); survives('header', b, () => parseBackupHeader(b)); }
+  const good = Buffer.from(
+    'version=4\nencrypted=True\ncompressed=True\ncompression-filter=gzip\nhmac-algorithm=scrypt\ncrypto-algorithm=scrypt\nbackup-id=20161020T123455-1234\n',
+  );
+  for (let i = 0; i < ROUNDS; i++) {
+    const b = mutate(good);
+    survives('header', b, () => parseBackupHeader(b));
+  }
 });
 
 test(`fuzz: outer and inner tar (seed ${SEED})`, () => {
-  const outer = Buffer.concat([member('backup-header', Buffer.from('h')), END, paxMember({ path: 'vm1/private.img.000.enc' }), member('x', Buffer.alloc(700, 3)), END]);
-  const inner = Buffer.concat([sparseMember('vm1/private.img', 9000, [{ offset: 0, data: Buffer.alloc(600, 1) }, { offset: 5000, data: Buffer.alloc(100, 2) }]), END]);
+  const outer = Buffer.concat([
+    member('backup-header', Buffer.from('h')),
+    END,
+    paxMember({ path: 'vm1/private.img.000.enc' }),
+    member('x', Buffer.alloc(700, 3)),
+    END,
+  ]);
+  const inner = Buffer.concat([
+    sparseMember('vm1/private.img', 9000, [
+      { offset: 0, data: Buffer.alloc(600, 1) },
+      { offset: 5000, data: Buffer.alloc(100, 2) },
+    ]),
+    END,
+  ]);
   const plain = Buffer.concat([member('qubes.xml', Buffer.from('<qubes/>')), END]);
   for (let i = 0; i < ROUNDS; i++) {
     const o = mutate(outer);
@@ -56,8 +87,22 @@ test(`fuzz: outer and inner tar (seed ${SEED})`, () => {
     for (const src of [inner, plain]) {
       const b = mutate(src);
       let written = 0;
-      const p = new InnerTarParser('f', { begin() {}, data(off, d) { written += d.length; assert.ok(off + d.length <= 9000); }, end() {} }, { maxRealSize: 9000 });
-      survives('inner', b, () => { for (let k = 0; k < b.length; k += 1 + int(700)) p.push(b.subarray(k, k + 1 + int(700))); p.finish(); });
+      const p = new InnerTarParser(
+        'f',
+        {
+          begin() {},
+          data(off, d) {
+            written += d.length;
+            assert.ok(off + d.length <= 9000);
+          },
+          end() {},
+        },
+        { maxRealSize: 9000 },
+      );
+      survives('inner', b, () => {
+        for (let k = 0; k < b.length; k += 1 + int(700)) p.push(b.subarray(k, k + 1 + int(700)));
+        p.finish();
+      });
       assert.ok(written <= b.length, 'never more data out than in');
     }
   }

@@ -3,11 +3,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chunkPassphrase, headerPassphrase, parseBackupHeader } from './header.js';
 
-const GOOD = 'version=4\nencrypted=True\ncompressed=True\ncompression-filter=gzip\nhmac-algorithm=scrypt\ncrypto-algorithm=scrypt\nbackup-id=20161020T123455-1234\n';
+const GOOD =
+  'version=4\nencrypted=True\ncompressed=True\ncompression-filter=gzip\nhmac-algorithm=scrypt\ncrypto-algorithm=scrypt\nbackup-id=20161020T123455-1234\n';
 
 test('a Qubes R4 header parses; unknown keys are ignored', () => {
   const h = parseBackupHeader(Buffer.from(GOOD + 'future-key=x\n'));
-  assert.deepEqual(h, { version: 4, encrypted: true, compressed: true, compressionFilter: 'gzip', hmacAlgorithm: 'scrypt', cryptoAlgorithm: 'scrypt', backupId: '20161020T123455-1234' });
+  assert.deepEqual(h, {
+    version: 4,
+    encrypted: true,
+    compressed: true,
+    compressionFilter: 'gzip',
+    hmacAlgorithm: 'scrypt',
+    cryptoAlgorithm: 'scrypt',
+    backupId: '20161020T123455-1234',
+  });
   assert.equal(parseBackupHeader(Buffer.from(GOOD.replace('compressed=True', 'compressed=False'))).compressionFilter, null);
 });
 
@@ -31,5 +40,10 @@ const BAD: [string, RegExp][] = [
   [GOOD + 'x'.repeat(5000), /larger than 4096/],
 ];
 test('bad headers: one error naming the line or field', () => {
-  for (const [text, re] of BAD) assert.throws(() => parseBackupHeader(Buffer.from(text, 'latin1')), (e: Error & { code?: string }) => re.test(e.message) && e.code === 'ERR_QUBES_BACKUP', text);
+  for (const [text, re] of BAD)
+    assert.throws(
+      () => parseBackupHeader(Buffer.from(text, 'latin1')),
+      (e: Error & { code?: string }) => re.test(e.message) && e.code === 'ERR_QUBES_BACKUP',
+      text,
+    );
 });

@@ -8,7 +8,10 @@ const SAFE_PATH_RE = /^\/[A-Za-z0-9_./-]+$/;
 
 /** debugfs prints its version banner on stderr; anything else there is an error (it exits 0 regardless). */
 function debugfsErrors(stderr: string): string[] {
-  return stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^debugfs \d/.test(l));
+  return stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^debugfs \d/.test(l));
 }
 
 /**

@@ -20,7 +20,10 @@ export interface InnerTarOptions {
 /** Largest sparse map text (each entry is two decimal numbers). */
 const MAX_SPARSE_MAP_BYTES = 32 * 1024 * 1024;
 
-interface Segment { offset: number; length: number }
+interface Segment {
+  offset: number;
+  length: number;
+}
 type State =
   | { kind: 'header' }
   | { kind: 'meta'; type: string; size: number; parts: Buffer[]; got: number }
@@ -36,7 +39,11 @@ export class InnerTarParser {
   private longName: string | null = null;
   private members = 0;
 
-  constructor(private readonly where: string, private readonly sink: InnerSink, private readonly opts: InnerTarOptions) {}
+  constructor(
+    private readonly where: string,
+    private readonly sink: InnerSink,
+    private readonly opts: InnerTarOptions,
+  ) {}
 
   push(chunk: Buffer): void {
     let c = chunk;
@@ -132,7 +139,8 @@ export class InnerTarParser {
     const size = pax?.has('size') ? decimal(pax.get('size')!, 'pax size', this.where) : h.size;
     const major = pax?.get('GNU.sparse.major');
     if (major !== undefined || pax?.has('GNU.sparse.map') || pax?.has('GNU.sparse.size')) {
-      if (major !== '1' || pax?.get('GNU.sparse.minor') !== '0') fail(this.where, `GNU sparse format ${major ?? '0.x'}.${pax?.get('GNU.sparse.minor') ?? ''} is not supported (only 1.0, as Qubes writes)`);
+      if (major !== '1' || pax?.get('GNU.sparse.minor') !== '0')
+        fail(this.where, `GNU sparse format ${major ?? '0.x'}.${pax?.get('GNU.sparse.minor') ?? ''} is not supported (only 1.0, as Qubes writes)`);
       const realSize = decimal(pax!.get('GNU.sparse.realsize') ?? '', 'GNU.sparse.realsize', this.where);
       this.checkReal(realSize);
       if (size < BLOCK) fail(this.where, 'sparse member is too short for its map');

@@ -53,7 +53,11 @@ export function planRestore(domains: QubesDomain[], host: HostView, selected: st
   const chosen: QubesDomain[] = [];
   for (const d of wanted) {
     if (d.klass === 'AdminVM') skipped.push({ name: d.name, reason: "dom0's home is not restored" });
-    else if (d.klass === 'TemplateVM') skipped.push({ name: d.name, reason: `a template: qubes based on it use bulkhead's template '${host.qubes.get(d.name)?.klass === 'template' ? d.name : host.defaultTemplate ?? '(none)'}'` });
+    else if (d.klass === 'TemplateVM')
+      skipped.push({
+        name: d.name,
+        reason: `a template: qubes based on it use bulkhead's template '${host.qubes.get(d.name)?.klass === 'template' ? d.name : (host.defaultTemplate ?? '(none)')}'`,
+      });
     else if (!CLASSES[d.klass]) fail(`qubes.xml qube '${d.name}'`, `class ${d.klass} is not one bulkhead restores`);
     else if (d.backupPath === null) fail(`qubes.xml qube '${d.name}'`, 'its data is not in this backup');
     else if (host.qubes.has(d.name)) skipped.push({ name: d.name, reason: 'a qube of that name exists already' });
@@ -62,7 +66,11 @@ export function planRestore(domains: QubesDomain[], host: HostView, selected: st
   // Templates are never restored: say which bulkhead template stands in for each one a restored qube used.
   for (const t of new Set(chosen.map((d) => d.template).filter((t): t is string => t !== null))) {
     const d = byName.get(t);
-    if (d?.klass === 'TemplateVM' && !wanted.includes(d)) skipped.push({ name: t, reason: `a template: qubes based on it use bulkhead's template '${host.qubes.get(t)?.klass === 'template' ? t : host.defaultTemplate ?? '(none)'}'` });
+    if (d?.klass === 'TemplateVM' && !wanted.includes(d))
+      skipped.push({
+        name: t,
+        reason: `a template: qubes based on it use bulkhead's template '${host.qubes.get(t)?.klass === 'template' ? t : (host.defaultTemplate ?? '(none)')}'`,
+      });
   }
   const restored = new Set(chosen.map((d) => d.name));
   const providesNet = (n: string) => (restored.has(n) ? truthy(byName.get(n)?.props.get('provides_network')) : host.qubes.get(n)?.providesNetwork === true);
@@ -70,26 +78,39 @@ export function planRestore(domains: QubesDomain[], host: HostView, selected: st
   const qubes = chosen.map((d): PlannedQube => {
     const where = `qubes.xml qube '${d.name}'`;
     const notes: string[] = [];
-    try { validateName(d.name); } catch (e) { fail(where, (e as Error).message); }
+    try {
+      validateName(d.name);
+    } catch (e) {
+      fail(where, (e as Error).message);
+    }
     if (!isLabel(d.label)) fail(where, `label '${d.label}' is not one of bulkhead's eight`);
-    if (!BACKUP_PATH_RE.test(d.backupPath!) || d.backupPath!.split('/').some((c) => c === '.' || c === '..')) fail(where, `backup-path '${d.backupPath}' is not a plain relative path`);
+    if (!BACKUP_PATH_RE.test(d.backupPath!) || d.backupPath!.split('/').some((c) => c === '.' || c === '..'))
+      fail(where, `backup-path '${d.backupPath}' is not a plain relative path`);
     const klass = CLASSES[d.klass]!;
     let template: string;
     if (klass === 'disposable') {
-      if (!d.template || !dispTemplate(d.template)) fail(where, `its disposable template '${d.template ?? ''}' is neither restored nor a disposable template here`);
+      if (!d.template || !dispTemplate(d.template))
+        fail(where, `its disposable template '${d.template ?? ''}' is neither restored nor a disposable template here`);
       template = d.template;
     } else if (d.template && host.qubes.get(d.template)?.klass === 'template') {
       template = d.template;
     } else {
       if (!host.defaultTemplate) fail(where, `template '${d.template ?? '(none)'}' is not a bulkhead template and no default_template is set`);
       template = host.defaultTemplate;
-      notes.push(d.klass === 'StandaloneVM' ? `root copied from template '${template}' (Qubes' root.img is not restored)` : `template '${d.template ?? '(none)'}' mapped to '${template}'`);
+      notes.push(
+        d.klass === 'StandaloneVM'
+          ? `root copied from template '${template}' (Qubes' root.img is not restored)`
+          : `template '${d.template ?? '(none)'}' mapped to '${template}'`,
+      );
     }
     if (klass === 'standalone' && d.template === null && !notes.length) notes.push(`root copied from template '${template}' (Qubes' root.img is not restored)`);
     const props: Record<string, string> = {};
     if (truthy(d.props.get('provides_network'))) props.provides_network = 'true';
     if (klass === 'app' && truthy(d.props.get('template_for_dispvms'))) props.template_for_dispvms = 'true';
-    for (const k of KEPT) { const v = d.props.get(k); if (v !== undefined && v !== '') props[k] = v; }
+    for (const k of KEPT) {
+      const v = d.props.get(k);
+      if (v !== undefined && v !== '') props[k] = v;
+    }
     const dvm = d.props.get('default_dispvm');
     if (dvm !== undefined) {
       if (dvm === '') props.default_dispvm = 'none';
@@ -98,7 +119,11 @@ export function planRestore(domains: QubesDomain[], host: HostView, selected: st
     }
     const tags: string[] = [];
     for (const t of d.tags) {
-      try { tags.push(validateTag(t)); } catch { notes.push(`tag '${t}' is not a valid bulkhead tag: left out`); }
+      try {
+        tags.push(validateTag(t));
+      } catch {
+        notes.push(`tag '${t}' is not a valid bulkhead tag: left out`);
+      }
     }
     let netvm: NetvmChoice = { kind: 'default' };
     const nv = d.props.get('netvm');

@@ -38,12 +38,28 @@ test('qubes.xml: malformed, DTDs, unknown labels and duplicate names are refused
 
 test('firewall.xml: Qubes R4 rules become bulkhead rules; bad ones are named by number', () => {
   assert.deepEqual(parseFirewallXml(xml(SAMPLE_FIREWALL_XML), 'fw'), [
-    'action=accept specialtarget=dns', 'action=accept dsthost=192.168.7.0/24 proto=tcp dstports=443', 'action=accept proto=icmp', 'action=drop']);
+    'action=accept specialtarget=dns',
+    'action=accept dsthost=192.168.7.0/24 proto=tcp dstports=443',
+    'action=accept proto=icmp',
+    'action=drop',
+  ]);
   const rule = (props: string) => `<firewall version="2"><rules><rule><properties>${props}</properties></rule></rules></firewall>`;
-  assert.deepEqual(parseFirewallXml(xml(rule('<property name="action">accept</property><property name="dstname">example.org</property><property name="proto">udp</property><property name="dstports">1000-2000</property><property name="comment">a b</property>')), 'fw'),
-    ['action=accept dsthost=example.org proto=udp dstports=1000-2000 comment=a b']);
+  assert.deepEqual(
+    parseFirewallXml(
+      xml(
+        rule(
+          '<property name="action">accept</property><property name="dstname">example.org</property><property name="proto">udp</property><property name="dstports">1000-2000</property><property name="comment">a b</property>',
+        ),
+      ),
+      'fw',
+    ),
+    ['action=accept dsthost=example.org proto=udp dstports=1000-2000 comment=a b'],
+  );
   assert.throws(() => parseFirewallXml(xml(rule('<property name="action">maybe</property>')), 'vm1/firewall.xml'), /vm1\/firewall\.xml rule 1: .*action/);
-  assert.throws(() => parseFirewallXml(xml(rule('<property name="action">accept</property><property name="evil">1</property>')), 'fw'), /unknown rule property 'evil'/);
+  assert.throws(
+    () => parseFirewallXml(xml(rule('<property name="action">accept</property><property name="evil">1</property>')), 'fw'),
+    /unknown rule property 'evil'/,
+  );
   assert.throws(() => parseFirewallXml(xml('<firewall version="1"/>'), 'fw'), /version 1/);
 });
 
@@ -55,7 +71,13 @@ const host = (extra: [string, { klass: string; providesNetwork: boolean; dispTem
 test('plan: classes, templates mapped by name, netvm chain, tags, kept properties', () => {
   const d = parseQubesXml(xml(sampleQubesXml())).domains;
   const p = planRestore(d, host());
-  assert.deepEqual(p.qubes.map((q) => [q.name, q.klass, q.template, q.label]), [['q-firewall', 'app', 'debian-12', 'orange'], ['q-work', 'app', 'debian-12', 'blue']]);
+  assert.deepEqual(
+    p.qubes.map((q) => [q.name, q.klass, q.template, q.label]),
+    [
+      ['q-firewall', 'app', 'debian-12', 'orange'],
+      ['q-work', 'app', 'debian-12', 'blue'],
+    ],
+  );
   const work = p.qubes[1]!;
   assert.deepEqual(work.netvm, { kind: 'qube', name: 'q-firewall' });
   assert.deepEqual(p.qubes[0]!.netvm, { kind: 'none' });
@@ -72,7 +94,10 @@ test('plan: classes, templates mapped by name, netvm chain, tags, kept propertie
   assert.deepEqual(only.qubes[0]!.netvm, { kind: 'default' });
   assert.match(only.qubes[0]!.notes.join('\n'), /netvm 'q-firewall' is neither restored nor a netvm here/);
   // Existing names are skipped.
-  assert.deepEqual(planRestore(d, host([['q-work', { klass: 'app', providesNetwork: false, dispTemplate: false }]])).skipped.map((s) => s.name), ['q-work', 'fedora-39']);
+  assert.deepEqual(
+    planRestore(d, host([['q-work', { klass: 'app', providesNetwork: false, dispTemplate: false }]])).skipped.map((s) => s.name),
+    ['q-work', 'fedora-39'],
+  );
 });
 
 test('plan: refusals name the qube', () => {

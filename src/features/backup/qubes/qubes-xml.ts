@@ -41,8 +41,14 @@ export function parseXmlDocument(untrusted: Buffer, where: string): Node {
   const valid = XMLValidator.validate(text);
   if (valid !== true) fail(where, `is not well-formed XML (line ${valid.err.line}: ${valid.err.msg})`);
   const parser = new XMLParser({
-    ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, parseAttributeValue: false,
-    trimValues: true, isArray: (tag) => ARRAYS.has(tag), processEntities: true, htmlEntities: false,
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: true,
+    isArray: (tag) => ARRAYS.has(tag),
+    processEntities: true,
+    htmlEntities: false,
   });
   try {
     return parser.parse(text) as Node;
@@ -111,7 +117,9 @@ export function parseQubesXml(untrusted: Buffer, where = 'qubes.xml'): QubesXml 
       const n = attr(f, 'name');
       if (n) features.set(n, textOf(f));
     }
-    const tags = list(obj(d.tags).tag).map((t) => attr(t, 'name')).filter((t): t is string => !!t);
+    const tags = list(obj(d.tags).tag)
+      .map((t) => attr(t, 'name'))
+      .filter((t): t is string => !!t);
     const included = ['1', 'true', 'yes'].includes((features.get('backup-content') ?? '').toLowerCase());
     const backupPath = included ? (features.get('backup-path') ?? null) : null;
     const sizeText = features.get('backup-size') ?? '0';
@@ -123,8 +131,16 @@ export function parseQubesXml(untrusted: Buffer, where = 'qubes.xml'): QubesXml 
     for (const k of ['name', 'label', 'template', 'uuid', 'qid']) props.delete(k);
     for (const k of ['backup-content', 'backup-path', 'backup-size']) features.delete(k);
     domains.push({
-      klass, name, label, template, props, features, tags, backupPath,
-      backupSize: /^[0-9]{1,15}$/.test(sizeText) ? Number(sizeText) : 0, privateSize,
+      klass,
+      name,
+      label,
+      template,
+      props,
+      features,
+      tags,
+      backupPath,
+      backupSize: /^[0-9]{1,15}$/.test(sizeText) ? Number(sizeText) : 0,
+      privateSize,
     });
   }
   return { globals, domains };

@@ -2,8 +2,19 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import {
-  adoptHome, extractHome, fileSink, memorySink, openQubesBackup, parseFirewallXml, parseQubesXml, planRestore,
-  QubesBackupError, readBackedUpFile, MAX_XML_BYTES, type HostView, type PlannedQube,
+  adoptHome,
+  extractHome,
+  fileSink,
+  memorySink,
+  openQubesBackup,
+  parseFirewallXml,
+  parseQubesXml,
+  planRestore,
+  QubesBackupError,
+  readBackedUpFile,
+  MAX_XML_BYTES,
+  type HostView,
+  type PlannedQube,
 } from './index.js';
 import { effective, MAX_VOLUME_BYTES, withQube, type QubeRecord, type SystemView } from '../../../model/index.js';
 import { copyTree } from '../../../storage/fsops.js';
@@ -27,13 +38,27 @@ export interface QubesRestoreRequest {
 
 export interface QubesRestoreReport {
   backupId: string;
-  restored: { name: string; klass: string; template: string; netvm: string; tags: string[]; firewallRules: number; homeBytes: number | null; notes: string[] }[];
+  restored: {
+    name: string;
+    klass: string;
+    template: string;
+    netvm: string;
+    tags: string[];
+    firewallRules: number;
+    homeBytes: number | null;
+    notes: string[];
+  }[];
   skipped: { name: string; reason: string }[];
   verifiedBytes: number;
   seconds: number;
 }
 
-interface Staged { plan: PlannedQube; home: string | null; homeBytes: number | null; firewall: string[] | null }
+interface Staged {
+  plan: PlannedQube;
+  home: string | null;
+  homeBytes: number | null;
+  firewall: string[] | null;
+}
 
 const ACTOR = 'admin';
 const GIB = 1024 ** 3;
@@ -41,7 +66,11 @@ const GIB = 1024 ** 3;
 function hostView(sys: SystemView): HostView {
   const qubes: HostView['qubes'] = new Map();
   for (const q of sys.qubes.values()) {
-    qubes.set(q.name, { klass: q.klass, providesNetwork: effective(q, 'provides_network', sys) === true, dispTemplate: q.klass === 'app' && effective(q, 'template_for_dispvms', sys) === true });
+    qubes.set(q.name, {
+      klass: q.klass,
+      providesNetwork: effective(q, 'provides_network', sys) === true,
+      dispTemplate: q.klass === 'app' && effective(q, 'template_for_dispvms', sys) === true,
+    });
   }
   const t = sys.globals.default_template;
   return { qubes, defaultTemplate: typeof t === 'string' ? t : null };
@@ -62,13 +91,24 @@ function requestOf(s: Staged): CreateRequest {
 /** Qubes in an order where each one's netvm and disposable template come before it. */
 function creationOrder(staged: Staged[]): Staged[] {
   const names = new Set(staged.map((s) => s.plan.name));
-  const deps = (s: Staged) => [s.plan.netvm.kind === 'qube' ? s.plan.netvm.name : null, s.plan.klass === 'disposable' ? s.plan.template : null, s.plan.props.default_dispvm ?? null]
-    .filter((d): d is string => d !== null && names.has(d) && d !== s.plan.name);
+  const deps = (s: Staged) =>
+    [
+      s.plan.netvm.kind === 'qube' ? s.plan.netvm.name : null,
+      s.plan.klass === 'disposable' ? s.plan.template : null,
+      s.plan.props.default_dispvm ?? null,
+    ].filter((d): d is string => d !== null && names.has(d) && d !== s.plan.name);
   const out: Staged[] = [];
   const done = new Set<string>();
   while (out.length < staged.length) {
     const next = staged.find((s) => !done.has(s.plan.name) && deps(s).every((d) => done.has(d)));
-    if (!next) throw new QubesBackupError('qubes.xml', `the netvm or disposable template references of ${staged.filter((s) => !done.has(s.plan.name)).map((s) => s.plan.name).join(', ')} form a cycle`);
+    if (!next)
+      throw new QubesBackupError(
+        'qubes.xml',
+        `the netvm or disposable template references of ${staged
+          .filter((s) => !done.has(s.plan.name))
+          .map((s) => s.plan.name)
+          .join(', ')} form a cycle`,
+      );
     out.push(next);
     done.add(next.plan.name);
   }
@@ -86,7 +126,17 @@ function dryRun(sys: SystemView, order: Staged[]): void {
     } catch (e) {
       throw new QubesBackupError(`qube '${s.plan.name}'`, (e as Error).message, { cause: e });
     }
-    const rec: QubeRecord = { name: req.name, uuid: '', qid: 0, klass: planned.klass, label: s.plan.label, props: planned.props, tags: s.plan.tags, features: {}, createdAt: '' };
+    const rec: QubeRecord = {
+      name: req.name,
+      uuid: '',
+      qid: 0,
+      klass: planned.klass,
+      label: s.plan.label,
+      props: planned.props,
+      tags: s.plan.tags,
+      features: {},
+      createdAt: '',
+    };
     sim = withQube(sim, rec);
   }
 }
@@ -137,9 +187,14 @@ export async function restoreQubesBackup(ctx: DaemonContext, req: QubesRestoreRe
     const order = creationOrder(staged);
     dryRun(ctx.store.system(), order);
     const report = (s: Staged) => ({
-      name: s.plan.name, klass: s.plan.klass, template: s.plan.template,
-      netvm: s.plan.netvm.kind === 'qube' ? s.plan.netvm.name : s.plan.netvm.kind, tags: s.plan.tags,
-      firewallRules: s.firewall?.length ?? 0, homeBytes: s.homeBytes, notes: s.plan.notes,
+      name: s.plan.name,
+      klass: s.plan.klass,
+      template: s.plan.template,
+      netvm: s.plan.netvm.kind === 'qube' ? s.plan.netvm.name : s.plan.netvm.kind,
+      tags: s.plan.tags,
+      firewallRules: s.firewall?.length ?? 0,
+      homeBytes: s.homeBytes,
+      notes: s.plan.notes,
     });
     if (!req.verifyOnly) await createAll(ctx, order);
     return { backupId: b.header.backupId, restored: order.map(report), skipped: plan.skipped, verifiedBytes, seconds: (Date.now() - t0) / 1000 };
@@ -161,7 +216,8 @@ async function createAll(ctx: DaemonContext, order: Staged[]): Promise<void> {
       ctx.store.audit(ACTOR, 'qube-restored', q.name, { from: 'qubes-backup' });
     }
   } catch (e) {
-    for (const n of made.reverse()) await removeQube(ctx, n, { force: true }).catch((err) => ctx.log.error({ err, qube: n }, 'removing a half-restored qube failed'));
+    for (const n of made.reverse())
+      await removeQube(ctx, n, { force: true }).catch((err) => ctx.log.error({ err, qube: n }, 'removing a half-restored qube failed'));
     throw e;
   }
 }

@@ -32,10 +32,10 @@ test('parameters that would take too much memory or time are refused unread', ()
   assert.throws(() => parseScryptHeader(big, 'c'), /log2 N = 30 is out of range/);
   const wide = Buffer.from(f);
   wide.writeUInt32BE(1 << 24, 8);
-  assert.throws(() => parseScryptHeader(wide, "c"), /out of range|more than/);
+  assert.throws(() => parseScryptHeader(wide, 'c'), /out of range|more than/);
   const heavy = Buffer.from(f);
   heavy[7] = 21;
-  assert.throws(() => parseScryptHeader(heavy, "c", 1 << 30), /need 20[0-9][0-9] MiB of memory, more than the 1024 MiB allowed/);
+  assert.throws(() => parseScryptHeader(heavy, 'c', 1 << 30), /need 20[0-9][0-9] MiB of memory, more than the 1024 MiB allowed/);
   assert.equal(kdfBytes({ logN: 14, r: 8, p: 1 }), 128 * 8 * 16384 + 1024 + 1024 * 1024);
   const magic = Buffer.from(f);
   magic[0] = 0x53;

@@ -41,7 +41,11 @@ export function parseScryptHeader(untrusted: Buffer, where: string, maxKdfBytes 
   const p = untrusted.readUInt32BE(12);
   if (logN < 1 || logN > MAX_LOG_N) fail(where, `scrypt parameter log2 N = ${logN} is out of range 1..${MAX_LOG_N}`);
   if (r < 1 || p < 1 || r * p >= 2 ** 30) fail(where, `scrypt parameters r = ${r}, p = ${p} are out of range`);
-  if (kdfBytes({ logN, r, p }) > maxKdfBytes) fail(where, `scrypt parameters need ${Math.ceil(kdfBytes({ logN, r, p }) / 2 ** 20)} MiB of memory, more than the ${Math.floor(maxKdfBytes / 2 ** 20)} MiB allowed`);
+  if (kdfBytes({ logN, r, p }) > maxKdfBytes)
+    fail(
+      where,
+      `scrypt parameters need ${Math.ceil(kdfBytes({ logN, r, p }) / 2 ** 20)} MiB of memory, more than the ${Math.floor(maxKdfBytes / 2 ** 20)} MiB allowed`,
+    );
   const sum = createHash('sha256').update(untrusted.subarray(0, 48)).digest().subarray(0, 16);
   if (!timingSafeEqual(sum, untrusted.subarray(48, 64))) fail(where, 'scrypt header checksum does not match (damaged)');
   return { logN, r, p, salt: Buffer.from(untrusted.subarray(16, 48)) };
@@ -60,7 +64,12 @@ export function deriveKey(passphrase: string, params: ScryptParams): Promise<Buf
 
 /** The same key, derived on the calling thread (a worker thread: it keeps libuv's pool free for the daemon's file work). */
 export function deriveKeySync(passphrase: string, params: ScryptParams): Buffer {
-  return scryptSync(Buffer.from(passphrase, 'utf8'), params.salt, 64, { N: 2 ** params.logN, r: params.r, p: params.p, maxmem: kdfBytes(params) + 64 * 1024 * 1024 });
+  return scryptSync(Buffer.from(passphrase, 'utf8'), params.salt, 64, {
+    N: 2 ** params.logN,
+    r: params.r,
+    p: params.p,
+    maxmem: kdfBytes(params) + 64 * 1024 * 1024,
+  });
 }
 
 /**
@@ -71,7 +80,8 @@ export function openScryptFile(untrusted: Buffer, dk: Buffer, where: string): Bu
   parseScryptHeader(untrusted, where, Infinity);
   const macKey = dk.subarray(32, 64);
   const headerMac = createHmac('sha256', macKey).update(untrusted.subarray(0, 64)).digest();
-  if (!timingSafeEqual(headerMac, untrusted.subarray(64, 96))) fail(where, 'wrong passphrase (the scrypt header does not authenticate), or the file does not belong to this backup');
+  if (!timingSafeEqual(headerMac, untrusted.subarray(64, 96)))
+    fail(where, 'wrong passphrase (the scrypt header does not authenticate), or the file does not belong to this backup');
   const end = untrusted.length - SCRYPT_TRAILER_BYTES;
   const mac = createHmac('sha256', macKey).update(untrusted.subarray(0, end)).digest();
   if (!timingSafeEqual(mac, untrusted.subarray(end))) fail(where, 'its content does not authenticate (changed or truncated)');

@@ -12,7 +12,12 @@ import { isImage, makeImage } from '../../../storage/image.js';
 import { copyHashed, hashFile } from './copy-hash.js';
 import { dumpMemory, listProcesses, type ProcessRecord } from './processes.js';
 
-export interface Artefact { path: string; what: string; bytes: number; sha256: string }
+export interface Artefact {
+  path: string;
+  what: string;
+  bytes: number;
+  sha256: string;
+}
 
 export interface AcquireManifest {
   tool: { name: 'bulkhead'; version: string };
@@ -28,7 +33,11 @@ export interface AcquireManifest {
 }
 
 const VERSION = (() => {
-  try { return (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version; } catch { return 'unknown'; }
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
 })();
 
 const isDirNoFollow = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
@@ -40,7 +49,8 @@ async function makeOut(out: string): Promise<void> {
   try {
     await fsp.mkdir(out, { mode: 0o700 });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new BulkheadError('ERR_INVALID_VALUE', `--out: ${out} exists; acquisition writes only into a new directory`);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new BulkheadError('ERR_INVALID_VALUE', `--out: ${out} exists; acquisition writes only into a new directory`);
     throw e;
   }
 }
@@ -58,7 +68,8 @@ export async function acquireQube(ctx: DaemonContext, name: string, out: string,
     const live = inst !== null && inst.status !== 'stopped';
     const artefacts: Artefact[] = [];
     const notes: string[] = [];
-    const add = (path: string, what: string, c: { bytes: number; sha256: string }) => artefacts.push({ path: relative(out, path), what, bytes: c.bytes, sha256: c.sha256 });
+    const add = (path: string, what: string, c: { bytes: number; sha256: string }) =>
+      artefacts.push({ path: relative(out, path), what, bytes: c.bytes, sha256: c.sha256 });
     let frozenAt: string | null = null;
     let thawedAt: string | null = null;
     let processes: ProcessRecord[] | undefined;
@@ -96,7 +107,11 @@ export async function acquireQube(ctx: DaemonContext, name: string, out: string,
       } else if (isDirNoFollow(vp.private)) {
         // A disposable's tmpfs (frozen: nothing changes under mkfs) or a directory volume of an older qube.
         await makeImage(privImg, effective(q, 'private_size', ctx.store.system()) as number, vp.private, { uid: 0, gid: 0 });
-        add(privImg, `private volume (/rw, /home/user): raw ext4 image made from its ${q.klass === 'disposable' ? 'tmpfs' : 'directory'} by mkfs.ext4 -d`, await hashFile(privImg));
+        add(
+          privImg,
+          `private volume (/rw, /home/user): raw ext4 image made from its ${q.klass === 'disposable' ? 'tmpfs' : 'directory'} by mkfs.ext4 -d`,
+          await hashFile(privImg),
+        );
       }
       // Root changes: a template's or standalone's root image; the overlay upper of a running app qube or disposable.
       if (!usesTemplate(q.klass) && (await isImage(vp.root))) {
@@ -116,17 +131,33 @@ export async function acquireQube(ctx: DaemonContext, name: string, out: string,
       }
     } finally {
       if (frozenAt) {
-        await ctx.runtime.unpause(id).then(() => { thawedAt = new Date().toISOString(); }, (e: unknown) => {
-          ctx.log.error({ err: e, qube: name }, 'acquisition: thaw failed');
-          notes.push(`thaw failed: ${(e as Error).message}`);
-        });
+        await ctx.runtime.unpause(id).then(
+          () => {
+            thawedAt = new Date().toISOString();
+          },
+          (e: unknown) => {
+            ctx.log.error({ err: e, qube: name }, 'acquisition: thaw failed');
+            notes.push(`thaw failed: ${(e as Error).message}`);
+          },
+        );
       }
     }
     if (frozenAt && !thawedAt) throw new BulkheadError('ERR_RUNTIME', `'${name}' could not be thawed after acquisition; 'bulkhead unpause ${name}'`);
     const manifest: AcquireManifest = {
       tool: { name: 'bulkhead', version: VERSION },
-      qube: { name, klass: q.klass, template: usesTemplate(q.klass) ? String(effective(q, 'template', ctx.store.system())) : null, state: live ? (wasPaused ? 'paused' : 'running') : 'halted' },
-      startedAt, finishedAt: new Date().toISOString(), frozenAt, thawedAt, artefacts, notes, processes,
+      qube: {
+        name,
+        klass: q.klass,
+        template: usesTemplate(q.klass) ? String(effective(q, 'template', ctx.store.system())) : null,
+        state: live ? (wasPaused ? 'paused' : 'running') : 'halted',
+      },
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      frozenAt,
+      thawedAt,
+      artefacts,
+      notes,
+      processes,
     };
     await fsp.writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     // sha256sum -c manifest.sha256 checks every artefact.

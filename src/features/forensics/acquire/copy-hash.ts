@@ -5,7 +5,10 @@ import { promises as fsp } from 'node:fs';
 const BLOCK = 16 * 1024 * 1024;
 const ZERO = Buffer.alloc(BLOCK);
 
-export interface Copied { bytes: number; sha256: string }
+export interface Copied {
+  bytes: number;
+  sha256: string;
+}
 
 /** `src` → `dst` (created, must not exist, mode 0600). The copy is sparse where the source reads as zeros. */
 export async function copyHashed(src: string, dst: string): Promise<Copied> {

@@ -22,10 +22,16 @@ describe('acquire: process maps', () => {
 
   it('dumps readable memory, not [vvar], [vsyscall], unreadable or device mappings, and stops at the size bound', () => {
     const { take, left } = dumpableRegions(parseMaps(MAPS), 1 << 30);
-    assert.deepEqual(take.map((x) => x.path), ['/usr/bin/sleep', '/usr/bin/sleep', '[stack]']);
+    assert.deepEqual(
+      take.map((x) => x.path),
+      ['/usr/bin/sleep', '/usr/bin/sleep', '[stack]'],
+    );
     assert.equal(left.length, 4);
     const small = dumpableRegions(parseMaps(MAPS), 0x3000);
-    assert.deepEqual(small.take.map((x) => x.end - x.start), [0x2000n]);
+    assert.deepEqual(
+      small.take.map((x) => x.end - x.start),
+      [0x2000n],
+    );
   });
 
   it('reads name, parent, ids and resident size from status', () => {

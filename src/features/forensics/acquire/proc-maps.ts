@@ -15,7 +15,15 @@ export function parseMaps(text: string): MapRegion[] {
   for (const line of text.split('\n')) {
     const m = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) (\S+) (\d+)\s*(.*)$/.exec(line);
     if (!m) continue;
-    out.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), perms: m[3] as string, offset: BigInt(`0x${m[4]}`), dev: m[5] as string, inode: Number(m[6]), path: (m[7] ?? '').trim() });
+    out.push({
+      start: BigInt(`0x${m[1]}`),
+      end: BigInt(`0x${m[2]}`),
+      perms: m[3] as string,
+      offset: BigInt(`0x${m[4]}`),
+      dev: m[5] as string,
+      inode: Number(m[6]),
+      path: (m[7] ?? '').trim(),
+    });
   }
   return out;
 }
@@ -31,14 +39,24 @@ export function dumpableRegions(regions: readonly MapRegion[], maxBytes: number)
   for (const r of regions) {
     const skip = r.perms[0] !== 'r' || r.path === '[vvar]' || r.path === '[vvar_vclock]' || r.path === '[vsyscall]' || r.path.startsWith('/dev/');
     const size = r.end - r.start;
-    if (skip || total + size > BigInt(maxBytes)) { left.push(r); continue; }
+    if (skip || total + size > BigInt(maxBytes)) {
+      left.push(r);
+      continue;
+    }
     total += size;
     take.push(r);
   }
   return { take, left };
 }
 
-export interface ProcStatus { name: string; ppid: number; uid: string; gid: string; vmRssKiB: number | null; state: string }
+export interface ProcStatus {
+  name: string;
+  ppid: number;
+  uid: string;
+  gid: string;
+  vmRssKiB: number | null;
+  state: string;
+}
 
 export function parseStatus(text: string): ProcStatus {
   const f = (k: string) => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';

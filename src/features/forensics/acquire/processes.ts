@@ -30,7 +30,11 @@ const readText = (p: string) => fsp.readFile(p, 'utf8').catch(() => '');
 
 /** The processes of the qube whose init is `initPid`, each with status and command line. */
 export async function listProcesses(initPid: number): Promise<ProcessRecord[]> {
-  const pids = readFileSync(cgroupProcsFile(initPid), 'utf8').split('\n').filter(Boolean).map(Number).sort((a, b) => a - b);
+  const pids = readFileSync(cgroupProcsFile(initPid), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .sort((a, b) => a - b);
   const out: ProcessRecord[] = [];
   for (const pid of pids) {
     const status = await readText(`/proc/${pid}/status`);
@@ -72,21 +76,27 @@ export async function dumpMemory(pid: number, dir: string): Promise<NonNullable<
         } catch {
           ok = false;
         }
-        if (!ok || got === 0) { ok = false; break; }
+        if (!ok || got === 0) {
+          ok = false;
+          break;
+        }
         await out.write(buf, 0, got, written);
         hash.update(buf.subarray(0, got));
         written += got;
         addr += BigInt(got);
       }
       if (!ok) unreadable++;
-      index.push(`${r.start.toString(16)}-${r.end.toString(16)} ${r.perms} ${r.offset.toString(16)} ${r.dev} ${r.inode} ${r.path} | ${at} ${written - at}${ok ? '' : ' (unreadable)'}`);
+      index.push(
+        `${r.start.toString(16)}-${r.end.toString(16)} ${r.perms} ${r.offset.toString(16)} ${r.dev} ${r.inode} ${r.path} | ${at} ${written - at}${ok ? '' : ' (unreadable)'}`,
+      );
     }
     await out.sync();
   } finally {
     await out.close();
     await mem.close();
   }
-  for (const r of left) index.push(`${r.start.toString(16)}-${r.end.toString(16)} ${r.perms} ${r.offset.toString(16)} ${r.dev} ${r.inode} ${r.path} | - 0 (not dumped)`);
+  for (const r of left)
+    index.push(`${r.start.toString(16)}-${r.end.toString(16)} ${r.perms} ${r.offset.toString(16)} ${r.dev} ${r.inode} ${r.path} | - 0 (not dumped)`);
   await fsp.writeFile(mapsFile, `${index.join('\n')}\n`, { mode: 0o600, flag: 'wx' });
   return { file: memFile, maps: mapsFile, bytes: written, sha256: hash.digest('hex'), regions: take.length, unreadable, leftOut: left.length };
 }

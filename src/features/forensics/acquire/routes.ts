@@ -5,10 +5,15 @@ import type { DaemonContext } from '../../../daemon/context.js';
 import { nameParam } from '../../../daemon/feature.js';
 import { acquireQube } from './acquire.js';
 
-export const acquireBody = z.object({
-  out: z.string().regex(/^\/[^\0]*$/, 'an absolute path').max(4096),
-  memory: z.boolean().optional(),
-}).strict();
+export const acquireBody = z
+  .object({
+    out: z
+      .string()
+      .regex(/^\/[^\0]*$/, 'an absolute path')
+      .max(4096),
+    memory: z.boolean().optional(),
+  })
+  .strict();
 
 export function forensicsAcquireRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   app.post('/qubes/:name/forensics/acquire', async (req) => {

@@ -11,7 +11,11 @@ export interface SwapSources {
 }
 
 const read = (p: string): string | null => {
-  try { return readFileSync(p, 'utf8').trim(); } catch { return null; }
+  try {
+    return readFileSync(p, 'utf8').trim();
+  } catch {
+    return null;
+  }
 };
 
 /** The block device `MAJ:MIN` under a swap entry: the device node itself, or the file system holding a swap file. */
@@ -26,7 +30,11 @@ function devOf(e: SwapEntry): string | null {
 }
 
 const real = (p: string): string | null => {
-  try { return realpathSync(p); } catch { return null; }
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
 };
 
 /** Walks from a block device down through its slaves (LVM, partitions of a crypt device) looking for dm-crypt. */
@@ -42,7 +50,11 @@ export function deviceFacts(majMin: string, sys = '/sys'): SwapDeviceFacts {
     chain.push(uuid ? `${name} ${uuid.split('-').slice(0, 2).join('-')}` : name);
     if (uuid?.startsWith('CRYPT-')) encrypted = true;
     let slaves: string[] = [];
-    try { slaves = readdirSync(`${dir}/slaves`); } catch { /* none */ }
+    try {
+      slaves = readdirSync(`${dir}/slaves`);
+    } catch {
+      /* none */
+    }
     for (const s of slaves) {
       const r = real(`${sys}/class/block/${s}`);
       if (r) visit(r, depth + 1);

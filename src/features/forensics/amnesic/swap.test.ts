@@ -19,8 +19,13 @@ describe('amnesic: swap', () => {
   });
 
   it('parses partitions and files, with escaped spaces', () => {
-    const e = parseProcSwaps(`${HEADER}/dev/sda2                               partition\t8388604\t\t0\t\t-2\n/swap\\040file                             file\t\t1048572\t\t0\t\t-3\n`);
-    assert.deepEqual(e, [{ name: '/dev/sda2', type: 'partition', sizeKiB: 8388604 }, { name: '/swap file', type: 'file', sizeKiB: 1048572 }]);
+    const e = parseProcSwaps(
+      `${HEADER}/dev/sda2                               partition\t8388604\t\t0\t\t-2\n/swap\\040file                             file\t\t1048572\t\t0\t\t-3\n`,
+    );
+    assert.deepEqual(e, [
+      { name: '/dev/sda2', type: 'partition', sizeKiB: 8388604 },
+      { name: '/swap file', type: 'file', sizeKiB: 1048572 },
+    ]);
   });
 
   it('a line it cannot read is an error naming file and line', () => {
@@ -37,17 +42,32 @@ describe('amnesic: swap', () => {
 
   it('dm-crypt swap and zram without a backing device only warn; mixed with a clear one, refuse', () => {
     const e = parseProcSwaps(`${HEADER}/dev/dm-1 partition 100 0 -2\n/dev/zram0 partition 100 0 100\n`);
-    const ok = swapVerdict(e, new Map([['/dev/dm-1', crypt], ['/dev/zram0', zram]]));
+    const ok = swapVerdict(
+      e,
+      new Map([
+        ['/dev/dm-1', crypt],
+        ['/dev/zram0', zram],
+      ]),
+    );
     assert.equal(ok.state, 'ram-or-encrypted');
     assert.match(ok.state === 'ram-or-encrypted' ? ok.warning : '', /dm-crypt: dm-1 → dm-0 CRYPT-LUKS2.*zram, RAM only/);
-    const backed = swapVerdict(e, new Map([['/dev/dm-1', crypt], ['/dev/zram0', { ...zram, zramBackingDev: '/dev/sdb1' }]]));
+    const backed = swapVerdict(
+      e,
+      new Map([
+        ['/dev/dm-1', crypt],
+        ['/dev/zram0', { ...zram, zramBackingDev: '/dev/sdb1' }],
+      ]),
+    );
     assert.equal(backed.state, 'unencrypted');
   });
 
   it('device facts: LVM on LUKS through slaves, a partition of a plain disk, zram, from a fake sysfs', () => {
     const sys = mkdtempSync(join(tmpdir(), 'bh-sysfs-'));
     try {
-      const dev = (p: string) => { mkdirSync(join(sys, 'devices', p), { recursive: true }); return join(sys, 'devices', p); };
+      const dev = (p: string) => {
+        mkdirSync(join(sys, 'devices', p), { recursive: true });
+        return join(sys, 'devices', p);
+      };
       const crypt0 = dev('virtual/block/dm-0');
       mkdirSync(join(crypt0, 'dm'));
       writeFileSync(join(crypt0, 'dm', 'uuid'), 'CRYPT-LUKS2-abcd-cryptswap\n');

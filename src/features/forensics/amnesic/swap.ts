@@ -20,10 +20,7 @@ export interface SwapDeviceFacts {
   chain: string[];
 }
 
-export type SwapVerdict =
-  | { state: 'none' }
-  | { state: 'ram-or-encrypted'; warning: string }
-  | { state: 'unencrypted'; warning: string; refusal: string };
+export type SwapVerdict = { state: 'none' } | { state: 'ram-or-encrypted'; warning: string } | { state: 'unencrypted'; warning: string; refusal: string };
 
 /** Parses /proc/swaps (header line first); a line it cannot read is an error naming it. */
 export function parseProcSwaps(text: string, file = '/proc/swaps'): SwapEntry[] {
@@ -34,7 +31,11 @@ export function parseProcSwaps(text: string, file = '/proc/swaps'): SwapEntry[] 
     if (line.trim() === '') continue;
     const f = line.trim().split(/\s+/);
     if (f.length < 3 || !/^\d+$/.test(f[2] as string)) throw new Error(`${file}:${i + 1}: not a swap line: ${JSON.stringify(line)}`);
-    out.push({ name: (f[0] as string).replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))), type: f[1] as string, sizeKiB: Number(f[2]) });
+    out.push({
+      name: (f[0] as string).replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
+      type: f[1] as string,
+      sizeKiB: Number(f[2]),
+    });
   }
   return out;
 }
@@ -57,7 +58,10 @@ export function swapVerdict(entries: readonly SwapEntry[], facts: ReadonlyMap<st
     else clear.push(`${e.name} (${e.type}, not on dm-crypt)`);
   }
   if (clear.length === 0) {
-    return { state: 'ram-or-encrypted', warning: `swap is active: ${safe.join(', ')}; amnesic disposables' pages may be swapped, but only to RAM or encrypted disk` };
+    return {
+      state: 'ram-or-encrypted',
+      warning: `swap is active: ${safe.join(', ')}; amnesic disposables' pages may be swapped, but only to RAM or encrypted disk`,
+    };
   }
   const warning = `swap is active and not encrypted: ${clear.join(', ')}`;
   return {

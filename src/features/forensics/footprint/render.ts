@@ -39,14 +39,13 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** The Markdown table (docs/forensics.md holds it between markers; a test compares). */
 export function footprintMarkdown(table: readonly Artefact[]): string {
   const home = '$BULKHEAD_HOME';
-  const lines = [
-    '| layer | path or pattern | what it reveals | survives removal | survives reboot | encrypted | show it |',
-    '|---|---|---|---|---|---|---|',
-  ];
+  const lines = ['| layer | path or pattern | what it reveals | survives removal | survives reboot | encrypted | show it |', '|---|---|---|---|---|---|---|'];
   for (const layer of LAYERS) {
     for (const a of table.filter((x) => x.layer === layer)) {
       const c = concrete(a, home);
-      lines.push(`| ${layer} | \`${cell(c.path)}\` | ${cell(c.reveals)} | ${yesNo(a.survivesRemoval)} | ${yesNo(a.survivesReboot)} | ${yesNo(a.encrypted)} | \`${cell(c.show)}\` |`);
+      lines.push(
+        `| ${layer} | \`${cell(c.path)}\` | ${cell(c.reveals)} | ${yesNo(a.survivesRemoval)} | ${yesNo(a.survivesReboot)} | ${yesNo(a.encrypted)} | \`${cell(c.show)}\` |`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

@@ -11,7 +11,8 @@ export type Layer = 'host' | 'kernel' | 'qube' | 'gateway' | 'workstation' | 'la
  * - `networked`: while a qube with a netvm runs; `gateway`, `workstation`: while one runs;
  * - `lab`: while the lab is up; `optional`: only in some configurations or after a crash.
  */
-export type Presence = 'state' | 'daemon' | 'qube' | 'own-root' | 'app-root' | 'running' | 'running-app' | 'networked' | 'gateway' | 'workstation' | 'lab' | 'optional';
+export type Presence =
+  'state' | 'daemon' | 'qube' | 'own-root' | 'app-root' | 'running' | 'running-app' | 'networked' | 'gateway' | 'workstation' | 'lab' | 'optional';
 
 /** Where the pattern is rooted: the state directory (relative pattern) or the host (absolute). */
 export type Scope = 'state' | 'host' | 'kernel';

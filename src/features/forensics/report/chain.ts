@@ -22,7 +22,11 @@ export interface ChainResult {
 /** `HASH:LENGTH` as printed by `bulkhead forensics anchor`. */
 export function parseAnchor(untrusted: string): Anchor {
   const m = /^([0-9a-f]{64}):(\d{1,15})$/.exec(untrusted.trim());
-  if (!m) throw new BulkheadError('ERR_INVALID_VALUE', `--anchor: expected HASH:LENGTH (64 hex digits, a colon, a row count), got ${JSON.stringify(untrusted.slice(0, 100))}`);
+  if (!m)
+    throw new BulkheadError(
+      'ERR_INVALID_VALUE',
+      `--anchor: expected HASH:LENGTH (64 hex digits, a colon, a row count), got ${JSON.stringify(untrusted.slice(0, 100))}`,
+    );
   return { hash: m[1]!, length: Number(m[2]) };
 }
 
@@ -56,13 +60,19 @@ export class ChainWalker {
 
   result(): ChainResult {
     const out: ChainResult = { ok: !this.broken, rows: this.rows, head: this.prev };
-    if (this.broken) { out.brokenAt = this.broken.at; out.reason = this.broken.reason; }
+    if (this.broken) {
+      out.brokenAt = this.broken.at;
+      out.reason = this.broken.reason;
+    }
     const a = this.anchor;
     if (a) {
       const valid = this.expect - 1;
       let reason: string | undefined;
       if (a.length === 0) reason = a.hash === GENESIS_HASH ? undefined : 'an empty chain has the genesis hash';
-      else if (valid < a.length) reason = this.broken ? `the chain breaks at row ${this.broken.at}, before the anchored row ${a.length}` : `the chain has ${valid} rows, fewer than the ${a.length} anchored: its tail was truncated`;
+      else if (valid < a.length)
+        reason = this.broken
+          ? `the chain breaks at row ${this.broken.at}, before the anchored row ${a.length}`
+          : `the chain has ${valid} rows, fewer than the ${a.length} anchored: its tail was truncated`;
       else if (this.anchorSeen !== a.hash) reason = `row ${a.length} has hash ${this.anchorSeen}, not the anchored ${a.hash}: the log was rewritten`;
       out.anchor = { ...a, ok: reason === undefined, ...(reason ? { reason } : {}) };
       if (reason) out.ok = false;

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { BulkheadError } from '../../../errors/index.js';
 import { resolvePaths } from '../../../daemon/paths.js';
 
-export interface EvidenceFile { path: string; bytes: number; sha256: string }
+export interface EvidenceFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
 
 export interface Evidence {
   stateDir: string;
@@ -34,7 +38,11 @@ async function sha256(file: string): Promise<string> {
 export async function openEvidence(stateDir: string): Promise<Evidence> {
   const p = resolvePaths(stateDir);
   let st;
-  try { st = lstatSync(p.db); } catch { throw new BulkheadError('ERR_INVALID_VALUE', `--state ${stateDir}: no state.db in it (is it a bulkhead state directory?)`); }
+  try {
+    st = lstatSync(p.db);
+  } catch {
+    throw new BulkheadError('ERR_INVALID_VALUE', `--state ${stateDir}: no state.db in it (is it a bulkhead state directory?)`);
+  }
   if (!st.isFile()) throw new BulkheadError('ERR_INVALID_VALUE', `--state ${stateDir}: state.db is not a regular file`);
   const scratchTop = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const scratch = mkdtempSync(join(scratchTop, 'bulkhead-report-'));
@@ -43,7 +51,11 @@ export async function openEvidence(stateDir: string): Promise<Evidence> {
     for (const suffix of ['', '-wal']) {
       const src = `${p.db}${suffix}`;
       let s;
-      try { s = lstatSync(src); } catch { continue; }
+      try {
+        s = lstatSync(src);
+      } catch {
+        continue;
+      }
       if (!s.isFile()) throw new BulkheadError('ERR_INVALID_VALUE', `--state ${stateDir}: state.db${suffix} is not a regular file`);
       const dst = join(scratch, `state.db${suffix}`);
       copyFileSync(src, dst);
@@ -54,8 +66,17 @@ export async function openEvidence(stateDir: string): Promise<Evidence> {
     const db = new Database(join(scratch, 'state.db'), { fileMustExist: true });
     db.pragma('query_only = ON');
     return {
-      stateDir: p.home, db, files, dbPath: join(scratch, 'state.db'),
-      close() { try { db.close(); } finally { rmSync(scratch, { recursive: true, force: true }); } },
+      stateDir: p.home,
+      db,
+      files,
+      dbPath: join(scratch, 'state.db'),
+      close() {
+        try {
+          db.close();
+        } finally {
+          rmSync(scratch, { recursive: true, force: true });
+        }
+      },
     };
   } catch (e) {
     rmSync(scratch, { recursive: true, force: true });

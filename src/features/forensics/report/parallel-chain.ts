@@ -25,6 +25,8 @@ export function chainInWorker(dbPath: string, anchor: Anchor | undefined, fallba
       else reject(new Error(`audit chain walk failed: ${m.error ?? 'no result'}`));
     });
     w.once('error', reject);
-    w.once('exit', (code) => { if (code !== 0) reject(new Error(`audit chain worker exited ${code}`)); });
+    w.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`audit chain worker exited ${code}`));
+    });
   });
 }

@@ -13,8 +13,16 @@ export function escapeHtml(s: string): string {
 }
 
 const COLOURS: Record<Category, string> = {
-  lifecycle: '#2e7d32', rpc: '#1565c0', filecopy: '#6a1b9a', clipboard: '#00838f', exec: '#ef6c00',
-  firewall: '#c62828', policy: '#ad1457', config: '#757575', volume: '#5d4037', admin: '#424242',
+  lifecycle: '#2e7d32',
+  rpc: '#1565c0',
+  filecopy: '#6a1b9a',
+  clipboard: '#00838f',
+  exec: '#ef6c00',
+  firewall: '#c62828',
+  policy: '#ad1457',
+  config: '#757575',
+  volume: '#5d4037',
+  admin: '#424242',
 };
 
 /** Collects what the page needs while the events stream by: lane/bin counts for the chart, the first rows for the table. */
@@ -37,9 +45,27 @@ export class HtmlCollector {
 
   page(h: ReportHeader, s: ReportSummary): string {
     const esc = escapeHtml;
-    const inv = s.inventory.map((q) => `<tr><td>${esc(q.name)}</td><td>${esc(q.klass)}</td><td>${esc(q.label)}</td><td>${esc(q.template ?? '-')}</td><td>${esc(q.netvm ?? '(default)')}</td><td>${esc(q.created)}</td><td>${esc(q.lastStarted ?? '-')}</td><td>${esc(q.power)}</td><td>${esc(q.volumes.filter((v) => v.kind !== 'absent').map((v) => `${v.volume}: ${v.kind} ${v.bytes} B`).join('; ') || 'none in this copy')}</td><td>${q.revisions}</td></tr>`).join('\n');
-    const rows = this.rows.map((e) => `<tr class="c-${e.category}"><td>${e.seq}</td><td>${esc(e.time)}</td><td>${esc(e.category)}</td><td>${esc(e.qube ?? '')}</td><td>${esc(e.target ?? '')}</td><td>${esc(e.decision ?? '')}</td><td>${esc(e.message)}</td></tr>`).join('\n');
-    const more = this.total > this.rows.length ? `<p>The table shows the first ${this.rows.length} of ${this.total} events; the whole timeline is in <code>--jsonl</code> or <code>--json</code>.</p>` : '';
+    const inv = s.inventory
+      .map(
+        (q) =>
+          `<tr><td>${esc(q.name)}</td><td>${esc(q.klass)}</td><td>${esc(q.label)}</td><td>${esc(q.template ?? '-')}</td><td>${esc(q.netvm ?? '(default)')}</td><td>${esc(q.created)}</td><td>${esc(q.lastStarted ?? '-')}</td><td>${esc(q.power)}</td><td>${esc(
+            q.volumes
+              .filter((v) => v.kind !== 'absent')
+              .map((v) => `${v.volume}: ${v.kind} ${v.bytes} B`)
+              .join('; ') || 'none in this copy',
+          )}</td><td>${q.revisions}</td></tr>`,
+      )
+      .join('\n');
+    const rows = this.rows
+      .map(
+        (e) =>
+          `<tr class="c-${e.category}"><td>${e.seq}</td><td>${esc(e.time)}</td><td>${esc(e.category)}</td><td>${esc(e.qube ?? '')}</td><td>${esc(e.target ?? '')}</td><td>${esc(e.decision ?? '')}</td><td>${esc(e.message)}</td></tr>`,
+      )
+      .join('\n');
+    const more =
+      this.total > this.rows.length
+        ? `<p>The table shows the first ${this.rows.length} of ${this.total} events; the whole timeline is in <code>--jsonl</code> or <code>--json</code>.</p>`
+        : '';
     const ok = s.chain.ok;
     return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -78,7 +104,10 @@ ${rows}
     if (this.times.length === 0) return '<p>No events.</p>';
     let t0 = Infinity;
     let t1 = -Infinity;
-    for (const t of this.times) { if (t < t0) t0 = t; if (t > t1) t1 = t; }
+    for (const t of this.times) {
+      if (t < t0) t0 = t;
+      if (t > t1) t1 = t;
+    }
     const span = Math.max(1, t1 - t0);
     const counts = new Map<string, number>();
     for (const l of this.lanes) counts.set(l, (counts.get(l) ?? 0) + 1);
@@ -118,9 +147,17 @@ ${rows}
       let n = 0;
       let best: Category = 'admin';
       let bestN = -1;
-      for (const [c, v] of m) { n += v; if (v > bestN) { best = c; bestN = v; } }
-      const op = (0.35 + 0.65 * Math.log1p(n) / Math.log1p(max)).toFixed(2);
-      parts.push(`<rect x="${left + bin * cw}" y="${lane * lh + 2}" width="${cw - 1}" height="${lh - 4}" fill="${COLOURS[best]}" fill-opacity="${op}"><title>${esc(`${n} events, mostly ${best}`)}</title></rect>`);
+      for (const [c, v] of m) {
+        n += v;
+        if (v > bestN) {
+          best = c;
+          bestN = v;
+        }
+      }
+      const op = (0.35 + (0.65 * Math.log1p(n)) / Math.log1p(max)).toFixed(2);
+      parts.push(
+        `<rect x="${left + bin * cw}" y="${lane * lh + 2}" width="${cw - 1}" height="${lh - 4}" fill="${COLOURS[best]}" fill-opacity="${op}"><title>${esc(`${n} events, mostly ${best}`)}</title></rect>`,
+      );
     }
     parts.push(`<text x="${left}" y="${height - 8}" font-size="11">${esc(new Date(t0).toISOString())}</text>`);
     parts.push(`<text x="${width - 10}" y="${height - 8}" font-size="11" text-anchor="end">${esc(new Date(t1).toISOString())}</text>`);

@@ -5,17 +5,26 @@ import type { ReportHeader, ReportSummary } from './report.js';
 import { timestampDesc, type TimelineEvent } from './timeline.js';
 
 export function chainText(c: ChainResult): string {
-  let s = c.ok ? `audit chain verified: ${c.rows} rows, head ${c.head}\n` : c.brokenAt !== undefined ? `audit chain BROKEN at row ${c.brokenAt}: ${c.reason} (${c.rows} rows read)\n` : `audit chain intact: ${c.rows} rows, head ${c.head}\n`;
-  if (c.anchor) s += c.anchor.ok ? `anchor ${c.anchor.hash}:${c.anchor.length} holds\n` : `anchor ${c.anchor.hash}:${c.anchor.length} FAILS: ${c.anchor.reason}\n`;
+  let s = c.ok
+    ? `audit chain verified: ${c.rows} rows, head ${c.head}\n`
+    : c.brokenAt !== undefined
+      ? `audit chain BROKEN at row ${c.brokenAt}: ${c.reason} (${c.rows} rows read)\n`
+      : `audit chain intact: ${c.rows} rows, head ${c.head}\n`;
+  if (c.anchor)
+    s += c.anchor.ok ? `anchor ${c.anchor.hash}:${c.anchor.length} holds\n` : `anchor ${c.anchor.hash}:${c.anchor.length} FAILS: ${c.anchor.reason}\n`;
   return s;
 }
 
-const size = (n: number): string => (n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)}G` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)}M` : n >= 1024 ? `${(n / 1024).toFixed(1)}K` : `${n}B`);
+const size = (n: number): string =>
+  n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)}G` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)}M` : n >= 1024 ? `${(n / 1024).toFixed(1)}K` : `${n}B`;
 
 export function inventoryText(inv: readonly QubeInventory[], removed: readonly string[]): string {
   let s = 'qubes:\n';
   for (const q of inv) {
-    const vols = q.volumes.filter((v) => v.kind !== 'absent').map((v) => `${v.volume} ${v.kind} ${size(v.bytes)}${v.truncated ? '+' : ''}`).join(', ');
+    const vols = q.volumes
+      .filter((v) => v.kind !== 'absent')
+      .map((v) => `${v.volume} ${v.kind} ${size(v.bytes)}${v.truncated ? '+' : ''}`)
+      .join(', ');
     s += `  ${q.name} ${q.klass} ${q.label} template=${q.template ?? '-'} netvm=${q.netvm ?? '(default)'} created=${q.created} last-started=${q.lastStarted ?? '-'} ${q.power}${vols ? `; ${vols}` : '; no volume files in this copy'}; revisions ${q.revisions}\n`;
   }
   if (removed.length) s += `removed qubes seen in the audit log: ${removed.join(', ')}\n`;
@@ -34,7 +43,8 @@ export function headerText(h: ReportHeader): string {
 export const json = {
   open: (h: ReportHeader): string => `{"header":${JSON.stringify(h)},"timeline":[\n`,
   event: (e: TimelineEvent, first: boolean): string => `${first ? '' : ',\n'}${JSON.stringify(e)}`,
-  close: (s: ReportSummary): string => `\n],"inventory":${JSON.stringify(s.inventory)},"removedQubes":${JSON.stringify(s.removed)},"chain":${JSON.stringify(s.chain)}}\n`,
+  close: (s: ReportSummary): string =>
+    `\n],"inventory":${JSON.stringify(s.inventory)},"removedQubes":${JSON.stringify(s.removed)},"chain":${JSON.stringify(s.chain)}}\n`,
 };
 
 /** One Timesketch/plaso line: message, datetime (ISO 8601), timestamp (µs), timestamp_desc, and our fields. */

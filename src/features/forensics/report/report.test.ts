@@ -15,7 +15,10 @@ const EVIL = '<img src=x onerror=alert(1)>';
 
 function hashes(d: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const f of readdirSync(d)) out[f] = createHash('sha256').update(readFileSync(join(d, f))).digest('hex');
+  for (const f of readdirSync(d))
+    out[f] = createHash('sha256')
+      .update(readFileSync(join(d, f)))
+      .digest('hex');
   return out;
 }
 
@@ -27,18 +30,39 @@ async function makeState(): Promise<string> {
   // The store does not check names (the API does): a forged name reaches the report as data.
   s.createQube('admin', { name: `q${EVIL}`, klass: 'app', label: 'red', props: {} });
   s.setPower('admin', 'work', 'running', 'qube-started', { pid: 1 });
-  s.audit('rpc', 'rpc-decision', 'work', { id: 'a', source: 'work', requested: 'vault', service: 'qubes.Filecopy', argument: `+${EVIL}`, result: 'allow', target: 'vault' });
-  s.audit('rpc', 'rpc-call-end', 'work', { id: 'a', source: 'work', requested: 'vault', service: 'qubes.Filecopy', argument: '+', target: 'vault', exit: 0, end: 'exit' });
+  s.audit('rpc', 'rpc-decision', 'work', {
+    id: 'a',
+    source: 'work',
+    requested: 'vault',
+    service: 'qubes.Filecopy',
+    argument: `+${EVIL}`,
+    result: 'allow',
+    target: 'vault',
+  });
+  s.audit('rpc', 'rpc-call-end', 'work', {
+    id: 'a',
+    source: 'work',
+    requested: 'vault',
+    service: 'qubes.Filecopy',
+    argument: '+',
+    target: 'vault',
+    exit: 0,
+    end: 'exit',
+  });
   s.setFirewallRules('admin', 'work', ['action=drop']);
   s.setPower('admin', 'work', 'halted', 'qube-stopped', { reason: 'shutdown' });
   db.close();
   return home;
 }
 
-before(async () => { dir = await makeState(); });
+before(async () => {
+  dir = await makeState();
+});
 /** Tampered copies, removed after the tests also when one fails. */
 const copies: string[] = [];
-after(() => { for (const d of [dir, ...copies]) rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of [dir, ...copies]) rmSync(d, { recursive: true, force: true });
+});
 
 test('the report reads a copy without changing a byte or adding a file', async () => {
   const beforeH = hashes(dir);
@@ -53,7 +77,10 @@ test('the report reads a copy without changing a byte or adding a file', async (
   const work = s.inventory.find((q) => q.name === 'work')!;
   assert.equal(work.template, 'debian-12');
   assert.ok(work.lastStarted && work.lastStopped);
-  assert.deepEqual(events.map((e) => e.category), ['lifecycle', 'lifecycle', 'lifecycle', 'filecopy', 'filecopy', 'firewall', 'lifecycle']);
+  assert.deepEqual(
+    events.map((e) => e.category),
+    ['lifecycle', 'lifecycle', 'lifecycle', 'filecopy', 'filecopy', 'firewall', 'lifecycle'],
+  );
   const fc = events[3]!;
   assert.equal(fc.target, 'vault');
   assert.equal(fc.decision, 'allow');
@@ -105,8 +132,14 @@ async function chainOf(home: string, anchor?: string, worker = false) {
   const ev = await openEvidence(home);
   const a = anchor ? parseAnchor(anchor) : undefined;
   const pass = new ReportPass(ev.db, ev.stateDir, a, worker ? chainInWorker(ev.dbPath, a, ev.db) : undefined);
-  for (const _ of pass.events()) { /* walk */ }
-  try { return (await pass.summary()).chain; } finally { ev.close(); }
+  for (const _ of pass.events()) {
+    /* walk */
+  }
+  try {
+    return (await pass.summary()).chain;
+  } finally {
+    ev.close();
+  }
 }
 
 test('an anchor detects a truncated tail and a rewritten tail; an edit names the first broken row', async () => {

@@ -12,7 +12,11 @@ export interface ReportHeader {
   files: { path: string; bytes: number; sha256: string }[];
 }
 
-export interface ReportSummary { inventory: QubeInventory[]; removed: string[]; chain: ChainResult }
+export interface ReportSummary {
+  inventory: QubeInventory[];
+  removed: string[];
+  chain: ChainResult;
+}
 
 type RawRow = [number, string, string, string, string | null, string, string?, string?];
 
@@ -41,7 +45,12 @@ export class ReportPass {
   private readonly inventory: QubeInventory[];
   private readonly seen = new Set<string>();
 
-  constructor(private readonly db: Database.Database, stateDir: string, anchor?: Anchor, private readonly chain?: Promise<ChainResult>) {
+  constructor(
+    private readonly db: Database.Database,
+    stateDir: string,
+    anchor?: Anchor,
+    private readonly chain?: Promise<ChainResult>,
+  ) {
     this.walker = new ChainWalker(anchor);
     this.inventory = readInventory(db, stateDir);
     // A rejected walk is reported by summary(); until then it must not count as unhandled.
@@ -66,6 +75,10 @@ export class ReportPass {
 
   async summary(): Promise<ReportSummary> {
     const live = new Set(this.inventory.map((q) => q.name));
-    return { inventory: this.inventory, removed: [...this.seen].filter((n) => !live.has(n)).sort(), chain: this.chain ? await this.chain : this.walker.result() };
+    return {
+      inventory: this.inventory,
+      removed: [...this.seen].filter((n) => !live.has(n)).sort(),
+      chain: this.chain ? await this.chain : this.walker.result(),
+    };
   }
 }

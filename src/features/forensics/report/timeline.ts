@@ -20,7 +20,19 @@ export interface TimelineEvent {
   detail: unknown;
 }
 
-const LIFECYCLE = new Set(['qube-created', 'qube-removed', 'qube-cloned', 'qube-started', 'qube-stopped', 'qube-start-failed', 'qube-paused', 'qube-unpaused', 'qube-adopted', 'qube-autostart', 'shutdown-all']);
+const LIFECYCLE = new Set([
+  'qube-created',
+  'qube-removed',
+  'qube-cloned',
+  'qube-started',
+  'qube-stopped',
+  'qube-start-failed',
+  'qube-paused',
+  'qube-unpaused',
+  'qube-adopted',
+  'qube-autostart',
+  'shutdown-all',
+]);
 const VOLUME = new Set(['volume-reverted', 'volume-resized', 'template-built', 'template-imported', 'template-root-committed', 'template-root-commit-failed']);
 /** Properties that change who a qube talks to (Qubes: netvm, default_dispvm...). */
 const POLICY_PROPS = new Set(['netvm', 'default_dispvm', 'template_for_dispvms', 'provides_network']);
@@ -40,7 +52,19 @@ export function toEvent(r: AuditEntry): TimelineEvent {
   const d = parseDetail(r.detail);
   const q = r.qube ?? '-';
   // One object shape for every event (no spreads): a million rows go through here.
-  const e: TimelineEvent = { seq: r.seq, time: r.time, event: r.event, actor: r.actor, category: 'admin', qube: r.qube, target: undefined, service: undefined, decision: undefined, message: '', detail: d };
+  const e: TimelineEvent = {
+    seq: r.seq,
+    time: r.time,
+    event: r.event,
+    actor: r.actor,
+    category: 'admin',
+    qube: r.qube,
+    target: undefined,
+    service: undefined,
+    decision: undefined,
+    message: '',
+    detail: d,
+  };
   const ev = r.event;
   if (ev.startsWith('rpc-')) {
     const service = str(d.service);
@@ -75,7 +99,10 @@ export function toEvent(r: AuditEntry): TimelineEvent {
     e.category = 'policy';
     e.message = `${ev} ${str(d.file) ?? ''}`.trim();
   } else if (LIFECYCLE.has(ev)) {
-    const extra = str(d.reason) ?? str(d.result) ?? (ev === 'qube-created' ? `${str(d.klass) ?? ''} ${str(d.label) ?? ''}`.trim() : ev === 'qube-cloned' ? `from ${str(d.from) ?? '?'}` : undefined);
+    const extra =
+      str(d.reason) ??
+      str(d.result) ??
+      (ev === 'qube-created' ? `${str(d.klass) ?? ''} ${str(d.label) ?? ''}`.trim() : ev === 'qube-cloned' ? `from ${str(d.from) ?? '?'}` : undefined);
     e.category = 'lifecycle';
     e.message = `${q} ${ev.startsWith('qube-') ? ev.slice(5) : ev}${extra ? ` (${extra})` : ''}`;
   } else if (VOLUME.has(ev)) {
@@ -92,8 +119,14 @@ export function toEvent(r: AuditEntry): TimelineEvent {
 
 /** Plaso/Timesketch's description of what the timestamp means, per event. */
 const DESC: Record<string, string> = {
-  'qube-created': 'Qube Created', 'qube-removed': 'Qube Removed', 'qube-started': 'Qube Started', 'qube-stopped': 'Qube Stopped',
-  'rpc-decision': 'RPC Call Decided', 'rpc-call-end': 'RPC Call Ended', 'rpc-dispvm': 'Disposable Created For RPC', 'firewall-set': 'Firewall Changed',
+  'qube-created': 'Qube Created',
+  'qube-removed': 'Qube Removed',
+  'qube-started': 'Qube Started',
+  'qube-stopped': 'Qube Stopped',
+  'rpc-decision': 'RPC Call Decided',
+  'rpc-call-end': 'RPC Call Ended',
+  'rpc-dispvm': 'Disposable Created For RPC',
+  'firewall-set': 'Firewall Changed',
 };
 
 export function timestampDesc(e: TimelineEvent): string {

@@ -1,7 +1,14 @@
 // What a disposable runs for the residue proof: the canary (read from stdin, never a command line) written everywhere it can write (pure text).
 
 /** Where the script writes the canary inside the disposable; the file copy and the clipboard add theirs. */
-export const CANARY_PATHS = ['/home/user/canary.txt', '/rw/canary.txt', '/tmp/canary.txt', '/var/canary.txt', '/var/tmp/canary.txt', '/etc/canary.txt'] as const;
+export const CANARY_PATHS = [
+  '/home/user/canary.txt',
+  '/rw/canary.txt',
+  '/tmp/canary.txt',
+  '/var/canary.txt',
+  '/var/tmp/canary.txt',
+  '/etc/canary.txt',
+] as const;
 
 /** The canary file: the line repeated up to at least `bytes`. */
 export function canaryScript(bytes: number): string {

@@ -34,7 +34,8 @@ export function mountAt(mountinfo: string, dir: string): MountOf | null {
 export function ownDevice(dir: string): { device: string | null; why: string } {
   const m = mountAt(readFileSync('/proc/self/mountinfo', 'utf8'), dir);
   if (!m) return { device: null, why: `${dir} is not a file system of its own (pass a device to scan one anyway)` };
-  if (!m.source.startsWith('/dev/')) return { device: null, why: `${dir} is ${m.fstype} (${m.source}), not on a block device${m.fstype === 'tmpfs' ? ': RAM only' : ''}` };
+  if (!m.source.startsWith('/dev/'))
+    return { device: null, why: `${dir} is ${m.fstype} (${m.source}), not on a block device${m.fstype === 'tmpfs' ? ': RAM only' : ''}` };
   return { device: m.source, why: `${dir} is ${m.fstype} on ${m.source}` };
 }
 

@@ -13,7 +13,10 @@ File size of /x is 1073741824 (262144 blocks of 4096 bytes)
    2:    25600..   26367:          0..         0:      0:             last,unknown_loc,delalloc
 /x: 3 extents found
 `;
-    assert.deepEqual(parseFilefrag(out), [[0, 8 * 4096], [25600 * 4096, 26368 * 4096]]);
+    assert.deepEqual(parseFilefrag(out), [
+      [0, 8 * 4096],
+      [25600 * 4096, 26368 * 4096],
+    ]);
     assert.deepEqual(parseFilefrag('/x: 0 extents found\n'), []);
   });
 });

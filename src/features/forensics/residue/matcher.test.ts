@@ -8,7 +8,9 @@ import { createMatcher, type Hit } from './matcher.js';
 function naive(data: Buffer, needles: Buffer[]): Hit[] {
   const out: Hit[] = [];
   for (let off = 0; off < data.length; off++) {
-    needles.forEach((n, i) => { if (off + n.length <= data.length && data.subarray(off, off + n.length).equals(n)) out.push({ needle: i, offset: off }); });
+    needles.forEach((n, i) => {
+      if (off + n.length <= data.length && data.subarray(off, off + n.length).equals(n)) out.push({ needle: i, offset: off });
+    });
   }
   return out.sort((a, b) => a.offset - b.offset || a.needle - b.needle);
 }

@@ -26,7 +26,9 @@ export function createMatcher(needles: readonly Uint8Array[]): Matcher {
   let tail: Buffer = Buffer.alloc(0);
   let fed = 0;
   return {
-    get fed() { return fed; },
+    get fed() {
+      return fed;
+    },
     push(chunk) {
       const c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       const hits: Hit[] = [];

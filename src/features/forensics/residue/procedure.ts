@@ -31,7 +31,9 @@ function newCanary(kind: string): Buffer {
 function execIn(ctx: DaemonContext, qube: string, script: string, input: Buffer): Promise<{ code: number; out: string }> {
   const child = ctx.runtime.exec(runtimeId(ctx, qube), ['sh', '-c', script], { user: 'root' });
   let out = '';
-  const take = (d: Buffer) => { if (out.length < 4096) out += d.toString('utf8'); };
+  const take = (d: Buffer) => {
+    if (out.length < 4096) out += d.toString('utf8');
+  };
   child.stdout.on('data', take);
   child.stderr.on('data', take);
   child.stdin.on('error', () => undefined);
@@ -60,7 +62,11 @@ function writeControl(home: string, canary: Buffer, bytes: number): void {
 function excludedTrees(poolDir: string): Set<string> {
   const out = new Set<string>();
   let names: string[] = [];
-  try { names = readdirSync(poolDir); } catch { return out; }
+  try {
+    names = readdirSync(poolDir);
+  } catch {
+    return out;
+  }
   for (const n of names) {
     if (n.startsWith('.')) continue;
     const p = volumePaths(poolDir, n);
@@ -75,7 +81,13 @@ function excludedTrees(poolDir: string): Set<string> {
 
 function fromTree(place: PlaceScan['place'], t: TreeScan, seconds: number, note: string): PlaceScan {
   return {
-    place, root: t.root, scanned: true, note, files: t.files, bytes: t.bytes, seconds,
+    place,
+    root: t.root,
+    scanned: true,
+    note,
+    files: t.files,
+    bytes: t.bytes,
+    seconds,
     counts: { disposable: t.counts[0] ?? 0, control: t.counts[1] ?? 0 },
     hits: t.hits.map((h): ReportedHit => ({ canary: NEEDLE_NAMES[h.needle] ?? 'disposable', path: h.path, offset: h.offset })),
     skipped: t.skipped.slice(0, 50),
@@ -110,11 +122,19 @@ export async function runResidue(ctx: DaemonContext, broker: Broker, req: Residu
         if (attempt >= 3 || !/without an exit code/.test((e as Error).message)) throw e;
       }
     }
-    const got = await adminCall(broker.agents, name, 'qubes.ClipboardPaste', Buffer.alloc(clip.bytes, canary.toString() + '\n'), { timeoutMs: 10_000, maxOutput: 4096, source: name });
+    const got = await adminCall(broker.agents, name, 'qubes.ClipboardPaste', Buffer.alloc(clip.bytes, canary.toString() + '\n'), {
+      timeoutMs: 10_000,
+      maxOutput: 4096,
+      source: name,
+    });
     writes.push({ place: 'clipboard (copied out, pasted back)', ok: got.code === 0 });
     const stream = Buffer.from(encodeStream([{ kind: 'file', name: 'canary-copy.txt', data: Buffer.alloc(bytes, canary.toString() + '\n') }]));
     const fc = await adminCall(broker.agents, name, 'qubes.Filecopy', stream, { timeoutMs: 30_000, maxOutput: 65536, source: name });
-    writes.push({ place: `file copy to itself (~/QubesIncoming/${name}/canary-copy.txt)`, ok: fc.code === 0, ...(fc.code ? { detail: fc.stderr.trim() } : {}) });
+    writes.push({
+      place: `file copy to itself (~/QubesIncoming/${name}/canary-copy.txt)`,
+      ok: fc.code === 0,
+      ...(fc.code ? { detail: fc.stderr.trim() } : {}),
+    });
     const s = await execIn(ctx, name, 'sync', Buffer.alloc(0));
     if (s.code !== 0) throw new BulkheadError('ERR_FORENSICS', `sync in '${name}' failed: ${s.out}`);
     // What the kernel's writeback does within ~30 s, done now so a clean result is not luck of timing:
@@ -138,7 +158,13 @@ export async function runResidue(ctx: DaemonContext, broker: Broker, req: Residu
     const t = await scanTree(root, needles, { exclude });
     scans.push(fromTree(place, t, (performance.now() - s0) / 1000, note));
   };
-  if (places.has('state')) await tree('state', ctx.paths.home, 'files: database, its WAL, logs, pool images (trees a qube can change and template roots are left out)', excludedTrees(ctx.paths.qubesDir));
+  if (places.has('state'))
+    await tree(
+      'state',
+      ctx.paths.home,
+      'files: database, its WAL, logs, pool images (trees a qube can change and template roots are left out)',
+      excludedTrees(ctx.paths.qubesDir),
+    );
   if (places.has('tmp')) {
     await tree('tmp', '/tmp', 'files');
     await tree('var-tmp', '/var/tmp', 'files');
@@ -153,12 +179,30 @@ export async function runResidue(ctx: DaemonContext, broker: Broker, req: Residu
     if (own.device) {
       const d = await scanDevice(own.device, needles);
       scans.push({
-        place: 'device', root: own.device, scanned: true, note: `raw, deleted data included (${own.why})`, files: 0, bytes: d.bytes,
-        seconds: (performance.now() - s0) / 1000, counts: { disposable: d.counts[0] ?? 0, control: d.counts[1] ?? 0 },
-        hits: d.hits.map((h) => ({ canary: NEEDLE_NAMES[h.needle] ?? 'disposable', device: own.device as string, offset: h.offset })), skipped: [],
+        place: 'device',
+        root: own.device,
+        scanned: true,
+        note: `raw, deleted data included (${own.why})`,
+        files: 0,
+        bytes: d.bytes,
+        seconds: (performance.now() - s0) / 1000,
+        counts: { disposable: d.counts[0] ?? 0, control: d.counts[1] ?? 0 },
+        hits: d.hits.map((h) => ({ canary: NEEDLE_NAMES[h.needle] ?? 'disposable', device: own.device as string, offset: h.offset })),
+        skipped: [],
       });
     } else {
-      scans.push({ place: 'device', root: '-', scanned: false, note: own.why, files: 0, bytes: 0, seconds: 0, counts: { disposable: 0, control: 0 }, hits: [], skipped: [] });
+      scans.push({
+        place: 'device',
+        root: '-',
+        scanned: false,
+        note: own.why,
+        files: 0,
+        bytes: 0,
+        seconds: 0,
+        counts: { disposable: 0, control: 0 },
+        hits: [],
+        skipped: [],
+      });
     }
   }
   let swap: string;
@@ -182,7 +226,12 @@ export async function runResidue(ctx: DaemonContext, broker: Broker, req: Residu
   };
   // The log keeps the outcome and the canaries' hashes, never the canaries.
   ctx.store.audit('admin', 'forensics-residue', null, {
-    disposable: name, template, amnesic, found: report.found, controlFound: report.controlFound, canarySha256: report.canarySha256,
+    disposable: name,
+    template,
+    amnesic,
+    found: report.found,
+    controlFound: report.controlFound,
+    canarySha256: report.canarySha256,
     hits: Object.fromEntries(scans.map((s) => [`${s.place}:${s.root}`, s.counts.disposable])),
   });
   return report;

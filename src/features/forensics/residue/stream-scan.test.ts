@@ -20,7 +20,10 @@ describe('residue: streamed scan', () => {
         const r = await scanHandle(fh, [Buffer.from('DISPOSABLE-CANARY'), Buffer.from('CONTROL-CANARY')], { maxHits: 10, buffer: Buffer.alloc(4093) });
         assert.deepEqual(r.counts, [1, 500]);
         assert.equal(r.hits.filter((h) => h.needle === 1).length, 10);
-        assert.deepEqual(r.hits.filter((h) => h.needle === 0), [{ needle: 0, offset: a.length + 100_000 }]);
+        assert.deepEqual(
+          r.hits.filter((h) => h.needle === 0),
+          [{ needle: 0, offset: a.length + 100_000 }],
+        );
         assert.equal(r.bytes, a.length + 100_000 + 17);
       } finally {
         await fh.close();

@@ -14,20 +14,31 @@ export interface StreamScan {
 }
 
 /** Scans only `ranges` ([start, end) bytes, sorted, disjoint) of `fh`: the rest reads as zeros, where no canary is. */
-export async function scanRanges(fh: FileHandle, ranges: readonly [number, number][], needles: readonly Uint8Array[], opts: { maxHits?: number; buffer?: Buffer } = {}): Promise<StreamScan> {
+export async function scanRanges(
+  fh: FileHandle,
+  ranges: readonly [number, number][],
+  needles: readonly Uint8Array[],
+  opts: { maxHits?: number; buffer?: Buffer } = {},
+): Promise<StreamScan> {
   const total: StreamScan = { bytes: 0, counts: needles.map(() => 0), hits: [] };
   const maxHits = opts.maxHits ?? 100;
   for (const [start, end] of ranges) {
     const r = await scanHandle(fh, needles, { ...opts, start, limit: end - start });
     total.bytes += r.bytes;
-    r.counts.forEach((c, i) => { total.counts[i] = (total.counts[i] ?? 0) + c; });
+    r.counts.forEach((c, i) => {
+      total.counts[i] = (total.counts[i] ?? 0) + c;
+    });
     for (const h of r.hits) if (total.hits.filter((x) => x.needle === h.needle).length < maxHits) total.hits.push(h);
   }
   return total;
 }
 
 /** Scans `fh` from `start` (default 0) to its end (or `limit` bytes); offsets are of the whole file. */
-export async function scanHandle(fh: FileHandle, needles: readonly Uint8Array[], opts: { maxHits?: number; limit?: number; buffer?: Buffer; start?: number } = {}): Promise<StreamScan> {
+export async function scanHandle(
+  fh: FileHandle,
+  needles: readonly Uint8Array[],
+  opts: { maxHits?: number; limit?: number; buffer?: Buffer; start?: number } = {},
+): Promise<StreamScan> {
   const m = createMatcher(needles);
   const buf = opts.buffer ?? Buffer.allocUnsafe(BLOCK);
   const counts = needles.map(() => 0);

@@ -37,7 +37,11 @@ const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
  * them by name). A symlink is never followed, a mount point never entered, a file is read only if
  * the descriptor opened with O_NOFOLLOW is the regular file lstat saw (same device and inode).
  */
-export async function scanTree(root: string, needles: readonly Uint8Array[], opts: { exclude?: ReadonlySet<string>; maxHits?: number } = {}): Promise<TreeScan> {
+export async function scanTree(
+  root: string,
+  needles: readonly Uint8Array[],
+  opts: { exclude?: ReadonlySet<string>; maxHits?: number } = {},
+): Promise<TreeScan> {
   const res: TreeScan = { root, files: 0, bytes: 0, counts: needles.map(() => 0), hits: [], skipped: [] };
   const maxHits = opts.maxHits ?? 100;
   const top = await fsp.lstat(root).catch(() => null);
@@ -51,10 +55,18 @@ export async function scanTree(root: string, needles: readonly Uint8Array[], opt
   while (stack.length) {
     const dir = stack.pop() as string;
     let names: string[];
-    try { names = await fsp.readdir(dir); } catch (e) { res.skipped.push({ path: dir, why: (e as NodeJS.ErrnoException).code ?? 'unreadable' }); continue; }
+    try {
+      names = await fsp.readdir(dir);
+    } catch (e) {
+      res.skipped.push({ path: dir, why: (e as NodeJS.ErrnoException).code ?? 'unreadable' });
+      continue;
+    }
     for (const name of names) {
       const p = join(dir, name);
-      if (opts.exclude?.has(p)) { res.skipped.push({ path: p, why: 'left out: a tree a qube can change, or a template root' }); continue; }
+      if (opts.exclude?.has(p)) {
+        res.skipped.push({ path: p, why: 'left out: a tree a qube can change, or a template root' });
+        continue;
+      }
       const st = await fsp.lstat(p).catch(() => null);
       if (!st) continue;
       if (st.isDirectory()) {
@@ -67,14 +79,19 @@ export async function scanTree(root: string, needles: readonly Uint8Array[], opt
       try {
         fh = await fsp.open(p, OPEN_FLAGS);
         const fst = await fh.stat();
-        if (!fst.isFile() || fst.dev !== st.dev || fst.ino !== st.ino) { res.skipped.push({ path: p, why: 'changed while scanned' }); continue; }
+        if (!fst.isFile() || fst.dev !== st.dev || fst.ino !== st.ino) {
+          res.skipped.push({ path: p, why: 'changed while scanned' });
+          continue;
+        }
         // A sparse file (an image) is read where it holds data only; its holes are zeros.
         const sparse = fst.size > 64 * 1024 * 1024 && fst.blocks * 512 < fst.size / 2;
         const ranges = sparse ? await dataRanges(p) : null;
         const s = ranges ? await scanRanges(fh, ranges, needles, { maxHits, buffer }) : await scanHandle(fh, needles, { maxHits, buffer });
         res.files++;
         res.bytes += s.bytes;
-        s.counts.forEach((c, i) => { res.counts[i] = (res.counts[i] ?? 0) + c; });
+        s.counts.forEach((c, i) => {
+          res.counts[i] = (res.counts[i] ?? 0) + c;
+        });
         for (const h of s.hits) {
           // At most maxHits per needle over the whole tree: one canary's many hits never hide the other's.
           if (res.hits.filter((x) => x.needle === h.needle).length < maxHits) res.hits.push({ ...h, path: p });

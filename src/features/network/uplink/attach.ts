@@ -2,7 +2,17 @@
 import { BulkheadError } from '../../../errors/index.js';
 import { ipBatch, netnsSysctl } from '../../../net/index.js';
 import {
-  attachNat, checkHostSide, checkNicFree, hostResolvConfs, hostSide, readRecord, releaseExclusive, releaseNat, takeNic, type HostSide, type UplinkPaths,
+  attachNat,
+  checkHostSide,
+  checkNicFree,
+  hostResolvConfs,
+  hostSide,
+  readRecord,
+  releaseExclusive,
+  releaseNat,
+  takeNic,
+  type HostSide,
+  type UplinkPaths,
 } from '../../../net/host-uplink/index.js';
 import type { DaemonContext } from '../../../daemon/context.js';
 import { execIn } from '../../whonix/exec-in.js';
@@ -19,7 +29,10 @@ export function uplinkPaths(ctx: DaemonContext): UplinkPaths {
 /** How long sys-net's DHCP client waits for a lease. */
 export const DHCP_TIMEOUT_S = 12;
 
-export interface HostUplinkUp { dns: string[] | null; dhcp: boolean }
+export interface HostUplinkUp {
+  dns: string[] | null;
+  dhcp: boolean;
+}
 
 /** Wire sys-net's host uplink before it starts (preStart): exclusive takes the NIC, nat makes the veth. */
 export async function attachHostUplink(ctx: DaemonContext, qube: string, ns: string): Promise<HostUplinkUp> {
@@ -36,7 +49,11 @@ export async function attachHostUplink(ctx: DaemonContext, qube: string, ns: str
     return { dns: dhcp ? null : cfg.settings.dns, dhcp };
   }
   const dns = cfg.settings.dns.length ? cfg.settings.dns : usableResolvers(await hostResolvConfs(side));
-  if (dns.length === 0) throw new BulkheadError('ERR_NETWORK', `host uplink of '${qube}': the host has no DNS server sys-net can reach (only loopback ones); give one: init --uplink host --mode nat --dns IP`);
+  if (dns.length === 0)
+    throw new BulkheadError(
+      'ERR_NETWORK',
+      `host uplink of '${qube}': the host has no DNS server sys-net can reach (only loopback ones); give one: init --uplink host --mode nat --dns IP`,
+    );
   await attachNat(uplinkPaths(ctx), side, qube, q.qid, ns, cfg.nic);
   return { dns, dhcp: false };
 }
@@ -47,14 +64,18 @@ export async function requestLease(ctx: DaemonContext, qube: string, ns: string)
   const mac = (JSON.parse(out.trim().split('\n')[0] ?? '[]') as { address?: string }[])[0]?.address ?? '';
   if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) throw new BulkheadError('ERR_NETWORK', `host uplink of '${qube}': ${QUBE_IF} has no Ethernet address`);
   await netnsSysctl(ns, { 'net.ipv4.ip_unprivileged_port_start': 68 });
-  const r = await execIn(ctx, qube, ['python3', '-c', DHCP_CLIENT_SOURCE, QUBE_IF, mac, String(DHCP_TIMEOUT_S)], { user: 'user', timeoutMs: (DHCP_TIMEOUT_S + 10) * 1000 });
+  const r = await execIn(ctx, qube, ['python3', '-c', DHCP_CLIENT_SOURCE, QUBE_IF, mac, String(DHCP_TIMEOUT_S)], {
+    user: 'user',
+    timeoutMs: (DHCP_TIMEOUT_S + 10) * 1000,
+  });
   return parseLease((r.stdout || r.stderr).slice(0, MAX_LEASE_TEXT));
 }
 
 /** The resolvers sys-net uses: the configured ones, else the lease's; none is an error. */
 export function resolversOf(cfg: HostUplinkConfig, lease: Lease): string[] {
   const dns = cfg.settings.dns.length ? cfg.settings.dns : lease.dns;
-  if (dns.length === 0) throw new BulkheadError('ERR_NETWORK', `DHCP lease for ${lease.address}: no DNS server given; give sys-net one with init --uplink host --dns IP`);
+  if (dns.length === 0)
+    throw new BulkheadError('ERR_NETWORK', `DHCP lease for ${lease.address}: no DNS server given; give sys-net one with init --uplink host --dns IP`);
   return dns;
 }
 
@@ -62,7 +83,13 @@ export function resolversOf(cfg: HostUplinkConfig, lease: Lease): string[] {
  * First lease at sys-net's start: applied to eth0; renewed from then on (renew.ts), each renewal
  * handing changed resolvers to `onDns`. Returns the resolvers.
  */
-export async function configureByDhcp(ctx: DaemonContext, qube: string, ns: string, cfg: HostUplinkConfig, onDns: (dns: string[]) => Promise<void>): Promise<string[]> {
+export async function configureByDhcp(
+  ctx: DaemonContext,
+  qube: string,
+  ns: string,
+  cfg: HostUplinkConfig,
+  onDns: (dns: string[]) => Promise<void>,
+): Promise<string[]> {
   const lease = await requestLease(ctx, qube, ns);
   const dns = resolversOf(cfg, lease);
   await ipBatch([`address add ${lease.address} dev ${QUBE_IF}`, `route replace default via ${lease.gateway} dev ${QUBE_IF} onlink`], { netns: ns });

@@ -14,7 +14,15 @@ export function cancelRenewal(qube: string): void {
   timers.delete(qube);
 }
 
-export function scheduleRenewal(ctx: DaemonContext, qube: string, ns: string, cfg: HostUplinkConfig, lease: Lease, onDns: (dns: string[]) => Promise<void>, delayS = renewalDelayS(lease.leaseS)): void {
+export function scheduleRenewal(
+  ctx: DaemonContext,
+  qube: string,
+  ns: string,
+  cfg: HostUplinkConfig,
+  lease: Lease,
+  onDns: (dns: string[]) => Promise<void>,
+  delayS = renewalDelayS(lease.leaseS),
+): void {
   cancelRenewal(qube);
   const token = {};
   const live = () => timers.get(qube)?.token === token;
@@ -46,7 +54,11 @@ export function scheduleRenewal(ctx: DaemonContext, qube: string, ns: string, cf
  * from now, from the address and route eth0 holds (the lease's time and resolvers were in the old
  * daemon's memory only).
  */
-export async function resumeRenewals(ctx: DaemonContext, nsOf: (qube: string) => string, onDnsFor: (qube: string) => (dns: string[]) => Promise<void>): Promise<void> {
+export async function resumeRenewals(
+  ctx: DaemonContext,
+  nsOf: (qube: string) => string,
+  onDnsFor: (qube: string) => (dns: string[]) => Promise<void>,
+): Promise<void> {
   for (const rec of await allRecords({ runDir: ctx.paths.runDir, prefix: ctx.prefix })) {
     if (rec.mode !== 'exclusive' || timers.has(rec.qube)) continue;
     const q = ctx.store.getQube(rec.qube);
@@ -55,8 +67,13 @@ export async function resumeRenewals(ctx: DaemonContext, nsOf: (qube: string) =>
     if (cfg.mode !== 'exclusive' || cfg.settings.address !== null) continue;
     const ns = nsOf(rec.qube);
     const out = await ipBatch([`address show dev ${QUBE_IF}`, 'route show default'], { netns: ns, json: true, force: true }).catch(() => '');
-    const [addrs, routes] = out.trim().split('\n').map((l) => JSON.parse(l) as unknown[]);
-    const a = (addrs as { addr_info?: { family?: string; local?: string; prefixlen?: number }[] }[] | undefined)?.[0]?.addr_info?.find((x) => x.family === 'inet');
+    const [addrs, routes] = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown[]);
+    const a = (addrs as { addr_info?: { family?: string; local?: string; prefixlen?: number }[] }[] | undefined)?.[0]?.addr_info?.find(
+      (x) => x.family === 'inet',
+    );
     const gw = (routes as { gateway?: string }[] | undefined)?.[0]?.gateway;
     if (!a?.local || a.prefixlen === undefined || !gw) continue;
     scheduleRenewal(ctx, rec.qube, ns, cfg, { address: `${a.local}/${a.prefixlen}`, gateway: gw, dns: [], leaseS: null }, onDnsFor(rec.qube), RENEW_RETRY_S);

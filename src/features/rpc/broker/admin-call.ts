@@ -3,9 +3,19 @@ import { BulkheadError } from '../../../errors/index.js';
 import { encodeData, encodeEof, FrameReader, FrameType, payload, StreamId } from '../frame.js';
 import type { AgentRegistry } from './agents.js';
 
-export interface AdminCallResult { stdout: Buffer; stderr: string; code: number }
+export interface AdminCallResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number;
+}
 
-export async function adminCall(agents: AgentRegistry, qube: string, service: string, input: Buffer, opts: { timeoutMs: number; maxOutput: number; source?: string }): Promise<AdminCallResult> {
+export async function adminCall(
+  agents: AgentRegistry,
+  qube: string,
+  service: string,
+  input: Buffer,
+  opts: { timeoutMs: number; maxOutput: number; source?: string },
+): Promise<AdminCallResult> {
   const conn = await agents.open(qube, { source: opts.source ?? 'dom0', service, user: 'user' }, opts.timeoutMs);
   const { sock } = conn;
   return new Promise((resolve, reject) => {
@@ -42,7 +52,9 @@ export async function adminCall(agents: AgentRegistry, qube: string, service: st
     // A service that exits without reading its input (bulkhead.ClipboardRead) may close the
     // connection before our EOF frame is written: EPIPE then, while its output and exit code
     // arrive; only a close without an exit code is a failure.
-    sock.on('error', (e) => { if ((e as NodeJS.ErrnoException).code !== 'EPIPE') finish(e); });
+    sock.on('error', (e) => {
+      if ((e as NodeJS.ErrnoException).code !== 'EPIPE') finish(e);
+    });
     sock.on('close', () => finish(new BulkheadError('ERR_EXEC', `${service} in '${qube}' ended without an exit code`)));
     sock.resume();
     for (const f of encodeData(FrameType.STDIN, input)) sock.write(f);

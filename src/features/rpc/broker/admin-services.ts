@@ -24,7 +24,11 @@ export function adminService(store: StateStore, source: string, service: string,
       return { stdout: Buffer.from(`${new Date().toISOString().replace(/\.\d{3}Z$/, '+00:00')}\n`), code: 0 };
     case 'admin.vm.List': {
       const power = store.allPower();
-      const lines = store.listQubes().map((q) => `${q.name} class=${QUBES_CLASS_NAME[q.klass]} state=${q.klass === 'admin' ? 'Running' : STATE[power.get(q.name) ?? 'halted'] ?? 'Halted'}\n`);
+      const lines = store
+        .listQubes()
+        .map(
+          (q) => `${q.name} class=${QUBES_CLASS_NAME[q.klass]} state=${q.klass === 'admin' ? 'Running' : (STATE[power.get(q.name) ?? 'halted'] ?? 'Halted')}\n`,
+        );
       return ok(lines.join(''));
     }
     default:

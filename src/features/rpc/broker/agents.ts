@@ -57,7 +57,9 @@ export class AgentRegistry {
         return;
       }
       this.control.set(qube, sock);
-      sock.on('close', () => { if (this.control.get(qube) === sock) this.control.delete(qube); });
+      sock.on('close', () => {
+        if (this.control.get(qube) === sock) this.control.delete(qube);
+      });
       sock.on('data', () => undefined); // agents send nothing more on this connection
       sock.resume();
       for (const w of this.agentWaiters.get(qube) ?? []) w();
@@ -83,10 +85,17 @@ export class AgentRegistry {
       const list = this.agentWaiters.get(qube) ?? [];
       const timer = setTimeout(() => {
         const l = this.agentWaiters.get(qube);
-        if (l) this.agentWaiters.set(qube, l.filter((f) => f !== go));
+        if (l)
+          this.agentWaiters.set(
+            qube,
+            l.filter((f) => f !== go),
+          );
         reject(new BulkheadError('ERR_TIMEOUT', `the RPC agent of '${qube}' did not connect within ${timeoutMs} ms`));
       }, timeoutMs);
-      const go = () => { clearTimeout(timer); resolve(); };
+      const go = () => {
+        clearTimeout(timer);
+        resolve();
+      };
       list.push(go);
       this.agentWaiters.set(qube, list);
     });
@@ -103,10 +112,13 @@ export class AgentRegistry {
       if (f.includes('\0') || f.length === 0) throw new BulkheadError('ERR_BAD_REQUEST', 'rpc: empty or NUL field in an agent call');
     }
     const conn = new Promise<ServiceConn>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.data.delete(id);
-        reject(new BulkheadError('ERR_TIMEOUT', `the service in '${qube}' did not answer within ${timeoutMs} ms`));
-      }, Math.max(1, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          this.data.delete(id);
+          reject(new BulkheadError('ERR_TIMEOUT', `the service in '${qube}' did not answer within ${timeoutMs} ms`));
+        },
+        Math.max(1, deadline - Date.now()),
+      );
       this.data.set(id, { qube, resolve, reject, timer });
     });
     ctl.write(encodeFrame(FrameType.CALL, Buffer.from(`${id}\0${call.source}\0${call.service}\0${call.user}`, 'utf8')));

@@ -18,7 +18,11 @@ export interface PendingAsk {
 
 export type AskAnswer = { answer: 'allow'; target: string } | { answer: 'deny'; reason: string };
 
-interface Entry { ask: PendingAsk; resolve: (a: AskAnswer) => void; timer: NodeJS.Timeout }
+interface Entry {
+  ask: PendingAsk;
+  resolve: (a: AskAnswer) => void;
+  timer: NodeJS.Timeout;
+}
 
 export class AskRegistry {
   private readonly pending = new Map<string, Entry>();
@@ -41,7 +45,14 @@ export class AskRegistry {
       }, timeoutMs);
       this.pending.set(id, { ask, resolve, timer });
     });
-    this.events.emit('rpc-ask', { id, source: req.source, target: req.target, service: `${req.service}${req.argument === '+' ? '' : req.argument}`, candidates: req.candidates, defaultTarget: req.defaultTarget });
+    this.events.emit('rpc-ask', {
+      id,
+      source: req.source,
+      target: req.target,
+      service: `${req.service}${req.argument === '+' ? '' : req.argument}`,
+      candidates: req.candidates,
+      defaultTarget: req.defaultTarget,
+    });
     return { id, answer };
   }
 

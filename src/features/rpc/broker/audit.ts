@@ -3,9 +3,21 @@ import type { Logger } from 'pino';
 import { boundAuditDetail, type StateStore } from '../../../state/index.js';
 import { TokenBuckets, type RateLimit } from './rate.js';
 
-interface Entry { actor: string; event: string; qube: string | null; detail: unknown }
+interface Entry {
+  actor: string;
+  event: string;
+  qube: string | null;
+  detail: unknown;
+}
 
-interface Suppressed { qube: string | null; count: number; events: Record<string, number>; first: string; last: string; timer: NodeJS.Timeout }
+interface Suppressed {
+  qube: string | null;
+  count: number;
+  events: Record<string, number>;
+  first: string;
+  last: string;
+  timer: NodeJS.Timeout;
+}
 
 /** Rows per source: a burst of 50, then 5 a second (a qube that calls faster gets summary rows). */
 export const AUDIT_RATE: RateLimit = { burst: 50, perSecond: 5 };
@@ -37,7 +49,11 @@ export class AuditBatcher {
   private readonly now: () => number;
   private readonly suppressed = new Map<string, Suppressed>();
 
-  constructor(private readonly store: StateStore, private readonly log: Logger, opts: AuditBatcherOptions = {}) {
+  constructor(
+    private readonly store: StateStore,
+    private readonly log: Logger,
+    opts: AuditBatcherOptions = {},
+  ) {
     this.windowMs = opts.windowMs ?? 50;
     this.buckets = new TokenBuckets(opts.rate ?? AUDIT_RATE);
     this.summaryEveryMs = opts.summaryEveryMs ?? SUMMARY_EVERY_MS;
@@ -85,7 +101,12 @@ export class AuditBatcher {
     clearTimeout(s.timer);
     this.suppressed.delete(key);
     this.log.warn({ source: key, suppressed: s.count }, 'rpc audit rows over the rate were counted, not written');
-    this.push({ actor: 'rpc', event: 'rpc-audit-suppressed', qube: s.qube, detail: boundAuditDetail({ source: key, suppressed: s.count, events: s.events, first: s.first, last: s.last }) });
+    this.push({
+      actor: 'rpc',
+      event: 'rpc-audit-suppressed',
+      qube: s.qube,
+      detail: boundAuditDetail({ source: key, suppressed: s.count, events: s.events, first: s.first, last: s.last }),
+    });
   }
 
   /** Writes what is queued (and, with `final`, the summaries not yet due: the daemon is stopping). */
@@ -98,9 +119,11 @@ export class AuditBatcher {
     this.queue = [];
     if (batch.length === 0) return;
     try {
-      this.store.db.transaction(() => {
-        for (const e of batch) this.store.audit(e.actor, e.event, e.qube, e.detail);
-      }).immediate();
+      this.store.db
+        .transaction(() => {
+          for (const e of batch) this.store.audit(e.actor, e.event, e.qube, e.detail);
+        })
+        .immediate();
     } catch (err) {
       this.log.error({ err, lost: batch.length }, 'rpc audit records could not be written');
     }

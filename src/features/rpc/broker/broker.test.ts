@@ -20,7 +20,12 @@ function scanAll(bytes: Buffer, allowed: Set<number>, step: number) {
 }
 
 test('scanner finds EXIT across any chunking and knows frame boundaries', () => {
-  const stream = Buffer.concat([...encodeData(FrameType.STDOUT, Buffer.alloc(70_000, 1)), encodeEof(StreamId.STDOUT), encodeEof(StreamId.STDERR), encodeExit(-3)]);
+  const stream = Buffer.concat([
+    ...encodeData(FrameType.STDOUT, Buffer.alloc(70_000, 1)),
+    encodeEof(StreamId.STDOUT),
+    encodeEof(StreamId.STDERR),
+    encodeExit(-3),
+  ]);
   for (const step of [1, 2, 3, 7, 8, 9, 17, 65_536, stream.length]) {
     const r = scanAll(stream, FROM_SERVICE, step);
     assert.equal(r.exit, -3, `chunk ${step}`);

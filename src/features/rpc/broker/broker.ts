@@ -17,7 +17,12 @@ import { PolicySource, seedPolicyDir } from './policy-source.js';
 import { prepareShare, qubeMounts } from './share.js';
 import type { BindMount } from '../../../runtime/types.js';
 
-interface QubeSockets { dir: string; client: Server; agent: Server; conns: Set<Socket> }
+interface QubeSockets {
+  dir: string;
+  client: Server;
+  agent: Server;
+  conns: Set<Socket>;
+}
 
 /** Which end of a qube's sockets a connection came in on. */
 type SocketKind = 'broker' | 'agent';
@@ -38,7 +43,10 @@ export class Broker {
   private share: { bin: string; services: string } | null = null;
   private readonly askTimeoutMs: number;
 
-  constructor(private readonly ctx: DaemonContext, opts: BrokerOptions = {}) {
+  constructor(
+    private readonly ctx: DaemonContext,
+    opts: BrokerOptions = {},
+  ) {
     const envS = Number(process.env.BULKHEAD_RPC_ASK_TIMEOUT_S);
     this.askTimeoutMs = opts.askTimeoutMs ?? (Number.isFinite(envS) && envS > 0 ? envS * 1000 : 60_000);
     this.policy = new PolicySource(ctx.paths.home, ctx.log);
@@ -91,7 +99,10 @@ export class Broker {
     chownSync(dir, 0, 0);
     chmodSync(dir, 0o755);
     const conns = new Set<Socket>();
-    const track = (s: Socket) => { conns.add(s); s.on('close', () => conns.delete(s)); };
+    const track = (s: Socket) => {
+      conns.add(s);
+      s.on('close', () => conns.delete(s));
+    };
     // Paused on accept: nothing is read from a connection before its peer's credentials are checked.
     const client = createServer({ pauseOnConnect: true }, (s) => {
       track(s);
@@ -102,11 +113,15 @@ export class Broker {
       track(s);
       if (this.admit(name, 'agent', s, { first: uidBase, count: 1 })) void this.agents.accept(name, s);
     });
-    const listen = (srv: Server, path: string) => new Promise<void>((resolve, reject) => {
-      rmSync(path, { force: true });
-      srv.once('error', reject);
-      srv.listen(path, () => { srv.off('error', reject); resolve(); });
-    });
+    const listen = (srv: Server, path: string) =>
+      new Promise<void>((resolve, reject) => {
+        rmSync(path, { force: true });
+        srv.once('error', reject);
+        srv.listen(path, () => {
+          srv.off('error', reject);
+          resolve();
+        });
+      });
     await listen(client, join(dir, 'broker.sock'));
     await listen(agent, join(dir, 'agent.sock'));
     // Inside the qube every user may call; outside, the 0710 directory above keeps everyone but the qube away.
@@ -173,7 +188,13 @@ export class Broker {
       return;
     }
     try {
-      await handleCall({ ctx: this.ctx, policy: this.policy, agents: this.agents, asks: this.asks, askTimeoutMs: this.askTimeoutMs, audit: this.audit, dispvms: this.dispvms }, { source, target: c.target, call: c.call }, sock, hs.rest, c.ignored);
+      await handleCall(
+        { ctx: this.ctx, policy: this.policy, agents: this.agents, asks: this.asks, askTimeoutMs: this.askTimeoutMs, audit: this.audit, dispvms: this.dispvms },
+        { source, target: c.target, call: c.call },
+        sock,
+        hs.rest,
+        c.ignored,
+      );
     } catch (e) {
       this.ctx.log.error({ err: e, source }, 'rpc call crashed');
       if (!sock.destroyed) sock.end(encodeError(REFUSED, 'internal error'));

@@ -62,9 +62,17 @@ function refuse(caller: Socket, why: string): void {
 /** Decision after an ask was answered: allow to the chosen target with the ask rule's options, or deny. */
 async function settleAsk(d: CallDeps, req: CallRequest, service: string, argument: string, dec: Decision, caller: Socket): Promise<Decision> {
   const timeoutMs = Math.min(d.askTimeoutMs, qrexecTimeoutMs(d.ctx, req.source));
-  const { id, answer } = d.asks.ask({
-    source: req.source, target: req.target, service, argument, candidates: [...dec.candidates], defaultTarget: dec.default_target,
-  }, timeoutMs);
+  const { id, answer } = d.asks.ask(
+    {
+      source: req.source,
+      target: req.target,
+      service,
+      argument,
+      candidates: [...dec.candidates],
+      defaultTarget: dec.default_target,
+    },
+    timeoutMs,
+  );
   const onGone = () => d.asks.cancel(id);
   caller.once('close', onGone);
   const a = await answer;
@@ -89,12 +97,20 @@ export async function handleCall(d: CallDeps, req: CallRequest, caller: Socket, 
   const denial = dec.result === 'deny' ? d.policy.denial() : null;
   if (denial) dec = { ...dec, reason: denial };
   const base = { id, source: req.source, requested: req.target, service, argument };
-  const logged = d.audit.add('rpc', 'rpc-decision', req.source, { ...base, result: dec.result, target: dec.target, rule: dec.rule, reason: dec.reason, ...(ignored.length ? { ignoredFields: ignored } : {}) });
+  const logged = d.audit.add('rpc', 'rpc-decision', req.source, {
+    ...base,
+    result: dec.result,
+    target: dec.target,
+    rule: dec.rule,
+    reason: dec.reason,
+    ...(ignored.length ? { ignoredFields: ignored } : {}),
+  });
   if (dec.result === 'ask') {
     dec = await settleAsk(d, req, service, argument, dec, caller);
   }
   // The Tor rule overrides any policy or ask answer: an anonymous caller is denied a clearnet disposable, never redirected.
-  const offTor = dec.result === 'allow' && dec.target?.startsWith('@dispvm:') ? dispvmRefusal(ctx.store.system(), req.source, dec.target.slice('@dispvm:'.length)) : null;
+  const offTor =
+    dec.result === 'allow' && dec.target?.startsWith('@dispvm:') ? dispvmRefusal(ctx.store.system(), req.source, dec.target.slice('@dispvm:'.length)) : null;
   if (offTor) {
     d.audit.add('rpc', 'rpc-denied-off-tor', req.source, { ...base, target: dec.target, rule: dec.rule, reason: offTor });
     dec = { ...dec, result: 'deny', reason: offTor };
@@ -113,7 +129,13 @@ export async function handleCall(d: CallDeps, req: CallRequest, caller: Socket, 
   try {
     if (target === 'dom0') {
       const r = adminService(ctx.store, req.source, service, argument);
-      const frames = [...encodeData(FrameType.STDOUT, r.stdout), ...encodeData(FrameType.STDERR, Buffer.from(r.stderr ?? '')), encodeEof(StreamId.STDOUT), encodeEof(StreamId.STDERR), encodeExit(r.code)];
+      const frames = [
+        ...encodeData(FrameType.STDOUT, r.stdout),
+        ...encodeData(FrameType.STDERR, Buffer.from(r.stderr ?? '')),
+        encodeEof(StreamId.STDOUT),
+        encodeEof(StreamId.STDERR),
+        encodeExit(r.code),
+      ];
       caller.end(Buffer.concat(frames));
       d.audit.add('rpc', 'rpc-call-end', req.source, { ...base, target, exit: r.code, end: 'exit' });
       return;

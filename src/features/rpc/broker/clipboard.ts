@@ -14,7 +14,13 @@ export const CLIPBOARD_MAX = 65000;
 export const CLIPBOARD_READ_SERVICE = 'bulkhead.ClipboardRead';
 export const CLIPBOARD_PASTE_SERVICE = 'qubes.ClipboardPaste';
 
-export interface ClipboardDeps { ctx: DaemonContext; agents: AgentRegistry; asks: AskRegistry; policy: PolicySource; askTimeoutMs: number }
+export interface ClipboardDeps {
+  ctx: DaemonContext;
+  agents: AgentRegistry;
+  asks: AskRegistry;
+  policy: PolicySource;
+  askTimeoutMs: number;
+}
 
 export class Clipboard {
   private data: Buffer | null = null;
@@ -59,7 +65,17 @@ export class Clipboard {
     let dec = evaluate(this.d.policy.get(), policySnapshot(this.d.ctx.store), { source, target: qube, service: CLIPBOARD_PASTE_SERVICE, argument: '+' });
     let target = dec.target;
     if (dec.result === 'ask') {
-      const { answer } = this.d.asks.ask({ source, target: qube, service: CLIPBOARD_PASTE_SERVICE, argument: '+', candidates: [...dec.candidates], defaultTarget: dec.default_target ?? (dec.candidates.includes(qube) ? qube : null) }, this.d.askTimeoutMs);
+      const { answer } = this.d.asks.ask(
+        {
+          source,
+          target: qube,
+          service: CLIPBOARD_PASTE_SERVICE,
+          argument: '+',
+          candidates: [...dec.candidates],
+          defaultTarget: dec.default_target ?? (dec.candidates.includes(qube) ? qube : null),
+        },
+        this.d.askTimeoutMs,
+      );
       const a = await answer;
       if (a.answer === 'allow') target = a.target;
       else dec = { ...dec, result: 'deny', reason: a.reason };

@@ -32,14 +32,20 @@ export class DispvmQuota {
     const n = this.inUse(origin);
     if (n >= limit) {
       const via = origin === source ? '' : ` (through its disposable '${source}')`;
-      throw new BulkheadError('ERR_PERMISSION', `'${origin}'${via} holds ${n} disposables from RPC calls already; the limit is ${limit} (global max_dispvms_per_qube)`);
+      throw new BulkheadError(
+        'ERR_PERMISSION',
+        `'${origin}'${via} holds ${n} disposables from RPC calls already; the limit is ${limit} (global max_dispvms_per_qube)`,
+      );
     }
     this.held.set(origin, n + 1);
     let name: string | undefined;
     let done = false;
     return {
       origin,
-      made: (x) => { name = x; this.chargedTo.set(x, origin); },
+      made: (x) => {
+        name = x;
+        this.chargedTo.set(x, origin);
+      },
       release: () => {
         if (done) return;
         done = true;

@@ -18,7 +18,10 @@ const sys = (globals: Record<string, string | null> = {}): SystemView => ({ qube
 
 test('token buckets: a burst, then the steady rate, per key; full buckets are forgotten', () => {
   const b = new TokenBuckets({ burst: 3, perSecond: 2 });
-  assert.deepEqual([1, 2, 3, 4].map(() => b.take('a', 0)), [true, true, true, false]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map(() => b.take('a', 0)),
+    [true, true, true, false],
+  );
   assert.equal(b.take('b', 0), true, 'keys are independent');
   assert.equal(b.take('a', 400), false, '0.8 token after 400 ms');
   assert.equal(b.take('a', 500), true, 'one token after 500 ms');
@@ -72,7 +75,10 @@ test('audit batcher: a flood from one source writes the burst, the rate and one 
     assert.equal(rows.filter((r) => r.qube === 'work' && r.event === 'rpc-decision').length, 12);
     const sums = rows.filter((r) => r.event === 'rpc-audit-suppressed');
     assert.equal(sums.length, 1);
-    assert.deepEqual({ ...JSON.parse(sums[0]!.detail), first: 0, last: 0 }, { source: 'work', suppressed: 993, events: { 'rpc-decision': 993 }, first: 0, last: 0 });
+    assert.deepEqual(
+      { ...JSON.parse(sums[0]!.detail), first: 0, last: 0 },
+      { source: 'work', suppressed: 993, events: { 'rpc-decision': 993 }, first: 0, last: 0 },
+    );
     for (const r of rows) assert.ok(r.detail.length < 1200, `row ${r.seq}: ${r.detail.length} bytes`);
     assert.equal(verifyAudit(db).ok, true);
   } finally {
@@ -81,12 +87,15 @@ test('audit batcher: a flood from one source writes the burst, the rate and one 
   }
 });
 
-test('disposables per qube: the limit holds, slots come back, a disposable\'s calls count for the qube that made it', () => {
+test("disposables per qube: the limit holds, slots come back, a disposable's calls count for the qube that made it", () => {
   const q = new DispvmQuota();
   const s = sys({ max_dispvms_per_qube: '2' });
   const t1 = q.acquire('work', s);
   const t2 = q.acquire('work', s);
-  assert.throws(() => q.acquire('work', s), (e: Error & { code?: string }) => e.code === 'ERR_PERMISSION' && /holds 2 disposables.*limit is 2 \(global max_dispvms_per_qube\)/.test(e.message));
+  assert.throws(
+    () => q.acquire('work', s),
+    (e: Error & { code?: string }) => e.code === 'ERR_PERMISSION' && /holds 2 disposables.*limit is 2 \(global max_dispvms_per_qube\)/.test(e.message),
+  );
   assert.doesNotThrow(() => q.acquire('personal', s).release(), 'other qubes have their own count');
   t1.made('disp1');
   assert.throws(() => q.acquire('disp1', s), /'work' \(through its disposable 'disp1'\) holds 2/);
@@ -111,11 +120,17 @@ test('peer credentials: SO_PEERCRED of a real connection, and the range check', 
   try {
     const got = await new Promise<{ pid: number; uid: number; gid: number }>((resolve, reject) => {
       const srv = createServer({ pauseOnConnect: true }, (s: Socket) => {
-        try { resolve(peerCred(s)); } catch (e) { reject(e as Error); }
+        try {
+          resolve(peerCred(s));
+        } catch (e) {
+          reject(e as Error);
+        }
         s.destroy();
         srv.close();
       });
-      srv.listen(path, () => { connect(path).on('error', () => undefined); });
+      srv.listen(path, () => {
+        connect(path).on('error', () => undefined);
+      });
     });
     assert.deepEqual(got, { pid: process.pid, uid: process.getuid!(), gid: process.getgid!() });
   } finally {
@@ -127,7 +142,7 @@ test('peer credentials: SO_PEERCRED of a real connection, and the range check', 
   assert.equal(peerInRange({ pid: 1, uid: 131072 + 65536, gid: 131072 }, r), false);
   assert.equal(peerInRange({ pid: 1, uid: 0, gid: 0 }, r), false);
   assert.equal(peerInRange({ pid: 1, uid: 65534, gid: 131072 }, r), false);
-  assert.equal(peerInRange({ pid: 1, uid: 131072, gid: 65534 }, r), false, 'the gid must be the qube\'s too');
+  assert.equal(peerInRange({ pid: 1, uid: 131072, gid: 65534 }, r), false, "the gid must be the qube's too");
   assert.equal(peerInRange({ pid: 1, uid: 131072, gid: 131072 }, { first: 131072, count: 1 }), true);
   assert.equal(peerInRange({ pid: 1, uid: 131073, gid: 131072 }, { first: 131072, count: 1 }), false);
 });

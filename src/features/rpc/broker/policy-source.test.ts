@@ -13,7 +13,14 @@ const quiet = pino({ level: 'silent' });
 function home(): { home: string; pol: string; done: () => void } {
   const h = mkdtempSync(join(tmpdir(), 'bh-polsrc-'));
   const pol = join(h, 'policy.d');
-  return { home: h, pol, done: () => { chmodSync(h, 0o700); rmSync(h, { recursive: true, force: true }); } };
+  return {
+    home: h,
+    pol,
+    done: () => {
+      chmodSync(h, 0o700);
+      rmSync(h, { recursive: true, force: true });
+    },
+  };
 }
 
 test('the daemon reads policy.d only, never the shipped directory', () => {
@@ -23,7 +30,9 @@ test('the daemon reads policy.d only, never the shipped directory', () => {
     const src = new PolicySource(h, quiet);
     assert.equal(src.reload().ok, false);
     assert.match(src.denial()!, /policy\.d: the policy directory is missing \(every call is denied\)/);
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 test('a bad file keeps the last good policy; a missing, locked or world-writable directory denies every call', () => {
@@ -75,7 +84,9 @@ test('a bad file keeps the last good policy; a missing, locked or world-writable
 
     writeFileSync(join(h, 'file'), '');
     assert.match(policyDirProblem(join(h, 'file'))!, /not a directory/);
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 test('policy.d is made from the shipped policy once per state directory, never again after it is removed', async () => {
@@ -84,11 +95,19 @@ test('policy.d is made from the shipped policy once per state directory, never a
   try {
     const store = new StateStore(db);
     seedPolicyDir(h, store, quiet);
-    assert.deepEqual(readdirSync(pol).sort(), readdirSync(SHIPPED_POLICY_DIR).filter((n) => n.endsWith('.policy')).sort());
+    assert.deepEqual(
+      readdirSync(pol).sort(),
+      readdirSync(SHIPPED_POLICY_DIR)
+        .filter((n) => n.endsWith('.policy'))
+        .sort(),
+    );
     rmSync(pol, { recursive: true });
     seedPolicyDir(h, store, quiet);
     assert.equal(existsSync(pol), false);
-  } finally { db.close(); done(); }
+  } finally {
+    db.close();
+    done();
+  }
 });
 
 test('an existing policy.d is left as it is at the first start', async () => {
@@ -99,5 +118,8 @@ test('an existing policy.d is left as it is at the first start', async () => {
     writeFileSync(join(pol, '50-mine.policy'), '');
     seedPolicyDir(h, new StateStore(db), quiet);
     assert.deepEqual(readdirSync(pol), ['50-mine.policy']);
-  } finally { db.close(); done(); }
+  } finally {
+    db.close();
+    done();
+  }
 });

@@ -76,7 +76,10 @@ export class PolicySource {
   private dirs: string[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly home: string, private readonly log: Logger) {}
+  constructor(
+    private readonly home: string,
+    private readonly log: Logger,
+  ) {}
 
   /** The policy to decide with now; a failed load without a last good one denies every call. */
   get(): PolicyLoad {
@@ -141,7 +144,9 @@ export class PolicySource {
     for (const d of [...this.dirs, this.home]) {
       try {
         // In the state directory only policy.d matters: the daemon's own log and database change there all the time.
-        const w = watch(d, { persistent: false }, (_event, file) => { if (d !== this.home || file === 'policy.d') this.soon(); });
+        const w = watch(d, { persistent: false }, (_event, file) => {
+          if (d !== this.home || file === 'policy.d') this.soon();
+        });
         w.on('error', () => undefined);
         this.watchers.push(w);
       } catch (e) {

@@ -7,7 +7,10 @@ export interface RateLimit {
   perSecond: number;
 }
 
-interface Bucket { tokens: number; at: number }
+interface Bucket {
+  tokens: number;
+  at: number;
+}
 
 export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();

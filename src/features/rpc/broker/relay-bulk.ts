@@ -44,8 +44,13 @@ export async function relayBulk(caller: Socket, callerRest: Buffer, service: Soc
   }
   const child = spawn(RELAY_BIN, ['0', ''], { stdio: [caller, service, 'ignore', 'pipe'] });
   let report = '';
-  (child.stdio[3] as NodeJS.ReadableStream).on('data', (b: Buffer) => { report += b.toString(); });
-  const code = await new Promise<number | null>((r) => { child.on('close', (c) => r(c)); child.on('error', () => r(null)); });
+  (child.stdio[3] as NodeJS.ReadableStream).on('data', (b: Buffer) => {
+    report += b.toString();
+  });
+  const code = await new Promise<number | null>((r) => {
+    child.on('close', (c) => r(c));
+    child.on('error', () => r(null));
+  });
   caller.destroy();
   service.destroy();
   const m = /^(exit|end) (\S+)/.exec(report);

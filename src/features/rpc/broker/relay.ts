@@ -76,8 +76,12 @@ export function relay(caller: Socket, callerRest: Buffer, service: Socket, servi
     service.on('error', () => finish('service-gone', 'the service connection failed'));
     caller.on('close', () => finish('caller-gone'));
     service.on('close', () => finish('service-gone', 'the service ended without an exit code'));
-    caller.on('end', () => { if (!finished) finish('caller-gone'); });
-    service.on('end', () => { if (!finished) finish('service-gone', 'the service ended without an exit code'); });
+    caller.on('end', () => {
+      if (!finished) finish('caller-gone');
+    });
+    service.on('end', () => {
+      if (!finished) finish('service-gone', 'the service ended without an exit code');
+    });
     if (callerRest.length) fromCaller(callerRest);
     if (serviceRest.length) fromService(serviceRest);
     caller.on('data', fromCaller);

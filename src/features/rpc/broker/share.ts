@@ -18,7 +18,17 @@ export { IN_QUBE };
 /** Binaries copied from native/build. */
 const NATIVE = ['bh-agent', 'qrexec-client-vm', 'bh-filecopy'];
 /** Commands that also appear on the qube's PATH (bind-mounted into /usr/local/bin). */
-export const ON_PATH = ['qrexec-client-vm', 'bulkhead', 'qvm-copy', 'qvm-copy-to-vm', 'qvm-move', 'qvm-move-to-vm', 'bulkhead-copy', 'qvm-open-in-vm', 'qvm-open-in-dvm'];
+export const ON_PATH = [
+  'qrexec-client-vm',
+  'bulkhead',
+  'qvm-copy',
+  'qvm-copy-to-vm',
+  'qvm-move',
+  'qvm-move-to-vm',
+  'bulkhead-copy',
+  'qvm-open-in-vm',
+  'qvm-open-in-dvm',
+];
 
 /** Every file a share is made of, as [name in the share, source path]. */
 function shareSources(): [string, string][] {
