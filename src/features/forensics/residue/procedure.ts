@@ -10,7 +10,7 @@ import { encodeStream } from '../../../filecopy/index.js';
 import type { DaemonContext } from '../../../daemon/context.js';
 import { createDisposable, destroyDisposable } from '../../../daemon/lifecycle/dispvm.js';
 import { runtimeId } from '../../../daemon/lifecycle/spec.js';
-import { adminCall } from '../../rpc/broker/admin-call.js';
+import { adminCall, type AdminCallResult } from '../../rpc/broker/admin-call.js';
 import type { Broker } from '../../rpc/broker/index.js';
 import { volumePaths } from '../../../storage/index.js';
 import { hostSwapVerdict } from '../amnesic/swap-facts.js';
@@ -129,7 +129,15 @@ export async function runResidue(ctx: DaemonContext, broker: Broker, req: Residu
     });
     writes.push({ place: 'clipboard (copied out, pasted back)', ok: got.code === 0 });
     const stream = Buffer.from(encodeStream([{ kind: 'file', name: 'canary-copy.txt', data: Buffer.alloc(bytes, canary.toString() + '\n') }]));
-    const fc = await adminCall(broker.agents, name, 'qubes.Filecopy', stream, { timeoutMs: 30_000, maxOutput: 65536, source: name });
+    // The same race as the clipboard's: the receiver may end before our end-of-input frame is written.
+    let fc: AdminCallResult | null = null;
+    for (let attempt = 1; fc === null; attempt++) {
+      try {
+        fc = await adminCall(broker.agents, name, 'qubes.Filecopy', stream, { timeoutMs: 30_000, maxOutput: 65536, source: name });
+      } catch (e) {
+        if (attempt >= 3 || !/without an exit code/.test((e as Error).message)) throw e;
+      }
+    }
     writes.push({
       place: `file copy to itself (~/QubesIncoming/${name}/canary-copy.txt)`,
       ok: fc.code === 0,
