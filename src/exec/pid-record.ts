@@ -6,16 +6,27 @@ export interface PidRecord {
   start: string;
 }
 
-/** The process's start time in clock ticks since boot (/proc/PID/stat field 22), or null when it is gone. */
-export function startTimeOf(pid: number): string | null {
+/** /proc/PID/stat as the one reader sees it: the state letter and the start time in clock ticks since boot (field 22); null when the pid is gone. */
+export function procStat(pid: number): { state: string; startTime: string } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and ')': the fields after it start at the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
+    return { state: fields[0] ?? '?', startTime: fields[19] ?? '' };
   } catch {
     return null;
   }
+}
+
+/** True while the process exists and is not a zombie. */
+export function pidAlive(pid: number): boolean {
+  const s = procStat(pid);
+  return s !== null && s.state !== 'Z' && s.state !== 'X';
+}
+
+/** The process's start time in clock ticks since boot, or null when it is gone. */
+export function startTimeOf(pid: number): string | null {
+  return procStat(pid)?.startTime || null;
 }
 
 /** The text of a pid file for a process that runs now: `PID START`. */
@@ -34,7 +45,7 @@ export function parsePidRecord(text: string): PidRecord | null {
 
 /** True while the very process the record was written for still runs. */
 export function recordAlive(rec: PidRecord): boolean {
-  return startTimeOf(rec.pid) === rec.start;
+  return pidAlive(rec.pid) && startTimeOf(rec.pid) === rec.start;
 }
 
 /** The pid of the recorded process if it still runs, else null (a missing, malformed or stale file). */

@@ -1,5 +1,5 @@
 // The lab's long-lived servers: started detached inside a namespace, waited for until they listen, stopped by exactly their PIDs.
-import { pollFor, sleep } from '../exec/index.js';
+import { pollFor, procStat as readProcStat, sleep } from '../exec/index.js';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
@@ -7,15 +7,10 @@ import { BulkheadError } from '../errors/index.js';
 import { netnsInode } from '../net/index.js';
 import type { LabProcRecord } from './state.js';
 
-/** Field 22 of /proc/PID/stat (start time in clock ticks) and the state letter; undefined if the PID is gone. */
+/** Field 22 of /proc/PID/stat (start time in clock ticks, as the lab's records keep it) and the state letter; undefined if the PID is gone. */
 export async function procStat(pid: number): Promise<{ startTime: number; state: string } | undefined> {
-  try {
-    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0] ?? '?', startTime: Number(rest[19]) };
-  } catch {
-    return undefined;
-  }
+  const s = readProcStat(pid);
+  return s ? { state: s.state, startTime: Number(s.startTime) } : undefined;
 }
 
 /** Alive = exists and is not a zombie. */
