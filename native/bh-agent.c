@@ -89,6 +89,26 @@ static void fail_call(struct bh_pump *p, const char *msg, int code)
 
 static struct bh_pump pump;
 
+/* Reads and drops everything on `sock` until the peer closes it or `ms` milliseconds pass. */
+static void drain_until_closed(int sock, int ms)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char buf[16384];
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+        if (left <= 0) return;
+        struct pollfd pf = { .fd = sock, .events = POLLIN };
+        int rc = poll(&pf, 1, (int)left);
+        if (rc < 0 && errno == EINTR) continue;
+        if (rc <= 0) return;
+        ssize_t n = read(sock, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+    }
+}
+
 /* One call, in a child of the resident agent: data connection, service process, frames until EXIT. */
 static int serve(const char *id, const char *source, const char *full, const char *username)
 {
@@ -167,7 +187,11 @@ static int serve(const char *id, const char *source, const char *full, const cha
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     bh_pump_queue_exit(&pump, code);
     bh_pump_drain(&pump);
-    shutdown(sock, SHUT_RDWR);
+    /* Half-close, then read and drop what the caller still sends (input the service never read, its
+       end-of-input frame) until it closes: a caller's write never fails before it has read the exit
+       code. Bounded, so a caller that never closes does not keep this process. */
+    shutdown(sock, SHUT_WR);
+    drain_until_closed(sock, 2000);
     return 0;
 }
 
