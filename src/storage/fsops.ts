@@ -16,6 +16,16 @@ export async function exists(p: string): Promise<boolean> {
   }
 }
 
+/** A file's text, or null when it does not exist (any other error is thrown). */
+export async function readTextIfExists(path: string): Promise<string | null> {
+  try {
+    return await fsp.readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
 export async function isDir(p: string): Promise<boolean> {
   try {
     return (await fsp.lstat(p)).isDirectory();

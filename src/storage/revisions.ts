@@ -11,7 +11,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
 import { isImage } from './image.js';
-import { copyTree, durableRename, exists, isDir, removeTree, syncFs, writeFileAtomic } from './fsops.js';
+import { copyTree, durableRename, exists, isDir, readTextIfExists, removeTree, syncFs, writeFileAtomic } from './fsops.js';
 import { recoverRoot } from './template-root.js';
 import { INCOMING_PREFIX, TRASH_PREFIX, parseRevisionName, revisionName, revisionsToPrune, sortRevisionNames, volumePathsOf } from './layout.js';
 
@@ -180,13 +180,8 @@ export async function revertPrivate(volDir: string, revision: string): Promise<R
 }
 
 async function readJournal(path: string): Promise<RevertJournal | null> {
-  let text: string;
-  try {
-    text = await fsp.readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+  const text = await readTextIfExists(path);
+  if (text === null) return null;
   let j: unknown;
   try {
     j = JSON.parse(text);

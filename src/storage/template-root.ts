@@ -10,7 +10,7 @@ import { promises as fsp } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BulkheadError } from '../errors/index.js';
 import { run } from '../exec/index.js';
-import { durableRename, exists, isDir, mkdirOwned, randomSuffix, removeTree, syncFs, writeFileAtomic } from './fsops.js';
+import { durableRename, exists, isDir, mkdirOwned, randomSuffix, readTextIfExists, removeTree, syncFs, writeFileAtomic } from './fsops.js';
 import {
   INCOMING_PREFIX,
   MERGE_PREFIX,
@@ -334,13 +334,8 @@ export async function rootsInUse(poolDir: string): Promise<Set<string>> {
 }
 
 async function readRootJournal(path: string): Promise<RootJournal | null> {
-  let text: string;
-  try {
-    text = await fsp.readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+  const text = await readTextIfExists(path);
+  if (text === null) return null;
   let o: Partial<RootJournal>;
   try {
     o = JSON.parse(text) as Partial<RootJournal>;

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { apiClient } from '../client.js';
 import { progressReporter, type Progress } from '../progress.js';
 import { getPassphrase } from '../passphrase.js';
-import type { RestoreResult } from '../../features/backup/restore.js';
+import type { RestoreResult, VerifyResult } from '../../features/backup/restore.js';
 
 const MIB = 1024 * 1024;
 
@@ -65,13 +65,6 @@ export async function backupRestore(
 
 export async function backupVerify(file: string, o: { passphraseFile?: string }): Promise<string> {
   const passphrase = await getPassphrase(o.passphraseFile, false);
-  const r = await withProgress<{
-    backupId: string;
-    createdAt: string;
-    qubes: { name: string; klass: string }[];
-    entries: number;
-    bytes: number;
-    seconds: number;
-  }>('verify', '/backup/verify', { file: resolve(file), passphrase });
+  const r = await withProgress<VerifyResult>('verify', '/backup/verify', { file: resolve(file), passphrase });
   return `${resolve(file)}: every record authentic, complete (trailer checked)\n  backup ${r.backupId}, made ${r.createdAt}\n  qubes: ${r.qubes.map((q) => `${q.name} (${q.klass})`).join(', ')}\n  ${r.entries} volumes, ${mb(r.bytes, r.seconds)}\n`;
 }

@@ -1,20 +1,10 @@
 // Verbs `rpc pending`, `rpc answer` (asks of the RPC policy) and `clipboard copy|paste` (the global clipboard).
 import { apiClient } from '../client.js';
 import { table } from '../output.js';
-
-interface Pending {
-  id: string;
-  source: string;
-  target: string;
-  service: string;
-  argument: string;
-  candidates: string[];
-  defaultTarget: string | null;
-  expiresAt: string;
-}
+import type { PendingAsk } from '../../features/rpc/broker/asks.js';
 
 export async function rpcPending(o: { json?: boolean }): Promise<string> {
-  const { pending } = await apiClient().request<{ pending: Pending[] }>('GET', '/rpc/pending');
+  const { pending } = await apiClient().request<{ pending: PendingAsk[] }>('GET', '/rpc/pending');
   if (o.json) return JSON.stringify(pending, null, 2) + '\n';
   if (pending.length === 0) return 'no pending RPC asks\n';
   return table(

@@ -1,7 +1,8 @@
 // What a running sys-net's host uplink changed on the host side, kept in the run directory so its stop (also after a daemon restart) gives everything back.
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readTextIfExists } from '../../storage/fsops.js';
 
 const addr = z.object({ local: z.string(), prefixlen: z.number().int(), broadcast: z.string().optional() }).strict();
 const route = z
@@ -76,12 +77,8 @@ export async function saveRecord(ctx: UplinkPaths, r: UplinkRecord): Promise<voi
 }
 
 export async function readRecord(ctx: UplinkPaths, qube: string): Promise<UplinkRecord | null> {
-  try {
-    return uplinkRecord.parse(JSON.parse(await readFile(join(dir(ctx), `q-${qube}.json`), 'utf8')));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+  const text = await readTextIfExists(join(dir(ctx), `q-${qube}.json`));
+  return text === null ? null : uplinkRecord.parse(JSON.parse(text));
 }
 
 export async function dropRecord(ctx: UplinkPaths, qube: string): Promise<void> {
@@ -100,12 +97,8 @@ export async function allRecords(ctx: UplinkPaths): Promise<UplinkRecord[]> {
 }
 
 export async function readForward(ctx: UplinkPaths): Promise<ForwardRecord | null> {
-  try {
-    return forward.parse(JSON.parse(await readFile(join(dir(ctx), 'forward.json'), 'utf8')));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+  const text = await readTextIfExists(join(dir(ctx), 'forward.json'));
+  return text === null ? null : forward.parse(JSON.parse(text));
 }
 
 export async function saveForward(ctx: UplinkPaths, f: ForwardRecord): Promise<void> {
