@@ -8,10 +8,10 @@ import type { ExecOptions, QubeRuntimeSpec, Runtime, RuntimeInstance } from '../
 import { detectCgroupLayout, isFrozen, removeCgroupDirs, type CgroupLayout } from './cgroups.js';
 import { crunArgv, parseCrunList, parseCrunState, type CrunInvocation } from './crun.js';
 import { prepareQubeDirs, removeTree, wipeUpper } from './host-fs.js';
-import { INIT_PATH_IN_QUBE, buildOciConfig, qubePaths } from './oci-config.js';
+import { buildOciConfig, qubePaths } from './oci-config.js';
 import { resolveQubeUser } from './passwd.js';
 import { lockVolumes, mountVolumes, volumeMountPoints } from './volume-mounts.js';
-import { pidAlive, waitPidGone } from './pids.js';
+import { inCgroup, pidAlive, waitPidGone } from './pids.js';
 import { CGROUP_PARENT, CRUN_STATE_ROOT } from './host-paths.js';
 import { qubeSeccompProfile, seccompProfileLines, type SeccompArch } from './seccomp.js';
 
@@ -77,13 +77,9 @@ export function createNsRuntime(opts: NsRuntimeOptions = {}): Runtime {
       return null;
     }
     if (!Number.isInteger(pid) || pid <= 1 || !pidAlive(pid)) return null;
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmd.startsWith(`${INIT_PATH_IN_QUBE}\0`)) return null;
-    } catch {
-      return null;
-    }
-    return pid;
+    // The kernel says whose it is: a process in the qube's own cgroup (what it runs cannot change
+    // that), never a command line, which any process chooses for itself.
+    return inCgroup(pid, cgroupOf(spec.id)) ? pid : null;
   }
 
   async function state(id: string): Promise<RuntimeInstance | null> {
