@@ -129,7 +129,7 @@ describe('daemon start checks', { timeout: 300_000 }, () => {
     let r = start();
     assert.equal(r.status, 0, `the clean copy did not start: ${r.stderr}`);
 
-    const server = join(t, 'dist', 'daemon', 'api', 'server.js');
+    const server = join(t, 'dist', 'api', 'server.js');
     chmodSync(server, 0o664);
     r = start();
     assert.notEqual(r.status, 0, 'started from a group-writable file');
