@@ -1,11 +1,13 @@
 // Layers point one way: pure core <- shell <- daemon <- features <- API <- CLI (and the entry points that compose them).
 // `npm run lint:layers` (and scripts/test, before any test) fails on the first import against this order,
 // static, dynamic (`import()`) or type-only.
-const CORE = '^src/(model|policy|firewall|gateway|filecopy|uplink|errors)/';
+const CORE = '^src/(model|policy|firewall|gateway|filecopy|uplink|errors|desktop/protocol)/';
 const SHELL = '^src/(exec|runtime|storage|crypt|net|lab|hostfs|service|state|tor-control|control-filter|native|policy-files)/';
 const DAEMON = '^src/daemon/';
 const FEATURES = '^src/features/';
 const API = '^src/api/';
+// The admin-side window service (Qubes' guid): a client of the API like the CLI, which starts it.
+const DESKTOP = '^src/desktop/(?!protocol/)';
 const CLI = '^src/cli/';
 // Entry points compose the layers and may import any of them.
 const ENTRIES = '^src/(daemon/main|cli/main|control-filter/main)\\.ts$';
@@ -33,32 +35,38 @@ module.exports = {
       comment: 'The effectful shell (kernel, programs, files) knows nothing of the daemon, its features, the API or the CLI.',
       severity: 'error',
       from: above(SHELL),
-      to: { path: [DAEMON, FEATURES, API, CLI] },
+      to: { path: [DAEMON, FEATURES, API, DESKTOP, CLI] },
     },
     {
       name: 'daemon-below-features',
       comment: 'The daemon core never imports a feature, the API or the CLI: features register themselves from src/features/index.ts.',
       severity: 'error',
       from: above(DAEMON),
-      to: { path: [FEATURES, API, CLI] },
+      to: { path: [FEATURES, API, DESKTOP, CLI] },
     },
     {
       name: 'features-below-api',
       severity: 'error',
       from: above(FEATURES),
-      to: { path: [API, CLI] },
+      to: { path: [API, DESKTOP, CLI] },
     },
     {
       name: 'api-below-cli',
       severity: 'error',
       from: above(API),
+      to: { path: [DESKTOP, CLI] },
+    },
+    {
+      name: 'desktop-below-cli',
+      severity: 'error',
+      from: above(DESKTOP),
       to: { path: CLI },
     },
     {
       name: 'everything-in-a-layer',
       comment: 'A new top-level folder under src/ must be given its layer here.',
       severity: 'error',
-      from: { path: '^src/', pathNot: [CORE, SHELL, DAEMON, FEATURES, API, CLI, TESTS, '^src/[^/]+\\.ts$'] },
+      from: { path: '^src/', pathNot: [CORE, SHELL, DAEMON, FEATURES, API, DESKTOP, CLI, TESTS, '^src/[^/]+\\.ts$'] },
       to: {},
     },
   ],

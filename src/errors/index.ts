@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'ERR_SWAP'
   | 'ERR_FORENSICS'
   | 'ERR_QUBES_BACKUP'
+  | 'ERR_DISPLAY_PROTOCOL'
   | 'ERR_INTERNAL';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
