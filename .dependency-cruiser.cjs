@@ -1,7 +1,7 @@
 // Layers point one way: pure core <- shell <- daemon <- features <- API <- CLI (and the entry points that compose them).
 // `npm run lint:layers` (and scripts/test, before any test) fails on the first import against this order,
 // static, dynamic (`import()`) or type-only.
-const CORE = '^src/(model|policy|firewall|gateway|filecopy|uplink|errors|desktop/protocol)/';
+const CORE = '^src/(model|policy|firewall|gateway|filecopy|uplink|errors|contract|desktop/protocol)/';
 const SHELL = '^src/(exec|runtime|storage|crypt|net|lab|hostfs|service|state|tor-control|control-filter|native|policy-files)/';
 const DAEMON = '^src/daemon/';
 const FEATURES = '^src/features/';

@@ -8,9 +8,15 @@ import { createDisposable, destroyDisposable } from '../daemon/lifecycle/dispvm.
 import { isRunning, startQube } from '../daemon/lifecycle/power.js';
 import { runtimeId } from '../daemon/lifecycle/spec.js';
 import { errorBody } from './errors.js';
-import { execParams } from './schemas.js';
+import { EXEC_UPGRADE, execParams } from '../contract/system.js';
+import { routes } from '../contract/index.js';
 
-export const EXEC_UPGRADE = 'bulkhead-exec';
+export { EXEC_UPGRADE };
+
+/** The contract's upgrade routes as patterns of a request's URL (`:name` captured). */
+const EXEC_PATHS = Object.values(routes)
+  .filter((r) => r.kind === 'upgrade')
+  .map((r) => new RegExp(`^${r.path.replace(/:([A-Za-z_]+)/g, '(?<$1>[^/?]+)')}$`));
 
 function refuse(socket: Duplex, e: unknown): void {
   const { status, body } = errorBody(e);
@@ -26,8 +32,9 @@ export function attachExec(server: { on(ev: 'upgrade', fn: (req: IncomingMessage
 
 async function handle(ctx: DaemonContext, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   if ((req.headers.upgrade ?? '').toLowerCase() !== EXEC_UPGRADE) throw new BulkheadError('ERR_BAD_REQUEST', 'unknown upgrade');
-  const m = /^\/(?:qubes\/([^/?]+)|dispvms)\/exec$/.exec(req.url ?? '');
+  const m = EXEC_PATHS.map((re) => re.exec(req.url ?? '')).find((x) => x !== null);
   if (!m) throw new BulkheadError('ERR_BAD_REQUEST', `no exec endpoint at ${req.url}`);
+  const qube = m.groups?.name;
   const raw = String(req.headers['x-bulkhead-exec'] ?? '');
   let untrusted: unknown;
   try {
@@ -38,8 +45,8 @@ async function handle(ctx: DaemonContext, req: IncomingMessage, socket: Duplex, 
   const p = execParams.parse(untrusted);
   let name: string;
   let disposable = false;
-  if (m[1]) {
-    name = decodeURIComponent(m[1]);
+  if (qube !== undefined) {
+    name = decodeURIComponent(qube);
     ctx.store.requireQube(name);
     if (!isRunning(ctx, name)) {
       if (p.noAutostart) throw new BulkheadError('ERR_QUBE_NOT_RUNNING', `'${name}' is not running`);

@@ -1,24 +1,8 @@
 // Admin API: the lab world (up, down, status) as data; it carries the daemon's prefix so sealing checks see it all.
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { labDown, labStateDir, labStatus, labTorDown, labTorRunning, labTorUp, labUp, type LabStatus } from '../lab/index.js';
+import { labUpQuery as upQuery, type LabStatusReply, type LabTorView, type LabUpReply } from '../contract/lab.js';
+import { labDown, labStateDir, labStatus, labTorDown, labTorRunning, labTorUp, labUp } from '../lab/index.js';
 import type { DaemonContext } from '../daemon/context.js';
-
-const upQuery = z.object({ tor: z.enum(['true', 'false']).optional() }).strict();
-
-export interface LabTorView {
-  onionAddress: string;
-  nodes: { nick: string; role: string; address: string; pid: number }[];
-}
-export interface LabStatusReply {
-  lab: LabStatus;
-  tor: LabTorView | null;
-}
-export interface LabUpReply {
-  lab: LabStatus;
-  ms: number;
-  tor: { nodes: number; onionAddress: string; ms: number } | null;
-}
 
 function torView(): LabTorView | null {
   const tor = labTorRunning();

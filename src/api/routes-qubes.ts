@@ -17,26 +17,14 @@ import {
 } from '../daemon/lifecycle/manage.js';
 import { shutdownAll } from '../daemon/lifecycle/shutdown-all.js';
 import { killQube, pauseQube, shutdownQube, startQube, unpauseQube } from '../daemon/lifecycle/power.js';
-import {
-  cloneBody,
-  createBody,
-  dispvmBody,
-  featureBody,
-  nameParam,
-  propBody,
-  removeQuery,
-  shutdownAllBody,
-  shutdownBody,
-  startBody,
-  passphraseBody,
-} from './schemas.js';
+import { nameParam } from '../contract/index.js';
+import { keyParams } from '../contract/common.js';
+import { cloneBody, createBody, dispvmBody, passphraseBody, removeQuery, shutdownBody, startBody, tagParams, valueBody } from '../contract/qubes.js';
+import { initBody, shutdownAllBody } from '../contract/system.js';
 import { changePassphrase } from '../crypt/index.js';
 import { volumePaths } from '../storage/layout.js';
 import { viewProps, viewQube } from './view.js';
 import { z } from 'zod';
-
-const keyParams = z.object({ name: z.string(), key: z.string() }).strict();
-const tagParams = z.object({ name: z.string(), tag: z.string() }).strict();
 
 export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   const { store } = ctx;
@@ -130,7 +118,7 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   });
   app.put('/qubes/:name/prefs/:key', async (req) => {
     const { name, key } = keyParams.parse(req.params);
-    const { value } = propBody.parse(req.body);
+    const { value } = valueBody.parse(req.body);
     return { name: key, value: await setProperty(ctx, name, key, value) };
   });
   app.delete('/qubes/:name/prefs/:key', async (req) => {
@@ -157,7 +145,7 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   app.put('/qubes/:name/features/:key', async (req) => {
     const { name, key } = keyParams.parse(req.params);
     store.requireQube(name);
-    setFeature(ctx, name, key, featureBody.parse(req.body).value);
+    setFeature(ctx, name, key, valueBody.parse(req.body).value);
     return { features: store.requireQube(name).features };
   });
   app.delete('/qubes/:name/features/:key', async (req) => {
@@ -170,7 +158,7 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   app.get('/globals', async () => ({ globals: store.globals() }));
   app.put('/globals/:key', async (req) => {
     const { key } = z.object({ key: z.string() }).strict().parse(req.params);
-    return { key, value: setGlobal(ctx, key, propBody.parse(req.body).value) };
+    return { key, value: setGlobal(ctx, key, valueBody.parse(req.body).value) };
   });
 
   app.post('/dispvms', async (req, reply) => {
@@ -186,20 +174,8 @@ export function qubeRoutes(app: FastifyInstance, ctx: DaemonContext): void {
 }
 
 export function initRoutes(app: FastifyInstance, ctx: DaemonContext): void {
-  const host = z
-    .object({
-      nic: z.string().max(64).optional(),
-      mode: z.string().max(32).optional(),
-      address: z.string().max(64).optional(),
-      gateway: z.string().max(64).optional(),
-      dns: z.array(z.string().max(64)).max(8).optional(),
-    })
-    .strict();
-  const body = z
-    .object({ template: z.string().optional(), uplink: z.enum(['lab', 'host']).nullish(), whonix: z.boolean().optional(), host: host.optional() })
-    .strict();
   app.post('/init', async (req) => {
     const { initSystem } = await import('../daemon/lifecycle/init.js');
-    return initSystem(ctx, body.parse(req.body ?? {}));
+    return initSystem(ctx, initBody.parse(req.body ?? {}));
   });
 }

@@ -6,7 +6,7 @@ import { buildTemplate, importTemplate, volumePaths } from '../storage/index.js'
 import type { DaemonContext } from '../daemon/context.js';
 import { createQube, removeQube } from '../daemon/lifecycle/manage.js';
 import { isRunning } from '../daemon/lifecycle/power.js';
-import { templateBuildBody, templateImportBody } from './schemas.js';
+import { templateBuildBody, templateImportBody } from '../contract/storage.js';
 
 /** Make (or find) the template qube and an empty place for its root filesystem. */
 async function prepareTemplateQube(ctx: DaemonContext, name: string, label: string): Promise<{ rootfs: string; created: boolean } | null> {

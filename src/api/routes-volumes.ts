@@ -7,7 +7,8 @@ import { isRunning } from '../daemon/lifecycle/power.js';
 import { resizeVolume } from '../daemon/lifecycle/resize.js';
 import { isImage, waitImageReleased } from '../storage/image.js';
 import { effective } from '../model/index.js';
-import { nameParam, resizeBody, revertBody, rootRevertBody } from './schemas.js';
+import { nameParam } from '../contract/index.js';
+import { resizeBody, revertBody, rootRevertBody } from '../contract/storage.js';
 import { readKeyFile } from '../crypt/index.js';
 
 export function volumeRoutes(app: FastifyInstance, ctx: DaemonContext): void {

@@ -10,15 +10,21 @@ import { templateRoutes } from './routes-templates.js';
 import { labRoutes } from './routes-lab.js';
 import { volumeRoutes } from './routes-volumes.js';
 import { attachExec } from './exec-upgrade.js';
+import { openapiDocument } from './openapi.js';
+import { checkingReplies, holdToContract } from './contract-check.js';
 
 import type { RouteModule } from '../daemon/feature.js';
 
 export type { RouteModule };
 
+const VERSION = '0.1.0';
+
 export async function startApiServer(ctx: DaemonContext, extra: RouteModule[] = []): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: ctx.log as unknown as FastifyBaseLogger, bodyLimit: 1 << 20 }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
-  app.get('/version', async () => ({ name: 'bulkheadd', version: '0.1.0', prefix: ctx.prefix, runtime: ctx.runtime.kind, pid: process.pid }));
+  const contract = holdToContract(app, { replies: checkingReplies() });
+  app.get('/version', async () => ({ name: 'bulkheadd', version: VERSION, prefix: ctx.prefix, runtime: ctx.runtime.kind, pid: process.pid }));
+  app.get('/openapi.json', async () => openapiDocument(VERSION));
   qubeRoutes(app, ctx);
   initRoutes(app, ctx);
   eventRoutes(app, ctx);
@@ -27,6 +33,7 @@ export async function startApiServer(ctx: DaemonContext, extra: RouteModule[] = 
   volumeRoutes(app, ctx);
   attachExec(app.server, ctx);
   for (const m of extra) m(app, ctx);
+  contract.verify();
   // The socket's directory is root-only: the socket is the admin boundary.
   mkdirSync(dirname(ctx.paths.socket), { recursive: true, mode: 0o700 });
   chmodSync(dirname(ctx.paths.socket), 0o700);

@@ -1,20 +1,8 @@
 // How a qube is shown by the API (ls, prefs): effective values, power state, class names.
 import { effective, listProperties, QUBES_CLASS_NAME, type QubeRecord, type SystemView } from '../model/index.js';
 import type { PowerState } from '../state/index.js';
-
-export interface QubeView {
-  name: string;
-  klass: string;
-  qubesClass: string;
-  state: PowerState;
-  label: string;
-  template: string | null;
-  netvm: string | null;
-  qid: number;
-  uuid: string;
-  tags: string[];
-  features: Record<string, string>;
-}
+import type { QubeView } from '../contract/common.js';
+export type { QubeView };
 
 export function viewQube(q: QubeRecord, sys: SystemView, state: PowerState): QubeView {
   const opt = (k: string) => {

@@ -2,16 +2,9 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { resolvePaths } from '../daemon/paths.js';
+import { ApiError, createClient, errorOf as errorOfBody, routes, type Client, type Routes, type Transport } from '../contract/index.js';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ApiError };
 
 /** One request over the admin socket: the status and the parsed body, errors or not. */
 export function rawRequest<T = unknown>(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -45,20 +38,18 @@ export function rawRequest<T = unknown>(socketPath: string, method: string, path
   });
 }
 
-export interface ApiClient {
+export interface ApiClient extends Client<Routes> {
   socket: string;
-  request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** POST whose answer is NDJSON (progress lines, then a result): each object as it arrives. */
   stream(path: string, body: unknown, onLine: (o: Record<string, unknown>) => void): Promise<void>;
   /** POST upgraded to a raw connection (exec): the socket and the answer's headers. */
   upgrade(path: string, headers: Record<string, string>): Promise<{ socket: Duplex; headers: http.IncomingHttpHeaders }>;
 }
 
-/** The daemon's error body ({error, message}) or its text, as an ApiError. */
+/** The daemon's error body ({error, message, field}) or its text, as an ApiError. */
 function errorOf(status: number, text: string): ApiError {
   try {
-    const p = JSON.parse(text) as { error?: string; message?: string };
-    return new ApiError(status, p.error ?? 'ERR_INTERNAL', p.message ?? text);
+    return errorOfBody(status, JSON.parse(text));
   } catch {
     return new ApiError(status, 'ERR_INTERNAL', text);
   }
@@ -72,21 +63,17 @@ export function apiClient(socket = resolvePaths().socket): ApiClient {
     }
     return e as Error;
   };
+  // JSON routes go through the contract's client over the socket.
+  const transport: Transport = async (req) => {
+    try {
+      return await rawRequest<unknown>(socket, req.method, req.path, req.body);
+    } catch (e) {
+      throw reachable(e);
+    }
+  };
   return {
     socket,
-    async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-      let r;
-      try {
-        r = await rawRequest<unknown>(socket, method, path, body);
-      } catch (e) {
-        throw reachable(e);
-      }
-      if (r.status >= 400) {
-        const p = r.body as { error?: string; message?: string };
-        throw new ApiError(r.status, p?.error ?? 'ERR_INTERNAL', p?.message ?? String(r.body));
-      }
-      return r.body as T;
-    },
+    ...createClient(routes, transport),
     stream(path, body, onLine) {
       return new Promise((resolve, reject) => {
         const data = Buffer.from(JSON.stringify(body));

@@ -2,11 +2,12 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { BulkheadError } from '../errors/index.js';
+import { MAX_PASSPHRASE_BYTES } from '../contract/common.js';
 
 /** fscrypt's master keys are 64 bytes (AES-256-XTS needs two 256-bit keys). */
 export const MASTER_KEY_BYTES = 64;
 /** Longest passphrase accepted (bytes of UTF-8): a bound on what the API carries and the KDF hashes. */
-export const MAX_PASSPHRASE_BYTES = 1024;
+export { MAX_PASSPHRASE_BYTES };
 export const KEY_FILE_FORMAT = 'bulkhead-volume-key';
 
 /** scrypt parameters: N = 2^17, r = 8 takes 128 MiB and about half a second here, per start. */

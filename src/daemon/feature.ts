@@ -1,6 +1,5 @@
 // The one shape of a feature (network, gateway, RPC, ...): lifecycle hooks and admin routes, loaded by the daemon from a list.
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import type { DaemonContext, QubeHooks } from './context.js';
 
 /** Admin routes a feature adds to the API server. */
@@ -16,8 +15,8 @@ export interface Feature {
 
 export type FeatureFactory = (ctx: DaemonContext) => Feature | Promise<Feature>;
 
-/** The `:name` parameter of every route about one qube. */
-export const nameParam = z.object({ name: z.string().min(1).max(64) }).strict();
+/** The `:name` parameter of every route about one qube (in the API contract). */
+export { nameParam } from '../contract/common.js';
 
 /** Makes the features in list order: every veto first, then each feature's hooks and routes in the list's order. */
 export async function loadFeatures(ctx: DaemonContext, list: readonly FeatureFactory[], hooks: QubeHooks[], routes: RouteModule[]): Promise<Feature[]> {

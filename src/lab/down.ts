@@ -5,12 +5,8 @@ import { checkLabPrefix, LAB_HOSTS, labNetns } from '../model/lab-plan.js';
 import { netnsDelete, netnsExists, netnsPids } from '../net/index.js';
 import { killAndWait, procStat, stopLabProcess } from './procs.js';
 import { labFile, readLabState, removeLabStateFile, withLabLock } from './state.js';
-
-export interface LabDownReport {
-  stopped: number[];
-  namespaces: string[];
-  files: string[];
-}
+import type { LabDownReport } from '../contract/lab.js';
+export type { LabDownReport };
 
 export async function labDown(prefix: string, stateDir: string): Promise<LabDownReport> {
   checkLabPrefix(prefix);

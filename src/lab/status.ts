@@ -4,29 +4,8 @@ import { labFile, readLabState } from './state.js';
 import { isLabProcess } from './procs.js';
 import { CA_CERT } from './ca.js';
 import { LAB_ROUTER_UPLINK } from '../model/lab-plan.js';
-
-export interface LabHostStatus {
-  name: string;
-  role: string;
-  netns: string;
-  addresses: string[];
-  names: string[];
-  present: boolean;
-  pid?: number;
-  running?: boolean;
-}
-
-export interface LabStatus {
-  up: boolean;
-  prefix: string | null;
-  stateDir: string;
-  hosts: LabHostStatus[];
-  uplinks: { netns: string; ifname: string; address: string; gateway: string }[];
-  /** The lab CA certificate that clients trust (`curl --cacert`). */
-  caCert: string | null;
-  /** Why the lab is not up, if it is not. */
-  problems: string[];
-}
+import type { LabHostStatus, LabStatus } from '../contract/lab.js';
+export type { LabHostStatus, LabStatus };
 
 export async function labStatus(prefix: string, stateDir: string): Promise<LabStatus> {
   const state = await readLabState(stateDir);

@@ -1,23 +1,14 @@
 // The append-only audit log: every row holds the hash of the previous one, so an edit shows.
 import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
+import type { AuditEntry, AuditVerification } from '../contract/system.js';
+export type { AuditEntry, AuditVerification };
 
 /** Node's one-shot digest (20.12+): half the cost of a Hash object per row when a million rows are verified. */
 const oneShot = (nodeCrypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
 import type Database from 'better-sqlite3';
 
 export const GENESIS_HASH = '0'.repeat(64);
-
-export interface AuditEntry {
-  seq: number;
-  time: string;
-  actor: string;
-  event: string;
-  qube: string | null;
-  detail: string;
-  prev_hash: string;
-  hash: string;
-}
 
 export function hashEntry(prevHash: string, e: Omit<AuditEntry, 'hash' | 'prev_hash'>): string {
   // Fixed field order; the detail is stored as the exact JSON text that was hashed.
@@ -45,14 +36,6 @@ export function appendAudit(db: Database.Database, actor: string, event: string,
     hash,
   );
   return { ...row, prev_hash, hash };
-}
-
-export interface AuditVerification {
-  ok: boolean;
-  rows: number;
-  /** The first row whose hash or link does not match, if any. */
-  brokenAt?: number;
-  reason?: string;
 }
 
 /** Walk the chain from the start; any edited, removed or reordered row breaks it. */

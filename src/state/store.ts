@@ -5,7 +5,8 @@ import { BulkheadError } from '../errors/index.js';
 import type { Label, PropValue, QubeClass, QubeRecord, SystemView } from '../model/index.js';
 import { appendAudit } from './audit.js';
 
-export type PowerState = 'halted' | 'running' | 'paused' | 'transient';
+export type { PowerState } from '../contract/common.js';
+import type { PowerState } from '../contract/common.js';
 
 /** Highest qid; each qid owns a uid range and addresses, so the count is bounded. */
 export const MAX_QID = 4095;

@@ -1,7 +1,6 @@
 // Verb `backup restore --qubes FILE [QUBE…]` (qvm-backup-restore of a Qubes OS v4 backup): its client call and report.
 import { resolve } from 'node:path';
 import { getPassphrase } from '../passphrase.js';
-import type { QubesRestoreReport } from '../../features/backup/qubes/restore.js';
 
 export interface QubesRestoreOptions {
   qubes: string;
@@ -14,7 +13,7 @@ export async function restoreQubes(names: string[], o: QubesRestoreOptions): Pro
   // Loaded only when the verb runs (main.ts declares every verb without loading its code).
   const [{ apiClient }, { table }] = await Promise.all([import('../client.js'), import('../output.js')]);
   const body = { file: resolve(o.qubes), passphrase: await getPassphrase(o.passphraseFile, false), qubes: names, verifyOnly: !!o.verifyOnly };
-  const r = await apiClient().request<QubesRestoreReport>('POST', '/backup/restore-qubes', body);
+  const r = await apiClient().call('backup.restoreQubes', { body });
   if (o.json) return JSON.stringify(r, null, 2) + '\n';
   const mb = (r.verifiedBytes / 1e6).toFixed(1);
   const lines = [`Qubes backup ${r.backupId}: ${mb} MB verified in ${r.seconds.toFixed(1)} s${o.verifyOnly ? ' (nothing created)' : ''}\n`];

@@ -1,6 +1,6 @@
 // Verb check WORKSTATION [--json]: Whonix's systemcheck, run by the daemon; exit code 1 when any check fails.
 import { apiClient } from '../client.js';
-import type { CheckReport } from '../../features/whonix/check.js';
+import type { CheckReport } from '../../contract/whonix.js';
 
 export function formatCheckReport(r: CheckReport): string {
   const lines = [`bulkhead check ${r.workstation} (gateway ${r.gateway}, network profile ${r.network})`];
@@ -19,6 +19,6 @@ export function formatCheckReport(r: CheckReport): string {
 }
 
 export async function checkVerb(name: string, o: { json?: boolean }): Promise<{ stdout: string; exitCode: number }> {
-  const r = await apiClient().request<CheckReport>('GET', `/qubes/${encodeURIComponent(name)}/check`);
+  const r = await apiClient().call('qubes.check', { params: { name } });
   return { stdout: o.json ? JSON.stringify(r, null, 2) + '\n' : formatCheckReport(r), exitCode: r.ok ? 0 : 1 };
 }

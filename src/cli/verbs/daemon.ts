@@ -23,7 +23,7 @@ function removeEmptyUpTo(dir: string, top: string): void {
 
 async function version(): Promise<{ pid: number; prefix: string } | null> {
   try {
-    return await apiClient().request<{ pid: number; prefix: string }>('GET', '/version');
+    return await apiClient().call('version');
   } catch {
     return null;
   }
@@ -125,16 +125,9 @@ export async function daemon(action: string, o: DaemonOptions = {}): Promise<str
   throw new Error(`daemon: unknown action '${action}' (start, stop, status, install, uninstall)`);
 }
 
-interface ShutdownAllReport {
-  steps: string[][];
-  stopped: string[];
-  failed: Array<{ qube: string; reason: string }>;
-  seconds: number;
-}
-
 /** Every qube shut down in netvm-chain order (qvm-shutdown --all); one line per step, then failures. */
 export async function shutdownEveryQube(timeout: number | undefined): Promise<string> {
-  const r = await apiClient().request<ShutdownAllReport>('POST', '/shutdown-all', timeout === undefined ? {} : { timeout });
+  const r = await apiClient().call('shutdown-all', { body: timeout === undefined ? {} : { timeout } });
   let out = r.steps.length ? '' : 'no qube was running\n';
   for (const step of r.steps) out += `shut down: ${step.filter((n) => r.stopped.includes(n)).join(' ') || '-'}\n`;
   if (r.failed.length) {

@@ -2,13 +2,9 @@
 import { resolve } from 'node:path';
 import { apiClient } from '../client.js';
 import { table } from '../output.js';
-import type { AcquireManifest } from '../../features/forensics/acquire/acquire.js';
 
 export async function acquireVerb(qube: string, o: { out: string; memory: boolean; json?: boolean }): Promise<string> {
-  const m = await apiClient().request<AcquireManifest>('POST', `/qubes/${encodeURIComponent(qube)}/forensics/acquire`, {
-    out: resolve(o.out),
-    memory: o.memory,
-  });
+  const m = await apiClient().call('forensics.acquire', { params: { name: qube }, body: { out: resolve(o.out), memory: o.memory } });
   if (o.json) return `${JSON.stringify(m, null, 2)}\n`;
   const head =
     `${m.qube.name} (${m.qube.klass}, ${m.qube.state}) acquired by bulkhead ${m.tool.version}, ${m.startedAt} → ${m.finishedAt}` +

@@ -1,7 +1,7 @@
 // Verb forensics residue: runs the residue proof in the daemon and prints where the canaries were found.
 import { apiClient } from '../client.js';
 import { table } from '../output.js';
-import type { ResidueReport } from '../../features/forensics/residue/types.js';
+import type { Place, ResidueReport, ResidueRequest } from '../../contract/forensics.js';
 
 const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 
@@ -56,19 +56,19 @@ export async function residueVerb(o: {
   bytes?: string;
   json?: boolean;
 }): Promise<{ stdout: string; exitCode: number }> {
-  const body: Record<string, unknown> = {};
+  const body: ResidueRequest = {};
   if (o.template) body.template = o.template;
   if (o.device) body.device = o.device;
   if (o.only)
     body.places = o.only
       .split(',')
       .map((s) => s.trim())
-      .filter(Boolean);
+      .filter(Boolean) as Place[]; // the daemon judges the names (its error names the field)
   if (o.bytes) {
     if (!/^\d+$/.test(o.bytes)) throw new Error(`--bytes: '${o.bytes}' is not a number of bytes`);
     body.bytes = Number(o.bytes);
   }
-  const r = await apiClient().request<ResidueReport>('POST', '/forensics/residue', body);
+  const r = await apiClient().call('forensics.residue', { body });
   // Exit 0: no residue; 1: residue found; 3: the control was not found (the proof does not hold).
   const exitCode = r.controlFound === false ? 3 : r.found ? 1 : 0;
   return { stdout: o.json ? `${JSON.stringify(r, null, 2)}\n` : formatResidue(r), exitCode };

@@ -22,11 +22,9 @@ export async function initVerb(o: InitOptions): Promise<string> {
   }
   const hostOpts = { nic: o.nic, mode: o.mode, address: o.address, gateway: o.gateway, dns: o.dns };
   const host = Object.values(hostOpts).some((v) => v !== undefined) ? hostOpts : undefined;
-  const r = await apiClient().request<{ created: string[]; kept: string[]; globals: Record<string, string>; uplink?: string }>('POST', '/init', {
-    uplink: o.uplink,
-    template: o.template,
-    whonix: o.whonix,
-    host,
+  const r = await apiClient().call('init', {
+    // The daemon judges the uplink's name (its error names the field).
+    body: { uplink: o.uplink as 'lab' | 'host' | undefined, template: o.template, whonix: o.whonix, host },
   });
   for (const c of r.created) out += `created ${c}\n`;
   for (const k of r.kept) out += `kept ${k}\n`;

@@ -1,6 +1,5 @@
 // `bulkhead lab up|down|status [--json]`: the sealed lab world that stands in for the internet (the daemon owns it, under its prefix).
-import type { LabDownReport, LabStatus } from '../../lab/index.js';
-import type { LabStatusReply, LabUpReply } from '../../api/routes-lab.js';
+import type { LabStatus } from '../../contract/lab.js';
 import { apiClient } from '../client.js';
 import { table } from '../output.js';
 
@@ -25,7 +24,7 @@ export function labStatusText(st: LabStatus): string {
 
 /** JSON: the lab's status and its Tor network. `status` exits 1 when the lab is not up. */
 export async function labStatusVerb(o: { json?: boolean }): Promise<Out> {
-  const r = await apiClient().request<LabStatusReply>('GET', '/lab/status');
+  const r = await apiClient().call('lab.status');
   const exitCode = r.lab.up ? 0 : 1;
   if (o.json) return { stdout: JSON.stringify({ ...r.lab, tor: r.tor }, null, 2) + '\n', exitCode };
   const tor = r.tor ? `tor network: ${r.tor.nodes.length} nodes, onion ${r.tor.onionAddress}\n` : 'tor network: down\n';
@@ -33,7 +32,7 @@ export async function labStatusVerb(o: { json?: boolean }): Promise<Out> {
 }
 
 export async function labUpVerb(o: { json?: boolean; tor?: boolean }): Promise<Out> {
-  const r = await apiClient().request<LabUpReply>('POST', `/lab/up?tor=${o.tor === false ? 'false' : 'true'}`, {});
+  const r = await apiClient().call('lab.up', { query: { tor: o.tor === false ? 'false' : 'true' } });
   const exitCode = r.lab.up ? 0 : 1;
   if (o.json) return { stdout: JSON.stringify(r.lab, null, 2) + '\n', exitCode };
   const tor = r.tor ? `tor network ready: ${r.tor.nodes} nodes, onion ${r.tor.onionAddress} (${(r.tor.ms / 1000).toFixed(1)} s)\n` : '';
@@ -41,7 +40,7 @@ export async function labUpVerb(o: { json?: boolean; tor?: boolean }): Promise<O
 }
 
 export async function labDownVerb(o: { json?: boolean }): Promise<Out> {
-  const r = await apiClient().request<LabDownReport>('POST', '/lab/down', {});
+  const r = await apiClient().call('lab.down');
   if (o.json) return { stdout: JSON.stringify({ up: false, ...r }) + '\n', exitCode: 0 };
   return { stdout: `lab down: ${r.stopped.length} process(es) stopped, ${r.namespaces.length} namespace(s) removed\n`, exitCode: 0 };
 }

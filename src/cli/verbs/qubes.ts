@@ -2,17 +2,11 @@
 import { ApiError, apiClient } from '../client.js';
 import { passphraseFrom, promptPassphrase, readPassphraseFile } from '../passphrase.js';
 import { table } from '../output.js';
-import type { TorState } from '../../features/whonix/tor-watch.js';
-import type { QubeView as ApiQubeView } from '../../api/view.js';
+import type { QubeView as ApiQubeView } from '../../contract/index.js';
+import type { GatewayView, TorState } from '../../contract/whonix.js';
 
 /** A qube as `ls` shows it: the API's view, with its gateway's Tor state where it has one. */
 type QubeView = ApiQubeView & { tor?: TorState; tor_network?: string };
-interface GatewayView {
-  name: string;
-  network: string;
-  bridges: number;
-  tor: TorState | null;
-}
 
 function parseProps(list: string[] = []): Record<string, string> {
   const props: Record<string, string> = {};
@@ -34,22 +28,17 @@ export async function create(
     passphrase = (await passphraseFrom(o.passphraseFile, `passphrase for ${name}`, true)) ?? undefined;
     if (passphrase === undefined) throw new Error('--encrypted: give --passphrase-file FILE (no terminal to ask on)');
   }
-  const q = await apiClient().request<QubeView>('POST', '/qubes', {
-    name,
-    class: o.class,
-    label: o.label,
-    template: o.template,
-    props: parseProps(o.prop),
-    ...(passphrase === undefined ? {} : { passphrase }),
+  const q = await apiClient().call('qubes.create', {
+    body: { name, class: o.class, label: o.label, template: o.template, props: parseProps(o.prop), ...(passphrase === undefined ? {} : { passphrase }) },
   });
   return `created ${q.name} (${q.klass}, ${q.label}${passphrase === undefined ? '' : ', encrypted'})\n`;
 }
 
 export async function ls(o: { json?: boolean }): Promise<string> {
-  const { qubes } = await apiClient().request<{ qubes: QubeView[] }>('GET', '/qubes');
+  const qubes: QubeView[] = (await apiClient().call('qubes.list')).qubes;
   // Gateways: their network profile, and tor's state as the admin watches it (a note after the state).
   const gws = await apiClient()
-    .request<{ gateways: GatewayView[] }>('GET', '/gateways')
+    .call('gateways.list')
     .then(
       (r) => r.gateways,
       () => [] as GatewayView[],
@@ -81,14 +70,12 @@ export async function start(names: string[], o: { passphraseFile?: string } = {}
   // One file serves every qube named; without it, a terminal is asked once per encrypted qube.
   const fromFile = o.passphraseFile === undefined ? undefined : await readPassphraseFile(o.passphraseFile);
   for (const n of names) {
-    const path = `/qubes/${encodeURIComponent(n)}/start`;
-    const r = await c
-      .request<{ pid: number; alreadyRunning: boolean }>('POST', path, fromFile === undefined ? {} : { passphrase: fromFile })
-      .catch(async (e: unknown) => {
-        const asked = e instanceof ApiError && e.code === 'ERR_PASSPHRASE' && fromFile === undefined ? await promptPassphrase(`passphrase for ${n}: `) : null;
-        if (asked === null) throw e;
-        return c.request<{ pid: number; alreadyRunning: boolean }>('POST', path, { passphrase: asked });
-      });
+    const params = { name: n };
+    const r = await c.call('qubes.start', { params, body: fromFile === undefined ? {} : { passphrase: fromFile } }).catch(async (e: unknown) => {
+      const asked = e instanceof ApiError && e.code === 'ERR_PASSPHRASE' && fromFile === undefined ? await promptPassphrase(`passphrase for ${n}: `) : null;
+      if (asked === null) throw e;
+      return c.call('qubes.start', { params, body: { passphrase: asked } });
+    });
     out += r.alreadyRunning ? `${n} is already running\n` : '';
   }
   return out;
@@ -105,23 +92,23 @@ export async function shutdown(names: string[], o: { wait?: boolean; timeout?: s
   const timeout = o.timeout === undefined ? undefined : Number(o.timeout);
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout <= 0)) throw new Error(`--timeout: '${o.timeout}' is not a positive number of seconds`);
   // The daemon always waits for the stop (bounded by the timeout, then kills); --wait is accepted as qvm-shutdown has it.
-  for (const n of names) await c.request('POST', `/qubes/${encodeURIComponent(n)}/shutdown`, { wait: o.wait ?? true, timeout, force: o.force });
+  for (const n of names) await c.call('qubes.shutdown', { params: { name: n }, body: { wait: o.wait ?? true, timeout, force: o.force } });
   return '';
 }
 
 export async function simple(verb: 'kill' | 'pause' | 'unpause', names: string[]): Promise<string> {
   const c = apiClient();
-  for (const n of names) await c.request('POST', `/qubes/${encodeURIComponent(n)}/${verb}`, {});
+  for (const n of names) await c.call(`qubes.${verb}`, { params: { name: n } });
   return '';
 }
 
 export async function clone(src: string, dst: string): Promise<string> {
-  await apiClient().request('POST', `/qubes/${encodeURIComponent(src)}/clone`, { name: dst });
+  await apiClient().call('qubes.clone', { params: { name: src }, body: { name: dst } });
   return `cloned ${src} to ${dst}\n`;
 }
 
 export async function remove(names: string[], o: { force?: boolean }): Promise<string> {
   const c = apiClient();
-  for (const n of names) await c.request('DELETE', `/qubes/${encodeURIComponent(n)}?force=${o.force ? 'true' : 'false'}`);
+  for (const n of names) await c.call('qubes.remove', { params: { name: n }, query: { force: o.force ? 'true' : 'false' } });
   return '';
 }

@@ -1,10 +1,9 @@
 // Verbs `rpc pending`, `rpc answer` (asks of the RPC policy) and `clipboard copy|paste` (the global clipboard).
 import { apiClient } from '../client.js';
 import { table } from '../output.js';
-import type { PendingAsk } from '../../features/rpc/broker/asks.js';
 
 export async function rpcPending(o: { json?: boolean }): Promise<string> {
-  const { pending } = await apiClient().request<{ pending: PendingAsk[] }>('GET', '/rpc/pending');
+  const { pending } = await apiClient().call('rpc.pending');
   if (o.json) return JSON.stringify(pending, null, 2) + '\n';
   if (pending.length === 0) return 'no pending RPC asks\n';
   return table(
@@ -24,15 +23,12 @@ export async function rpcPending(o: { json?: boolean }): Promise<string> {
 export async function rpcAnswer(id: string, answer: string, o: { target?: string }): Promise<string> {
   if (answer !== 'allow' && answer !== 'deny') throw new Error(`rpc answer: say allow or deny, not '${answer}'`);
   if (answer === 'deny' && o.target) throw new Error('rpc answer: --target goes with allow');
-  const r = await apiClient().request<{ id: string; answer: string; target: string | null }>('POST', `/rpc/pending/${encodeURIComponent(id)}`, {
-    answer,
-    ...(o.target ? { target: o.target } : {}),
-  });
+  const r = await apiClient().call('rpc.answer', { params: { id }, body: { answer, ...(o.target ? { target: o.target } : {}) } });
   return r.answer === 'allow' ? `allowed ${r.id} to ${r.target}\n` : `denied ${r.id}\n`;
 }
 
 export async function clipboardVerb(action: string, qube: string): Promise<string> {
   if (action !== 'copy' && action !== 'paste') throw new Error(`clipboard: say copy or paste, not '${action}'`);
-  const r = await apiClient().request<{ source: string; bytes: number }>('POST', `/clipboard/${action}`, { qube });
+  const r = await apiClient().call(`clipboard.${action}`, { body: { qube } });
   return action === 'copy' ? `copied ${r.bytes} bytes from ${r.source}\n` : `pasted ${r.bytes} bytes from ${r.source} into ${qube}\n`;
 }

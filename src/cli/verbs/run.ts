@@ -2,6 +2,8 @@
 import { Readable, type Duplex } from 'node:stream';
 import { encodeData, encodeEof, FrameReader, FrameType, payload, StreamId } from '../../features/rpc/frame.js';
 import { apiClient } from '../client.js';
+import { requestPath, routes } from '../../contract/index.js';
+import { EXEC_UPGRADE, type ExecParams } from '../../contract/system.js';
 
 export interface RunOptions {
   user?: string;
@@ -10,9 +12,9 @@ export interface RunOptions {
 }
 
 /** Opens an exec connection (the admin API upgraded to framed stdio) for a qube or a new disposable. */
-export async function execRequest(path: string, params: unknown): Promise<{ socket: Duplex; qube: string }> {
+export async function execRequest(path: string, params: ExecParams): Promise<{ socket: Duplex; qube: string }> {
   const { socket, headers } = await apiClient().upgrade(path, {
-    upgrade: 'bulkhead-exec',
+    upgrade: EXEC_UPGRADE,
     'x-bulkhead-exec': Buffer.from(JSON.stringify(params)).toString('base64'),
   });
   return { socket, qube: String(headers['x-bulkhead-qube'] ?? '') };
@@ -51,21 +53,20 @@ export function pumpStdio(socket: Duplex, stdin: NodeJS.ReadableStream, stdout: 
 export async function runVerb(name: string | undefined, cmd: string[], o: RunOptions): Promise<{ stdout: string; exitCode: number }> {
   let argv = cmd[0] === '--' ? cmd.slice(1) : cmd;
   let path: string;
-  const params: Record<string, unknown> = {};
+  const params: Omit<ExecParams, 'argv'> = {};
   if (o.dispvm !== undefined && o.dispvm !== false) {
     // `run --dispvm [TEMPLATE] -- CMD`: commander puts a lone TEMPLATE into `name`.
     if (typeof o.dispvm === 'string') params.template = o.dispvm;
     if (name !== undefined && name !== '--') argv = [name, ...argv];
-    path = '/dispvms/exec';
+    path = requestPath(routes['dispvms.exec'], {});
   } else {
     if (!name) throw new Error('run: give a qube name, or --dispvm');
-    path = `/qubes/${encodeURIComponent(name)}/exec`;
+    path = requestPath(routes['qubes.exec'], { params: { name } });
   }
   if (!argv.length) throw new Error('run: give the command after --');
-  params.argv = argv;
   if (o.user) params.user = o.user;
   if (o.autostart === false) params.noAutostart = true;
-  const { socket } = await execRequest(path, params);
+  const { socket } = await execRequest(path, { ...params, argv });
   const stdin = process.stdin.isTTY ? emptyStream() : process.stdin;
   const code = await pumpStdio(socket, stdin, process.stdout, process.stderr);
   if (stdin !== process.stdin) stdin.destroy();

@@ -10,7 +10,7 @@ export async function templateVerb(
   o: { flavor?: string; refresh?: boolean },
 ): Promise<string> {
   if (action === 'list') {
-    const { templates } = await apiClient().request<{ templates: { name: string; label: string; running: boolean }[] }>('GET', '/templates');
+    const { templates } = await apiClient().call('templates.list');
     return table(
       templates.map((t) => [t.name, t.label, t.running ? 'running' : 'halted']),
       ['NAME', 'LABEL', 'STATE'],
@@ -19,7 +19,7 @@ export async function templateVerb(
   if (!name) throw new Error(`template ${action}: give a name`);
   if (action === 'import') {
     if (!source) throw new Error('template import: give a directory or tarball');
-    const r = await apiClient().request<{ seconds: number }>('POST', '/templates/import', { name, source });
+    const r = await apiClient().call('templates.import', { body: { name, source } });
     return `imported ${name} in ${r.seconds.toFixed(1)} s\n`;
   }
   if (action !== 'build') throw new Error(`template: unknown action '${action}' (build, import, list)`);

@@ -6,18 +6,14 @@ import { createQube, removeFeature, setFeature, setGlobal, setProperty } from '.
 import { uplinkOf } from '../../model/index.js';
 import { isRunning } from './power.js';
 import { hostUplinkFeatures, type HostUplinkOptions } from './init-uplink.js';
+import type { InitReport } from '../../contract/system.js';
+export type { InitReport };
 
 export interface InitRequest {
   template?: string;
   uplink?: 'lab' | 'host' | null;
   whonix?: boolean;
   host?: HostUplinkOptions;
-}
-export interface InitReport {
-  created: string[];
-  kept: string[];
-  globals: Record<string, string>;
-  uplink?: string;
 }
 
 export async function initSystem(ctx: DaemonContext, req: InitRequest): Promise<InitReport> {

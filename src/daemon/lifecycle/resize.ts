@@ -6,12 +6,8 @@ import { growImageOffline, growImageOnline, imageInfo, isImage } from '../../sto
 import { volumePaths } from '../../storage/layout.js';
 import type { DaemonContext } from '../context.js';
 import { isRunning } from './power.js';
-
-export interface ResizeResult {
-  volume: string;
-  sizeBytes: number;
-  applied: 'now' | 'next start';
-}
+import type { ResizeResult } from '../../contract/storage.js';
+export type { ResizeResult };
 
 /** Which size property bounds a volume of this qube (the discarded root layer lives in volatile). */
 function sizeKey(q: QubeRecord, volume: string): 'private_size' | 'volatile_size' | 'root_size' {

@@ -2,13 +2,8 @@
 import { effective, shutdownSteps } from '../../model/index.js';
 import type { DaemonContext } from '../context.js';
 import { isRunning, shutdownQube, unpauseQube } from './power.js';
-
-export interface ShutdownAllReport {
-  steps: string[][];
-  stopped: string[];
-  failed: Array<{ qube: string; reason: string }>;
-  seconds: number;
-}
+import type { ShutdownAllReport } from '../../contract/system.js';
+export type { ShutdownAllReport };
 
 /**
  * Shuts down every running or paused qube, one step of the netvm chain at a time (the qubes of a

@@ -12,12 +12,8 @@ import { selectForBackup } from './plan.js';
 import { policyReferences } from './policy-refs.js';
 import { volumeSource } from './streams.js';
 import { BackupWriter, type WriterOptions } from './writer.js';
-
-export interface BackupProgress {
-  phase: string;
-  done: number;
-  total: number;
-}
+import type { BackupProgress } from '../../contract/backup.js';
+export type { BackupProgress };
 
 export interface CreateOptions extends WriterOptions {
   file: string;

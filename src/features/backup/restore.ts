@@ -12,31 +12,14 @@ import { planRestore, type ConflictMode, type RestoreItem } from './plan.js';
 import { BackupReader, type EntrySink } from './reader.js';
 import { adoptStaged, makeStaging, stagedPath } from './stage.js';
 import { volumeSink } from './streams.js';
+import type { RestoreResult, VerifyResult } from '../../contract/backup.js';
+export type { RestoreResult, VerifyResult };
 
 export interface RestoreOptions {
   file: string;
   passphrase: string;
   qubes?: string[];
   conflicts?: ConflictMode;
-}
-
-export interface RestoreResult {
-  restored: { name: string; as: string; klass: string }[];
-  skipped: { name: string; reason: string }[];
-  warnings: string[];
-  /** Policy lines that named a restored qube where the backup was made (not applied: the admin decides). */
-  policyRefs: { qube: string; file: string; line: number; text: string }[];
-  bytes: number;
-  seconds: number;
-}
-
-export interface VerifyResult {
-  backupId: string;
-  createdAt: string;
-  qubes: { name: string; klass: string }[];
-  entries: number;
-  bytes: number;
-  seconds: number;
 }
 
 const ACTOR = 'admin';

@@ -1,17 +1,9 @@
 // Admin API: backup create, restore and verify; progress streamed as newline-delimited JSON, the last line the result or the error.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { z } from 'zod';
+import { backupCreateBody as createBody, backupRestoreBody as restoreBody, backupVerifyBody as verifyBody } from '../../contract/backup.js';
 import type { DaemonContext } from '../../daemon/context.js';
 import { BulkheadError } from '../../errors/index.js';
 import type { BackupProgress } from './create.js';
-
-const passphrase = z.string().min(1).max(4096);
-const file = z.string().min(1).max(4096);
-const createBody = z.object({ file, qubes: z.array(z.string().max(64)).min(1).max(1024), passphrase, templates: z.boolean().optional() }).strict();
-const restoreBody = z
-  .object({ file, passphrase, qubes: z.array(z.string().max(64)).max(1024).optional(), conflicts: z.enum(['skip', 'rename']).optional() })
-  .strict();
-const verifyBody = z.object({ file, passphrase }).strict();
 
 /** Run `work` with its progress streamed; a failure after the stream began is its last line. */
 async function streamed(reply: FastifyReply, work: (progress: (p: BackupProgress) => void) => Promise<unknown>): Promise<void> {

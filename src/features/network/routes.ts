@@ -1,15 +1,11 @@
 // Admin API of the network feature: a qube's firewall (list, add, del, reset).
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import { firewallAddBody as addBody, firewallDelBody as delBody, firewallParams as nameParam } from '../../contract/network.js';
 import type { DaemonContext } from '../../daemon/context.js';
 import type { NetworkFeature } from './feature.js';
 import { editFirewall } from './firewall-service.js';
 import { storedRules } from './links.js';
 import { formatRule } from '../../firewall/index.js';
-
-const nameParam = z.object({ name: z.string() }).strict();
-const addBody = z.object({ rule: z.string(), before: z.number().int().min(0).optional() }).strict();
-const delBody = z.object({ index: z.number().int().min(0).optional(), rule: z.string().optional() }).strict();
 
 export function firewallRoutes(feature: NetworkFeature) {
   return (app: FastifyInstance, ctx: DaemonContext): void => {

@@ -1,4 +1,6 @@
 // `bulkhead check WORKSTATION` (Whonix's systemcheck): Tor bootstrapped, pages through Tor, DNS via Tor, stream isolation, identity, no direct reach.
+import type { CheckResult, CheckReport } from '../../contract/whonix.js';
+export type { CheckResult, CheckReport };
 // Rows that need the lab (its hosts, its packet observer) run only for a gateway of the lab profile; elsewhere they are reported skipped.
 import { pollFor } from '../../exec/index.js';
 import { randomBytes } from 'node:crypto';
@@ -20,32 +22,6 @@ import { torState, type TorState } from './tor-watch.js';
 import { CHECK_ROWS, gatewayNetwork, isLabRow, labRowsSkipReason } from './profile.js';
 import type { TorNetwork } from '../../gateway/index.js';
 import { GW_ADDR, WS_ADDR, WS_HOSTNAME, WS_MACHINE_ID, WS_TIMEZONE, WS_USER } from './identity.js';
-
-export interface CheckResult {
-  id: string;
-  title: string;
-  /** Passed; false for a failed row and for a skipped one (a skipped row never counts as passed). */
-  ok: boolean;
-  detail: string;
-  /** The row needs the lab (CHECK_ROWS). */
-  lab?: boolean;
-  /** Why the row did not run (a lab row for a gateway outside the lab profile). */
-  skipped?: string;
-}
-export interface CheckReport {
-  workstation: string;
-  gateway: string;
-  /** The gateway's network profile (tor_network). */
-  network: TorNetwork;
-  /** Every row that ran passed (skipped rows are listed, not counted). */
-  ok: boolean;
-  checks: CheckResult[];
-  /** Packets the lab saw during the whole check (tor = Tor network traffic, other = anything else). */
-  labSeen: Observation | null;
-  /** tor's state in the gateway as the admin watches it (up/down, restarts by its supervisor). */
-  tor: TorState | null;
-  ms: number;
-}
 
 const WEB = '192.0.2.10';
 const SOCKS = `${GW_ADDR}:9050`;

@@ -1,26 +1,13 @@
 // Admin API of gateways: each gateway's network profile, tor state and bridges (GET /gateways; GET|PUT|DELETE /gateways/:name/bridges).
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { nameParam } from '../../daemon/feature.js';
+import { bridgesBody } from '../../contract/whonix.js';
+import { nameParam } from '../../contract/common.js';
 import type { DaemonContext } from '../../daemon/context.js';
-import { MAX_BRIDGE_LINE, MAX_BRIDGES } from '../../gateway/index.js';
 import { isGateway } from '../../model/index.js';
 import { gatewayNetwork } from './profile.js';
 import { torState } from './tor-watch.js';
 import { BRIDGES_FEATURE, clearBridges, requireGateway, setBridges, storedBridges } from './bridges.js';
 import { refreshGateway } from './feature.js';
-
-/** Lines as the user gave them (a file's lines, comments included, so errors name the file's line numbers). */
-const bridgesBody = z
-  .object({
-    lines: z
-      .array(z.string().max(MAX_BRIDGE_LINE))
-      .min(1)
-      .max(MAX_BRIDGES * 4),
-    /** How a line is named in errors: `line` (of a file) or `argument`. */
-    source: z.enum(['line', 'argument']).optional(),
-  })
-  .strict();
 
 export function gatewayRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   const view = (name: string) => {

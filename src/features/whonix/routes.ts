@@ -1,6 +1,6 @@
 // Admin API of the gateway feature: GET /qubes/:name/check runs the workstation check (Whonix's systemcheck); GET /gateways/tor.
 import type { FastifyInstance } from 'fastify';
-import { nameParam } from '../../daemon/feature.js';
+import { nameParam } from '../../contract/common.js';
 import type { DaemonContext } from '../../daemon/context.js';
 import { checkWorkstation } from './check.js';
 import { torStates } from './tor-watch.js';

@@ -4,17 +4,10 @@ import type { DaemonContext } from '../../daemon/context.js';
 import { gatewayControl, type GatewayControl } from './gateway-control.js';
 import type { TorNetwork } from '../../gateway/index.js';
 import { gatewayNetwork } from './profile.js';
+import type { TorState } from '../../contract/whonix.js';
+export type { TorState };
 
 export type TorRunState = 'starting' | 'up' | 'down';
-export interface TorState {
-  state: TorRunState;
-  /** ISO time of the last change. */
-  since: string;
-  /** How many times tor came back after being down since the gateway started. */
-  restarts: number;
-  /** The gateway's network profile (tor_network) as it was started. */
-  network: TorNetwork;
-}
 
 /** How often a live connection is probed, and how often a dead tor is tried again (less often once it stays down). */
 const PROBE_MS = 1000;

@@ -23,35 +23,11 @@ import { withImageMounted } from '../../../storage/image.js';
 import type { DaemonContext } from '../../../daemon/context.js';
 import { uidBaseOf } from '../../../daemon/context.js';
 import { createQube, planCreate, removeQube, type CreateRequest } from '../../../daemon/lifecycle/manage.js';
+import type { QubesRestoreRequest, QubesRestoreReport } from '../../../contract/backup.js';
+export type { QubesRestoreRequest, QubesRestoreReport };
 
 /** Staging directories of a restore, below the admin directory (root only); removed when it ends. */
 export const QUBES_RESTORE_STAGING_PREFIX = 'qubes-restore-';
-
-export interface QubesRestoreRequest {
-  file: string;
-  passphrase: string;
-  /** Qubes to restore (names in the backup); empty = every qube whose data the backup holds. */
-  qubes?: string[];
-  /** Check the whole backup and plan, create nothing. */
-  verifyOnly?: boolean;
-}
-
-export interface QubesRestoreReport {
-  backupId: string;
-  restored: {
-    name: string;
-    klass: string;
-    template: string;
-    netvm: string;
-    tags: string[];
-    firewallRules: number;
-    homeBytes: number | null;
-    notes: string[];
-  }[];
-  skipped: { name: string; reason: string }[];
-  verifiedBytes: number;
-  seconds: number;
-}
 
 interface Staged {
   plan: PlannedQube;

@@ -1,4 +1,5 @@
 // Acquisition of a qube (NIST SP 800-86 "collection"): private volume as a raw ext4 image, root changes, and for a running qube, frozen, its processes and their memory; a manifest with SHA-256 of each artefact.
+import type { AcquireManifestReply, Artefact } from '../../../contract/forensics.js';
 import { promises as fsp, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { BulkheadError } from '../../../errors/index.js';
@@ -12,25 +13,9 @@ import { isImage, makeImage } from '../../../storage/image.js';
 import { copyHashed, hashFile } from './copy-hash.js';
 import { dumpMemory, listProcesses, type ProcessRecord } from './processes.js';
 
-export interface Artefact {
-  path: string;
-  what: string;
-  bytes: number;
-  sha256: string;
-}
-
-export interface AcquireManifest {
-  tool: { name: 'bulkhead'; version: string };
-  qube: { name: string; klass: string; template: string | null; state: 'running' | 'paused' | 'halted' };
-  startedAt: string;
-  finishedAt: string;
-  /** A running qube: when its processes were frozen and thawed (cgroup freezer). */
-  frozenAt: string | null;
-  thawedAt: string | null;
-  artefacts: Artefact[];
-  notes: string[];
-  processes?: ProcessRecord[];
-}
+/** The manifest of the contract, with each process's record as acquisition makes it. */
+export type AcquireManifest = Omit<AcquireManifestReply, 'processes'> & { processes?: ProcessRecord[] };
+export type { Artefact };
 
 const VERSION = (() => {
   try {

@@ -1,19 +1,11 @@
 // Admin API of acquisition: POST /qubes/:name/forensics/acquire writes the artefacts into a new directory and answers with the manifest.
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import { acquireBody } from '../../../contract/forensics.js';
 import type { DaemonContext } from '../../../daemon/context.js';
-import { nameParam } from '../../../daemon/feature.js';
+import { nameParam } from '../../../contract/common.js';
 import { acquireQube } from './acquire.js';
 
-export const acquireBody = z
-  .object({
-    out: z
-      .string()
-      .regex(/^\/[^\0]*$/, 'an absolute path')
-      .max(4096),
-    memory: z.boolean().optional(),
-  })
-  .strict();
+export { acquireBody };
 
 export function forensicsAcquireRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   app.post('/qubes/:name/forensics/acquire', async (req) => {

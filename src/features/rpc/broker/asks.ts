@@ -2,19 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { BulkheadError } from '../../../errors/index.js';
 import type { AdminEvents } from '../../../daemon/events.js';
-
-export interface PendingAsk {
-  id: string;
-  source: string;
-  /** The target the caller asked for ('' = @default). */
-  target: string;
-  service: string;
-  argument: string;
-  candidates: string[];
-  defaultTarget: string | null;
-  createdAt: string;
-  expiresAt: string;
-}
+import type { PendingAsk } from '../../../contract/rpc.js';
+export type { PendingAsk };
 
 export type AskAnswer = { answer: 'allow'; target: string } | { answer: 'deny'; reason: string };
 

@@ -7,6 +7,8 @@ import type { PolicyLoad, PolicyProblem } from '../../../policy/index.js';
 import { describeErrors, loadPolicyDirs } from '../../../policy-files/index.js';
 import type { StateStore } from '../../../state/index.js';
 import { policyDirOf } from '../../../daemon/paths.js';
+import type { PolicyStatus } from '../../../contract/rpc.js';
+export type { PolicyStatus };
 
 export const SHIPPED_POLICY_DIR = fileURLToPath(new URL('../../../../policy/default', import.meta.url));
 /** Internal global: policy.d was made once; from then on it is never made again, so a removed one stays removed. */
@@ -58,14 +60,6 @@ export function policyDirProblem(dir: string): string | null {
     return `the policy directory cannot be read: ${(e as Error).message}`;
   }
   return null;
-}
-
-export interface PolicyStatus {
-  /** What calls are decided with now. */
-  state: 'loaded' | 'last-good' | 'denying';
-  rules: number;
-  /** Errors of the latest load (kept even while the last good policy decides). */
-  errors: PolicyProblem[];
 }
 
 export class PolicySource {

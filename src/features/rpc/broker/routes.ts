@@ -1,16 +1,13 @@
 // Admin API routes of the broker: pending asks and their answers, the global clipboard.
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import { answerBody, askParams, clipboardBody as qubeBody } from '../../../contract/rpc.js';
 import type { Broker } from './broker.js';
-
-const answerBody = z.object({ answer: z.enum(['allow', 'deny']), target: z.string().min(1).max(64).optional() }).strict();
-const qubeBody = z.object({ qube: z.string().min(1).max(64) }).strict();
 
 export function rpcRoutes(broker: Broker) {
   return (app: FastifyInstance): void => {
     app.get('/rpc/pending', async () => ({ pending: broker.asks.list() }));
     app.post('/rpc/pending/:id', async (req) => {
-      const { id } = z.object({ id: z.string().regex(/^[0-9a-f]{1,32}$/) }).parse(req.params);
+      const { id } = askParams.parse(req.params);
       const body = answerBody.parse(req.body);
       const ask = broker.asks.answer(id, body.answer, body.target);
       return { id: ask.id, answer: body.answer, target: body.answer === 'allow' ? (body.target ?? ask.defaultTarget ?? ask.candidates[0]) : null };
