@@ -25,7 +25,7 @@ export const checkingReplies = () => process.env.BULKHEAD_CHECK_CONTRACT === '1'
 
 /**
  * Records each route as it is added; `verify()` after the last one refuses a route the contract
- * does not name. With `replies`, a success reply that does not match the route's schema (on the
+ * does not name (and, with `replies`, a contract route not served). With `replies`, a success reply that does not match the route's schema (on the
  * wire: dates as strings) becomes a 500 naming the route and the field, so a test sees it.
  */
 export function holdToContract(app: FastifyInstance, opts: { replies: boolean }): { verify(): void } {
@@ -49,8 +49,10 @@ export function holdToContract(app: FastifyInstance, opts: { replies: boolean })
   }
   return {
     verify() {
-      const { extra } = compareRoutes(served);
+      const { extra, missing } = compareRoutes(served);
       if (extra.length) throw new BulkheadError('ERR_INTERNAL', `routes served but not in the API contract (src/contract): ${extra.join(', ')}`);
+      // The daemon loads every feature, so when checking, a contract route it does not serve is an error too.
+      if (opts.replies && missing.length) throw new BulkheadError('ERR_INTERNAL', `routes in the API contract but not served: ${missing.join(', ')}`);
     },
   };
 }

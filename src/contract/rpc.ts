@@ -16,7 +16,7 @@ export const pendingAsk = z.object({
   expiresAt: z.string(),
 });
 export type PendingAsk = z.infer<typeof pendingAsk>;
-export const askParams = z.object({ id: z.string().regex(/^[0-9a-f]{1,32}$/) });
+export const askParams = z.object({ id: z.string().regex(/^[0-9a-f]{1,32}$/) }).strict();
 export const answerBody = z.object({ answer: z.enum(['allow', 'deny']), target: z.string().min(1).max(64).optional() }).strict();
 export const clipboardBody = z.object({ qube: z.string().min(1).max(64) }).strict();
 const clip = z.object({ source: z.string(), bytes: count });
