@@ -11,10 +11,12 @@ export {
   DNS_FACING_PORT,
   CONTROL_FILTER_PORT,
   TOR_CONTROL_PORT,
+  BROWSER_SOCKS_PORT,
   BLOCK,
   DEFAULT_PORT_BASE,
 } from './port-plan.js';
 export { generateTorrc } from './torrc.js';
+export { browserConfig, BROWSER_FILES, type BrowserConfig, type BrowserConfigInput } from './browser-config.js';
 export { parseBridgeLine, parseBridges, MAX_BRIDGES, MAX_BRIDGE_LINE, type Bridge } from './bridges.js';
 export { hashControlPassword, newControlPassword, authenticateLine, HASHED_PASSWORD_RE, S2K_COUNT_INDICATOR } from './control-password.js';
 export { gatewayRuleset, GATEWAY_DROP_COUNTERS, DEFAULT_GATEWAY_TABLE } from './nft-gateway.js';

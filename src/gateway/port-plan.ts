@@ -10,6 +10,8 @@ export const DNS_PORT = 5300;
 export const CONTROL_FILTER_PORT = 9051;
 /** tor's own ControlPort on the gateway's loopback, reached only by the filter (Whonix: 9052). */
 export const TOR_CONTROL_PORT = 9052;
+/** The workstation browser's own SocksPort (Whonix gives Tor Browser 9150; the workstation's Firefox ESR uses it too). */
+export const BROWSER_SOCKS_PORT = 9150;
 
 const ISO = ['IsolateDestAddr', 'IsolateDestPort'] as const;
 

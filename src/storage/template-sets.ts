@@ -23,8 +23,9 @@ export const TEMPLATE_SETS: Readonly<Record<string, TemplateSet>> = {
   'debian-12-workstation': {
     suite: 'bookworm',
     variant: 'minbase',
-    packages: [...BASE, 'torsocks', 'tzdata'],
-    doc: 'Workstation behind a gateway (Whonix-Workstation role)',
+    // firefox-esr: the workstation's browser; its proxy and privacy settings are mounted in at each start (src/features/whonix/browser.ts).
+    packages: [...BASE, 'torsocks', 'tzdata', 'firefox-esr'],
+    doc: 'Workstation behind a gateway (Whonix-Workstation role), with Firefox ESR configured for the gateway',
   },
 };
 

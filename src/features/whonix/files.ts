@@ -1,7 +1,7 @@
 // Files the admin side writes for gateways and workstations (torrc, identity files), bind-mounted read-only.
 import { chmod, chown, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { BulkheadError } from '../../errors/index.js';
-import { newControlPassword } from '../../gateway/index.js';
+import { BROWSER_FILES, browserConfig, newControlPassword } from '../../gateway/index.js';
 import { supervisorScript, SUPERVISOR_FILE } from './tor-supervisor.js';
 import { join } from 'node:path';
 import { uidBaseOf, type DaemonContext } from '../../daemon/context.js';
@@ -31,10 +31,14 @@ async function put(ctx: DaemonContext, name: string, file: string, text: string,
   return p;
 }
 
-/** Mounts that give a workstation Whonix's identity and its only resolver (the gateway). */
+/** Mounts that give a workstation Whonix's identity, its only resolver (the gateway) and its browser's configuration. */
 export async function workstationMounts(ctx: DaemonContext, name: string) {
   const ro = (source: string, destination: string) => ({ source, destination, readonly: true });
+  // Made at each start from the gateway's address on this workstation's link and the port plan, so a template never holds a stale one.
+  const browser = browserConfig({ gatewayAddr: GW_ADDR });
   return [
+    ro(await put(ctx, name, 'policies.json', browser.policiesJson, 'browser'), BROWSER_FILES.policies),
+    ro(await put(ctx, name, 'bulkhead-workstation.js', browser.prefsJs, 'browser'), BROWSER_FILES.prefs),
     ro(await put(ctx, name, 'machine-id', `${WS_MACHINE_ID}\n`), '/etc/machine-id'),
     ro(await put(ctx, name, 'timezone', `${WS_TIMEZONE}\n`), '/etc/timezone'),
     ro('/usr/share/zoneinfo/UTC', '/etc/localtime'),
