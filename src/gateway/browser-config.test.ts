@@ -72,7 +72,7 @@ test('every pref is locked, and the ones the workstation relies on have their va
 });
 
 test('files land where Debian firefox-esr reads them', () => {
-  assert.equal(BROWSER_FILES.policies, '/etc/firefox-esr/policies/policies.json');
+  assert.equal(BROWSER_FILES.policies, '/etc/firefox/policies/policies.json');
   assert.match(BROWSER_FILES.prefs, /^\/etc\/firefox-esr\/[a-z-]+\.js$/);
 });
 

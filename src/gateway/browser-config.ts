@@ -16,9 +16,12 @@ export interface BrowserConfig {
   prefsJs: string;
 }
 
-/** Where the files go inside the workstation (Debian's firefox-esr: SysConfD is /etc/firefox-esr). */
+/**
+ * Where the files go inside the workstation. Firefox reads policies from SysConfD, which is /etc/firefox
+ * (its lower-cased app name) even for Debian's firefox-esr; Debian adds /etc/firefox-esr/*.js as default prefs.
+ */
 export const BROWSER_FILES = {
-  policies: '/etc/firefox-esr/policies/policies.json',
+  policies: '/etc/firefox/policies/policies.json',
   prefs: '/etc/firefox-esr/bulkhead-workstation.js',
 } as const;
 
@@ -119,6 +122,27 @@ const PREFS: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, Pre
       ['browser.safebrowsing.provider.mozilla.updateURL', ''],
       ['browser.safebrowsing.provider.mozilla.gethashURL', ''],
       ['privacy.trackingprotection.enabled', false],
+      ['privacy.trackingprotection.pbmode.enabled', false],
+      ['privacy.trackingprotection.fingerprinting.enabled', false],
+      ['privacy.trackingprotection.cryptomining.enabled', false],
+      ['privacy.trackingprotection.socialtracking.enabled', false],
+      ['privacy.trackingprotection.emailtracking.enabled', false],
+      ['privacy.trackingprotection.emailtracking.pbmode.enabled', false],
+      ['privacy.trackingprotection.annotate_channels', false],
+      ['privacy.annotate_channels.strict_list.enabled', false],
+      ['privacy.socialtracking.block_cookies.enabled', false],
+    ],
+  ],
+  [
+    "Mozilla's Remote Settings lists that Firefox otherwise fetches at the first page (query stripping, permissions, classifier exceptions)",
+    [
+      ['privacy.query_stripping.enabled', false],
+      ['privacy.query_stripping.enabled.pbmode', false],
+      ['privacy.query_stripping.strip_on_share.enabled', false],
+      ['permissions.manager.remote.enabled', false],
+      ['privacy.fingerprintingProtection.remoteOverrides.enabled', false],
+      ['privacy.trackingprotection.consentmanager.skip.enabled', false],
+      ['privacy.trackingprotection.consentmanager.skip.pbmode.enabled', false],
     ],
   ],
   [

@@ -76,6 +76,24 @@ pref("browser.safebrowsing.provider.google4.gethashURL", "", locked);
 pref("browser.safebrowsing.provider.mozilla.updateURL", "", locked);
 pref("browser.safebrowsing.provider.mozilla.gethashURL", "", locked);
 pref("privacy.trackingprotection.enabled", false, locked);
+pref("privacy.trackingprotection.pbmode.enabled", false, locked);
+pref("privacy.trackingprotection.fingerprinting.enabled", false, locked);
+pref("privacy.trackingprotection.cryptomining.enabled", false, locked);
+pref("privacy.trackingprotection.socialtracking.enabled", false, locked);
+pref("privacy.trackingprotection.emailtracking.enabled", false, locked);
+pref("privacy.trackingprotection.emailtracking.pbmode.enabled", false, locked);
+pref("privacy.trackingprotection.annotate_channels", false, locked);
+pref("privacy.annotate_channels.strict_list.enabled", false, locked);
+pref("privacy.socialtracking.block_cookies.enabled", false, locked);
+
+// Mozilla's Remote Settings lists that Firefox otherwise fetches at the first page (query stripping, permissions, classifier exceptions)
+pref("privacy.query_stripping.enabled", false, locked);
+pref("privacy.query_stripping.enabled.pbmode", false, locked);
+pref("privacy.query_stripping.strip_on_share.enabled", false, locked);
+pref("permissions.manager.remote.enabled", false, locked);
+pref("privacy.fingerprintingProtection.remoteOverrides.enabled", false, locked);
+pref("privacy.trackingprotection.consentmanager.skip.enabled", false, locked);
+pref("privacy.trackingprotection.consentmanager.skip.pbmode.enabled", false, locked);
 
 // Location, push, notifications, region lookups and updates off
 pref("geo.enabled", false, locked);
