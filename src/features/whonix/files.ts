@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { uidBaseOf, type DaemonContext } from '../../daemon/context.js';
 import { whonixQubeDir } from '../../daemon/paths.js';
 import { GW_ADDR, WS_MACHINE_ID, WS_TIMEZONE } from './identity.js';
-import { CONTROL_PASSWORD_FILE, GATEWAY_TOR_SUBDIR } from './tor-paths.js';
+import { CONTROL_PASSWORD_FILE, GATEWAY_TOR_SUBDIR, WORKSTATION_BROWSER_FILES, WORKSTATION_BROWSER_SUBDIR } from './tor-paths.js';
 
 export function whonixDir(ctx: DaemonContext, name: string): string {
   return whonixQubeDir(ctx.paths, name);
@@ -37,8 +37,8 @@ export async function workstationMounts(ctx: DaemonContext, name: string) {
   // Made at each start from the gateway's address on this workstation's link and the port plan, so a template never holds a stale one.
   const browser = browserConfig({ gatewayAddr: GW_ADDR });
   return [
-    ro(await put(ctx, name, 'policies.json', browser.policiesJson, 'browser'), BROWSER_FILES.policies),
-    ro(await put(ctx, name, 'bulkhead-workstation.js', browser.prefsJs, 'browser'), BROWSER_FILES.prefs),
+    ro(await put(ctx, name, WORKSTATION_BROWSER_FILES.policies, browser.policiesJson, WORKSTATION_BROWSER_SUBDIR), BROWSER_FILES.policies),
+    ro(await put(ctx, name, WORKSTATION_BROWSER_FILES.prefs, browser.prefsJs, WORKSTATION_BROWSER_SUBDIR), BROWSER_FILES.prefs),
     ro(await put(ctx, name, 'machine-id', `${WS_MACHINE_ID}\n`), '/etc/machine-id'),
     ro(await put(ctx, name, 'timezone', `${WS_TIMEZONE}\n`), '/etc/timezone'),
     ro('/usr/share/zoneinfo/UTC', '/etc/localtime'),

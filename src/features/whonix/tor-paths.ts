@@ -10,3 +10,6 @@ export const CONTROL_PASSWORD_FILE = 'control-password';
 export const CONTROL_FILTER_PID_FILE = 'control-filter.pid';
 /** Identity files of a workstation, each bind-mounted read-only at /etc/NAME. */
 export const WORKSTATION_FILES = ['machine-id', 'timezone', 'resolv.conf', 'hosts'] as const;
+/** Below the admin's directory of a workstation: its browser's policies and prefs, each bind-mounted read-only (gateway/browser-config.ts). */
+export const WORKSTATION_BROWSER_SUBDIR = 'browser';
+export const WORKSTATION_BROWSER_FILES = { policies: 'policies.json', prefs: 'bulkhead-workstation.js' } as const;

@@ -66,6 +66,8 @@ test('paths seen under a running state directory each name their entry', () => {
     ['run/whonix/gw/tor/torrc', 'gateway-torrc'],
     ['run/whonix/gw/control-password', 'gateway-control-password'],
     ['run/whonix/ws/machine-id', 'workstation-machine-id'],
+    ['run/whonix/ws/browser/policies.json', 'workstation-browser-policies'],
+    ['run/whonix/ws/browser/bulkhead-workstation.js', 'workstation-browser-prefs'],
     ['run/whonix/gw/control-filter.pid', 'gateway-control-filter-pid'],
     ['lab/tor-network.json', 'lab-tor-info'],
     ['lab/lab.json', 'lab-record'],

@@ -12,7 +12,15 @@ import { qubePaths } from '../../../runtime/ns/oci-config.js';
 import { UNIT_NAME } from '../../../service/unit.js';
 import { CREATING_PREFIX, INCOMING_PREFIX, MERGE_PREFIX, ROOT_IMAGE_PREFIX, TRASH_PREFIX, volumePathsOf } from '../../../storage/layout.js';
 import { SUPERVISOR_FILE } from '../../whonix/tor-supervisor.js';
-import { CONTROL_FILTER_PID_FILE, CONTROL_PASSWORD_FILE, GATEWAY_TOR_SUBDIR, TOR_DATA_DIR_IN_QUBE, WORKSTATION_FILES } from '../../whonix/tor-paths.js';
+import {
+  CONTROL_FILTER_PID_FILE,
+  CONTROL_PASSWORD_FILE,
+  GATEWAY_TOR_SUBDIR,
+  TOR_DATA_DIR_IN_QUBE,
+  WORKSTATION_BROWSER_FILES,
+  WORKSTATION_BROWSER_SUBDIR,
+  WORKSTATION_FILES,
+} from '../../whonix/tor-paths.js';
 import { KEY_FILE_NAME } from '../../../crypt/volume-key.js';
 import { uplinkRecordDir } from '../../../net/host-uplink/record.js';
 import { QUBES_RESTORE_STAGING_PREFIX } from '../../backup/qubes/restore.js';
@@ -1197,6 +1205,30 @@ export function footprintTable(opts: FootprintOptions): Artefact[] {
       encrypted: false,
       reveals: `the workstation's /etc/${f}: the same for every workstation (Whonix's identity)`,
       show: `cat STATE/run/whonix/WORKSTATION/${f}`,
+    })),
+    {
+      id: 'workstation-browser-dir',
+      layer: 'workstation',
+      pattern: rel(join(wsDir, WORKSTATION_BROWSER_SUBDIR)),
+      kind: 'dir',
+      presence: 'workstation',
+      survivesRemoval: false,
+      survivesReboot: true,
+      encrypted: false,
+      reveals: "that the workstation's browser was configured for its gateway",
+      show: `ls -la STATE/run/whonix/WORKSTATION/${WORKSTATION_BROWSER_SUBDIR}`,
+    },
+    ...Object.entries(WORKSTATION_BROWSER_FILES).map(([what, f]): Row => ({
+      id: `workstation-browser-${what}`,
+      layer: 'workstation',
+      pattern: rel(join(wsDir, WORKSTATION_BROWSER_SUBDIR, f)),
+      kind: 'file',
+      presence: 'workstation',
+      survivesRemoval: false,
+      survivesReboot: true,
+      encrypted: false,
+      reveals: "the workstation browser's proxy (the gateway address and SocksPort) and locked prefs: the same for every workstation",
+      show: `cat STATE/run/whonix/WORKSTATION/${WORKSTATION_BROWSER_SUBDIR}/${f}`,
     })),
 
     // ---- the lab ----
