@@ -23,7 +23,7 @@ export const TEMPLATE_SETS: Readonly<Record<string, TemplateSet>> = {
   'debian-12-workstation': {
     suite: 'bookworm',
     variant: 'minbase',
-    // firefox-esr: the workstation's browser; its proxy and privacy settings are mounted in at each start (src/features/whonix/browser.ts).
+    // firefox-esr: the workstation's browser; its proxy and privacy settings are made by gateway/browser-config.ts and mounted in at each workstation start.
     packages: [...BASE, 'torsocks', 'tzdata', 'firefox-esr'],
     doc: 'Workstation behind a gateway (Whonix-Workstation role), with Firefox ESR configured for the gateway',
   },
