@@ -296,6 +296,11 @@ rpc
   .argument('<answer>', 'allow|deny')
   .option('--target <qube>', 'which candidate receives the call (allow)')
   .action(act(async (id: string, a: string, o: { target?: string }) => (await import('./verbs/rpc.js')).rpcAnswer(id, a, o)));
+program
+  .command('gui')
+  .description("show qubes' windows on an X display, framed in their label colour (the window service; Wayland through XWayland)")
+  .option('--display <display>', 'the X display (default $DISPLAY)')
+  .action(act(async (o: { display?: string }) => (await import('./verbs/gui.js')).gui(o)));
 const clipboard = program.command('clipboard').description("copy a qube's clipboard to the admin side, or paste it into a qube (policy qubes.ClipboardPaste)");
 clipboard
   .command('copy')

@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'ERR_FORENSICS'
   | 'ERR_QUBES_BACKUP'
   | 'ERR_DISPLAY_PROTOCOL'
+  /** The admin's X display cannot be used by the window service (none, not local, not 24-bit TrueColor). */
+  | 'ERR_DISPLAY'
   | 'ERR_INTERNAL';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {

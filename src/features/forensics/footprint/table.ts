@@ -55,6 +55,10 @@ export const SETUP_PACKAGES = [
   'sleuthkit',
   'scrypt',
   'zstd',
+  'xvfb',
+  'x11-utils',
+  'xdotool',
+  'imagemagick',
 ] as const;
 
 /** Where the CLI is linked by scripts/setup. */
