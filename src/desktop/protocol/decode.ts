@@ -140,7 +140,12 @@ export function parseBody(kind: MessageKind, window: number, b: Uint8Array): Mes
 
 /** Incremental reader for one direction: push chunks as they come, get whole messages back. */
 export class Decoder {
-  private buf = new Uint8Array(0);
+  // Chunks of a message not yet whole are kept apart and joined once, when it is: a 4 MiB PIXELS message
+  // arriving in 64 KiB reads is copied once, not once per read.
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+  /** Bytes needed before anything new can be read: a header, or the header and body of the message begun. */
+  private need = HEADER_BYTES;
   private readonly accepts: ReadonlySet<MessageKind>;
 
   constructor(readonly direction: Direction) {
@@ -149,35 +154,60 @@ export class Decoder {
 
   /** Bytes held for an incomplete message (bounded by one message's limit plus a header). */
   get pending(): number {
-    return this.buf.length;
+    return this.size;
+  }
+
+  /** The header at `at`, checked; the whole message's length. */
+  private header(joined: Uint8Array, at: number): { kind: MessageKind; window: number; length: number } {
+    const v = new DataView(joined.buffer, joined.byteOffset + at, HEADER_BYTES);
+    const type = v.getUint32(0, true);
+    const window = v.getUint32(4, true);
+    const length = v.getUint32(8, true);
+    const kind = KIND_OF.get(type);
+    if (!kind || !this.accepts.has(kind)) throw protocolError('type', `${type} is not a message ${this.direction}`);
+    if (length > MAX_BODY[kind]) throw protocolError(`${kind}.length`, `${length} bytes is over ${MAX_BODY[kind]}`);
+    if (!VARIABLE.has(kind) && length !== MAX_BODY[kind]) throw protocolError(`${kind}.length`, `${length} bytes, want ${MAX_BODY[kind]}`);
+    return { kind, window, length };
   }
 
   push(chunk: Uint8Array): Message[] {
-    const joined = new Uint8Array(this.buf.length + chunk.length);
-    joined.set(this.buf, 0);
-    joined.set(chunk, this.buf.length);
+    if (chunk.length === 0) return [];
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size < this.need) return [];
+    let joined: Uint8Array;
+    // A body is copied out of the caller's chunk, but is a view of a buffer joined here (nobody else holds it).
+    const own = this.chunks.length > 1;
+    if (!own) joined = chunk;
+    else {
+      joined = new Uint8Array(this.size);
+      let o = 0;
+      for (const c of this.chunks) {
+        joined.set(c, o);
+        o += c.length;
+      }
+    }
     const out: Message[] = [];
     let at = 0;
+    this.need = HEADER_BYTES;
     while (joined.length - at >= HEADER_BYTES) {
-      const v = new DataView(joined.buffer, joined.byteOffset + at, HEADER_BYTES);
-      const type = v.getUint32(0, true);
-      const window = v.getUint32(4, true);
-      const length = v.getUint32(8, true);
-      const kind = KIND_OF.get(type);
-      if (!kind || !this.accepts.has(kind)) throw protocolError('type', `${type} is not a message ${this.direction}`);
-      if (length > MAX_BODY[kind]) throw protocolError(`${kind}.length`, `${length} bytes is over ${MAX_BODY[kind]}`);
-      if (!VARIABLE.has(kind) && length !== MAX_BODY[kind]) throw protocolError(`${kind}.length`, `${length} bytes, want ${MAX_BODY[kind]}`);
-      if (joined.length - at - HEADER_BYTES < length) break;
-      const body = joined.slice(at + HEADER_BYTES, at + HEADER_BYTES + length);
+      const { kind, window, length } = this.header(joined, at);
+      if (joined.length - at - HEADER_BYTES < length) {
+        this.need = HEADER_BYTES + length;
+        break;
+      }
+      const body = own ? joined.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length) : joined.slice(at + HEADER_BYTES, at + HEADER_BYTES + length);
       out.push(parseBody(kind, window, body));
       at += HEADER_BYTES + length;
     }
-    this.buf = joined.slice(at);
+    const rest = joined.slice(at);
+    this.chunks = rest.length ? [rest] : [];
+    this.size = rest.length;
     return out;
   }
 
   /** At the end of the stream: a partial message left over is a fault, not silence. */
   end(): void {
-    if (this.buf.length > 0) throw protocolError('stream', `ended inside a message (${this.buf.length} bytes left)`);
+    if (this.size > 0) throw protocolError('stream', `ended inside a message (${this.size} bytes left)`);
   }
 }

@@ -192,3 +192,24 @@ test('fuzz: mutated streams decode or fail with ERR_DISPLAY_PROTOCOL, never anyt
     }
   }
 });
+
+test('a full-size PIXELS message in socket-sized reads comes out whole, with the header refused as soon as it is read', () => {
+  const data = new Uint8Array(1280 * 800 * 4).map((_, i) => i & 0xff);
+  const m: Message = { kind: 'pixels', window: 1, x: 0, y: 0, width: 1280, height: 800, data };
+  const b = encode(m);
+  const d = new Decoder('to-client');
+  const got: Message[] = [];
+  for (let at = 0; at < b.length; at += 65536) {
+    got.push(...d.push(b.subarray(at, at + 65536)));
+    assert.ok(d.pending <= b.length);
+  }
+  d.end();
+  assert.deepEqual(got, [m]);
+  // A header over the limit fails with its first 12 bytes, before any body is held.
+  const bad = encode(m).slice(0, 12);
+  new DataView(bad.buffer).setUint32(8, 16 + 4 * 1024 * 1024 + 1, true);
+  assert.match(
+    code(() => new Decoder('to-client').push(bad)),
+    /pixels.length/,
+  );
+});
