@@ -19,6 +19,7 @@ let xc: XConnection;
 let source: FakeDisplays;
 let service: WindowService;
 const painted: string[] = [];
+const logs: string[] = [];
 
 const until = async (what: string, cond: () => boolean, ms = 5000): Promise<void> => {
   const end = Date.now() + ms;
@@ -93,7 +94,7 @@ before(async () => {
   source = new FakeDisplays();
   source.add('work', LABEL_COLOURS.blue, false);
   source.add('vault', LABEL_COLOURS.black, false);
-  service = new WindowService({ xc, source, retryMs: 100, painted: (q, w) => painted.push(`${q}/${w}`) });
+  service = new WindowService({ xc, source, retryMs: 100, painted: (q, w) => painted.push(`${q}/${w}`), log: (m) => logs.push(m) });
   service.start();
   await until('both qubes attached', () => source.attached('work') && source.attached('vault'));
   source.send('work', { kind: 'hello', window: 0, version: 1, screenWidth: 1920, screenHeight: 1080 });
@@ -202,6 +203,35 @@ test('a popup off screen is framed and kept inside the screen; a transient windo
   await until('popup gone', () => byTitle('[work] menu') === undefined);
 });
 
+test('a popup the size of the screen is drawn as a managed window, not an unmovable sheet', async () => {
+  openWindow('work', 14, { x: 0, y: 0, width: 3000, height: 2000, title: 'sheet', popup: true });
+  await until('sheet shown', () => byTitle('[work] sheet') !== undefined);
+  const w = byTitle('[work] sheet')!;
+  assert.match(screen.x('xwininfo', ['-id', String(w.id)]), /Override Redirect State: no/);
+  const menu = (openWindow('work', 15, { x: 10, y: 10, width: 100, height: 50, title: 'small menu', popup: true }), 15);
+  await until('menu shown', () => byTitle('[work] small menu') !== undefined);
+  assert.match(screen.x('xwininfo', ['-id', String(byTitle('[work] small menu')!.id)]), /Override Redirect State: yes/);
+  source.send('work', { kind: 'destroy', window: 14 }, { kind: 'destroy', window: menu });
+  await until('gone', () => byTitle('[work] sheet') === undefined && byTitle('[work] small menu') === undefined);
+});
+
+test("a qube past the admin side's pixel budget loses its display; other qubes keep theirs", async () => {
+  source.add('flood', LABEL_COLOURS.red);
+  await until('flood attached', () => source.attached('flood'));
+  source.send('flood', { kind: 'hello', window: 0, version: 1, screenWidth: 3840, screenHeight: 2160 });
+  // Each window is cut to the admin screen (1274 x 1018 here); 64 of them would hold 330 MB of the admin X server.
+  for (let i = 1; i <= 64; i++) {
+    source.send('flood', { kind: 'create', window: i, x: 0, y: 0, width: 3840, height: 2160, popup: false, fullscreen: false, transientFor: 0 });
+  }
+  await until('flood dropped', () => !source.attached('flood') || source.qubes.get('flood')!.peer!.readableEnded);
+  await until('no flood window', () => !tree().some((t) => t.title.startsWith('[flood]')));
+  assert.ok(
+    logs.some((l) => l.startsWith('display of flood: ') && l.includes("over the admin side's budget")),
+    logs.join('\n'),
+  );
+  assert.ok(byTitle('[work] hello from work'), 'work keeps its window');
+});
+
 test('keys typed into the focused window reach only its qube, as keysyms; the clipboard keys never reach it', async () => {
   const work = byTitle('[work] hello from work')!;
   const vault = tree().find((t) => t.title.startsWith('[vault] '))!;
@@ -293,6 +323,10 @@ test('a fault on one qube stream takes only that qube off the screen; a daemon r
   // A PIXELS rectangle outside its window: the admin side's own table refuses it and drops the stream.
   source.send('vault', { kind: 'pixels', window: 21, x: W, y: 0, width: 10, height: 10, data: solid(10, 10, 0) });
   await until('vault gone', () => !tree().some((t) => t.title.startsWith('[vault] ')));
+  assert.ok(
+    logs.some((l) => l.startsWith('display of vault: ') && l.includes('outside the')),
+    logs.join('\n'),
+  );
   assert.ok(byTitle('[work] hello from work'), 'work stays');
   // The event stream ends (the daemon restarted): every display is opened again.
   const opens = source.opens;

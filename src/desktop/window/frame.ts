@@ -71,3 +71,22 @@ export function rowBands(width: number, height: number, maxBytes: number): { y: 
 export function contentOfFrame(outer: Size, frame = FRAME_PX): Size {
   return { width: Math.max(1, outer.width - 2 * frame), height: Math.max(1, outer.height - 2 * frame) };
 }
+
+/**
+ * Whether a popup (override-redirect: no window manager moves, stacks or closes it) stays one. A popup
+ * that would cover most of the admin screen is drawn as an ordinary managed window instead (as Qubes'
+ * guid does), so a qube cannot lay an unmovable sheet over the admin's session.
+ */
+export function keepsOverrideRedirect(content: Size, screen: Size): boolean {
+  return !(content.width * 10 >= screen.width * 9 && content.height * 10 >= screen.height * 9);
+}
+
+/** Pixels one qube may keep on the admin X server (its windows' pixmaps, 4 bytes a pixel): past it, its display is dropped. */
+export const QUBE_PIXEL_BUDGET_BYTES = 128 * 1024 * 1024;
+
+/** Whether windows of these content sizes fit the budget. */
+export function fitsPixelBudget(sizes: Iterable<Size>, budget = QUBE_PIXEL_BUDGET_BYTES): boolean {
+  let bytes = 0;
+  for (const s of sizes) bytes += s.width * s.height * 4;
+  return bytes <= budget;
+}

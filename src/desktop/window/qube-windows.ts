@@ -2,7 +2,7 @@
 import { LIMITS, WindowTable, protocolError, type AgentMessage, type ClientMessage } from '../protocol/index.js';
 import type { XConnection } from '../x11/connection.js';
 import { AdminWindow } from './admin-window.js';
-import { placeWindow } from './frame.js';
+import { fitsPixelBudget, keepsOverrideRedirect, placeWindow, type Size } from './frame.js';
 import { composeTitle } from './title.js';
 
 export interface QubeWindowsHooks {
@@ -43,15 +43,22 @@ export class QubeWindows {
     switch (m.kind) {
       case 'create': {
         const parent = m.transientFor ? (this.shown.get(m.transientFor)?.frame ?? null) : null;
-        const w = new AdminWindow(this.xc, placeWindow(m, screen), { qube: this.qube, colour: this.colour, popup: m.popup, transientFor: parent });
+        const place = placeWindow(m, screen);
+        this.budget(place.content);
+        const popup = m.popup && keepsOverrideRedirect(place.content, screen);
+        const w = new AdminWindow(this.xc, place, { qube: this.qube, colour: this.colour, popup, transientFor: parent });
         w.setTitle(composeTitle(this.qube, ''));
         this.shown.set(m.window, w);
         this.hooks.added(w.frame, this, m.window);
         return;
       }
-      case 'configure':
-        this.must(m.window).place(placeWindow({ ...m, fullscreen: false }, screen));
+      case 'configure': {
+        const w = this.must(m.window);
+        const place = placeWindow({ ...m, fullscreen: false }, screen);
+        this.budget(place.content, w.size);
+        w.place(place);
         return;
+      }
       case 'map':
         this.must(m.window).map();
         return;
@@ -73,6 +80,12 @@ export class QubeWindows {
         this.hooks.painted?.(this.qube, m.window);
         return;
     }
+  }
+
+  /** The admin X server keeps every window's pixels: a qube's windows together stay under QUBE_PIXEL_BUDGET_BYTES. */
+  private budget(next: Size, replacing?: Size): void {
+    const sizes = [...this.shown.values()].map((w) => w.size).filter((s) => s !== replacing);
+    if (!fitsPixelBudget([...sizes, next])) throw protocolError('window', `over the admin side's budget of window pixels for one qube`);
   }
 
   private must(win: number): AdminWindow {

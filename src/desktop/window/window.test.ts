@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FocusTracker } from './focus.js';
-import { FRAME_PX, contentOfFrame, placeWindow, rowBands, visiblePart } from './frame.js';
+import { FRAME_PX, QUBE_PIXEL_BUDGET_BYTES, contentOfFrame, fitsPixelBudget, keepsOverrideRedirect, placeWindow, rowBands, visiblePart } from './frame.js';
 import { clipboardKey, keysymOf, MOD, type KeyboardMapping } from './keys.js';
 import { composeTitle, wmClass } from './title.js';
 import { Decoder, encode } from '../protocol/index.js';
@@ -149,4 +149,21 @@ test('focus: input only for the window that has it; pointer-root focus is not fo
   f.focusIn(1, 0);
   assert.equal(f.focusOut(1, 3), true);
   assert.equal(f.allows(1), false);
+});
+
+test('a popup covering most of the screen is no longer override-redirect; menus and tooltips stay popups', () => {
+  assert.equal(keepsOverrideRedirect({ width: 200, height: 300 }, SCREEN), true);
+  assert.equal(keepsOverrideRedirect({ width: 1274, height: 300 }, SCREEN), true, 'a wide strip');
+  assert.equal(keepsOverrideRedirect({ width: 300, height: 794 }, SCREEN), true, 'a tall strip');
+  assert.equal(keepsOverrideRedirect({ width: 1152, height: 720 }, SCREEN), false, '90 % both ways');
+  assert.equal(keepsOverrideRedirect(placeWindow(req(-10, -10, 3840, 2160), SCREEN).content, SCREEN), false);
+});
+
+test("a qube's window pixels on the admin X server stay under the budget", () => {
+  const full = { width: 1920, height: 1080 };
+  const n = Math.floor(QUBE_PIXEL_BUDGET_BYTES / (1920 * 1080 * 4));
+  assert.equal(fitsPixelBudget(Array.from({ length: n }, () => full)), true);
+  assert.equal(fitsPixelBudget(Array.from({ length: n + 1 }, () => full)), false);
+  assert.equal(fitsPixelBudget([]), true);
+  assert.equal(fitsPixelBudget([{ width: 10, height: 10 }], 399), false);
 });
