@@ -300,7 +300,8 @@ program
   .command('gui')
   .description("show qubes' windows on an X display, framed in their label colour (the window service; Wayland through XWayland)")
   .option('--display <display>', 'the X display (default $DISPLAY)')
-  .action(act(async (o: { display?: string }) => (await import('./verbs/gui.js')).gui(o)));
+  .option('--stop', 'end the window service of that display')
+  .action(act(async (o: { display?: string; stop?: boolean }) => (await import('./verbs/gui.js')).gui(o)));
 const clipboard = program.command('clipboard').description("copy a qube's clipboard to the admin side, or paste it into a qube (policy qubes.ClipboardPaste)");
 clipboard
   .command('copy')

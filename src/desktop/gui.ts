@@ -1,6 +1,7 @@
 // `bulkhead gui`: the window service for one X display, until SIGTERM or SIGINT.
 import { resolvePaths } from '../daemon/paths.js';
 import { BulkheadError } from '../errors/index.js';
+import { livePid, pidAlive, pollFor } from '../exec/index.js';
 import { apiDisplaySource } from './api-source.js';
 import { WindowService } from './service.js';
 import { checkDisplay, claimRecord, guiRecordFile, releaseRecord } from './service-record.js';
@@ -44,4 +45,16 @@ export async function runGui(o: GuiOptions): Promise<string> {
   } finally {
     releaseRecord(file);
   }
+}
+
+/** `bulkhead gui --stop`: ends the service of a display by its pid record (pid and start time, never a reused pid). */
+export async function stopGui(o: GuiOptions): Promise<string> {
+  const display = displayToServe(o.display, process.env);
+  const file = guiRecordFile(display);
+  const pid = livePid(file);
+  if (pid === null) return `no window service runs for ${display}\n`;
+  process.kill(pid, 'SIGTERM');
+  const gone = await pollFor(() => !pidAlive(pid), 10000, 50);
+  if (!gone) throw new BulkheadError('ERR_TIMEOUT', `the window service for ${display} (pid ${pid}) did not end within 10 s`);
+  return `stopped the window service for ${display} (pid ${pid})\n`;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { mkdirSync } from 'node:fs';
-import { ensureWindowService, DISPLAY_UPGRADE, LABEL_COLOURS } from '../../src/desktop/index.js';
+import { ensureWindowService, stopGui, DISPLAY_UPGRADE, LABEL_COLOURS } from '../../src/desktop/index.js';
 import { Decoder, encode, type ClientMessage } from '../../src/desktop/protocol/index.js';
 import { guiRecordFile } from '../../src/desktop/service-record.js';
 import { livePid, pidAlive } from '../../src/exec/index.js';
@@ -118,7 +118,7 @@ test('keys go to the qube over the stream; Ctrl-Shift-C/V reach the API, not the
   assert.ok(!received.some((m) => m.kind === 'key' && [0x63, 0x43, 0x76, 0x56].includes(m.keysym)));
 });
 
-test('after a daemon restart the service attaches again; SIGTERM ends it and takes its record', async () => {
+test('after a daemon restart the service attaches again; gui --stop (SIGTERM) ends it and takes its record', async () => {
   const before = streams;
   await stopFakeDaemon();
   await until('window gone with the daemon', () => !tree().some((w) => w.title === '[work] via api'));
@@ -126,8 +126,13 @@ test('after a daemon restart the service attaches again; SIGTERM ends it and tak
   await until('reattached', () => streams > before && tree().some((w) => w.title === '[work] via api'));
   const file = guiRecordFile(screen.display);
   const pid = livePid(file)!;
-  process.kill(pid, 'SIGTERM');
-  await until('exited', () => !pidAlive(pid), 10000);
+  // `bulkhead gui --stop`: SIGTERM to the recorded process, then wait for it to end.
+  assert.equal(await stopGui({ display: screen.display }), `stopped the window service for ${screen.display} (pid ${pid})\n`);
+  assert.equal(pidAlive(pid), false);
   assert.equal(existsSync(file), false, 'pid record removed');
   await until('windows gone', () => !tree().some((w) => w.title.startsWith('[work]')));
+});
+
+test('gui --stop with no service running says so', async () => {
+  assert.equal(await stopGui({ display: screen.display }), `no window service runs for ${screen.display}\n`);
 });

@@ -1,6 +1,6 @@
-// Verb gui: the admin-side window service for one X display (Qubes' guid), in the foreground until SIGTERM.
-import { runGui } from '../../desktop/index.js';
+// Verb gui: the admin-side window service for one X display (Qubes' guid), in the foreground until SIGTERM; --stop ends it.
+import { runGui, stopGui } from '../../desktop/index.js';
 
-export function gui(o: { display?: string }): Promise<string> {
-  return runGui({ display: o.display });
+export function gui(o: { display?: string; stop?: boolean }): Promise<string> {
+  return o.stop ? stopGui({ display: o.display }) : runGui({ display: o.display });
 }

@@ -1,0 +1,53 @@
+# The desktop: windows of work and of a disposable on the admin's screen, framed in their label colour and
+# titled [QUBE] by the admin side (docs/desktop.md). With no DISPLAY the step runs on an Xvfb of its own.
+# Screenshots go to $DEMO_OUT/desktop (default demo-output/desktop beside the checkout).
+# Sourced by scripts/demo with $BH set and work (blue) running.
+
+shots="${DEMO_OUT:-$PWD/demo-output}/desktop"
+mkdir -p "$shots"
+desk_xvfb=""
+desk_pids=()
+if [[ -z "${DISPLAY:-}" ]]; then
+  for n in $(seq 140 199); do [[ -e /tmp/.X11-unix/X$n || -e /tmp/.X$n-lock ]] || break; done
+  Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 &
+  desk_xvfb=$!
+  export DISPLAY=":$n"
+  for _ in $(seq 1 100); do [[ -e /tmp/.X11-unix/X$n ]] && break; sleep 0.05; done
+  echo "--- no display here: an Xvfb of the demo's own on $DISPLAY (pid $desk_xvfb)"
+fi
+
+desk_wait_title() { # waits until a top-level window's title starts with $1; prints the xwininfo line
+  for _ in $(seq 1 150); do
+    xwininfo -root -tree | grep -F "\"$1" && return 0
+    sleep 0.1
+  done
+  echo "no window titled $1..." >&2
+  return 1
+}
+
+echo "--- bulkhead run work -- xterm: the qube's display starts, and the window service (bulkhead gui) for $DISPLAY"
+"$BH" run work -- xterm -geometry 72x16+60+60 -title 'notes from work' -e sh -c 'echo "hello from $(hostname)"; sleep 600' &
+desk_pids+=($!)
+desk_wait_title "[work] "
+echo "--- a title forged by the qube keeps the real prefix"
+"$BH" run work -- xterm -geometry 50x6+200+420 -title '[vault] passwords' -e sleep 600 &
+desk_pids+=($!)
+desk_wait_title "[work] [vault] passwords"
+echo "--- a window from a new disposable, framed in its own colour"
+"$BH" run --dispvm default-dvm -- xterm -geometry 60x10+640+120 -title 'a disposable' -e sleep 600 &
+desk_pids+=($!)
+desk_wait_title "[disp" || echo "(no window from the disposable: its display did not start)"
+sleep 0.5
+import -window root "$shots/desktop.png"
+echo "screenshot: $shots/desktop.png"
+xwininfo -root -tree | grep -F '"[' | tee "$shots/windows.txt"
+
+# The runs end with their xterms; the window service of this display is stopped by its pid record.
+for p in "${desk_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+for p in "${desk_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+"$BH" gui --stop
+if [[ -n "$desk_xvfb" ]]; then
+  kill "$desk_xvfb" 2>/dev/null || true
+  wait "$desk_xvfb" 2>/dev/null || true
+  unset DISPLAY
+fi
