@@ -3,6 +3,11 @@
 # Screenshots go to $DEMO_OUT/desktop (default demo-output/desktop beside the checkout).
 # Sourced by scripts/demo with $BH set and work (blue) running.
 
+desk_status=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$BULKHEAD_HOME/admin/admin.sock" http://bulkhead/displays || true)
+if [[ "$desk_status" != 200 ]]; then
+  echo "(this daemon has no display routes (GET /displays: $desk_status): the qube side of the desktop is not built in; step skipped)"
+  return 0
+fi
 shots="${DEMO_OUT:-$PWD/demo-output}/desktop"
 mkdir -p "$shots"
 desk_xvfb=""
