@@ -266,6 +266,20 @@ test('keys typed into the focused window reach only its qube, as keysyms; the cl
   await new Promise((r) => setTimeout(r, 100));
   const keys = wq.received.filter((m) => m.kind === 'key').map((m) => (m.kind === 'key' ? m.keysym : 0));
   assert.ok(!keys.some((k) => k === 0x63 || k === 0x43 || k === 0x76 || k === 0x56), `clipboard keys leaked: ${keys.map((k) => k.toString(16))}`);
+  // A click in a menu of the focused qube goes to the menu, and the window that opened it keeps the focus.
+  openWindow('work', 16, { x: 900, y: 600, width: 120, height: 80, title: 'a menu', popup: true, transientFor: 11 });
+  await until('menu', () => byTitle('[work] a menu') !== undefined);
+  const menu = byTitle('[work] a menu')!;
+  wq.received.length = 0;
+  screen.x('xdotool', ['mousemove', String(menu.x + FRAME_PX + 5), String(menu.y + FRAME_PX + 6), 'click', '1']);
+  await until('menu click', () => wq.received.some((m) => m.kind === 'button' && !m.pressed));
+  assert.deepEqual(
+    wq.received.find((m) => m.kind === 'button' && m.pressed),
+    { kind: 'button', window: 16, button: 1, pressed: true, x: 5, y: 6 },
+  );
+  assert.ok(!wq.received.some((m) => m.kind === 'focus'), 'focus stays with the window that opened the menu');
+  source.send('work', { kind: 'destroy', window: 16 });
+  await until('menu gone', () => byTitle('[work] a menu') === undefined);
   // A click in the other window moves focus there; the click and the motion go to vault, window-relative.
   vq.received.length = 0;
   screen.x('xdotool', ['mousemove', String(vault.x + FRAME_PX + 10), String(vault.y + FRAME_PX + 20), 'click', '1']);

@@ -30,6 +30,8 @@ export class AdminWindow {
   /** Size of the content as last set by us, so our own ConfigureNotify is not taken for the admin's resize. */
   size: Size;
   at: Rect;
+  /** Drawn override-redirect (a menu or tooltip that stayed a popup). */
+  readonly popup: boolean;
 
   constructor(
     private readonly xc: XConnection,
@@ -43,6 +45,7 @@ export class AdminWindow {
     this.gc = X.AllocID();
     this.size = place.content;
     this.at = place.frame;
+    this.popup = o.popup;
     const f = place.frame;
     // The frame is the label colour: its background shows in the FRAME_PX band the content child leaves uncovered.
     X.CreateWindow(this.frame, xc.root, f.x, f.y, f.width, f.height, 0, 0, INPUT_OUTPUT, 0, {

@@ -41,6 +41,17 @@ export class InputRouter {
     this.focus.forget(frame);
   }
 
+  /**
+   * Pointer input for `frame`: the focused window, or a popup (menu) of the focused window's qube, which
+   * takes clicks without taking the focus from the window that opened it (the keys stay with that window).
+   */
+  private pointerAllowed(frame: number): boolean {
+    if (this.focus.allows(frame)) return true;
+    const o = this.byFrame.get(frame);
+    const f = this.focus.focused;
+    return !!o && f !== null && o.qube.windowOf(o.win)?.popup === true && this.byFrame.get(f)?.qube === o.qube;
+  }
+
   private to(frame: number, m: ClientMessage): void {
     this.byFrame.get(frame)?.qube.send(m);
   }
@@ -99,18 +110,18 @@ export class InputRouter {
       }
       case 'ButtonPress':
       case 'ButtonRelease': {
-        if (e.name === 'ButtonPress' && !this.focus.allows(e.wid)) {
+        if (e.name === 'ButtonPress' && !this.pointerAllowed(e.wid)) {
           // Click to focus: the service gives the window focus itself (with or without a window manager).
           this.xc.X.SetInputFocus(e.wid, REVERT_TO_PARENT);
           const prev = this.focus.focused;
           if (this.focus.set(e.wid)) this.focusChange(prev, e.wid);
         }
-        if (!this.focus.allows(e.wid) || e.keycode < 1 || e.keycode > 5) return;
+        if (!this.pointerAllowed(e.wid) || e.keycode < 1 || e.keycode > 5) return;
         this.to(e.wid, { kind: 'button', window: win, button: e.keycode, pressed: e.name === 'ButtonPress', x: e.x - FRAME_PX, y: e.y - FRAME_PX });
         return;
       }
       case 'MotionNotify':
-        if (this.focus.allows(e.wid)) this.to(e.wid, { kind: 'motion', window: win, x: e.x - FRAME_PX, y: e.y - FRAME_PX });
+        if (this.pointerAllowed(e.wid)) this.to(e.wid, { kind: 'motion', window: win, x: e.x - FRAME_PX, y: e.y - FRAME_PX });
         return;
       case 'ConfigureNotify': {
         const w = o.qube.windowOf(win);
