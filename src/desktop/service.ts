@@ -52,6 +52,7 @@ export class WindowService {
   }
 
   private async run(): Promise<void> {
+    let unreachable = '';
     while (!this.stopped) {
       try {
         this.following = await this.o.source.follow((e) => {
@@ -61,8 +62,12 @@ export class WindowService {
         for (const q of await this.o.source.displays()) this.attach(q);
         await this.following.closed;
         if (!this.stopped) this.log('the daemon went away; waiting for it');
+        unreachable = '';
       } catch (e) {
-        if (!this.stopped) this.log(`cannot reach the daemon: ${(e as Error).message}`);
+        // Said once while the daemon stays away, not once a second.
+        const why = `cannot reach the daemon: ${(e as Error).message}`;
+        if (!this.stopped && why !== unreachable) this.log(why);
+        unreachable = why;
       }
       this.following = null;
       if (!this.stopped) await new Promise<void>((r) => ((this.wake = r), setTimeout(r, this.o.retryMs ?? 1000)));
