@@ -64,6 +64,7 @@ export class WindowService {
         if (!this.stopped) this.log('the daemon went away; waiting for it');
         unreachable = '';
       } catch (e) {
+        this.following?.stop();
         // Said once while the daemon stays away, not once a second.
         const why = `cannot reach the daemon: ${(e as Error).message}`;
         if (!this.stopped && why !== unreachable) this.log(why);
