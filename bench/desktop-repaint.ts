@@ -1,6 +1,7 @@
 // Benchmark: a full 1280x800 repaint of a qube window shown on the admin display by the window service (Xvfb),
 // time per repaint and frames per second of an animating window; writes bench/results/desktop-repaint.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { LABEL_COLOURS, WindowService, openDisplay } from '../src/desktop/index.js';
 import { FakeDisplays } from '../test/integration/helpers/display-source.js';
 import { startAdminDisplay } from '../test/integration/helpers/xvfb.js';
@@ -92,6 +93,8 @@ try {
       { metric: 'full 1280x800 repaint shown (sent to on screen), p50 / p95', value: `${round(p50)} / ${round(pct(latencies, 95))}`, unit: 'ms' },
       { metric: 'animating 1280x800 window, frames shown per second', value: round(FRAMES / streamSeconds), unit: 'fps' },
     ],
+    /** The machine's 1-minute load when measured: the numbers are only comparable on an idle machine. */
+    load_average: round(loadavg()[0]!),
     node: process.version,
     date: new Date().toISOString(),
   };
