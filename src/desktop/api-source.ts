@@ -1,6 +1,7 @@
 // The display source on the admin API's Unix socket: GET /displays, the event stream, the display stream (an HTTP upgrade), the clipboard.
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { createClient, routes, type Transport } from '../contract/index.js';
 import { BulkheadError } from '../errors/index.js';
 import type { DisplayEvent, DisplaySource, Following } from './source.js';
 
@@ -18,7 +19,8 @@ function failure(status: number, text: string): BulkheadError {
   }
 }
 
-function request(socketPath: string, method: string, path: string, body?: unknown): Promise<unknown> {
+/** One JSON request on the admin socket: the status and the parsed body (the reply bounded to MAX_REPLY). */
+function exchange(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = http.request(
@@ -33,18 +35,25 @@ function request(socketPath: string, method: string, path: string, body?: unknow
         });
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          if ((res.statusCode ?? 500) >= 400) return reject(failure(res.statusCode ?? 500, text));
+          let parsed: unknown = text;
           try {
-            resolve(text ? JSON.parse(text) : {});
+            parsed = text ? JSON.parse(text) : {};
           } catch {
-            reject(new BulkheadError('ERR_DISPLAY', `${path}: not JSON`));
+            /* an error page in text */
           }
+          resolve({ status: res.statusCode ?? 500, body: parsed });
         });
       },
     );
     req.on('error', reject);
     req.end(data);
   });
+}
+
+async function request(socketPath: string, method: string, path: string): Promise<unknown> {
+  const r = await exchange(socketPath, method, path);
+  if (r.status >= 400) throw failure(r.status, typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
+  return r.body;
 }
 
 /** Which qubes a `GET /displays` answer names (anything else in it is ignored). */
@@ -68,6 +77,9 @@ export function displayEventOf(line: string): DisplayEvent | null {
 }
 
 export function apiDisplaySource(socketPath: string): DisplaySource {
+  // The clipboard routes are the contract's (the same calls as `bulkhead clipboard`); /displays, the event stream and the upgrade are read here.
+  const transport: Transport = (req) => exchange(socketPath, req.method, req.path, req.body);
+  const client = createClient(routes, transport);
   return {
     async displays() {
       return displayQubes(await request(socketPath, 'GET', '/displays'));
@@ -118,7 +130,7 @@ export function apiDisplaySource(socketPath: string): DisplaySource {
       });
     },
     async clipboard(action, qube) {
-      await request(socketPath, 'POST', `/clipboard/${action}`, { qube });
+      await client.call(action === 'copy' ? 'clipboard.copy' : 'clipboard.paste', { body: { qube } });
     },
   };
 }
