@@ -25,6 +25,7 @@ export const backupCreateResult = z.object({
   sourceBytes: count,
   seconds: count,
 });
+export type CreateResult = z.infer<typeof backupCreateResult>;
 export const backupRestoreResult = z.object({
   restored: z.array(z.object({ name: z.string(), as: z.string(), klass: z.string() })),
   skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
