@@ -61,3 +61,19 @@ test('replies are checked under test or when asked, never when turned off (bench
   assert.equal(checkingReplies({ BULKHEAD_CHECK_CONTRACT: '1' }), true);
   assert.equal(checkingReplies({ BULKHEAD_TEST_RUN: 'bh1', BULKHEAD_CHECK_CONTRACT: '0' }), false);
 });
+
+test('a refused value names its field: BulkheadErrors that carry one pass it to the error body', async () => {
+  const { validateName } = await import('../model/names.js');
+  let err: unknown;
+  try {
+    validateName('1abc');
+  } catch (e) {
+    err = e;
+  }
+  const b = errorBody(err);
+  assert.equal(b.status, 400);
+  assert.equal(b.body.error, 'ERR_INVALID_NAME');
+  assert.equal(b.body.field, 'name');
+  const { BulkheadError } = await import('../errors/index.js');
+  assert.equal('field' in errorBody(new BulkheadError('ERR_QUBE_RUNNING', 'x')).body, false);
+});

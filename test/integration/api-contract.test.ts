@@ -79,6 +79,14 @@ describe('API contract', { timeout: 180_000 }, () => {
       (e: unknown) => e instanceof ApiError && e.status === 400 && e.code === 'ERR_BAD_REQUEST' && e.field === 'label',
     );
     await assert.rejects(
+      c.call('qubes.create', { body: { name: '1abc', class: 'app', label: 'red', template: 'debian-12' } }),
+      (e: unknown) => e instanceof ApiError && e.status === 400 && e.code === 'ERR_INVALID_NAME' && e.field === 'name',
+    );
+    await assert.rejects(
+      c.call('prefs.set', { params: { name: 'nosuch-either' }, body: { value: '1' } } as never),
+      (e: unknown) => e instanceof TypeError && /parameter 'key' is missing/.test(e.message),
+    );
+    await assert.rejects(
       c.call('firewall.add', { params: { name: 'nosuch' }, body: { rule: 'action=drop' } }),
       (e: unknown) => e instanceof ApiError && e.status === 404 && e.code === 'ERR_NO_SUCH_QUBE',
     );
