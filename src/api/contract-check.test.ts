@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { z } from 'zod';
 import { routes } from '../contract/index.js';
-import { compareRoutes, holdToContract } from './contract-check.js';
+import { checkingReplies, compareRoutes, holdToContract } from './contract-check.js';
 import { errorBody, errorHandler } from './errors.js';
 
 test('compareRoutes: served routes not in the contract, contract routes not served (upgrades and HEAD twins aside)', () => {
@@ -53,4 +53,27 @@ test('an input error names its field in the error body', () => {
   const e = z.object({ name: z.string(), label: z.string() }).strict().safeParse({ name: 'x' });
   assert.ok(!e.success);
   assert.deepEqual(errorBody(e.error), { status: 400, body: { error: 'ERR_BAD_REQUEST', message: 'label: Required', field: 'label' } });
+});
+
+test('replies are checked under test or when asked, never when turned off (benchmarks)', () => {
+  assert.equal(checkingReplies({}), false);
+  assert.equal(checkingReplies({ BULKHEAD_TEST_RUN: 'bh1' }), true);
+  assert.equal(checkingReplies({ BULKHEAD_CHECK_CONTRACT: '1' }), true);
+  assert.equal(checkingReplies({ BULKHEAD_TEST_RUN: 'bh1', BULKHEAD_CHECK_CONTRACT: '0' }), false);
+});
+
+test('a refused value names its field: BulkheadErrors that carry one pass it to the error body', async () => {
+  const { validateName } = await import('../model/names.js');
+  let err: unknown;
+  try {
+    validateName('1abc');
+  } catch (e) {
+    err = e;
+  }
+  const b = errorBody(err);
+  assert.equal(b.status, 400);
+  assert.equal(b.body.error, 'ERR_INVALID_NAME');
+  assert.equal(b.body.field, 'name');
+  const { BulkheadError } = await import('../errors/index.js');
+  assert.equal('field' in errorBody(new BulkheadError('ERR_QUBE_RUNNING', 'x')).body, false);
 });

@@ -20,8 +20,11 @@ export function compareRoutes(served: { method: string; url: string }[]): { extr
   return { extra, missing };
 }
 
-/** Whether replies are checked: in tests (BULKHEAD_TEST_RUN) or when asked (BULKHEAD_CHECK_CONTRACT=1). */
-export const checkingReplies = () => process.env.BULKHEAD_CHECK_CONTRACT === '1' || !!process.env.BULKHEAD_TEST_RUN;
+/** Whether replies are checked: in tests (BULKHEAD_TEST_RUN) or when asked (BULKHEAD_CHECK_CONTRACT=1); never with BULKHEAD_CHECK_CONTRACT=0 (benchmarks). */
+export function checkingReplies(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.BULKHEAD_CHECK_CONTRACT === '0') return false;
+  return env.BULKHEAD_CHECK_CONTRACT === '1' || !!env.BULKHEAD_TEST_RUN;
+}
 
 /**
  * Records each route as it is added; `verify()` after the last one refuses a route the contract

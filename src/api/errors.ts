@@ -5,7 +5,7 @@ import { isBulkheadError } from '../errors/index.js';
 import type { ApiErrorBody } from '../contract/index.js';
 
 export function errorBody(e: unknown): { status: number; body: ApiErrorBody } {
-  if (isBulkheadError(e)) return { status: e.status, body: { error: e.code, message: e.message } };
+  if (isBulkheadError(e)) return { status: e.status, body: { error: e.code, message: e.message, ...(e.field === undefined ? {} : { field: e.field }) } };
   if (e instanceof ZodError) {
     const msg = e.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
     const field = e.issues[0]?.path.join('.');

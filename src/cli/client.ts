@@ -2,7 +2,18 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { resolvePaths } from '../daemon/paths.js';
-import { ApiError, createClient, errorOf as errorOfBody, routes, type Client, type Routes, type Transport } from '../contract/index.js';
+import {
+  ApiError,
+  createClient,
+  errorOf as errorOfBody,
+  requestPath,
+  routes,
+  type CallInput,
+  type CallReply,
+  type Client,
+  type Routes,
+  type Transport,
+} from '../contract/index.js';
 
 export { ApiError };
 
@@ -38,10 +49,13 @@ export function rawRequest<T = unknown>(socketPath: string, method: string, path
   });
 }
 
+/** The contract's routes that answer with NDJSON lines. */
+export type NdjsonRoute = { [N in keyof Routes]: Routes[N]['kind'] extends 'ndjson' ? N : never }[keyof Routes];
+
 export interface ApiClient extends Client<Routes> {
   socket: string;
-  /** POST whose answer is NDJSON (progress lines, then a result): each object as it arrives. */
-  stream(path: string, body: unknown, onLine: (o: Record<string, unknown>) => void): Promise<void>;
+  /** A route whose answer is NDJSON (progress lines, then a result): each line, typed by the contract, as it arrives. */
+  stream<N extends NdjsonRoute>(name: N, input: CallInput<Routes[N]>, onLine: (line: CallReply<Routes[N]>) => void): Promise<void>;
   /** POST upgraded to a raw connection (exec): the socket and the answer's headers. */
   upgrade(path: string, headers: Record<string, string>): Promise<{ socket: Duplex; headers: http.IncomingHttpHeaders }>;
 }
@@ -74,11 +88,14 @@ export function apiClient(socket = resolvePaths().socket): ApiClient {
   return {
     socket,
     ...createClient(routes, transport),
-    stream(path, body, onLine) {
+    stream(name, input, onLine) {
+      const r = routes[name];
+      const { body } = input as { body?: unknown };
       return new Promise((resolve, reject) => {
-        const data = Buffer.from(JSON.stringify(body));
+        const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+        const headers = data ? { 'content-type': 'application/json', 'content-length': data.length } : {};
         const req = http.request(
-          { socketPath: socket, method: 'POST', path, headers: { 'content-type': 'application/json', 'content-length': data.length } },
+          { socketPath: socket, method: r.method, path: requestPath(r, input as { params?: unknown; query?: unknown }), headers },
           (res) => {
             let buf = '';
             res.on('data', (c: Buffer) => {
@@ -86,14 +103,15 @@ export function apiClient(socket = resolvePaths().socket): ApiClient {
               for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
                 const line = buf.slice(0, i);
                 buf = buf.slice(i + 1);
-                if (line.trim()) onLine(JSON.parse(line) as Record<string, unknown>);
+                if (line.trim()) onLine(JSON.parse(line) as never);
               }
             });
             res.on('end', () => ((res.statusCode ?? 500) >= 400 ? reject(errorOf(res.statusCode ?? 500, buf)) : resolve()));
           },
         );
         req.on('error', (e) => reject(reachable(e)));
-        req.end(data);
+        if (data) req.end(data);
+        else req.end();
       });
     },
     upgrade(path, headers) {

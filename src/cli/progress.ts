@@ -1,12 +1,10 @@
 // The CLI's one progress display (template builds, backups): a cli-progress bar on a terminal, a line per phase otherwise.
 import cliProgress from 'cli-progress';
 
+import type { Progress } from '../contract/common.js';
+
 /** Work done out of total, in a named phase. */
-export interface Progress {
-  phase: string;
-  done: number;
-  total: number;
-}
+export type { Progress };
 
 export interface ProgressReporter {
   update(p: Progress): void;

@@ -1,7 +1,7 @@
 // Contract of the backup routes: create, restore, verify (progress lines, then the result), and restore of Qubes OS backups.
 import { z } from 'zod';
 import { route, ndjsonLine } from './route.js';
-import { count } from './common.js';
+import { count, progress } from './common.js';
 
 const passphrase = z.string().min(1).max(4096);
 const file = z.string().min(1).max(4096);
@@ -10,7 +10,7 @@ export const backupRestoreBody = z
   .object({ file, passphrase, qubes: z.array(z.string().max(64)).max(1024).optional(), conflicts: z.enum(['skip', 'rename']).optional() })
   .strict();
 export const backupVerifyBody = z.object({ file, passphrase }).strict();
-export const backupProgress = z.object({ phase: z.string(), done: count, total: count });
+export const backupProgress = progress;
 export type BackupProgress = z.infer<typeof backupProgress>;
 
 export const backupCreateResult = z.object({
@@ -25,6 +25,7 @@ export const backupCreateResult = z.object({
   sourceBytes: count,
   seconds: count,
 });
+export type CreateResult = z.infer<typeof backupCreateResult>;
 export const backupRestoreResult = z.object({
   restored: z.array(z.object({ name: z.string(), as: z.string(), klass: z.string() })),
   skipped: z.array(z.object({ name: z.string(), reason: z.string() })),

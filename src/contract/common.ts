@@ -39,3 +39,7 @@ export type PropView = z.infer<typeof propView>;
 
 /** A JSON number of bytes, seconds or entries. */
 export const count = z.number().nonnegative();
+
+/** Progress of long work (a template build, a backup): the phase, and work done out of total. */
+export const progress = z.object({ phase: z.string(), done: count, total: count });
+export type Progress = z.infer<typeof progress>;

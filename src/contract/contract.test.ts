@@ -107,3 +107,16 @@ test('json routes answer JSON objects; ndjson routes describe a line; upgrade ro
     if (r.kind === 'json') assert.ok(!r.reply.safeParse('text').success, name);
   }
 });
+
+test('event lines: each admin event with its typed data; a wrong field or an unknown event is refused', () => {
+  const line = routes.events.reply;
+  const time = '2026-12-07T20:00:00.000Z';
+  assert.ok(line.safeParse({ event: 'qube-started', time, data: { qube: 'work', pid: 12 } }).success);
+  assert.ok(line.safeParse({ event: 'gateway-tor-up', time, data: { qube: 'sys-whonix', restarts: 0, network: 'lab' } }).success);
+  const bad = line.safeParse({ event: 'qube-started', time, data: { qube: 'work', pid: 'x' } });
+  assert.ok(!bad.success);
+  assert.deepEqual(bad.error.issues[0]?.path, ['data', 'pid']);
+  const unknown = line.safeParse({ event: 'qube-exploded', time, data: {} });
+  assert.ok(!unknown.success);
+  assert.deepEqual(unknown.error.issues[0]?.path, ['event']);
+});

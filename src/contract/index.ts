@@ -26,3 +26,4 @@ export type RouteName = keyof Routes;
 export * from './route.js';
 export * from './common.js';
 export * from './client.js';
+export { eventLine, eventSchemas, type EventLine, type EventMap, type EventName } from './events.js';

@@ -1,7 +1,7 @@
 // Contract of the volume and template routes: sizes, resize, revisions and revert (qvm-volume); template list, build, import.
 import { z } from 'zod';
 import { route, ndjsonLine } from './route.js';
-import { count, nameParam } from './common.js';
+import { count, nameParam, progress } from './common.js';
 
 export const resizeBody = z.object({ size: z.string().min(1).max(40) }).strict();
 export const revertBody = z.object({ revision: z.string().min(1) }).strict();
@@ -37,7 +37,7 @@ export const revertResult = z.object({ restored: z.string(), savedAs: z.string()
 export type RevertResult = z.infer<typeof revertResult>;
 const revisions = z.object({ revisions: z.array(revision) });
 
-export const templateBuildProgress = z.record(z.string(), z.unknown());
+export const templateBuildProgress = progress;
 export const templateBuildResult = z.object({ name: z.string(), reused: z.boolean(), fromCache: z.boolean().optional(), seconds: count.optional() });
 
 export const storageRoutes = {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { route } from './route.js';
 import { count } from './common.js';
 import { valueBody } from './qubes.js';
+import { eventLine } from './events.js';
 
 export const hostUplinkOptions = z
   .object({
@@ -57,9 +58,6 @@ export const auditVerification = z.object({
   reason: z.string().optional(),
 });
 export type AuditVerification = z.infer<typeof auditVerification>;
-
-/** One line of the event stream: the first is `connected`. */
-export const eventLine = z.object({ event: z.string(), time: z.string(), data: z.unknown() });
 
 /** What `qvm-run` sends, base64 JSON in the `x-bulkhead-exec` header of its upgrade request. */
 export const execParams = z

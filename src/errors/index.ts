@@ -61,10 +61,13 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 
 export class BulkheadError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  /** The input field at fault (`name`, `netvm`, `private_size`), when the error is about one: the API's error body carries it. */
+  readonly field?: string;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; field?: string }) {
     super(message, options);
     this.code = code;
     this.name = 'BulkheadError';
+    if (options?.field !== undefined) this.field = options.field;
   }
   /** HTTP status for the admin API: client mistakes are 4xx. */
   get status(): number {

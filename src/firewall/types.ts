@@ -26,7 +26,7 @@ export type RuleField = (typeof RULE_FIELDS)[number];
 
 /** A refused rule or list operation; `field` names what is wrong, `reason` says why. */
 export class FirewallRuleError extends BulkheadError {
-  readonly field: string;
+  override readonly field: string;
   readonly reason: string;
   readonly line: number | undefined;
   constructor(field: string, reason: string, line?: number) {

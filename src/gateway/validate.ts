@@ -2,7 +2,7 @@
 import { BulkheadError } from '../errors/index.js';
 
 export function bad(field: string, msg: string): BulkheadError {
-  return new BulkheadError('ERR_INVALID_VALUE', `${field}: ${msg}`);
+  return new BulkheadError('ERR_INVALID_VALUE', `${field}: ${msg}`, { field });
 }
 
 /** A value that goes into a generated config: a string with no control characters (no line injection). */

@@ -14,7 +14,7 @@ const MAX_ID = 0xffff;
 
 function checkId(field: 'qid' | 'dispid', id: number): number {
   if (!Number.isInteger(id) || id < 1 || id > MAX_ID) {
-    throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${String(id)} is not an integer in 1..${MAX_ID}`);
+    throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${String(id)} is not an integer in 1..${MAX_ID}`, { field });
   }
   return id;
 }

@@ -72,7 +72,7 @@ export function dispvmRefusalFor(sys: SystemView, s: QubeRecord, template: strin
 /** Throws ERR_OFF_TOR when `source` may not get a disposable of `template`. */
 export function checkDispvmFor(sys: SystemView, source: string, template: string, field = '@dispvm'): void {
   const why = dispvmRefusal(sys, source, template);
-  if (why) throw new BulkheadError('ERR_OFF_TOR', `${field}: ${why}`);
+  if (why) throw new BulkheadError('ERR_OFF_TOR', `${field}: ${why}`, { field });
 }
 
 export interface TorViolation {
@@ -120,7 +120,7 @@ export function torViolationsAdded(before: SystemView, after: SystemView): TorVi
 export function checkStaysOnTor(before: SystemView, after: SystemView, field: string): void {
   const added = torViolationsAdded(before, after);
   if (added.length) {
-    throw new BulkheadError('ERR_OFF_TOR', `${field}: refused, it would take anonymous qubes off Tor: ${added.map((v) => v.message).join('; ')}`);
+    throw new BulkheadError('ERR_OFF_TOR', `${field}: refused, it would take anonymous qubes off Tor: ${added.map((v) => v.message).join('; ')}`, { field });
   }
 }
 

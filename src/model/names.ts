@@ -9,19 +9,21 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set(['dom0', 'Domain-0', 
 /** Validate an untrusted name; returns it unchanged or throws ERR_INVALID_NAME naming the rule broken. */
 export function validateName(untrustedName: unknown, field = 'name'): string {
   if (typeof untrustedName !== 'string' || untrustedName.length === 0) {
-    throw new BulkheadError('ERR_INVALID_NAME', `${field}: a qube name must be a non-empty string`);
+    throw new BulkheadError('ERR_INVALID_NAME', `${field}: a qube name must be a non-empty string`, { field });
   }
   if (untrustedName.length > MAX_NAME_LENGTH) {
-    throw new BulkheadError('ERR_INVALID_NAME', `${field}: '${untrustedName.slice(0, 40)}' is longer than ${MAX_NAME_LENGTH} characters`);
+    throw new BulkheadError('ERR_INVALID_NAME', `${field}: '${untrustedName.slice(0, 40)}' is longer than ${MAX_NAME_LENGTH} characters`, { field });
   }
   if (!NAME_RE.test(untrustedName)) {
-    throw new BulkheadError('ERR_INVALID_NAME', `${field}: '${untrustedName}' must start with a letter and hold only letters, digits, '_', '.', '-'`);
+    throw new BulkheadError('ERR_INVALID_NAME', `${field}: '${untrustedName}' must start with a letter and hold only letters, digits, '_', '.', '-'`, {
+      field,
+    });
   }
   if (RESERVED_NAMES.has(untrustedName)) {
-    throw new BulkheadError('ERR_INVALID_NAME', `${field}: '${untrustedName}' is a reserved name`);
+    throw new BulkheadError('ERR_INVALID_NAME', `${field}: '${untrustedName}' is a reserved name`, { field });
   }
   if (untrustedName.endsWith('-dm')) {
-    throw new BulkheadError('ERR_INVALID_NAME', `${field}: '${untrustedName}' must not end with '-dm' (reserved for device-model qubes)`);
+    throw new BulkheadError('ERR_INVALID_NAME', `${field}: '${untrustedName}' must not end with '-dm' (reserved for device-model qubes)`, { field });
   }
   return untrustedName;
 }

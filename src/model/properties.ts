@@ -57,8 +57,8 @@ const globalRef =
 
 function mustBe(sys: SystemView, name: string, field: string, pred: (q: QubeRecord) => boolean, what: string): QubeRecord {
   const target = sys.qubes.get(name);
-  if (!target) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: no qube named '${name}'`);
-  if (!pred(target)) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${name}' ${what}`);
+  if (!target) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: no qube named '${name}'`, { field });
+  if (!pred(target)) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${name}' ${what}`, { field });
   return target;
 }
 
@@ -266,36 +266,36 @@ export function propertyDef(key: string, q?: QubeRecord): PropertyDef {
 export function parsePropValue(def: PropertyDef, untrustedValue: unknown): PropValue {
   const field = def.name;
   if (typeof untrustedValue !== 'string') {
-    throw new BulkheadError('ERR_INVALID_VALUE', `${field}: value must be given as a string`);
+    throw new BulkheadError('ERR_INVALID_VALUE', `${field}: value must be given as a string`, { field });
   }
   const s = untrustedValue;
   switch (def.type) {
     case 'bool':
       if (/^(true|yes|1|on)$/i.test(s)) return true;
       if (/^(false|no|0|off)$/i.test(s)) return false;
-      throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${s}' is not a boolean (true/false)`);
+      throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${s}' is not a boolean (true/false)`, { field });
     case 'int': {
-      if (!/^-?\d+$/.test(s)) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${s}' is not an integer`);
+      if (!/^-?\d+$/.test(s)) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${s}' is not an integer`, { field });
       const n = Number(s);
-      if (def.min !== undefined && n < def.min) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${n} is below the minimum ${def.min}`);
-      if (def.max !== undefined && n > def.max) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${n} is above the maximum ${def.max}`);
+      if (def.min !== undefined && n < def.min) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${n} is below the minimum ${def.min}`, { field });
+      if (def.max !== undefined && n > def.max) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${n} is above the maximum ${def.max}`, { field });
       return n;
     }
     case 'size': {
       const n = parseSize(s);
-      if (n === null) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${s}' is not a size (bytes, or a number with K, M, G or T)`);
+      if (n === null) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${s}' is not a size (bytes, or a number with K, M, G or T)`, { field });
       if (def.min !== undefined && n < def.min)
-        throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${formatSize(n)} is below the minimum ${formatSize(def.min)}`);
+        throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${formatSize(n)} is below the minimum ${formatSize(def.min)}`, { field });
       if (def.max !== undefined && n > def.max)
-        throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${formatSize(n)} is above the maximum ${formatSize(def.max)}`);
+        throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${formatSize(n)} is above the maximum ${formatSize(def.max)}`, { field });
       return n;
     }
     case 'label':
-      if (!isLabel(s)) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${s}' is not one of ${LABEL_NAMES.join(', ')}`);
+      if (!isLabel(s)) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${s}' is not one of ${LABEL_NAMES.join(', ')}`, { field });
       return s;
     case 'qube':
       if (s === '' || s === 'none') {
-        if (!def.nullable) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: may not be none`);
+        if (!def.nullable) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: may not be none`, { field });
         return null;
       }
       return s;

@@ -6,7 +6,7 @@ import { ipBatch } from './batch.js';
 import { checkIfname, checkNetnsName } from './names.js';
 
 function addr4(field: string, a: string): string {
-  if (parseIpv4(a) === undefined) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: "${a}" is not an IPv4 address`);
+  if (parseIpv4(a) === undefined) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: "${a}" is not an IPv4 address`, { field });
   return a;
 }
 

@@ -1,12 +1,9 @@
 // Turns mmdebstrap's output lines into progress (phase, done, total); pure, fed line by line.
 
-export interface BuildProgress {
-  /** Current phase, e.g. `download`, `install`; `cache` when a cached tarball is used. */
-  phase: string;
-  /** Work done so far out of `total` (100 units per phase; within a phase, packages counted). */
-  done: number;
-  total: number;
-}
+import type { Progress as BuildProgress } from '../contract/common.js';
+
+/** Phase (`download`, `install`; `cache` when a cached tarball is used), work done out of `total` (100 units per phase; within a phase, packages counted). */
+export type { BuildProgress };
 
 /** mmdebstrap's `I:` lines that open each phase, in order. */
 export const PHASES: readonly { phase: string; marker: RegExp }[] = [

@@ -36,28 +36,29 @@ export const FEATURE = { mode: 'uplink.mode', nic: 'uplink.nic', address: 'uplin
 
 function checkNic(field: string, v: string): string {
   if (!IFNAME.test(v) || v === 'lo' || v === '.' || v === '..')
-    throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${v}' is not an interface name (1-15 of A-Za-z0-9_.-, not lo)`);
+    throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${v}' is not an interface name (1-15 of A-Za-z0-9_.-, not lo)`, { field });
   return v;
 }
 
 function checkIp(field: string, v: string): string {
   const n = parseIpv4(v);
-  if (n === undefined) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${v}' is not an IPv4 address`);
-  if (v.startsWith('0.') || v.startsWith('127.') || n >= 0xe0000000) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${v}' is not a unicast address`);
+  if (n === undefined) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${v}' is not an IPv4 address`, { field });
+  if (v.startsWith('0.') || v.startsWith('127.') || n >= 0xe0000000)
+    throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${v}' is not a unicast address`, { field });
   return v;
 }
 
 /** `A.B.C.D/N` with 8 ≤ N ≤ 32 and a host address (not the network or broadcast address of a /N < 31). */
 export function checkCidr(field: string, v: string): string {
   const m = /^([0-9.]+)\/(\d{1,2})$/.exec(v);
-  if (!m) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${v}' is not ADDRESS/PREFIX (e.g. 192.168.1.20/24)`);
+  if (!m) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: '${v}' is not ADDRESS/PREFIX (e.g. 192.168.1.20/24)`, { field });
   checkIp(field, m[1]!);
   const len = Number(m[2]);
-  if (len < 8 || len > 32) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: prefix /${len} is not in 8..32`);
+  if (len < 8 || len > 32) throw new BulkheadError('ERR_INVALID_VALUE', `${field}: prefix /${len} is not in 8..32`, { field });
   if (len < 31) {
     const host = parseIpv4(m[1]!)! & (2 ** (32 - len) - 1);
     if (host === 0 || host === 2 ** (32 - len) - 1)
-      throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${m[1]} is the network or broadcast address of /${len}`);
+      throw new BulkheadError('ERR_INVALID_VALUE', `${field}: ${m[1]} is the network or broadcast address of /${len}`, { field });
   }
   return `${m[1]}/${len}`;
 }

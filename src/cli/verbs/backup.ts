@@ -1,22 +1,25 @@
 // Verb backup create|restore|verify: bulkhead's encrypted backups (qvm-backup, qvm-backup-restore), progress shown while the daemon works.
 import { resolve } from 'node:path';
 import { apiClient } from '../client.js';
-import { progressReporter, type Progress } from '../progress.js';
+import { progressReporter } from '../progress.js';
 import { getPassphrase } from '../passphrase.js';
-import type { RestoreResult, VerifyResult } from '../../features/backup/restore.js';
+import type { CallInput, CallReply, Routes } from '../../contract/index.js';
 
 const MIB = 1024 * 1024;
 
+type BackupRoute = 'backup.create' | 'backup.restore' | 'backup.verify';
+type ResultOf<N extends BackupRoute> = Extract<CallReply<Routes[N]>, { result: unknown }> extends { result: infer R } ? R : never;
+
 /** Send one backup request and show its progress (a bar on a terminal, a line per phase otherwise); returns the result line. */
-async function withProgress<T>(what: string, path: string, body: unknown): Promise<T> {
+async function withProgress<N extends BackupRoute>(what: string, name: N, body: CallInput<Routes[N]>['body']): Promise<ResultOf<N>> {
   const progress = progressReporter(process.stderr, what, { bytes: true });
-  let result: T | null = null;
+  let result: ResultOf<N> | null = null;
   let err: string | null = null;
   try {
-    await apiClient().stream(path, body, (line) => {
-      if (line.progress) progress.update(line.progress as Progress);
-      else if (line.result) result = line.result as T;
-      else if (line.error) err = String(line.message);
+    await apiClient().stream(name, { body } as CallInput<Routes[N]>, (line) => {
+      if ('progress' in line) progress.update(line.progress);
+      else if ('result' in line) result = line.result as ResultOf<N>;
+      else err = line.message;
     });
   } finally {
     progress.stop();
@@ -30,11 +33,7 @@ const mb = (bytes: number, s: number) => `${(bytes / MIB).toFixed(1)} MiB in ${s
 
 export async function backupCreate(file: string, qubes: string[], o: { passphraseFile?: string; templates?: boolean }): Promise<string> {
   const passphrase = await getPassphrase(o.passphraseFile, true);
-  const r = await withProgress<{ file: string; qubes: string[]; entries: number; bytes: number; volumeBytes: number; sourceBytes: number; seconds: number }>(
-    'backup',
-    '/backup/create',
-    { file: resolve(file), qubes, passphrase, templates: o.templates },
-  );
+  const r = await withProgress('backup', 'backup.create', { file: resolve(file), qubes, passphrase, templates: o.templates });
   return `backed up ${r.qubes.join(', ')} to ${r.file}: ${r.entries} volumes, ${mb(r.volumeBytes, r.seconds)} (${(r.volumeBytes / 1e6 / Math.max(0.001, r.seconds)).toFixed(0)} MB/s), ${(r.sourceBytes / MIB).toFixed(1)} MiB of data read, file ${(r.bytes / MIB).toFixed(1)} MiB\n`;
 }
 
@@ -45,7 +44,7 @@ export async function backupRestore(
 ): Promise<string> {
   if (o.renameConflicts && o.skipConflicts) throw new Error('backup restore: --rename-conflicts and --skip-conflicts exclude each other');
   const passphrase = await getPassphrase(o.passphraseFile, false);
-  const r = await withProgress<RestoreResult>('restore', '/backup/restore', {
+  const r = await withProgress('restore', 'backup.restore', {
     file: resolve(file),
     passphrase,
     qubes,
@@ -65,6 +64,6 @@ export async function backupRestore(
 
 export async function backupVerify(file: string, o: { passphraseFile?: string }): Promise<string> {
   const passphrase = await getPassphrase(o.passphraseFile, false);
-  const r = await withProgress<VerifyResult>('verify', '/backup/verify', { file: resolve(file), passphrase });
+  const r = await withProgress('verify', 'backup.verify', { file: resolve(file), passphrase });
   return `${resolve(file)}: every record authentic, complete (trailer checked)\n  backup ${r.backupId}, made ${r.createdAt}\n  qubes: ${r.qubes.map((q) => `${q.name} (${q.klass})`).join(', ')}\n  ${r.entries} volumes, ${mb(r.bytes, r.seconds)}\n`;
 }

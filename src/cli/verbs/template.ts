@@ -1,6 +1,6 @@
 // Verb template build|import|list: Debian templates made with mmdebstrap, or imported roots.
 import { apiClient } from '../client.js';
-import { progressReporter, type Progress } from '../progress.js';
+import { progressReporter } from '../progress.js';
 import { table } from '../output.js';
 
 export async function templateVerb(
@@ -26,14 +26,14 @@ export async function templateVerb(
   const progress = progressReporter(process.stderr, `template ${name}`);
   let out = '';
   let err: string | null = null;
-  await apiClient().stream('/templates/build', { name, flavor: o.flavor, refresh: o.refresh }, (line) => {
-    if (line.progress) {
-      progress.update(line.progress as Progress);
-    } else if (line.result) {
-      const r = line.result as { reused: boolean; fromCache?: boolean; seconds?: number };
+  await apiClient().stream('templates.build', { body: { name, flavor: o.flavor, refresh: o.refresh } }, (line) => {
+    if ('progress' in line) {
+      progress.update(line.progress);
+    } else if ('result' in line) {
+      const r = line.result;
       out = r.reused ? `template ${name} exists; reused\n` : `built ${name} in ${(r.seconds ?? 0).toFixed(1)} s${r.fromCache ? ' (from cache)' : ''}\n`;
-    } else if (line.error) {
-      err = String(line.message);
+    } else {
+      err = line.message;
     }
   });
   progress.stop();

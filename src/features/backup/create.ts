@@ -12,7 +12,8 @@ import { selectForBackup } from './plan.js';
 import { policyReferences } from './policy-refs.js';
 import { volumeSource } from './streams.js';
 import { BackupWriter, type WriterOptions } from './writer.js';
-import type { BackupProgress } from '../../contract/backup.js';
+import type { BackupProgress, CreateResult } from '../../contract/backup.js';
+export type { CreateResult };
 export type { BackupProgress };
 
 export interface CreateOptions extends WriterOptions {
@@ -20,19 +21,6 @@ export interface CreateOptions extends WriterOptions {
   qubes: string[];
   passphrase: string;
   templates?: boolean;
-}
-
-export interface CreateResult {
-  file: string;
-  qubes: string[];
-  entries: number;
-  /** The backup file's length. */
-  bytes: number;
-  /** The volumes' sizes (image lengths, tree sizes): what Qubes counts. */
-  volumeBytes: number;
-  /** What was read (an image's allocated blocks only). */
-  sourceBytes: number;
-  seconds: number;
 }
 
 interface Planned {
