@@ -135,11 +135,58 @@ export async function loopsOf(img: string): Promise<string[]> {
  * Wait until no loop device holds `img`. An unmount right after a qube's end can be lazy (its
  * mount namespace is torn down a moment later); until the loop device is released the file
  * system is still live and may still write back, so nothing may copy, check or grow the file.
+ * A program that made its own mount namespace while the image was mounted keeps a copy of the
+ * mount that no unmount on the host reaches when its copies are private: `crun exec` does that
+ * for as long as a command runs in any qube. Such copies (in namespaces whose root is the
+ * host's, never a qube's) are unmounted in their namespace, so the image is released.
  */
 export async function waitImageReleased(img: string, timeoutMs = 15_000): Promise<void> {
   let held: string[] = [];
-  if (await pollFor(async () => (held = await loopsOf(img)).length === 0, timeoutMs, 25)) return;
+  const deadline = Date.now() + timeoutMs;
+  const free = async () => (held = await loopsOf(img)).length === 0;
+  if (await pollFor(free, Math.min(1000, timeoutMs), 25)) return;
+  while (Date.now() < deadline) {
+    await releaseCopies(held);
+    if (await pollFor(free, Math.min(2000, Math.max(0, deadline - Date.now())), 25)) return;
+  }
   throw new BulkheadError('ERR_VOLUME', `${img} is still in use by ${held.join(', ')} (mounted somewhere?)`);
+}
+
+/** Unmounts (lazily) the mounts of the loop devices `loops` that live in other mount namespaces rooted at the host's root. */
+export async function releaseCopies(loops: string[]): Promise<number> {
+  const devs = new Set<string>();
+  for (const l of loops) {
+    const dev = await fsp.readFile(`/sys/block/${l.replace(/^\/dev\//, '')}/dev`, 'utf8').catch(() => '');
+    if (/^\d+:\d+$/.test(dev.trim())) devs.add(dev.trim());
+  }
+  if (devs.size === 0) return 0;
+  const own = await fsp.readlink('/proc/self/ns/mnt');
+  const root = await fsp.stat('/');
+  const seen = new Set<string>([own]);
+  let released = 0;
+  for (const e of await fsp.readdir('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const ns = await fsp.readlink(`/proc/${e}/ns/mnt`);
+      if (seen.has(ns)) continue;
+      seen.add(ns);
+      // A qube's namespace has its own root (and paths the qube could change): never entered.
+      const r = await fsp.stat(`/proc/${e}/root/`);
+      if (r.dev !== root.dev || r.ino !== root.ino) continue;
+      const points = (await fsp.readFile(`/proc/${e}/mountinfo`, 'utf8'))
+        .split('\n')
+        .map((l) => l.split(' '))
+        .filter((f) => f.length > 4 && devs.has(f[2] ?? ''))
+        .map((f) => (f[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+        .sort((a, b) => b.length - a.length);
+      if (points.length === 0) continue;
+      const u = await run('nsenter', [`--mount=/proc/${e}/ns/mnt`, '--', 'umount', '-l', ...points], { timeoutMs: 10_000, allowFail: true });
+      if (u.code === 0) released += points.length;
+    } catch {
+      /* the process ended meanwhile: its copies went with it */
+    }
+  }
+  return released;
 }
 
 /** Mount an image read-only at `dir` for the admin to look into, run `fn`, unmount (its loop device goes with it). */

@@ -4,6 +4,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { BulkheadError } from '../errors/index.js';
+import { waitUntil } from '../exec/index.js';
 import { durableRename, exists, randomSuffix, syncFs, writeFileAtomic } from './fsops.js';
 import { INCOMING_PREFIX } from './layout.js';
 import { QUBE_USER } from './passwd.js';
@@ -15,6 +16,8 @@ import { DEFAULT_MIRROR, mirrorFromSources, resolveSet, type ResolvedSet } from 
 export const DEFAULT_CACHE_DIR = process.env.BULKHEAD_CACHE ?? '/var/cache/bulkhead';
 const HOST_SOURCES = '/etc/apt/sources.list.d/debian.sources';
 const BUILD_TIMEOUT_MS = 30 * 60_000;
+/** Lock file of a tarball being built, in the cache: its name ends in the set's key. */
+const BUILD_LOCK_PREFIX = '.build-lock-';
 
 export interface BuildOptions extends InstallOptions {
   /** A name from TEMPLATE_SETS: `debian-12`, `debian-12-gateway`, `debian-12-workstation`. */
@@ -113,19 +116,56 @@ export async function buildTemplate(opts: BuildOptions): Promise<BuildResult> {
     throw new BulkheadError('ERR_TEMPLATE', `${opts.destDir} already exists; remove the old root first`);
   }
   const cacheDir = opts.cacheDir ?? DEFAULT_CACHE_DIR;
-  await fsp.mkdir(cacheDir, { recursive: true, mode: 0o755 });
-  const tarball = cachedTarball(cacheDir, set);
   const progress = new MmdebstrapProgress();
   const report = (p: BuildProgress) => opts.onProgress?.(p);
+  const { tarball, fromCache } = await cacheTarball(set, cacheDir, { refresh: opts.refresh, mirror: opts.mirror, progress, report });
 
-  const fromCache = !opts.refresh && (await exists(tarball));
-  if (fromCache) {
-    report({ phase: 'cache', done: 0, total: progress.total });
-  } else {
-    const mirror = opts.mirror ?? (await hostMirror(set.suite));
+  report(progress.enter('extract-root'));
+  await installRoot(opts.destDir, (tmp) => extractInto(tarball, tmp), { hostname: opts.hostname ?? set.name, shownAs: tarball });
+  report(progress.finished());
+  return { rootDir: opts.destDir, fromCache, seconds: (performance.now() - started) / 1000, tarball, packages: set.packages };
+}
+
+/** Makes sure the cache holds the tarball of a template set (mmdebstrap when it is missing); its path. */
+export async function cacheTemplate(name: string, o: { cacheDir?: string; mirror?: string } = {}): Promise<{ tarball: string; fromCache: boolean }> {
+  let set: ResolvedSet;
+  try {
+    set = resolveSet(name, []);
+  } catch (e) {
+    throw new BulkheadError('ERR_TEMPLATE', (e as Error).message);
+  }
+  return cacheTarball(set, o.cacheDir ?? DEFAULT_CACHE_DIR, { mirror: o.mirror, progress: new MmdebstrapProgress(), report: () => {} });
+}
+
+/**
+ * The cached tarball of `set`, built when missing (or on refresh). One build per tarball at a time:
+ * several state directories share the cache, and a second builder waits for the first one's tarball
+ * instead of downloading the same packages again (a lock file with the builder's pid; one whose
+ * builder is gone is taken over).
+ */
+async function cacheTarball(
+  set: ResolvedSet,
+  cacheDir: string,
+  o: { refresh?: boolean; mirror?: string; progress: MmdebstrapProgress; report: (p: BuildProgress) => void },
+): Promise<{ tarball: string; fromCache: boolean }> {
+  await fsp.mkdir(cacheDir, { recursive: true, mode: 0o755 });
+  const tarball = cachedTarball(cacheDir, set);
+  if (!o.refresh && (await exists(tarball))) {
+    o.report({ phase: 'cache', done: 0, total: o.progress.total });
+    return { tarball, fromCache: true };
+  }
+  const lock = join(cacheDir, `${BUILD_LOCK_PREFIX}${set.key}`);
+  await waitUntil(`the build of ${tarball} by another process`, { timeoutMs: BUILD_TIMEOUT_MS, intervalMs: 1000 }, () => takeBuildLock(lock));
+  try {
+    // Built by the holder of the lock while this one waited.
+    if (!o.refresh && (await exists(tarball))) {
+      o.report({ phase: 'cache', done: 0, total: o.progress.total });
+      return { tarball, fromCache: true };
+    }
+    const mirror = o.mirror ?? (await hostMirror(set.suite));
     const incoming = join(cacheDir, `${INCOMING_PREFIX}${set.key}-${randomSuffix()}.tar`);
     try {
-      await runMmdebstrap(mmdebstrapArgs(set, incoming, mirror), progress, report);
+      await runMmdebstrap(mmdebstrapArgs(set, incoming, mirror), o.progress, o.report);
       await syncFs(incoming);
       await durableRename(incoming, tarball);
     } catch (e) {
@@ -134,12 +174,38 @@ export async function buildTemplate(opts: BuildOptions): Promise<BuildResult> {
     }
     const meta = { name: set.name, suite: set.suite, variant: set.variant, packages: set.packages, mirror, builtAt: new Date().toISOString() };
     await writeFileAtomic(tarball.replace(/\.tar$/, '.json'), JSON.stringify(meta, null, 2) + '\n', 0o644);
+    return { tarball, fromCache: false };
+  } finally {
+    await fsp.rm(lock, { force: true });
   }
+}
 
-  report(progress.enter('extract-root'));
-  await installRoot(opts.destDir, (tmp) => extractInto(tarball, tmp), { hostname: opts.hostname ?? set.name, shownAs: tarball });
-  report(progress.finished());
-  return { rootDir: opts.destDir, fromCache, seconds: (performance.now() - started) / 1000, tarball, packages: set.packages };
+/** Creates the lock file with this process's pid: true when taken, undefined while a live process holds it. */
+export async function takeBuildLock(lock: string): Promise<true | undefined> {
+  try {
+    await fsp.writeFile(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const holder = Number((await fsp.readFile(lock, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(holder) && holder > 0 && (holder === process.pid || alive(holder))) return undefined;
+  // Left by a builder that died (or half written): taken over at the next try.
+  if (!Number.isInteger(holder) || holder <= 0) {
+    const age = Date.now() - ((await fsp.stat(lock).catch(() => null))?.mtimeMs ?? 0);
+    if (age < 5000) return undefined;
+  }
+  await fsp.rm(lock, { force: true });
+  return undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function extractInto(tarball: string, tmp: string): Promise<void> {

@@ -22,8 +22,23 @@ export async function ensureTestRootfs(): Promise<string> {
   appendFileSync(`${tmp}/etc/passwd`, 'user:x:1000:1000:user:/home/user:/bin/bash\n');
   appendFileSync(`${tmp}/etc/group`, 'user:x:1000:\n');
   appendFileSync(`${tmp}/etc/shadow`, 'user:!:19000:0:99999:7:::\n');
-  rmSync(TEST_ROOTFS, { recursive: true, force: true });
-  renameSync(tmp, TEST_ROOTFS);
+  // Two files may extract at once (scripts/test runs two side by side): the first rename wins and the
+  // other's copy is dropped; a tree no rename completed (a crash mid-way) is replaced.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      renameSync(tmp, TEST_ROOTFS);
+      break;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+      if (existsSync(`${TEST_ROOTFS}.ready`)) {
+        rmSync(tmp, { recursive: true, force: true });
+        return TEST_ROOTFS;
+      }
+      if (attempt > 0) rmSync(TEST_ROOTFS, { recursive: true, force: true });
+    }
+  }
   writeFileSync(`${TEST_ROOTFS}.ready`, `${new Date().toISOString()}\n`);
   return TEST_ROOTFS;
 }
