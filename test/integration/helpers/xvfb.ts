@@ -22,20 +22,37 @@ function freeDisplay(): number {
 }
 
 export async function startAdminDisplay(width = 1280, height = 1024): Promise<AdminDisplay> {
-  const n = freeDisplay();
+  // Two test files may pick the same free number at once: Xvfb's lock file decides, the loser tries another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(freeDisplay(), width, height);
+    } catch (e) {
+      if (attempt >= 5) throw e;
+    }
+  }
+}
+
+async function startOn(n: number, width: number, height: number): Promise<AdminDisplay> {
   const display = `:${n}`;
   const child = spawn('Xvfb', [display, '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp', '-noreset'], { stdio: 'ignore' });
   const pid = child.pid!;
   const env = { ...process.env, DISPLAY: display };
   const deadline = Date.now() + 10000;
   while (!existsSync(`/tmp/.X11-unix/X${n}`)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`Xvfb ${display} did not start`);
+    if (Date.now() > deadline || child.exitCode !== null) {
+      if (child.exitCode === null) process.kill(pid, 'SIGKILL');
+      throw new Error(`Xvfb ${display} did not start`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   const x = (cmd: string, args: string[]): string => {
-    const r = spawnSync(cmd, args, { env, timeout: 20000, maxBuffer: 64 << 20 });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.status} ${r.stderr?.toString()}`);
-    return r.stdout.toString();
+    for (let attempt = 1; ; attempt++) {
+      const r = spawnSync(cmd, args, { env, timeout: 20000, maxBuffer: 64 << 20 });
+      if (r.status === 0) return r.stdout.toString();
+      // A window destroyed while a client walks the tree gives BadWindow: the walk is retried, any other failure is not.
+      if (attempt < 5 && /BadWindow/.test(r.stderr?.toString() ?? '')) continue;
+      throw new Error(`${cmd} ${args.join(' ')}: ${r.status} ${r.stderr?.toString()}`);
+    }
   };
   return {
     display,
