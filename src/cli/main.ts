@@ -54,6 +54,12 @@ daemonCmd
   .option('--unit-dir <dir>', 'where the unit is (default /etc/systemd/system)')
   .action(daemonAct('uninstall'));
 
+const dashboardCmd = program.command('dashboard').description('the web dashboard (Qube Manager) on 127.0.0.1, port from the global dashboard_port');
+dashboardCmd
+  .command('url')
+  .description('print a login link with a one-time secret (last line)')
+  .action(act(async () => (await import('./verbs/dashboard.js')).dashboardUrl()));
+
 program
   .command('create')
   .description('create a qube (qvm-create)')

@@ -54,6 +54,13 @@ export const SAMPLES: { [N in keyof Routes]: Sample<Routes[N]> } = {
     },
   },
   'audit.verify': { reply: { ok: true, rows: 12 } },
+  usage: {
+    reply: {
+      time: 1796676268724,
+      qubes: { work: { memoryBytes: 360448, cpuNs: 1500000, diskBytes: 1220608 }, vault: { memoryBytes: null, cpuNs: null, diskBytes: null } },
+    },
+  },
+  'dashboard.link': { reply: { url: 'http://127.0.0.1:8123/login?s=NWOskhfJdIIjwyy41cGfGr_G5RgQQuzMmWTh7PC7ArY', port: 8123, expiresInSeconds: 300 } },
   'qubes.exec': { params: name, body: { argv: ['true'], user: 'root' }, reply: undefined as never },
   'dispvms.exec': { body: { argv: ['true'], template: 'default-dvm' }, reply: undefined as never },
   'qubes.list': { reply: { qubes: [qube] } },

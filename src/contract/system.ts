@@ -73,6 +73,13 @@ export type ExecParams = z.infer<typeof execParams>;
 /** The `Upgrade:` token of exec connections; after 101 the stream carries RPC frames (stdin up; stdout, stderr, exit down). */
 export const EXEC_UPGRADE = 'bulkhead-exec';
 
+/** What each qube uses now: memory and CPU time from its cgroup (running qubes), disk from its volumes (measured in the background). */
+export const qubeUsage = z.object({ memoryBytes: count.nullable(), cpuNs: count.nullable(), diskBytes: count.nullable() });
+export type QubeUsage = z.infer<typeof qubeUsage>;
+/** A login link of the dashboard: a one-time secret in the URL. */
+export const dashboardLink = z.object({ url: z.string(), port: z.number().int(), expiresInSeconds: z.number().int() });
+export type DashboardLink = z.infer<typeof dashboardLink>;
+
 export const systemRoutes = {
   version: route({
     method: 'GET',
@@ -121,6 +128,20 @@ export const systemRoutes = {
     kind: 'json',
     query: auditQuery,
     reply: z.object({ entries: z.array(auditEntry) }),
+  }),
+  usage: route({
+    method: 'GET',
+    path: '/usage',
+    summary: 'Memory and CPU time now (cgroups) and disk use of every qube',
+    kind: 'json',
+    reply: z.object({ time: z.number().int(), qubes: z.record(z.string(), qubeUsage) }),
+  }),
+  'dashboard.link': route({
+    method: 'POST',
+    path: '/dashboard/link',
+    summary: 'A one-time login link to the dashboard (admin socket only)',
+    kind: 'json',
+    reply: dashboardLink,
   }),
   'audit.verify': route({ method: 'GET', path: '/audit/verify', summary: "Check the audit log's hash chain", kind: 'json', reply: auditVerification }),
   'qubes.exec': route({

@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'ERR_DISPLAY_PROTOCOL'
   /** The admin's X display cannot be used by the window service (none, not local, not 24-bit TrueColor). */
   | 'ERR_DISPLAY'
+  | 'ERR_UNAUTHENTICATED'
   | 'ERR_INTERNAL';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -49,6 +50,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_FORENSICS: 500,
   ERR_UNSAFE_PATH: 500,
   ERR_PERMISSION: 403,
+  ERR_UNAUTHENTICATED: 401,
   ERR_BACKUP_PASSPHRASE: 403,
   ERR_PASSPHRASE: 401,
   ERR_CRYPT: 500,

@@ -372,6 +372,12 @@ export const GLOBAL_PROPERTIES: Record<string, { doc: string; check: (v: PropVal
       if (v !== null) mustBe(sys, String(v), 'updatevm', () => true, '');
     },
   },
+  dashboard_port: {
+    doc: 'TCP port of the dashboard on 127.0.0.1 (none or 0 = off)',
+    check: (v) => {
+      if (v !== null) parseDashboardPort(v);
+    },
+  },
   max_dispvms_per_qube: {
     doc: `disposables the RPC calls of one qube may hold at once (none = ${DEFAULT_MAX_DISPVMS_PER_QUBE})`,
     check: (v) => {
@@ -389,4 +395,12 @@ export function maxDispvmsPerQube(sys: SystemView): number {
   } catch {
     return DEFAULT_MAX_DISPVMS_PER_QUBE;
   }
+}
+
+/** The dashboard's port from its global's text: an integer 0..65535 (0 = off). */
+export function parseDashboardPort(v: PropValue): number {
+  const s = String(v);
+  if (!/^[0-9]{1,5}$/.test(s) || Number(s) > 65535)
+    throw new BulkheadError('ERR_INVALID_VALUE', `dashboard_port: '${s}' is not a port number (0 to 65535; 0 = off)`);
+  return Number(s);
 }

@@ -4,3 +4,4 @@ export { buildOciConfig, qubePaths, INIT_PATH_IN_QUBE, QUBE_USER_ID, type OciCon
 export { qubeSeccompProfile, ALLOWED_SYSCALLS, DENIED_SYSCALLS, type SeccompProfile } from './seccomp.js';
 export { qubeCaps, DEFAULT_CAPS, ADDABLE_CAPS } from './caps.js';
 export { detectCgroupLayout, removeEmptyCgroupParent, type CgroupLayout } from './cgroups.js';
+export { cgroupUsage, type CgroupUsage } from './usage.js';

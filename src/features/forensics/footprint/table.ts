@@ -59,6 +59,7 @@ export const SETUP_PACKAGES = [
   'x11-utils',
   'xdotool',
   'imagemagick',
+  'chromium',
 ] as const;
 
 /** Where the CLI is linked by scripts/setup. */
