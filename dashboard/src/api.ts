@@ -197,5 +197,7 @@ export const api = {
   verifyAudit: () => call<{ ok: boolean; rows: number; brokenAt?: number; reason?: string }>('GET', '/audit/verify'),
   gateways: () => call<{ gateways: Gateway[] }>('GET', '/gateways').then((r) => r.gateways),
   check: (name: string) => call<CheckReport>('GET', `/qubes/${q(name)}/check`),
+  torInfo: (gateway: string) => call<{ progress: number; summary: string; circuits: number }>('GET', `/gateways/${q(gateway)}/tor-info`),
+  newnym: (name: string) => call<{ ok: boolean; reply: string; gateway: string }>('POST', `/qubes/${q(name)}/newnym`, {}),
   globals: () => call<{ globals: Record<string, unknown> }>('GET', '/globals').then((r) => r.globals),
 };

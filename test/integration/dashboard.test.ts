@@ -1,7 +1,7 @@
 // The dashboard in Debian's Chromium (playwright-core) against a real daemon with real qubes: access control, views, a firewall edit and an ask answered in the page.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -256,8 +256,11 @@ describe('dashboard', { timeout: 300_000 }, () => {
     await page.waitForSelector('[data-job-state=done]', { timeout: 60_000 });
     const bar = await page.$eval('[data-job-state=done] progress', (p) => ({ value: (p as HTMLProgressElement).value, max: (p as HTMLProgressElement).max }));
     assert.ok(bar.max > 1 && bar.value === bar.max, JSON.stringify(bar));
+    const lines = Number(await page.getAttribute('[data-job-state=done]', 'data-progress-lines'));
+    assert.ok(lines >= 1, `progress lines from the daemon: ${lines}`);
     await shot('work');
-    const v = d.cli(['backup', 'verify', join(d.home, 'page-backup.bhb'), '--passphrase-file', '/dev/stdin'], 'correct horse battery');
+    writeFileSync(join(d.home, 'page-backup.pass'), 'correct horse battery', { mode: 0o600 });
+    const v = d.cli(['backup', 'verify', join(d.home, 'page-backup.bhb'), '--passphrase-file', join(d.home, 'page-backup.pass')]);
     assert.equal(v.code, 0, v.stderr + v.stdout);
   });
 

@@ -74,6 +74,21 @@ describe('bulkhead check', { timeout: 1_200_000 }, () => {
     assert.ok(d.labTor().exitAddresses.includes(exit), seen);
   });
 
+  it("the dashboard's Tor view: bootstrap and built circuits of the gateway; New Identity from a workstation passes its control-port filter", async () => {
+    const info = await d.api<{ progress: number; summary: string; circuits: number }>('GET', '/gateways/sys-whonix/tor-info');
+    assert.equal(info.status, 200, JSON.stringify(info.body));
+    assert.equal(info.body.progress, 100, JSON.stringify(info.body));
+    assert.ok(info.body.circuits >= 1, JSON.stringify(info.body));
+    const nym = await d.api<{ ok: boolean; reply: string; gateway: string }>('POST', '/qubes/anon-whonix/newnym', {});
+    assert.equal(nym.status, 200, JSON.stringify(nym.body));
+    assert.equal(nym.body.gateway, 'sys-whonix');
+    assert.ok(nym.body.ok, nym.body.reply);
+    assert.match(nym.body.reply, /^250 OK\r?\n250 OK\r?\n250 closing connection/, 'AUTHENTICATE answered by the filter, SIGNAL NEWNYM by tor, QUIT');
+    const notWs = await d.api<{ error: string }>('POST', '/qubes/sys-firewall/newnym', {});
+    assert.equal(notWs.status, 400);
+    assert.match(JSON.stringify(notWs.body), /not a workstation/);
+  });
+
   it("ls shows the gateway's network profile beside tor's state, in text and JSON", () => {
     assert.match(d.ok(['ls']), /sys-whonix\s+Running \(tor up, network lab\)/);
     const gw = (JSON.parse(d.ok(['ls', '--json'])) as { name: string; tor_network?: string; tor?: { network: string } }[]).find((q) => q.name === 'sys-whonix');

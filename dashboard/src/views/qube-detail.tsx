@@ -4,6 +4,8 @@ import { api, ApiError, type Prop, type Qube } from '../api';
 import { labelClass } from '../format';
 
 const show = (v: Prop['value']) => (v === null ? 'none' : String(v));
+/** Set at creation, never edited (the daemon refuses them too). */
+const FIXED = new Set(['name', 'klass', 'uuid', 'qid']);
 
 function PropRow({ qube, p, onSaved }: { qube: string; p: Prop; onSaved: () => void }) {
   const [editing, setEditing] = useState(false);
@@ -56,7 +58,7 @@ function PropRow({ qube, p, onSaved }: { qube: string; p: Prop; onSaved: () => v
         ) : null}
       </td>
       <td class="actions">
-        {!editing ? <button onClick={() => setEditing(true)}>Edit</button> : null}
+        {!editing && !FIXED.has(p.name) ? <button onClick={() => setEditing(true)}>Edit</button> : null}
         {!p.isDefault && !editing ? <button onClick={() => void reset()}>Reset</button> : null}
       </td>
     </tr>

@@ -8,6 +8,18 @@ function Workstation({ q }: { q: Qube }) {
   const [report, setReport] = useState<CheckReport | null>(null);
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [nym, setNym] = useState<string | null>(null);
+  const newnym = async () => {
+    setError(null);
+    setNym(null);
+    try {
+      const r = await api.newnym(q.name);
+      if (r.ok) setNym('New Identity: tor will use new circuits for new connections');
+      else setError(`New Identity refused: ${r.reply}`);
+    } catch (e) {
+      setError((e as ApiError).message);
+    }
+  };
   const run = async () => {
     setRunning(true);
     setError(null);
@@ -26,11 +38,15 @@ function Workstation({ q }: { q: Qube }) {
         <span class="qname">{q.name}</span>
         <span class="muted">{q.state}</span>
         <span class="grow" />
+        <button onClick={() => void newnym()} disabled={q.state !== 'running'}>
+          New Identity
+        </button>
         <button onClick={() => void run()} disabled={running || q.state !== 'running'}>
           {running ? 'Checking…' : 'Check'}
         </button>
       </div>
       {error ? <div class="field-error">{error}</div> : null}
+      {nym ? <div class="muted">{nym}</div> : null}
       {report ? (
         <ul class="checks">
           {report.checks.map((c) => (
@@ -40,6 +56,26 @@ function Workstation({ q }: { q: Qube }) {
           ))}
         </ul>
       ) : null}
+    </div>
+  );
+}
+
+function TorProgress({ gateway, running, tick }: { gateway: string; running: boolean; tick: number }) {
+  const [info, setInfo] = useState<{ progress: number; summary: string; circuits: number } | null>(null);
+  useEffect(() => {
+    if (!running) return setInfo(null);
+    api
+      .torInfo(gateway)
+      .then(setInfo)
+      .catch(() => setInfo(null));
+  }, [gateway, running, tick]);
+  if (!info) return null;
+  return (
+    <div class="tor-progress">
+      <progress max={100} value={info.progress} />
+      <span class="muted">
+        bootstrap {info.progress} % {info.summary ? `(${info.summary})` : ''} · {info.circuits} circuits built
+      </span>
     </div>
   );
 }
@@ -72,6 +108,7 @@ export function WhonixView({ qubes, events }: { qubes: Qube[]; events: LiveEvent
               </span>
             ) : null}
           </div>
+          <TorProgress gateway={g.name} running={!!g.tor} tick={torEvents} />
           {qubes
             .filter((q) => q.netvm === g.name)
             .map((q) => (

@@ -10,6 +10,8 @@ interface Job {
   total: number;
   state: 'running' | 'done' | 'failed';
   message: string;
+  /** Progress lines received from the daemon. */
+  lines: number;
 }
 
 export function WorkView({ qubes }: { qubes: Qube[] }) {
@@ -21,11 +23,12 @@ export function WorkView({ qubes }: { qubes: Qube[] }) {
   const update = (id: number, j: Partial<Job>) => setJobs((all) => all.map((x) => (x.id === id ? { ...x, ...j } : x)));
   const start = (title: string, path: string, body: unknown) => {
     const id = Date.now();
-    setJobs((all) => [{ id, title, phase: 'starting', done: 0, total: 1, state: 'running', message: '' }, ...all]);
+    setJobs((all) => [{ id, title, phase: 'starting', done: 0, total: 1, state: 'running', message: '', lines: 0 }, ...all]);
     callStream(path, body, (o) => {
       const p = o.progress as { phase?: string; done?: number; total?: number } | undefined;
-      if (p) update(id, { phase: p.phase ?? '', done: p.done ?? 0, total: p.total || 1 });
-      if (o.result) update(id, { state: 'done', message: JSON.stringify(o.result) });
+      if (p) setJobs((all) => all.map((x) => (x.id === id ? { ...x, phase: p.phase ?? '', done: p.done ?? 0, total: p.total || 1, lines: x.lines + 1 } : x)));
+      // The result line ends the work: the bar is full.
+      if (o.result) setJobs((all) => all.map((x) => (x.id === id ? { ...x, state: 'done', done: x.total, message: JSON.stringify(o.result) } : x)));
       if (o.error) update(id, { state: 'failed', message: String(o.message ?? o.error) });
     }).catch((e: ApiError) => update(id, { state: 'failed', message: e.message }));
   };
@@ -71,7 +74,7 @@ export function WorkView({ qubes }: { qubes: Qube[] }) {
       <h3>Jobs</h3>
       {jobs.length === 0 ? <p class="muted">Work started here shows its progress below.</p> : null}
       {jobs.map((j) => (
-        <div class="job" key={j.id} data-job-state={j.state}>
+        <div class="job" key={j.id} data-job-state={j.state} data-progress-lines={j.lines}>
           <div class="toolbar">
             <strong>{j.title}</strong>
             <span class="muted">{j.phase}</span>
