@@ -44,7 +44,7 @@ export function EventsView({ qubes, events }: { qubes: Qube[]; events: LiveEvent
         </div>
         <ol class="events" data-testid="events">
           {live.map((e) => (
-            <li key={e.n} data-event={e.event}>
+            <li key={e.n} data-event={e.event} data-time={e.time}>
               <span class="time">{clock(e.time)}</span>
               <span class={`ev ev-${e.event.split('-')[0]}`}>{e.event}</span>
               {typeof e.data.qube === 'string' ? <span class="qname">{e.data.qube}</span> : null}

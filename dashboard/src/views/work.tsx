@@ -1,6 +1,7 @@
 // Long work with real progress: template builds and backups, their NDJSON progress lines drawn as bars.
 import { useState } from 'preact/hooks';
 import { callStream, ApiError, type Qube } from '../api';
+import { bytes } from '../format';
 
 interface Job {
   id: number;
@@ -12,6 +13,16 @@ interface Job {
   message: string;
   /** Progress lines received from the daemon. */
   lines: number;
+}
+
+/** One line about a finished job: where it went, how much, how long. */
+function resultLine(r: Record<string, unknown>): string {
+  const parts: string[] = [];
+  if (typeof r.file === 'string') parts.push(`written to ${r.file}`);
+  if (typeof r.bytes === 'number') parts.push(`${bytes(r.bytes)}`);
+  if (typeof r.name === 'string') parts.push(`template ${r.name}${r.reused ? ' (already there)' : r.fromCache ? ' (from the cache)' : ''}`);
+  if (typeof r.seconds === 'number') parts.push(`in ${r.seconds.toFixed(1)} s`);
+  return parts.length ? parts.join(', ') : JSON.stringify(r);
 }
 
 export function WorkView({ qubes }: { qubes: Qube[] }) {
@@ -28,7 +39,8 @@ export function WorkView({ qubes }: { qubes: Qube[] }) {
       const p = o.progress as { phase?: string; done?: number; total?: number } | undefined;
       if (p) setJobs((all) => all.map((x) => (x.id === id ? { ...x, phase: p.phase ?? '', done: p.done ?? 0, total: p.total || 1, lines: x.lines + 1 } : x)));
       // The result line ends the work: the bar is full.
-      if (o.result) setJobs((all) => all.map((x) => (x.id === id ? { ...x, state: 'done', done: x.total, message: JSON.stringify(o.result) } : x)));
+      if (o.result)
+        setJobs((all) => all.map((x) => (x.id === id ? { ...x, state: 'done', done: x.total, message: resultLine(o.result as Record<string, unknown>) } : x)));
       if (o.error) update(id, { state: 'failed', message: String(o.message ?? o.error) });
     }).catch((e: ApiError) => update(id, { state: 'failed', message: e.message }));
   };
