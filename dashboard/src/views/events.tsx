@@ -16,11 +16,18 @@ export function EventsView({ qubes, events }: { qubes: Qube[]; events: LiveEvent
   const [audit, setAudit] = useState<AuditEntry[]>([]);
   const [verify, setVerify] = useState<{ ok: boolean; rows: number; brokenAt?: number; reason?: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // The audit log is read again a moment after events stop arriving, not once per event: a burst of
+  // events must not turn into a burst of audit reads competing with the stream.
   useEffect(() => {
-    api
-      .audit(qube || undefined)
-      .then((a) => setAudit(a.slice(-300).reverse()))
-      .catch((e: ApiError) => setError(e.message));
+    const t = window.setTimeout(
+      () =>
+        void api
+          .audit(qube || undefined)
+          .then((a) => setAudit(a.slice(-300).reverse()))
+          .catch((e: ApiError) => setError(e.message)),
+      audit.length === 0 ? 0 : 400,
+    );
+    return () => window.clearTimeout(t);
   }, [qube, events.length]);
   const live = events.filter((e) => !qube || e.data.qube === qube || e.data.source === qube || e.data.target === qube);
   const check = () =>

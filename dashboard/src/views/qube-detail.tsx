@@ -34,9 +34,9 @@ function PropRow({ qube, p, onSaved }: { qube: string; p: Prop; onSaved: () => v
   return (
     <tr data-prop={p.name}>
       <td class="mono">{p.name}</td>
-      <td>
+      <td colSpan={editing ? 2 : 1}>
         {editing ? (
-          <form class="inline" onSubmit={(e) => void save(e)}>
+          <form class="inline edit" onSubmit={(e) => void save(e)}>
             <input value={value} onInput={(e) => setValue(e.currentTarget.value)} autoFocus class={error ? 'invalid' : ''} />
             <button class="primary" type="submit">
               Save
@@ -57,10 +57,12 @@ function PropRow({ qube, p, onSaved }: { qube: string; p: Prop; onSaved: () => v
           </div>
         ) : null}
       </td>
-      <td class="actions">
-        {!editing && !FIXED.has(p.name) ? <button onClick={() => setEditing(true)}>Edit</button> : null}
-        {!p.isDefault && !editing ? <button onClick={() => void reset()}>Reset</button> : null}
-      </td>
+      {editing ? null : (
+        <td class="actions">
+          {!FIXED.has(p.name) ? <button onClick={() => setEditing(true)}>Edit</button> : null}
+          {!p.isDefault && !FIXED.has(p.name) ? <button onClick={() => void reset()}>Reset</button> : null}
+        </td>
+      )}
     </tr>
   );
 }
