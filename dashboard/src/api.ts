@@ -1,86 +1,25 @@
-// Every call of the page to the daemon in one place: the session's CSRF token on changes, errors as {code, message, field}, the event stream.
+// Every call of the page to the daemon in one place, through the API contract's typed client (src/contract): the session's CSRF token on each request, errors naming their field, the event and progress streams.
+import { ApiError, createClient, fetchTransport, requestPath, routes, errorOf } from '../../src/contract/index';
+import type { PropView, QubeView } from '../../src/contract/index';
+import type { AuditEntry, AuditVerification, QubeUsage } from '../../src/contract/system';
+import type { CheckReport, GatewayView } from '../../src/contract/whonix';
+import type { PendingAsk } from '../../src/contract/rpc';
 
-export type PowerState = 'halted' | 'running' | 'paused' | 'starting' | 'stopping' | string;
-export interface Qube {
-  name: string;
-  klass: string;
-  qubesClass: string;
-  state: PowerState;
-  label: string;
-  template: string | null;
-  netvm: string | null;
-  qid: number;
-  uuid: string;
-  tags: string[];
-  features: Record<string, string>;
-}
-export interface QubeUsage {
-  memoryBytes: number | null;
-  cpuNs: number | null;
-  diskBytes: number | null;
-}
-export interface Prop {
-  name: string;
-  value: string | number | boolean | null;
-  isDefault: boolean;
-  type: string;
-}
-export interface PendingAsk {
-  id: string;
-  source: string;
-  target: string;
-  service: string;
-  argument: string;
-  candidates: string[];
-  defaultTarget: string | null;
-  createdAt: string;
-  expiresAt: string;
-}
+export { ApiError };
+export type Qube = QubeView;
+export type Prop = PropView;
+export type Gateway = GatewayView;
+export type { AuditEntry, CheckReport, PendingAsk, QubeUsage, AuditVerification };
+
 export interface AdminEvent {
   event: string;
   time: string;
   data: Record<string, unknown>;
 }
-export interface AuditEntry {
-  seq: number;
-  time: string;
-  actor: string;
-  event: string;
-  qube: string | null;
-  /** JSON text as it was hashed. */
-  detail: string;
-}
-export interface TorState {
-  state: string;
-  since: string;
-  restarts: number;
-  network: string;
-}
-export interface Gateway {
-  name: string;
-  network: string;
-  bridges: number;
-  tor: TorState | null;
-}
-export interface CheckReport {
-  ok: boolean;
-  checks: { id: string; title?: string; ok: boolean; detail?: string; [k: string]: unknown }[];
-  [k: string]: unknown;
-}
-
-/** An answer of the daemon that is not a success; `field` is the part before the first ':' of the message when it names one. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field: string | null,
-  ) {
-    super(message);
-  }
-}
 
 let csrf = '';
+const headers = () => ({ 'x-bulkhead-csrf': csrf });
+const client = createClient(routes, fetchTransport({ base: '/api', headers }));
 
 /** Reads the session's CSRF token; false when there is no session (the page shows how to log in). */
 export async function openSession(): Promise<boolean> {
@@ -90,41 +29,14 @@ export async function openSession(): Promise<boolean> {
   return true;
 }
 
-const FIELD_RE = /^([a-z_][a-z0-9_.-]{0,40}):\s/i;
-
-async function errorOf(r: Response): Promise<ApiError> {
-  let code = 'ERR_HTTP';
-  let message = `${r.status} ${r.statusText}`;
-  try {
-    const b = (await r.json()) as { error?: string; message?: string };
-    code = b.error ?? code;
-    message = b.message ?? message;
-  } catch {
-    /* not JSON */
-  }
-  return new ApiError(r.status, code, message, FIELD_RE.exec(message)?.[1] ?? null);
+/** The field an error is about: the daemon's own `field`, else the name before the message's first ':'. */
+export function fieldOf(e: unknown): string | null {
+  if (!(e instanceof ApiError)) return null;
+  return e.field ?? /^([a-z_][a-z0-9_.-]{0,40}):\s/i.exec(e.message)?.[1] ?? null;
 }
 
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (method !== 'GET') headers['x-bulkhead-csrf'] = csrf;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(`/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
-  if (!r.ok) throw await errorOf(r);
-  return (await r.json()) as T;
-}
-
-/** A POST answered with newline-delimited JSON (progress lines, then a result or an error). */
-export async function callStream(path: string, body: unknown, onLine: (o: Record<string, unknown>) => void): Promise<void> {
-  const r = await fetch(`/api${path}`, {
-    method: 'POST',
-    headers: { 'x-bulkhead-csrf': csrf, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    credentials: 'same-origin',
-  });
-  if (!r.ok || !r.body) throw await errorOf(r);
-  await readLines(r.body, onLine);
-}
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+export { message as errorMessage };
 
 async function readLines(body: ReadableStream<Uint8Array>, onLine: (o: Record<string, unknown>) => void): Promise<void> {
   const reader = body.getReader();
@@ -143,7 +55,30 @@ async function readLines(body: ReadableStream<Uint8Array>, onLine: (o: Record<st
   }
 }
 
-/** The daemon's event stream, reconnected when it drops; returns a function that ends it. */
+async function failure(r: Response): Promise<ApiError> {
+  const text = await r.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* text */
+  }
+  return errorOf(r.status, body);
+}
+
+/** An NDJSON route of the contract (progress lines, then a result or an error), POSTed with the CSRF token. */
+export async function callStream(name: 'templates.build' | 'backup.create', body: unknown, onLine: (o: Record<string, unknown>) => void): Promise<void> {
+  const r = await fetch(`/api${requestPath(routes[name], {})}`, {
+    method: routes[name].method,
+    headers: { ...headers(), 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  if (!r.ok || !r.body) throw await failure(r);
+  await readLines(r.body, onLine);
+}
+
+/** The daemon's event stream (the contract's `events`), reconnected when it drops; returns a function that ends it. */
 export function subscribeEvents(onEvent: (e: AdminEvent) => void, onState: (connected: boolean) => void): () => void {
   let stopped = false;
   let ctl: AbortController | null = null;
@@ -151,8 +86,8 @@ export function subscribeEvents(onEvent: (e: AdminEvent) => void, onState: (conn
     while (!stopped) {
       ctl = new AbortController();
       try {
-        const r = await fetch('/api/events', { signal: ctl.signal, credentials: 'same-origin' });
-        if (!r.ok || !r.body) throw await errorOf(r);
+        const r = await fetch(`/api${routes.events.path}`, { signal: ctl.signal, credentials: 'same-origin' });
+        if (!r.ok || !r.body) throw await failure(r);
         onState(true);
         await readLines(r.body, (o) => onEvent(o as unknown as AdminEvent));
       } catch {
@@ -169,35 +104,34 @@ export function subscribeEvents(onEvent: (e: AdminEvent) => void, onState: (conn
   };
 }
 
-const q = (s: string) => encodeURIComponent(s);
+const name = (n: string) => ({ name: n });
 
 export const api = {
-  qubes: () => call<{ qubes: Qube[] }>('GET', '/qubes').then((r) => r.qubes),
-  usage: () => call<{ time: number; qubes: Record<string, QubeUsage> }>('GET', '/usage'),
-  templates: () => call<{ templates: { name: string }[] }>('GET', '/templates').then((r) => r.templates),
-  create: (b: { name: string; class: string; label: string; template?: string | null; props?: Record<string, string> }) => call<Qube>('POST', '/qubes', b),
-  clone: (name: string, to: string) => call<Qube>('POST', `/qubes/${q(name)}/clone`, { name: to }),
-  remove: (name: string, withData: boolean) => call<{ removed: string }>('DELETE', `/qubes/${q(name)}${withData ? '?force=true' : ''}`),
-  power: (name: string, action: 'start' | 'shutdown' | 'kill' | 'pause' | 'unpause') => call<unknown>('POST', `/qubes/${q(name)}/${action}`, {}),
-  prefs: (name: string) => call<{ props: Prop[] }>('GET', `/qubes/${q(name)}/prefs`).then((r) => r.props),
-  setPref: (name: string, key: string, value: string) => call<unknown>('PUT', `/qubes/${q(name)}/prefs/${q(key)}`, { value }),
-  resetPref: (name: string, key: string) => call<unknown>('DELETE', `/qubes/${q(name)}/prefs/${q(key)}`),
-  addTag: (name: string, tag: string) => call<unknown>('PUT', `/qubes/${q(name)}/tags/${q(tag)}`),
-  removeTag: (name: string, tag: string) => call<unknown>('DELETE', `/qubes/${q(name)}/tags/${q(tag)}`),
-  setFeature: (name: string, key: string, value: string) => call<unknown>('PUT', `/qubes/${q(name)}/features/${q(key)}`, { value }),
-  removeFeature: (name: string, key: string) => call<unknown>('DELETE', `/qubes/${q(name)}/features/${q(key)}`),
-  firewall: (name: string) =>
-    call<{ rules: string[]; attached: { netvm: string; ifname: string; address: string; gateway: string } | null }>('GET', `/qubes/${q(name)}/firewall`),
-  firewallAdd: (name: string, rule: string, before?: number) =>
-    call<unknown>('POST', `/qubes/${q(name)}/firewall`, before === undefined ? { rule } : { rule, before }),
-  firewallDel: (name: string, index: number) => call<unknown>('POST', `/qubes/${q(name)}/firewall/del`, { index }),
-  pending: () => call<{ pending: PendingAsk[] }>('GET', '/rpc/pending').then((r) => r.pending),
-  answer: (id: string, answer: 'allow' | 'deny', target?: string) => call<unknown>('POST', `/rpc/pending/${q(id)}`, target ? { answer, target } : { answer }),
-  audit: (qube?: string) => call<{ entries: AuditEntry[] }>('GET', `/audit?limit=100000${qube ? `&qube=${q(qube)}` : ''}`).then((r) => r.entries),
-  verifyAudit: () => call<{ ok: boolean; rows: number; brokenAt?: number; reason?: string }>('GET', '/audit/verify'),
-  gateways: () => call<{ gateways: Gateway[] }>('GET', '/gateways').then((r) => r.gateways),
-  check: (name: string) => call<CheckReport>('GET', `/qubes/${q(name)}/check`),
-  torInfo: (gateway: string) => call<{ progress: number; summary: string; circuits: number }>('GET', `/gateways/${q(gateway)}/tor-info`),
-  newnym: (name: string) => call<{ ok: boolean; reply: string; gateway: string }>('POST', `/qubes/${q(name)}/newnym`, {}),
-  globals: () => call<{ globals: Record<string, unknown> }>('GET', '/globals').then((r) => r.globals),
+  qubes: () => client.call('qubes.list').then((r) => r.qubes),
+  usage: () => client.call('usage'),
+  create: (body: { name: string; class: string; label: string; template?: string | null; props?: Record<string, string> }) =>
+    client.call('qubes.create', { body }),
+  clone: (n: string, to: string) => client.call('qubes.clone', { params: name(n), body: { name: to } }),
+  remove: (n: string, withData: boolean) => client.call('qubes.remove', { params: name(n), query: withData ? { force: 'true' } : {} }),
+  power: (n: string, action: 'start' | 'shutdown' | 'kill' | 'pause' | 'unpause') => client.call(`qubes.${action}`, { params: name(n), body: {} } as never),
+  prefs: (n: string) => client.call('prefs.list', { params: name(n) }).then((r) => r.props),
+  setPref: (n: string, key: string, value: string) => client.call('prefs.set', { params: { name: n, key }, body: { value } }),
+  resetPref: (n: string, key: string) => client.call('prefs.reset', { params: { name: n, key } }),
+  addTag: (n: string, tag: string) => client.call('tags.add', { params: { name: n, tag } }),
+  removeTag: (n: string, tag: string) => client.call('tags.remove', { params: { name: n, tag } }),
+  setFeature: (n: string, key: string, value: string) => client.call('features.set', { params: { name: n, key }, body: { value } }),
+  removeFeature: (n: string, key: string) => client.call('features.remove', { params: { name: n, key } }),
+  firewall: (n: string) => client.call('firewall.list', { params: name(n) }),
+  firewallAdd: (n: string, rule: string, before?: number) =>
+    client.call('firewall.add', { params: name(n), body: before === undefined ? { rule } : { rule, before } }),
+  firewallDel: (n: string, index: number) => client.call('firewall.del', { params: name(n), body: { index } }),
+  pending: () => client.call('rpc.pending').then((r) => r.pending),
+  answer: (id: string, answer: 'allow' | 'deny', target?: string) =>
+    client.call('rpc.answer', { params: { id }, body: target ? { answer, target } : { answer } }),
+  audit: (qube?: string) => client.call('audit.list', { query: { limit: 100000, ...(qube ? { qube } : {}) } }).then((r) => r.entries),
+  verifyAudit: () => client.call('audit.verify'),
+  gateways: () => client.call('gateways.list').then((r) => r.gateways),
+  torInfo: (gateway: string) => client.call('gateways.tor-info', { params: name(gateway) }),
+  check: (n: string) => client.call('qubes.check', { params: name(n) }),
+  newnym: (n: string) => client.call('qubes.newnym', { params: name(n) }),
 };

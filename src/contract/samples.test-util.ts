@@ -153,6 +153,11 @@ export const SAMPLES: { [N in keyof Routes]: Sample<Routes[N]> } = {
   'bridges.get': { params: { name: 'sys-whonix' }, reply: bridges },
   'bridges.set': { params: { name: 'sys-whonix' }, body: { lines: ['192.0.2.30:9001'], source: 'argument' }, reply: bridges },
   'bridges.clear': { params: { name: 'sys-whonix' }, reply: { ...bridges, bridges: [] } },
+  'gateways.tor-info': { params: { name: 'sys-whonix' }, reply: { gateway: 'sys-whonix', progress: 100, summary: 'Done', circuits: 3 } },
+  'qubes.newnym': {
+    params: { name: 'anon-whonix' },
+    reply: { workstation: 'anon-whonix', gateway: 'sys-whonix', ok: true, reply: '250 OK\r\n250 OK\r\n250 closing connection' },
+  },
   'qubes.check': {
     params: { name: 'anon' },
     reply: {

@@ -60,6 +60,13 @@ export const checkReport = z.object({
 });
 export type CheckReport = z.infer<typeof checkReport>;
 
+/** tor in a running gateway as the dashboard shows it. */
+export const torInfo = z.object({ gateway: z.string(), progress: z.number().int().min(0).max(100), summary: z.string(), circuits: z.number().int().min(0) });
+export type TorInfo = z.infer<typeof torInfo>;
+/** New Identity from a workstation: the filter's and tor's answers to AUTHENTICATE, SIGNAL NEWNYM and QUIT. */
+export const newnymResult = z.object({ workstation: z.string(), gateway: z.string(), ok: z.boolean(), reply: z.string() });
+export type NewnymResult = z.infer<typeof newnymResult>;
+
 export const whonixRoutes = {
   'gateways.list': route({
     method: 'GET',
@@ -92,6 +99,22 @@ export const whonixRoutes = {
     kind: 'json',
     params: nameParam,
     reply: bridgesView,
+  }),
+  'gateways.tor-info': route({
+    method: 'GET',
+    path: '/gateways/:name/tor-info',
+    summary: "A running gateway's bootstrap phase and built circuits",
+    kind: 'json',
+    params: nameParam,
+    reply: torInfo,
+  }),
+  'qubes.newnym': route({
+    method: 'POST',
+    path: '/qubes/:name/newnym',
+    summary: "New Identity (SIGNAL NEWNYM) from a workstation, through its gateway's control-port filter",
+    kind: 'json',
+    params: nameParam,
+    reply: newnymResult,
   }),
   'qubes.check': route({
     method: 'GET',

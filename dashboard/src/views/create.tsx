@@ -1,6 +1,6 @@
 // The create dialog: the daemon validates (the CLI's rules) and its error is shown at the field it names.
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type Qube } from '../api';
+import { api, ApiError, fieldOf, type Qube } from '../api';
 import { LABELS, labelClass } from '../format';
 
 const FIELDS = ['name', 'class', 'label', 'template', 'netvm'] as const;
@@ -42,7 +42,8 @@ export function CreateDialog({ qubes, onClose, onCreated }: { qubes: Qube[]; onC
       onCreated(name);
     } catch (err) {
       const a = err as ApiError;
-      const field = a.field && (FIELDS as readonly string[]).includes(a.field) ? a.field : a.field?.startsWith('props.') ? a.field.slice(6) : null;
+      const f = fieldOf(a);
+      const field = f && (FIELDS as readonly string[]).includes(f) ? f : f?.startsWith('props.') ? f.slice(6) : f === 'template_for_dispvms' ? f : null;
       setErrors({ [field ?? '_']: a.message });
     } finally {
       setSaving(false);

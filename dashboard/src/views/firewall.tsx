@@ -36,7 +36,7 @@ export function FirewallView({ qubes, events }: { qubes: Qube[]; events: LiveEve
       .firewall(current.name)
       .then((r) => {
         setRules(r.rules);
-        setAttached(r.attached);
+        setAttached((r.attached as { netvm: string; ifname: string; address: string } | null) ?? null);
       })
       .catch((e: ApiError) => setError({ field: '_', message: e.message }));
   };

@@ -32,7 +32,7 @@ export function WorkView({ qubes }: { qubes: Qube[] }) {
   const [pass, setPass] = useState('');
   const [sel, setSel] = useState<string[]>([]);
   const update = (id: number, j: Partial<Job>) => setJobs((all) => all.map((x) => (x.id === id ? { ...x, ...j } : x)));
-  const start = (title: string, path: string, body: unknown) => {
+  const start = (title: string, path: 'templates.build' | 'backup.create', body: unknown) => {
     const id = Date.now();
     setJobs((all) => [{ id, title, phase: 'starting', done: 0, total: 1, state: 'running', message: '', lines: 0 }, ...all]);
     callStream(path, body, (o) => {
@@ -52,7 +52,7 @@ export function WorkView({ qubes }: { qubes: Qube[] }) {
           class="card"
           onSubmit={(e) => {
             e.preventDefault();
-            start(`template build ${tpl}`, '/templates/build', { name: tpl });
+            start(`template build ${tpl}`, 'templates.build', { name: tpl });
           }}
         >
           <h3>Build a template</h3>
@@ -65,7 +65,7 @@ export function WorkView({ qubes }: { qubes: Qube[] }) {
           class="card"
           onSubmit={(e) => {
             e.preventDefault();
-            start(`backup of ${sel.join(', ')}`, '/backup/create', { file, qubes: sel, passphrase: pass });
+            start(`backup of ${sel.join(', ')}`, 'backup.create', { file, qubes: sel, passphrase: pass });
           }}
         >
           <h3>Back up qubes</h3>

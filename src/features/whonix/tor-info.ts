@@ -6,15 +6,7 @@ import { CONTROL_FILTER_PORT } from '../../gateway/index.js';
 import { execIn } from './exec-in.js';
 import { gatewayControl } from './gateway-control.js';
 import { GW_ADDR } from './identity.js';
-
-export interface TorInfo {
-  gateway: string;
-  /** tor's bootstrap progress 0..100 and its summary. */
-  progress: number;
-  summary: string;
-  /** Circuits tor has built (BUILT in circuit-status). */
-  circuits: number;
-}
+import type { NewnymResult, TorInfo } from '../../contract/whonix.js';
 
 /** The text after TAG= in a bootstrap phase line, quoted or not. */
 const field = (line: string, key: string) => new RegExp(`${key}=("([^"]*)"|\\S+)`).exec(line)?.[2] ?? new RegExp(`${key}=(\\S+)`).exec(line)?.[1] ?? '';
@@ -48,7 +40,7 @@ sys.stdout.write(out.decode('utf-8', 'replace'))
  * New Identity as Tor Browser asks for it: the workstation's own line to its gateway's control-port
  * filter, which lets SIGNAL NEWNYM through to tor. The filter decides, not the admin's own control line.
  */
-export async function newIdentity(ctx: DaemonContext, workstation: string): Promise<{ workstation: string; gateway: string; ok: boolean; reply: string }> {
+export async function newIdentity(ctx: DaemonContext, workstation: string): Promise<NewnymResult> {
   const sys = ctx.store.system();
   const q = sys.qubes.get(workstation);
   if (!q) throw new BulkheadError('ERR_NO_SUCH_QUBE', `no qube named '${workstation}'`);
