@@ -363,4 +363,17 @@ for a in sys.argv[1:]:
     assert.equal(lines.length, addrs.size, r.stdout);
     for (const l of lines) assert.match(l, / failed /, l);
   });
+
+  it('the daemon stops at once while a page holds the event stream; the page shows it lost the stream', async () => {
+    await page.waitForSelector('[data-testid=live].on');
+    const t0 = Date.now();
+    d.ok(['daemon', 'stop']);
+    const took = Date.now() - t0;
+    assert.ok(took < 10_000, `daemon stop took ${took} ms`);
+    await page.waitForSelector('[data-testid=live].off');
+    d.start();
+    // Sessions live in the daemon's memory: after a restart the old cookie opens nothing.
+    const r = await raw(port, 'GET', '/api/qubes', { cookie: `bh_dashboard=${(await ctx.cookies(base)).find((x) => x.name === 'bh_dashboard')?.value}` });
+    assert.equal(r.status, 401);
+  });
 });

@@ -25,9 +25,11 @@ const deny = (reply: FastifyReply, status: number, error: string, message: strin
   reply.code(status).header('cache-control', 'no-store').send({ error, message });
 
 export async function buildDashboard(ctx: DaemonContext, modules: RouteModule[], sessions: DashboardSessions, port: number): Promise<FastifyInstance> {
+  // Open pages hold the event stream: closing (daemon stop, port change) ends those connections too, never waits on them.
   const app = Fastify({
     loggerInstance: ctx.log.child({ part: 'dashboard' }) as unknown as FastifyBaseLogger,
     bodyLimit: 1 << 20,
+    forceCloseConnections: true,
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
   await app.register(fastifyCookie);
