@@ -217,7 +217,7 @@ describe('dashboard', { timeout: 300_000 }, () => {
     await shot('events');
   });
 
-  it('create with a bad name shows the error at the name field', async () => {
+  it('create with a bad name shows the error at the name field; clone and remove', async () => {
     await page.click('a[data-tab=qubes]');
     await page.click('[data-testid=new-qube]');
     await page.fill('[data-testid=create-form] input[name=name]', '1bad name');
@@ -229,6 +229,18 @@ describe('dashboard', { timeout: 300_000 }, () => {
     await page.click('[data-testid=create-form] button[type=submit]');
     await page.waitForSelector('[data-qube=scratch]');
     assert.ok(JSON.parse(d.ok(['ls', '--json'])).some((q: { name: string }) => q.name === 'scratch'));
+    // Clone and remove from its details (a halted qube; the data flag stays off for a qube without data).
+    await page.waitForSelector('[data-testid=qube-detail] h2 >> text=scratch');
+    await page.fill('[data-testid=qube-detail] input[placeholder="name of the copy"]', 'scratch2');
+    await page.click('[data-testid=qube-detail] button:has-text("Clone")');
+    await page.waitForSelector('[data-qube=scratch2]');
+    await page.click('[data-qube=scratch2] td.name');
+    await page.click('[data-testid=qube-detail] button:has-text("Remove scratch2")');
+    await page.waitForSelector('[data-qube=scratch2]', { state: 'detached' });
+    assert.equal(
+      JSON.parse(d.ok(['ls', '--json'])).some((q: { name: string }) => q.name === 'scratch2'),
+      false,
+    );
   });
 
   it("a property set in the page goes through the CLI's validation, its error shown at the field", async () => {
