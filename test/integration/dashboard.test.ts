@@ -385,7 +385,12 @@ for a in sys.argv[1:]:
     await page.waitForSelector('[data-testid=live].off');
     d.start();
     // Sessions live in the daemon's memory: after a restart the old cookie opens nothing.
-    const r = await raw(port, 'GET', '/api/qubes', { cookie: `bh_dashboard=${(await ctx.cookies(base)).find((x) => x.name === 'bh_dashboard')?.value}` });
+    const cookie = `bh_dashboard=${(await ctx.cookies(base)).find((x) => x.name === 'bh_dashboard')?.value}`;
+    // The dashboard listens again a moment after the admin socket (the port is in the state).
+    let r: { status: number; body: string } | null = null;
+    for (let i = 0; i < 50 && !r; i++)
+      r = await raw(port, 'GET', '/api/qubes', { cookie }).catch(() => new Promise<null>((res) => setTimeout(() => res(null), 100)));
+    assert.ok(r, 'the dashboard listens again after the restart');
     assert.equal(r.status, 401);
   });
 });
