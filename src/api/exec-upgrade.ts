@@ -10,12 +10,15 @@ import { runtimeId } from '../daemon/lifecycle/spec.js';
 import { errorBody } from './errors.js';
 import { EXEC_UPGRADE, execParams } from '../contract/system.js';
 import { routes } from '../contract/index.js';
+import { DISPLAY_UPGRADE } from '../contract/desktop.js';
 
 export { EXEC_UPGRADE };
+/** Upgrades a feature answers itself (the display stream); this handler leaves them alone. */
+const OTHER_UPGRADES = new Set([DISPLAY_UPGRADE]);
 
-/** The contract's upgrade routes as patterns of a request's URL (`:name` captured). */
+/** The contract's exec routes (upgrade routes ending in /exec) as patterns of a request's URL (`:name` captured). */
 const EXEC_PATHS = Object.values(routes)
-  .filter((r) => r.kind === 'upgrade')
+  .filter((r) => r.kind === 'upgrade' && r.path.endsWith('/exec'))
   .map((r) => new RegExp(`^${r.path.replace(/:([A-Za-z_]+)/g, '(?<$1>[^/?]+)')}$`));
 
 function refuse(socket: Duplex, e: unknown): void {
@@ -26,6 +29,7 @@ function refuse(socket: Duplex, e: unknown): void {
 
 export function attachExec(server: { on(ev: 'upgrade', fn: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): unknown }, ctx: DaemonContext): void {
   server.on('upgrade', (req, socket, head) => {
+    if (OTHER_UPGRADES.has((req.headers.upgrade ?? '').toLowerCase())) return;
     void handle(ctx, req, socket, head).catch((e: unknown) => refuse(socket, e));
   });
 }

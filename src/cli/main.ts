@@ -162,12 +162,20 @@ program
   .option('--user <user>', 'user inside the qube')
   .option('--dispvm [template]', 'run in a new disposable')
   .option('--no-autostart', 'fail if the qube is not running')
+  .option('--app <name>', "an application of the qube's template (bulkhead apps QUBE) instead of a command")
   .passThroughOptions()
   .action(
-    act(async (n: string | undefined, cmd: string[], o: { user?: string; dispvm?: string | boolean; autostart?: boolean }) =>
+    act(async (n: string | undefined, cmd: string[], o: { user?: string; dispvm?: string | boolean; autostart?: boolean; app?: string }) =>
       (await import('./verbs/run.js')).runVerb(n, cmd, o),
     ),
   );
+program
+  .command('apps')
+  .description("list the desktop applications of a qube's template (its .desktop files)")
+  .argument('<name>')
+  .option('--all', 'also those marked NoDisplay')
+  .option('--json', 'as JSON')
+  .action(act(async (n: string, o: { all?: boolean; json?: boolean }) => (await import('./verbs/apps.js')).appsVerb(n, o)));
 
 const template = program.command('template').description('build, import or list templates');
 template

@@ -35,6 +35,10 @@ export const eventSchemas = {
   'gateway-tor-up': z.object({ qube, restarts: z.number().int(), network: torNetwork }),
   /** A gateway's bridges were set or cleared (`bridges` = how many it now has); used from its next start or reload. */
   'gateway-bridges-changed': z.object({ qube, network: torNetwork, bridges: z.number().int() }),
+  /** A qube's display (Xvfb and its agent) is up and can be attached to. */
+  'display-started': z.object({ qube }),
+  /** A qube's display ended: the qube stopped, its agent exited, or it broke the display protocol (`reason` names the field). */
+  'display-stopped': z.object({ qube, reason: z.string() }),
 } as const;
 
 export type EventMap = { [K in keyof typeof eventSchemas]: z.infer<(typeof eventSchemas)[K]> };

@@ -8,6 +8,7 @@ import { networkRoutes } from './network.js';
 import { whonixRoutes } from './whonix.js';
 import { backupRoutes } from './backup.js';
 import { forensicsRoutes } from './forensics.js';
+import { desktopRoutes } from './desktop.js';
 
 export const routes = {
   ...systemRoutes,
@@ -19,6 +20,7 @@ export const routes = {
   ...whonixRoutes,
   ...backupRoutes,
   ...forensicsRoutes,
+  ...desktopRoutes,
 } as const;
 export type Routes = typeof routes;
 export type RouteName = keyof Routes;

@@ -63,6 +63,17 @@ export const SAMPLES: { [N in keyof Routes]: Sample<Routes[N]> } = {
   'dashboard.link': { reply: { url: 'http://127.0.0.1:8123/login?s=NWOskhfJdIIjwyy41cGfGr_G5RgQQuzMmWTh7PC7ArY', port: 8123, expiresInSeconds: 300 } },
   'qubes.exec': { params: name, body: { argv: ['true'], user: 'root' }, reply: undefined as never },
   'dispvms.exec': { body: { argv: ['true'], template: 'default-dvm' }, reply: undefined as never },
+  'qubes.display': { params: name, reply: { display: ':0' } },
+  'displays.list': { reply: { displays: [{ qube: 'work', label: 'blue', colour: '#3465a4' }] } },
+  'qubes.display.stream': { params: name, reply: undefined as never },
+  'qubes.apps': {
+    params: name,
+    reply: {
+      template: 'debian-12',
+      apps: [{ id: 'debian-xterm', name: 'XTerm', argv: ['xterm'], noDisplay: false }],
+      skipped: [{ file: 'bad.desktop', why: 'usr/share/applications/bad.desktop:3: not a key=value line' }],
+    },
+  },
   'qubes.list': { reply: { qubes: [qube] } },
   'qubes.create': { body: { name: 'work', class: 'app', label: 'blue', template: 'debian-12', props: { memory: '400' } }, reply: qube },
   'qubes.get': { params: name, reply: qube },

@@ -5,11 +5,12 @@ import { whonix } from './whonix/index.js';
 import { rpc } from './rpc/index.js';
 import { backup } from './backup/feature.js';
 import { forensicsResidue } from './forensics/feature.js';
+import { desktop } from './desktop/index.js';
 
 /**
  * Order matters: the network feature makes a qube's namespace and links before the gateway feature
- * looks at a gateway's or a workstation's; RPC sockets come next; forensics (residue proof,
+ * looks at a gateway's or a workstation's; RPC sockets come next; the desktop (displays) uses the RPC broker's disposables; forensics (residue proof,
  * acquisition) uses the RPC broker; backups add routes only. Vetoes (the gateway's network profile,
  * amnesic disposables over unencrypted swap) run before every feature's hooks.
  */
-export const FEATURES: readonly FeatureFactory[] = [network, whonix, rpc, forensicsResidue, backup];
+export const FEATURES: readonly FeatureFactory[] = [network, whonix, rpc, desktop, forensicsResidue, backup];

@@ -15,6 +15,12 @@ test('every set holds the test tools; the gateway adds tor and obfs4proxy', () =
   assert.ok(!TEMPLATE_SETS['debian-12']!.packages.includes('tor'));
 });
 
+test('debian-12 holds the small X11 desktop: the display, its agent, a terminal, the clipboard tool, viewers and an editor', () => {
+  for (const p of ['xvfb', 'python3-xlib', 'xterm', 'xclip', 'xpdf', 'xloadimage', 'nedit', 'fonts-dejavu-core']) {
+    assert.ok(TEMPLATE_SETS['debian-12']!.packages.includes(p), `debian-12 lacks ${p}`);
+  }
+});
+
 test('the cache key depends on the package list, not its order or duplicates', () => {
   const a = resolveSet('debian-12', ['less', 'jq']);
   const b = resolveSet('debian-12', ['jq', 'less', 'jq', 'curl']);

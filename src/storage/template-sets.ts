@@ -12,8 +12,19 @@ export interface TemplateSet {
 /** Packages every template holds, so qubes made from it can be tested from the inside. */
 const BASE = ['curl', 'iproute2', 'iputils-ping', 'procps', 'python3', 'dnsutils', 'netcat-openbsd', 'ca-certificates'] as const;
 
+/**
+ * The small X11 desktop of a qube (docs/desktop.md): its display (Xvfb) and display agent (python3-xlib),
+ * a terminal, the clipboard tool, a PDF viewer, an image viewer, a text editor (Motif, shared with xpdf), one font.
+ */
+export const DESKTOP = ['fonts-dejavu-core', 'nedit', 'python3-xlib', 'xclip', 'xloadimage', 'xpdf', 'xterm', 'xvfb'] as const;
+
 export const TEMPLATE_SETS: Readonly<Record<string, TemplateSet>> = {
-  'debian-12': { suite: 'bookworm', variant: 'minbase', packages: BASE, doc: 'Debian 12 minbase with network and test tools' },
+  'debian-12': {
+    suite: 'bookworm',
+    variant: 'minbase',
+    packages: [...BASE, ...DESKTOP],
+    doc: 'Debian 12 minbase with network and test tools and a small X11 desktop (xterm, xpdf, xloadimage, nedit)',
+  },
   'debian-12-gateway': {
     suite: 'bookworm',
     variant: 'minbase',

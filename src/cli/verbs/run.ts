@@ -9,6 +9,8 @@ export interface RunOptions {
   user?: string;
   dispvm?: string | boolean;
   autostart?: boolean;
+  /** An application of the qube's template by its id or Name (`bulkhead apps QUBE`), instead of a command. */
+  app?: string;
 }
 
 /** Opens an exec connection (the admin API upgraded to framed stdio) for a qube or a new disposable. */
@@ -62,6 +64,12 @@ export async function runVerb(name: string | undefined, cmd: string[], o: RunOpt
   } else {
     if (!name) throw new Error('run: give a qube name, or --dispvm');
     path = requestPath(routes['qubes.exec'], { params: { name } });
+    if (o.app !== undefined) {
+      if (argv.length) throw new Error('run: give either --app or a command, not both');
+      argv = await appArgv(name, o.app);
+    }
+    // With a display of the admin's own, the qube's windows are shown on it: the qube gets its display :0.
+    if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) params.env = { DISPLAY: await showDisplay(name, o.autostart !== false) };
   }
   if (!argv.length) throw new Error('run: give the command after --');
   if (o.user) params.user = o.user;
@@ -77,4 +85,26 @@ export async function runVerb(name: string | undefined, cmd: string[], o: RunOpt
 function emptyStream(): Readable {
   // A terminal is not forwarded (no pty): the command sees an empty stdin.
   return Readable.from([]);
+}
+
+/** The argv of an application of the qube's template (field codes already removed by the daemon's parser). */
+async function appArgv(qube: string, wanted: string): Promise<string[]> {
+  const { findApp } = await import('../../features/desktop/desktop-entry.js');
+  const r = await apiClient().call('qubes.apps', { params: { name: qube } });
+  const app = findApp(r.apps, wanted);
+  if (!app) throw new Error(`run: '${qube}' has no application '${wanted}' (see bulkhead apps ${qube})`);
+  return app.argv;
+}
+
+/** Starts the qube's display and the admin-side window service for this session; the display the command gets. */
+async function showDisplay(qube: string, autostart: boolean): Promise<string> {
+  if (!autostart) {
+    const q = await apiClient().call('qubes.get', { params: { name: qube } });
+    if (q.state !== 'running') throw new Error(`'${qube}' is not running`);
+  }
+  const r = await apiClient().call('qubes.display', { params: { name: qube } });
+  // WINDOW SERVICE CALL SITE: the admin-side window service (src/desktop, `bulkhead gui`) is started here as
+  // `ensureWindowService(process.env.DISPLAY)` once it exists; until then the qube's windows are shown by
+  // whichever display client is attached (bulkhead gui started by hand, the dashboard).
+  return r.display;
 }

@@ -134,7 +134,8 @@ export function buildOciConfig(spec: QubeRuntimeSpec, opts: OciConfigOptions): R
       destination: '/dev/pts',
       type: 'devpts',
       source: 'devpts',
-      options: ['nosuid', 'noexec', 'nodev', 'newinstance', 'ptmxmode=0666', 'mode=0620'],
+      // Not nodev: its nodes are the qube's own pseudo-terminals (newinstance), which xterm opens through /dev/ptmx.
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'],
     },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },

@@ -39,6 +39,8 @@ export class Broker {
   readonly clipboard: Clipboard;
   readonly audit: AuditBatcher;
   readonly dispvms = new DispvmQuota();
+  /** Run after a call made a disposable and before its service starts (the desktop gives it a display when the caller has one). */
+  readonly onDispvm: ((source: string, target: string) => Promise<void>)[] = [];
   private readonly sockets = new Map<string, QubeSockets>();
   private share: { bin: string; services: string } | null = null;
   private readonly askTimeoutMs: number;
@@ -189,7 +191,16 @@ export class Broker {
     }
     try {
       await handleCall(
-        { ctx: this.ctx, policy: this.policy, agents: this.agents, asks: this.asks, askTimeoutMs: this.askTimeoutMs, audit: this.audit, dispvms: this.dispvms },
+        {
+          ctx: this.ctx,
+          policy: this.policy,
+          agents: this.agents,
+          asks: this.asks,
+          askTimeoutMs: this.askTimeoutMs,
+          audit: this.audit,
+          dispvms: this.dispvms,
+          onDispvm: this.onDispvm,
+        },
         { source, target: c.target, call: c.call },
         sock,
         hs.rest,

@@ -32,6 +32,8 @@ export interface CallDeps {
   audit: AuditBatcher;
   /** Disposables per source qube (max_dispvms_per_qube). */
   dispvms: DispvmQuota;
+  /** Hooks run once a disposable exists, before the service in it starts. */
+  onDispvm?: readonly ((source: string, target: string) => Promise<void>)[];
 }
 
 export interface CallRequest {
@@ -146,6 +148,7 @@ export async function handleCall(d: CallDeps, req: CallRequest, caller: Socket, 
       disposable = true;
       ticket.made(target);
       d.audit.add('rpc', 'rpc-dispvm', req.source, { ...base, target });
+      for (const h of d.onDispvm ?? []) await h(req.source, target);
     } else if (!isRunning(ctx, target)) {
       if (dec.autostart === false) throw new Error(`'${target}' is not running and autostart=no`);
       await startQube(ctx, target);
