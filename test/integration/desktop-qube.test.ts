@@ -222,6 +222,36 @@ for path in ['/tmp/.X11-unix/X${adminNum}', chr(0) + '/tmp/.X11-unix/X${adminNum
     c2.close();
   });
 
+  it("apps come from the template's root, not from the qube's: listed with Name, started with --app", async () => {
+    // Root in A plants an entry in A's own root: it is not the template's, so it is not listed.
+    noDisplay(d, [
+      'run',
+      '--user',
+      'root',
+      'a',
+      '--',
+      'sh',
+      '-c',
+      'printf "[Desktop Entry]\\nType=Application\\nName=Planted\\nExec=id\\n" > /usr/share/applications/planted.desktop',
+    ]);
+    const apps = JSON.parse(d.ok(['apps', 'a', '--json'])) as { template: string; apps: { id: string; name: string; argv: string[] }[] };
+    assert.equal(apps.template, 'debian-12');
+    const xterm = apps.apps.find((x) => x.id === 'debian-xterm');
+    assert.deepEqual(xterm && { name: xterm.name, argv: xterm.argv }, { name: 'XTerm', argv: ['xterm'] });
+    assert.ok(!apps.apps.some((x) => x.name === 'Planted'), "a file in the qube's own root is never read");
+    assert.match(d.ok(['apps', 'a']), /^debian-xterm\s+XTerm$/m);
+    const c = await openDisplay(d.home, 'a');
+    await c.waitFor('HELLO', (m) => m.kind === 'hello');
+    const run = cliBg(d, ['run', 'a', '--app', 'XTerm']);
+    bg.push(run);
+    const t = (await c.waitFor('the app window', (m) => m.kind === 'title' && m.title === 'xterm')) as Title;
+    c.send({ kind: 'close', window: t.window });
+    await new Promise<void>((r) => (run.exitCode !== null ? r() : run.on('exit', () => r())));
+    await c.waitFor('DESTROY', (m) => m.kind === 'destroy' && m.window === t.window);
+    c.close();
+    assert.match(d.cli(['run', 'a', '--app', 'nope']).stderr, /'a' has no application 'nope'/);
+  });
+
   it('qvm-open-in-dvm of a PDF in A shows it in a window of a new disposable, which is gone once that window is closed', async () => {
     d.ok(['run', 'a', '--', 'sh', '-c', `printf '%s' '${PDF}' > /tmp/doc.pdf`]);
     const before = new Set((JSON.parse(d.ok(['ls', '--json'])) as { name: string }[]).map((q) => q.name));

@@ -53,6 +53,9 @@ export function pumpStdio(socket: Duplex, stdin: NodeJS.ReadableStream, stdout: 
 }
 
 export async function runVerb(name: string | undefined, cmd: string[], o: RunOptions): Promise<{ stdout: string; exitCode: number }> {
+  // `run QUBE --app NAME` (the documented order): options after QUBE pass through to the command's words.
+  if (o.app === undefined && cmd[0] === '--app' && cmd.length === 2) o = { ...o, app: cmd[1] };
+  if (o.app !== undefined && cmd[0] === '--app') cmd = cmd.slice(2);
   let argv = cmd[0] === '--' ? cmd.slice(1) : cmd;
   let path: string;
   const params: Omit<ExecParams, 'argv'> = {};

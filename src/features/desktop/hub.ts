@@ -3,6 +3,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { DaemonContext } from '../../daemon/context.js';
 import { isRunning, startQube } from '../../daemon/lifecycle/power.js';
 import { runtimeId } from '../../daemon/lifecycle/spec.js';
+import { cleanText } from '../../desktop/protocol/index.js';
 import { BulkheadError } from '../../errors/index.js';
 import { LABELS, isLabel } from '../../model/index.js';
 import { IN_QUBE } from '../rpc/broker/in-qube.js';
@@ -75,7 +76,9 @@ export function displayHub(ctx: DaemonContext): DisplayHub {
     });
     child.on('error', (e) => relay.end(`the display agent did not start: ${e.message}`));
     child.on('close', (code, sig) => {
-      relay.agentEnded(`the display agent exited (${sig ?? code})`);
+      // The agent's last words (qube-written: cleaned and cut) say why, e.g. a template without Xvfb.
+      const last = cleanText(new TextEncoder().encode(stderr.trim().split('\n').pop() ?? '')).slice(0, 200);
+      relay.agentEnded(`the display agent exited (${sig ?? code})${last ? `: ${last}` : ''}`);
       if (running.get(qube) === r) running.delete(qube);
       const reason = relay.endReason ?? 'ended';
       if (reason.startsWith('ERR_')) ctx.log.warn({ qube, reason, stderr }, 'display ended on a fault');
