@@ -100,13 +100,15 @@ async function main(): Promise<void> {
     const times: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const title = `w${i}`;
+      const from = c.messages.length;
       t0 = performance.now();
       const p = spawn(CLI, ['run', 'a', '--', 'xterm', '-T', title], { env, stdio: 'ignore' });
-      const t = await c.waitFor(title, (m) => m.kind === 'title' && m.title === title);
-      await c.waitFor('pixels', (m) => m.kind === 'pixels' && m.window === t.window);
+      const t = await c.waitFor(title, (m) => m.kind === 'title' && m.title === title, 20_000, from);
+      await c.waitFor('map', (m) => m.kind === 'map' && m.window === t.window, 20_000, from);
+      await c.waitFor('pixels', (m) => m.kind === 'pixels' && m.window === t.window, 20_000, from);
       times.push(performance.now() - t0);
       c.send({ kind: 'close', window: t.window });
-      await new Promise((r) => p.on('exit', r));
+      await new Promise((r) => (p.exitCode !== null ? r(null) : p.on('exit', r)));
     }
     const s = [...times].sort((a, b) => a - b);
     out.first_window = {

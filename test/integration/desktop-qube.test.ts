@@ -242,12 +242,14 @@ for path in ['/tmp/.X11-unix/X${adminNum}', chr(0) + '/tmp/.X11-unix/X${adminNum
     assert.match(d.ok(['apps', 'a']), /^debian-xterm\s+XTerm$/m);
     const c = await openDisplay(d.home, 'a');
     await c.waitFor('HELLO', (m) => m.kind === 'hello');
+    const from = c.messages.length;
     const run = cliBg(d, ['run', 'a', '--app', 'XTerm']);
     bg.push(run);
-    const t = (await c.waitFor('the app window', (m) => m.kind === 'title' && m.title === 'xterm')) as Title;
+    const t = (await c.waitFor('the app window', (m) => m.kind === 'title' && m.title === 'xterm', 20_000, from)) as Title;
+    await c.waitFor('its MAP', (m) => m.kind === 'map' && m.window === t.window, 20_000, from);
     c.send({ kind: 'close', window: t.window });
     await new Promise<void>((r) => (run.exitCode !== null ? r() : run.on('exit', () => r())));
-    await c.waitFor('DESTROY', (m) => m.kind === 'destroy' && m.window === t.window);
+    await c.waitFor('DESTROY', (m) => m.kind === 'destroy' && m.window === t.window, 20_000, from);
     c.close();
     assert.match(d.cli(['run', 'a', '--app', 'nope']).stderr, /'a' has no application 'nope'/);
   });

@@ -72,7 +72,15 @@ export async function runVerb(name: string | undefined, cmd: string[], o: RunOpt
       argv = await appArgv(name, o.app);
     }
     // With a display of the admin's own, the qube's windows are shown on it: the qube gets its display :0.
-    if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) params.env = { DISPLAY: await showDisplay(name, o.autostart !== false) };
+    // A qube whose template has no display (sys-net, a gateway) still runs the command, without one.
+    if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) {
+      try {
+        params.env = { DISPLAY: await showDisplay(name, o.autostart !== false) };
+      } catch (e) {
+        if (/is not running/.test((e as Error).message) && o.autostart === false) throw e;
+        process.stderr.write(`bulkhead: no display in '${name}' (${(e as Error).message}); running without one\n`);
+      }
+    }
   }
   if (!argv.length) throw new Error('run: give the command after --');
   if (o.user) params.user = o.user;

@@ -11,8 +11,8 @@ export interface TestDisplayClient {
   send(m: Message): void;
   /** Raw bytes to the daemon (for malformed-input tests). */
   raw(b: Uint8Array): void;
-  /** Waits until a message matches; throws after timeoutMs. */
-  waitFor(what: string, pred: (m: Message) => boolean, timeoutMs?: number): Promise<Message>;
+  /** Waits until a message matches (among those from index `from` on: X reuses window ids); throws after timeoutMs. */
+  waitFor(what: string, pred: (m: Message) => boolean, timeoutMs?: number, from?: number): Promise<Message>;
   closed: Promise<void>;
   close(): void;
 }
@@ -31,8 +31,8 @@ export function openDisplay(home: string, qube: string): Promise<TestDisplayClie
       pixelBytes: 0,
       send: (m) => void s.write(encode(m)),
       raw: (b) => void s.write(b),
-      waitFor(what, pred, timeoutMs = 20_000) {
-        const found = c.messages.find(pred);
+      waitFor(what, pred, timeoutMs = 20_000, from = 0) {
+        const found = c.messages.slice(from).find(pred);
         if (found) return Promise.resolve(found);
         return new Promise((ok, fail) => {
           const t = setTimeout(() => fail(new Error(`timed out waiting for ${what}; got ${c.messages.map((m) => m.kind).join(',')}`)), timeoutMs);
