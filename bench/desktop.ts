@@ -127,11 +127,13 @@ async function main(): Promise<void> {
     const t = await c.waitFor('animate', (m) => m.kind === 'title' && m.title === 'animate');
     await sleep(600);
     const startBytes = c.pixelBytes;
-    const startFrames = c.messages.filter((m) => m.kind === 'pixels' && m.window === t.window).length;
+    const full = (m: (typeof c.messages)[number]) => m.kind === 'pixels' && m.window === t.window && m.y + m.height === 800;
+    const startFrames = c.messages.filter(full).length;
     t0 = performance.now();
     await sleep((ANIMATE_S - 1) * 1000);
     const secs = (performance.now() - t0) / 1000;
-    const frames = c.messages.filter((m) => m.kind === 'pixels' && m.window === t.window && m.y + m.height === 800).length - startFrames;
+    // A frame is whole once its last strip (the one that reaches the bottom row) is in.
+    const frames = c.messages.filter(full).length - startFrames;
     const bytes = c.pixelBytes - startBytes;
     await new Promise((r) => anim.on('exit', r));
     out.animate = {
