@@ -2,7 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, testDaemon, type TestDaemon } from './helpers/daemon.js';
 import { adminEvents, adminRequest, openDisplay, type TestDisplayClient } from './helpers/display-client.js';
@@ -84,7 +84,19 @@ describe('desktop: a display per qube', { timeout: 240_000 }, () => {
 
   after(async () => {
     for (const p of bg) if (p.exitCode === null) p.kill('SIGKILL');
-    if (adminDisplay?.pid) adminDisplay.kill('SIGKILL');
+    // SIGTERM: Xvfb removes its socket and lock file; only if it will not go, SIGKILL and remove them here.
+    if (adminDisplay?.pid && adminDisplay.exitCode === null) {
+      const gone = new Promise<boolean>((r) => {
+        adminDisplay!.once('exit', () => r(true));
+        setTimeout(() => r(false), 5000);
+      });
+      adminDisplay.kill('SIGTERM');
+      if (!(await gone)) {
+        adminDisplay.kill('SIGKILL');
+        rmSync(`/tmp/.X11-unix/X${adminNum}`, { force: true });
+        rmSync(`/tmp/.X${adminNum}-lock`, { force: true });
+      }
+    }
     await d?.destroy();
   });
 
