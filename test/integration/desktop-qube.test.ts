@@ -84,6 +84,8 @@ describe('desktop: a display per qube', { timeout: 240_000 }, () => {
 
   after(async () => {
     for (const p of bg) if (p.exitCode === null) p.kill('SIGKILL');
+    // `bulkhead run` with DISPLAY set started the window service (bulkhead gui) for the admin display.
+    if (d) d.cli(['gui', '--stop', '--display', `:${adminNum}`]);
     // SIGTERM: Xvfb removes its socket and lock file; only if it will not go, SIGKILL and remove them here.
     if (adminDisplay?.pid && adminDisplay.exitCode === null) {
       const gone = new Promise<boolean>((r) => {

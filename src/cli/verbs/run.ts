@@ -114,8 +114,12 @@ async function showDisplay(qube: string, autostart: boolean): Promise<string> {
     if (q.state !== 'running') throw new Error(`'${qube}' is not running`);
   }
   const r = await apiClient().call('qubes.display', { params: { name: qube } });
-  // WINDOW SERVICE CALL SITE: the admin-side window service (src/desktop, `bulkhead gui`) is started here as
-  // `ensureWindowService(process.env.DISPLAY)` once it exists; until then the qube's windows are shown by
-  // whichever display client is attached (bulkhead gui started by hand, the dashboard).
+  // The admin-side window service for this session's display (one per display, started once).
+  if (process.env.DISPLAY) {
+    const { ensureWindowService } = await import('../../desktop/index.js');
+    await ensureWindowService(process.env.DISPLAY).catch((e: unknown) =>
+      process.stderr.write(`bulkhead: the window service for ${process.env.DISPLAY} did not start (${(e as Error).message})\n`),
+    );
+  }
   return r.display;
 }
