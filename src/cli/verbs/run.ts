@@ -116,10 +116,12 @@ async function showDisplay(qube: string, autostart: boolean): Promise<string> {
   const r = await apiClient().call('qubes.display', { params: { name: qube } });
   // The admin-side window service for this session's display (one per display, started once).
   if (process.env.DISPLAY) {
-    const { ensureWindowService } = await import('../../desktop/index.js');
-    await ensureWindowService(process.env.DISPLAY).catch((e: unknown) =>
-      process.stderr.write(`bulkhead: the window service for ${process.env.DISPLAY} did not start (${(e as Error).message})\n`),
-    );
+    try {
+      const { ensureWindowService } = await import('../../desktop/index.js');
+      await ensureWindowService(process.env.DISPLAY);
+    } catch (e) {
+      process.stderr.write(`bulkhead: the window service for ${process.env.DISPLAY} did not start (${(e as Error).message})\n`);
+    }
   }
   return r.display;
 }
