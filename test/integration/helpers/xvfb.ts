@@ -49,8 +49,8 @@ async function startOn(n: number, width: number, height: number): Promise<AdminD
     for (let attempt = 1; ; attempt++) {
       const r = spawnSync(cmd, args, { env, timeout: 20000, maxBuffer: 64 << 20 });
       if (r.status === 0) return r.stdout.toString();
-      // A window destroyed while a client walks the tree gives BadWindow: the walk is retried, any other failure is not.
-      if (attempt < 5 && /BadWindow/.test(r.stderr?.toString() ?? '')) continue;
+      // A window destroyed while a client walks the tree gives BadWindow or BadDrawable: the walk is retried, any other failure is not.
+      if (attempt < 5 && /Bad ?(Window|Drawable)/.test(r.stderr?.toString() ?? '')) continue;
       throw new Error(`${cmd} ${args.join(' ')}: ${r.status} ${r.stderr?.toString()}`);
     }
   };
