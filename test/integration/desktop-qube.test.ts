@@ -17,6 +17,7 @@ qubes.OpenInVM       * @anyvm  @dispvm allow
 
 type Create = Extract<Message, { kind: 'create' }>;
 type Title = Extract<Message, { kind: 'title' }>;
+type Sized = Extract<Message, { kind: 'create' | 'configure' }>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -307,6 +308,46 @@ for path in ['/tmp/.X11-unix/X${adminNum}', chr(0) + '/tmp/.X11-unix/X${adminNum
       return r.stdout === 'from-x-in-a' ? r.stdout : null;
     });
     assert.equal(inC, 'from-x-in-a');
+  });
+
+  it('windows that vanish while the agent looks at them (xclip, any short-lived client) and a window past 3840 x 2160 keep the display up', async () => {
+    d.ok(['run', 'c', '--', 'true']); // C's display (DISPLAY is set)
+    const c = await openDisplay(d.home, 'c');
+    await c.waitFor('HELLO', (m) => m.kind === 'hello');
+    // Windows destroyed 0 to 3 ms after they are made, with titles: each vanishes somewhere in the agent's look at a new window.
+    const churn = [
+      'import random, time',
+      'from Xlib import display',
+      "d = display.Display(':0')",
+      'r = d.screen().root',
+      'for i in range(300):',
+      '    w = r.create_window(0, 0, 10, 10, 0, 0)',
+      "    w.set_wm_name('churn')",
+      '    d.flush()',
+      '    time.sleep(random.random() * 0.003)',
+      '    w.destroy()',
+      '    d.flush()',
+      'd.close()',
+    ].join('\n');
+    noDisplay(d, ['run', 'c', '--', 'python3', '-c', churn]);
+    for (let i = 0; i < 20; i++) noDisplay(d, ['run', 'c', '--', 'sh', '-c', 'DISPLAY=:0 xclip -selection clipboard -o >/dev/null 2>&1; true']);
+    // An honest big window (about 2400 x 2600 pixels): the agent brings it within the limit instead of reporting what the daemon refuses.
+    const from = c.messages.length;
+    bg.push(cliBg(d, ['run', 'c', '--', 'xterm', '-geometry', '400x200+0+0', '-T', 'big']));
+    const t = (await c.waitFor('TITLE big', (m) => m.kind === 'title' && m.title === 'big', 20_000, from)) as Title;
+    await c.waitFor("big's pixels", (m) => m.kind === 'pixels' && m.window === t.window, 20_000, from);
+    await sleep(500);
+    const sizes = c.messages.filter((m): m is Sized => (m.kind === 'create' || m.kind === 'configure') && m.window === t.window);
+    assert.ok(sizes.length > 0);
+    for (const m of sizes) assert.ok(m.width <= 3840 && m.height <= 2160, JSON.stringify(m));
+    const still = await Promise.race([c.closed.then(() => 'closed'), sleep(200).then(() => 'open')]);
+    assert.equal(still, 'open', "C's display is still up");
+    const list = (await adminRequest(d.home, 'GET', '/displays')).body as { displays: { qube: string }[] };
+    assert.ok(
+      list.displays.some((x) => x.qube === 'c'),
+      JSON.stringify(list),
+    );
+    c.close();
   });
 });
 
