@@ -134,4 +134,5 @@ export const api = {
   torInfo: (gateway: string) => client.call('gateways.tor-info', { params: name(gateway) }),
   check: (n: string) => client.call('qubes.check', { params: name(n) }),
   newnym: (n: string) => client.call('qubes.newnym', { params: name(n) }),
+  display: (n: string) => client.call('qubes.display', { params: name(n), body: {} } as never),
 };

@@ -10,6 +10,7 @@ import { AskPrompts } from './views/asks';
 import { EventsView } from './views/events';
 import { WhonixView } from './views/whonix';
 import { WorkView } from './views/work';
+import { WindowsView } from './views/windows';
 
 const TABS = [
   ['qubes', 'Qubes'],
@@ -18,6 +19,7 @@ const TABS = [
   ['events', 'Events & audit'],
   ['whonix', 'Whonix'],
   ['work', 'Long work'],
+  ['windows', 'Windows'],
 ] as const;
 type Tab = (typeof TABS)[number][0];
 
@@ -133,6 +135,7 @@ function App() {
         {tab === 'events' && <EventsView qubes={qubes} events={events} />}
         {tab === 'whonix' && <WhonixView qubes={qubes} events={events} />}
         {tab === 'work' && <WorkView qubes={qubes} />}
+        {tab === 'windows' && <WindowsView qubes={qubes} />}
       </main>
       <AskPrompts asks={asks} onDone={(id) => setAsks((prev) => prev.filter((a) => a.id !== id))} />
     </div>

@@ -29,3 +29,6 @@ export async function loadFeatures(ctx: DaemonContext, list: readonly FeatureFac
   }
   return made;
 }
+
+/** A decorator of the dashboard's fastify: a route module that hooks the raw server (an upgrade on the admin socket) skips that listener. */
+export const DASHBOARD_LISTENER = 'bulkheadDashboardListener';

@@ -2,11 +2,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DaemonContext } from '../../daemon/context.js';
-import type { RouteModule } from '../../daemon/feature.js';
+import { DASHBOARD_LISTENER, type RouteModule } from '../../daemon/feature.js';
 import { errorHandler } from '../errors.js';
+import { dashboardDisplayRoute, MAX_INPUT_FRAME } from './display-ws.js';
 import { checkOrigin, isChange, SECURITY_HEADERS } from './guard.js';
 import { SESSION_TTL_MS, type DashboardSessions, type Session } from './sessions.js';
 
@@ -33,6 +35,10 @@ export async function buildDashboard(ctx: DaemonContext, modules: RouteModule[],
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
   await app.register(fastifyCookie);
+  // WebSockets go through the same hooks as any request (fastify routes the upgrade), so the checks below hold for them too.
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_INPUT_FRAME } });
+  // Admin-socket upgrade handlers (the raw display stream) must not answer here: the dashboard's own routes are behind a session.
+  app.decorate(DASHBOARD_LISTENER, true);
 
   // Every answer, static or API, hijacked streams included (raw headers): the same strict headers.
   // Host is checked first, on everything: a page on a rebound name never reads an answer.
@@ -82,6 +88,7 @@ export async function buildDashboard(ctx: DaemonContext, modules: RouteModule[],
         return reply.clearCookie(COOKIE, { path: '/' }).send({ ended: true });
       });
       for (const m of modules) m(api, ctx);
+      dashboardDisplayRoute(api, ctx);
     },
     { prefix: '/api' },
   );

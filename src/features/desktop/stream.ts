@@ -6,6 +6,7 @@ import type { DaemonContext } from '../../daemon/context.js';
 import { BulkheadError, isBulkheadError } from '../../errors/index.js';
 import { displayHub } from './hub.js';
 import { DISPLAY_UPGRADE } from '../../contract/desktop.js';
+import { DASHBOARD_LISTENER } from '../../daemon/feature.js';
 
 function refuse(socket: Duplex, e: unknown): void {
   const code = isBulkheadError(e) ? e.code : 'ERR_INTERNAL';
@@ -16,6 +17,8 @@ function refuse(socket: Duplex, e: unknown): void {
 
 /** The upgrade handler; other upgrade kinds (exec) are left to their own handler. */
 export function displayStreamRoute(app: FastifyInstance, ctx: DaemonContext): void {
+  // The raw stream has no session check: on the dashboard's loopback port it would hand any local process the display.
+  if (app.hasDecorator(DASHBOARD_LISTENER)) return;
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((req.headers.upgrade ?? '').toLowerCase() !== DISPLAY_UPGRADE) return;
     try {
