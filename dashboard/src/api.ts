@@ -134,5 +134,7 @@ export const api = {
   torInfo: (gateway: string) => client.call('gateways.tor-info', { params: name(gateway) }),
   check: (n: string) => client.call('qubes.check', { params: name(n) }),
   newnym: (n: string) => client.call('qubes.newnym', { params: name(n) }),
+  clipboardCopy: (qube: string) => client.call('clipboard.copy', { body: { qube } }),
+  clipboardPaste: (qube: string) => client.call('clipboard.paste', { body: { qube } }),
   display: (n: string) => client.call('qubes.display', { params: name(n), body: {} } as never),
 };

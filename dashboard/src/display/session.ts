@@ -1,6 +1,7 @@
 // One qube's display in the page: the WebSocket to the daemon, the checked window table, pixels drawn straight onto each window's canvas.
 import { Decoder, WindowTable, encode, type AgentMessage, type ClientMessage, type WindowState } from '../../../src/desktop/protocol/index';
-import { bgrxToRgba } from './pixels';
+import { bgrxToRgba } from '../../../src/desktop/page/input';
+import { composeTitle } from '../../../src/desktop/window/title';
 
 export interface WindowView extends WindowState {
   /** Shown as text, `[NAME] ` + the qube's title: the name comes from the daemon, never from the qube. */
@@ -40,7 +41,7 @@ export class DisplaySession {
   }
 
   snapshot(): DisplaySnapshot {
-    const windows = [...this.table.windows.values()].map((w) => ({ ...w, shownTitle: `[${this.qube ?? '?'}] ${w.title}` }));
+    const windows = [...this.table.windows.values()].map((w) => ({ ...w, shownTitle: composeTitle(this.qube ?? '?', w.title) }));
     return { qube: this.qube, colour: this.colour, screen: this.table.screen, windows, ended: this.ended };
   }
 

@@ -2,13 +2,23 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorMessage, type Qube } from '../api';
 import { DisplaySession, type DisplaySnapshot, type WindowView } from '../display/session';
-import { keysymOf, modifierState, x11Button } from '../display/keys';
+import { keysymOf, modifierState, x11Button } from '../../../src/desktop/page/input';
+import { clipboardKey } from '../../../src/desktop/window/keys';
 
 /** The frame drawn by the page around every window and popup, outside the qube's pixels. */
 const FRAME_PX = 4;
 const TITLE_PX = 24;
 
-function WindowFrame({ w, colour, session }: { w: WindowView; colour: string; session: DisplaySession }) {
+interface FrameProps {
+  w: WindowView;
+  qube: string;
+  colour: string;
+  session: DisplaySession;
+  /** What a clipboard key did (or why it failed), shown above the windows. */
+  onNotice: (text: string) => void;
+}
+
+function WindowFrame({ w, qube, colour, session, onNotice }: FrameProps) {
   const id = w.window;
   const pos = (c: HTMLCanvasElement, e: MouseEvent) => {
     const r = c.getBoundingClientRect();
@@ -19,7 +29,17 @@ function WindowFrame({ w, colour, session }: { w: WindowView; colour: string; se
     const keysym = keysymOf(e.key);
     if (keysym === null) return;
     e.preventDefault();
-    session.send({ kind: 'key', window: id, keysym, pressed, state: modifierState(e) });
+    const state = modifierState(e);
+    // Ctrl-Shift-C/V are the admin's clipboard keys: taken here, never sent to the qube (docs/desktop-protocol.md).
+    const clip = clipboardKey(keysym, state);
+    if (clip) {
+      if (pressed)
+        (clip === 'copy' ? api.clipboardCopy(qube) : api.clipboardPaste(qube))
+          .then((r) => onNotice(clip === 'copy' ? `Copied ${r.bytes} bytes from ${r.source}.` : `Pasted ${r.bytes} bytes from ${r.source} into ${qube}.`))
+          .catch((e: unknown) => onNotice(`Clipboard ${clip}: ${errorMessage(e)}`));
+      return;
+    }
+    session.send({ kind: 'key', window: id, keysym, pressed, state });
   };
   const button = (pressed: boolean) => (e: MouseEvent) => {
     const b = x11Button(e.button);
@@ -78,6 +98,7 @@ function WindowFrame({ w, colour, session }: { w: WindowView; colour: string; se
 function QubeScreen({ name }: { name: string }) {
   const [snap, setSnap] = useState<DisplaySnapshot | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const session = useRef<DisplaySession | null>(null);
   useEffect(() => {
     let live = true;
@@ -105,12 +126,17 @@ function QubeScreen({ name }: { name: string }) {
   return (
     <div>
       {snap.ended ? <div class="banner error">The display stream ended: {snap.ended}</div> : null}
+      {notice ? (
+        <div class="banner ok" data-testid="windows-notice">
+          {notice}
+        </div>
+      ) : null}
       <p class="muted">
         {mapped.length} window{mapped.length === 1 ? '' : 's'} of {snap.qube}. Click a window to give it the keyboard and pointer.
       </p>
       <div class="qscreen" data-testid="qube-screen" style={{ width: `${right}px`, height: `${bottom}px` }}>
         {mapped.map((w) => (
-          <WindowFrame key={w.window} w={w} colour={snap.colour ?? '#000000'} session={session.current!} />
+          <WindowFrame key={w.window} w={w} qube={snap.qube ?? name} colour={snap.colour ?? '#000000'} session={session.current!} onNotice={setNotice} />
         ))}
       </div>
     </div>

@@ -1,4 +1,4 @@
-// KeyboardEvent and MouseEvent to the display protocol's X11 terms: keysyms, modifier mask, pointer buttons.
+// The dashboard page's input and pixels in the display protocol's terms (pure, browser-safe): keysyms from KeyboardEvent.key, X11 buttons, BGRX to RGBA.
 
 /** Keys that are not one printable character, by KeyboardEvent.key. */
 const NAMED: Record<string, number> = {
@@ -38,4 +38,14 @@ export function modifierState(e: { shiftKey: boolean; ctrlKey: boolean; altKey: 
 /** MouseEvent.button (0 left, 1 middle, 2 right) to X11 buttons 1–3. */
 export function x11Button(button: number): number | null {
   return button === 0 ? 1 : button === 1 ? 2 : button === 2 ? 3 : null;
+}
+
+/** The agent's BGRX rows to the RGBA a canvas takes (alpha forced opaque: the qube cannot make its window see-through). */
+export function bgrxToRgba(src: Uint8Array, out: Uint8ClampedArray): void {
+  for (let i = 0; i + 3 < src.length; i += 4) {
+    out[i] = src[i + 2]!;
+    out[i + 1] = src[i + 1]!;
+    out[i + 2] = src[i]!;
+    out[i + 3] = 255;
+  }
 }
