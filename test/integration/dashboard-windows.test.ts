@@ -177,6 +177,10 @@ describe('dashboard: a qube’s windows in the page', { timeout: 240_000 }, () =
     await until('/tmp/k in a', () => noDisplay(['run', 'a', '--', 'cat', '/tmp/k']).stdout === 'hi-from-page\n', 15_000);
     await sleep(300);
     await page.screenshot({ path: join(SHOTS, 'windows.png') });
+    // Ctrl-Shift-C is the admin's clipboard key: the page calls the clipboard route for A and shows what it did; the qube never gets the key.
+    await page.keyboard.press('Control+Shift+C');
+    const notice = await page.locator('[data-testid=windows-notice]').textContent({ timeout: 10_000 });
+    assert.match(notice ?? '', /^(Copied \d+ bytes from a\.|Clipboard copy: .+)$/);
   });
 
   it('the display WebSocket is refused without the session cookie, from a foreign Origin, without an Origin; the raw admin stream is not served here', async () => {
