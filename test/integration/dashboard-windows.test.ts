@@ -7,6 +7,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import WebSocket from 'ws';
+import { encode } from '../../src/desktop/protocol/index.js';
 import { ROOT, testDaemon, type TestDaemon } from './helpers/daemon.js';
 import { TEST_DESKTOP_TARBALL } from '../support/cache.js';
 
@@ -198,6 +200,27 @@ describe('dashboard: a qube’s windows in the page', { timeout: 240_000 }, () =
     // The admin socket's raw display stream has no session check: on the dashboard port it must not exist.
     assert.notEqual(await upgrade(port, '/qubes/a/display/stream', { upgrade: 'bulkhead-display' }), 101);
     assert.notEqual(await upgrade(port, '/api/qubes/a/display/stream', { upgrade: 'bulkhead-display', cookie: session, origin: base }), 101);
+  });
+
+  it('a client that stops reading is cut off past the bound (64 MiB unread); the page keeps its stream', async () => {
+    const cookie = (await ctx.cookies(base)).find((c) => c.name === 'bh_dashboard')!;
+    const c = new WebSocket(`ws://127.0.0.1:${port}/api/qubes/a/display/ws`, { headers: { cookie: `bh_dashboard=${cookie.value}`, origin: base } });
+    await new Promise((ok, fail) => c.once('open', ok).once('error', fail));
+    const closed = new Promise<number>((r) => c.once('close', (code) => r(code)));
+    // Stop reading, then keep asking for full redraws of xterm (~600 KB each; the agent merges them to at most ~100 a second) far past the bound.
+    const sock = (c as unknown as { _socket: net.Socket })._socket;
+    sock.pause();
+    const redraw = encode({ kind: 'redraw', window: 0 });
+    const asking = setInterval(() => c.send(redraw), 10);
+    await sleep(12_000);
+    clearInterval(asking);
+    sock.resume();
+    // Cut off: the daemon ended the connection without a closing handshake (1006); a client it kept would stay open.
+    const code = await Promise.race([closed, sleep(20_000).then(() => -1)]);
+    assert.equal(code, 1006, 'the slow client was dropped');
+    const stillThere = page.locator('[data-testid=qube-window]', { hasText: '[a] hello' });
+    await stillThere.waitFor({ timeout: 5000 });
+    assert.equal(await page.locator('[data-testid=qube-screen]').count(), 1);
   });
 
   it("closing the window in the page sends CLOSE: A's xterm goes away", async () => {
