@@ -1,39 +1,18 @@
 // Benchmark: the dashboard with 200 qubes in Debian's Chromium — page interactive (target ≤ 1 s), event to display (target ≤ 100 ms), bundle gzip (≤ 300 KB); writes bench/results/dashboard.json.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import net from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import { testDaemon, ROOT } from '../test/integration/helpers/daemon.js';
+import { freePort, launchChromium, type TestBrowser } from '../test/integration/helpers/chromium.js';
 import { apiCall } from '../test/integration/core-fixture.js';
 import { TEST_TARBALL } from '../test/support/cache.js';
 
 const QUBES = Number(process.env.DASHBOARD_BENCH_QUBES ?? 200);
 const EVENTS = Number(process.env.DASHBOARD_BENCH_EVENTS ?? 50);
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor(s.length * p))] as number;
 const round = (n: number) => +n.toFixed(1);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** The built page's files, each gzipped as a server would send them. */
 function bundleSize(): { files: number; bytes: number; gzipBytes: number } {
@@ -54,7 +33,6 @@ function bundleSize(): { files: number; bytes: number; gzipBytes: number } {
 }
 
 const d = testDaemon('dashbench');
-const profile = mkdtempSync(`/var/tmp/${process.env.BULKHEAD_TEST_RUN ?? 'bhb'}-chromium-`);
 try {
   d.start();
   d.ok(['template', 'import', 'debian-12', TEST_TARBALL], undefined, 300_000);
@@ -70,14 +48,9 @@ try {
   const port = await freePort();
   d.ok(['global', 'dashboard_port', String(port)]);
   const base = `http://127.0.0.1:${port}`;
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1360, height: 900 },
-  });
+  const browser: TestBrowser = await launchChromium({ width: 1360, height: 900 });
   try {
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    const { page } = browser;
     await page.goto(d.ok(['dashboard', 'url']).trim().split('\n').pop() as string);
     await page.waitForSelector('[data-qube=q199]');
     // Interactive: from navigation to a table of every qube that answers a click (the sort by state).
@@ -153,9 +126,8 @@ try {
     writeFileSync(new URL('./results/dashboard.json', import.meta.url), JSON.stringify(result, null, 2) + '\n');
     console.log(JSON.stringify(result));
   } finally {
-    await ctx.close();
+    await browser.close();
   }
 } finally {
-  rmSync(profile, { recursive: true, force: true });
   await d.destroy();
 }

@@ -1,43 +1,23 @@
 // The dashboard's Windows view in Debian's Chromium against a real qube's display: its xterm framed in the label colour, typed into, closed; the stream refused without the session or from a foreign page.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { encode } from '../../src/desktop/protocol/index.js';
 import { ROOT, testDaemon, type TestDaemon } from './helpers/daemon.js';
+import { freePort, launchChromium, type TestBrowser } from './helpers/chromium.js';
 import { TEST_DESKTOP_TARBALL } from '../support/cache.js';
 
-/** Chromium never reaches outside: no sandbox (root), no GPU, no QUIC, no background or component traffic, a fresh profile. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SHOTS = join(ROOT, 'docs', 'dashboard');
 /** Label blue (src/model labels). */
 const BLUE = [0x34, 0x65, 0xa4];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** An upgrade request with exactly these headers: the status the dashboard answers (101 when it upgrades). */
 function upgrade(port: number, path: string, headers: Record<string, string>): Promise<number> {
@@ -79,7 +59,7 @@ describe('dashboard: a qube’s windows in the page', { timeout: 240_000 }, () =
   let d: TestDaemon;
   let port = 0;
   let base = '';
-  let profile = '';
+  let browser: TestBrowser | undefined;
   let ctx: BrowserContext;
   let page: Page;
   const bg: ChildProcess[] = [];
@@ -97,14 +77,8 @@ describe('dashboard: a qube’s windows in the page', { timeout: 240_000 }, () =
     d.ok(['global', 'dashboard_port', String(port)]);
     base = `http://127.0.0.1:${port}`;
     mkdirSync(SHOTS, { recursive: true });
-    profile = mkdtempSync(`/var/tmp/${process.env.BULKHEAD_TEST_RUN ?? 'bht'}-chromium-`);
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1100, height: 700 },
-    });
-    page = ctx.pages()[0] ?? (await ctx.newPage());
+    browser = await launchChromium({ width: 1100, height: 700 });
+    ({ ctx, page } = browser);
     const url = d.ok(['dashboard', 'url']).trim().split('\n').pop() as string;
     await page.goto(url);
     await page.waitForSelector('[data-testid=qubes-table]');
@@ -112,8 +86,7 @@ describe('dashboard: a qube’s windows in the page', { timeout: 240_000 }, () =
 
   after(async () => {
     for (const p of bg) if (p.exitCode === null && p.pid) p.kill('SIGKILL');
-    await ctx?.close().catch(() => undefined);
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await d?.destroy();
   });
 

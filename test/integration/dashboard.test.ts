@@ -1,27 +1,17 @@
 // The dashboard in Debian's Chromium (playwright-core) against a real daemon with real qubes: access control, views, a firewall edit and an ask answered in the page.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { labDaemon, type NetDaemon } from './net-fixture.js';
 import { cliAsync } from './rpc-helpers.js';
 import { withPrivateTree } from './helpers/private-volume.js';
 import { ROOT } from './helpers/daemon.js';
+import { freePort, launchChromium, type TestBrowser } from './helpers/chromium.js';
 
-/** Chromium never reaches outside: no sandbox (root), no GPU, no QUIC, no background or component traffic, a fresh profile. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const OTHER = '192.0.2.20';
 const XSS = '<img src=x onerror=alert(1)>';
 const SHOTS = join(ROOT, 'docs', 'dashboard');
@@ -40,22 +30,11 @@ function raw(port: number, method: string, path: string, headers: Record<string,
 }
 
 /** A port nothing listens on now (the kernel's choice), for the global dashboard_port. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 describe('dashboard', { timeout: 300_000 }, () => {
   let d: NetDaemon;
   let port = 0;
   let base = '';
-  let profile = '';
+  let browser: TestBrowser | undefined;
   let ctx: BrowserContext;
   let page: Page;
   const dialogs: string[] = [];
@@ -73,22 +52,15 @@ describe('dashboard', { timeout: 300_000 }, () => {
     d.ok(['global', 'dashboard_port', String(port)]);
     base = `http://127.0.0.1:${port}`;
     mkdirSync(SHOTS, { recursive: true });
-    profile = mkdtempSync(`/var/tmp/${process.env.BULKHEAD_TEST_RUN ?? 'bht'}-chromium-`);
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1360, height: 820 },
-    });
-    page = ctx.pages()[0] ?? (await ctx.newPage());
+    browser = await launchChromium({ width: 1360, height: 820 });
+    ({ ctx, page } = browser);
     page.on('dialog', (dlg) => {
       dialogs.push(dlg.message());
       void dlg.dismiss();
     });
   });
   after(async () => {
-    await ctx?.close().catch(() => undefined);
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await d?.teardown();
   });
 
