@@ -2,7 +2,7 @@
 // window service started for that display; titles, full screen, keys typed with xdotool and the clipboard keys, end to end.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FRAME_PX, LABEL_COLOURS } from '../../src/desktop/index.js';
@@ -10,6 +10,7 @@ import { guiRecordFile } from '../../src/desktop/service-record.js';
 import { livePid } from '../../src/exec/index.js';
 import { TEST_DESKTOP_TARBALL } from '../support/cache.js';
 import { ROOT, testDaemon, type TestDaemon } from './helpers/daemon.js';
+import { installTestPolicy } from './helpers/policy.js';
 import { pixelAt, startAdminDisplay, windowsOf, type AdminDisplay } from './helpers/xvfb.js';
 
 const POLICY = `# desktop end-to-end rules
@@ -59,10 +60,7 @@ describe('desktop end to end: real qubes on an admin Xvfb through bulkhead gui',
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     d = testDaemon('dske2e');
-    const pol = join(d.home, 'policy.d');
-    mkdirSync(pol, { recursive: true });
-    for (const f of readdirSync(join(ROOT, 'policy', 'default'))) cpSync(join(ROOT, 'policy', 'default', f), join(pol, f));
-    writeFileSync(join(pol, '30-test.policy'), POLICY);
+    installTestPolicy(d.home, POLICY);
     d.start();
     d.ok(['template', 'import', 'debian-12', TEST_DESKTOP_TARBALL], undefined, 300_000);
     d.ok(['create', 'a', '--template', 'debian-12', '--label', 'blue']);

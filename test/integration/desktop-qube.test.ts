@@ -2,9 +2,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, testDaemon, type TestDaemon } from './helpers/daemon.js';
+import { installTestPolicy } from './helpers/policy.js';
 import { adminEvents, adminRequest, openDisplay, type TestDisplayClient } from './helpers/display-client.js';
 import { TEST_DESKTOP_TARBALL } from '../support/cache.js';
 import type { Message } from '../../src/desktop/protocol/index.js';
@@ -65,10 +66,7 @@ describe('desktop: a display per qube', { timeout: 240_000 }, () => {
 
   before(() => {
     d = testDaemon('desktop');
-    const pol = join(d.home, 'policy.d');
-    mkdirSync(pol, { recursive: true });
-    for (const f of readdirSync(join(ROOT, 'policy', 'default'))) cpSync(join(ROOT, 'policy', 'default', f), join(pol, f));
-    writeFileSync(join(pol, '30-test.policy'), POLICY);
+    installTestPolicy(d.home, POLICY);
     d.start();
     d.ok(['template', 'import', 'debian-12', TEST_DESKTOP_TARBALL], undefined, 300_000);
     d.ok(['create', 'a', '--template', 'debian-12', '--label', 'blue']);

@@ -1,9 +1,10 @@
 // Shared set-up of the RPC integration tests: a daemon with a template, qubes, a test policy, and a raw frame client.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeCall, encodeData, encodeEof, encodeFrame, FrameReader, FrameType, payload, StreamId } from '../../src/features/rpc/frame.js';
-import { CLI, ROOT, testDaemon, type TestDaemon } from './helpers/daemon.js';
+import { CLI, testDaemon, type TestDaemon } from './helpers/daemon.js';
+import { installTestPolicy } from './helpers/policy.js';
 import { TEST_TARBALL as TEMPLATE_TAR } from '../support/cache.js';
 
 export { TEMPLATE_TAR };
@@ -107,10 +108,7 @@ export function connectAs(path: string, ids: Ids): ConnAs {
 export async function rpcWorld(tag: string, names: string[], opts: { askTimeoutS?: number; start?: string[]; dvm?: boolean } = {}): Promise<RpcWorld> {
   const d = testDaemon(tag);
   if (opts.askTimeoutS) d.env.BULKHEAD_RPC_ASK_TIMEOUT_S = String(opts.askTimeoutS);
-  const pol = join(d.home, 'policy.d');
-  mkdirSync(pol, { recursive: true });
-  for (const f of readdirSync(join(ROOT, 'policy', 'default'))) cpSync(join(ROOT, 'policy', 'default', f), join(pol, f));
-  writeFileSync(join(pol, '30-test.policy'), TEST_POLICY);
+  installTestPolicy(d.home, TEST_POLICY);
   d.start();
   d.ok(['template', 'import', 'debian-12', TEMPLATE_TAR], undefined, 300_000);
   for (const n of names) d.ok(['create', n, '--template', 'debian-12', '--label', 'blue']);
