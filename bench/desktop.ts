@@ -1,12 +1,13 @@
 // Benchmark: a qube's display — first xterm window in a running qube (p50 over ≥ 10, target ≤ 1.0 s), idle memory and CPU of the display (target ≤ 60 MiB, ≈ 0), frames per second of a full 1280×800 animating window through the hub; writes bench/results/desktop.json.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ROOT, testDaemon } from '../test/integration/helpers/daemon.js';
 import { adminRequest, openDisplay } from '../test/integration/helpers/display-client.js';
 import { TEST_DESKTOP_TARBALL } from '../test/support/cache.js';
-import { cgroupDirs, detectCgroupLayout } from '../src/runtime/ns/cgroups.js';
+import { detectCgroupLayout } from '../src/runtime/ns/cgroups.js';
+import { cgroupUsage } from '../src/runtime/ns/usage.js';
 
 /** Memory charged to the qube's cgroup (v1 memory.usage_in_bytes or v2 memory.current), bytes; the id is PREFIX-NAME. */
 async function cgroupMemory(home: string, qube: string): Promise<number> {
@@ -14,18 +15,7 @@ async function cgroupMemory(home: string, qube: string): Promise<number> {
   const db = new Database(join(home, 'state.db'), { readonly: true });
   const prefix = JSON.parse((db.prepare("SELECT value FROM globals WHERE key = 'prefix'").get() as { value: string }).value) as string;
   db.close();
-  const layout = detectCgroupLayout();
-  for (const dir of cgroupDirs(layout, `/bulkhead/${prefix}-${qube}`)) {
-    for (const f of ['memory.current', 'memory.usage_in_bytes']) {
-      if (layout !== 'v2' && !dir.includes('/memory/')) continue;
-      try {
-        return Number(readFileSync(`${dir}/${f}`, 'utf8').split(' ')[0]);
-      } catch {
-        /* next */
-      }
-    }
-  }
-  return NaN;
+  return cgroupUsage(detectCgroupLayout(), `${prefix}-${qube}`).memoryBytes ?? NaN;
 }
 
 const RUNS = Number(process.env.DESKTOP_BENCH_RUNS ?? 12);
